@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class PortalConfig(AppConfig):
+    default = True
+    name = "portal"
+    verbose_name = "Portal"
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """The admin site, opened to SRE leads (see portal.admin.PortalAdminSite)."""
+
+    default = False
+    default_site = "portal.admin.PortalAdminSite"

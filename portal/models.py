@@ -1,0 +1,18 @@
+from django.db import models
+
+
+class Heartbeat(models.Model):
+    """The last time the periodic heartbeat task ran.
+
+    Beat sends the task and a worker runs it, so a recent row shows both are alive.
+    """
+
+    name = models.CharField(max_length=50, unique=True)
+    last_run = models.DateTimeField()
+    hostname = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} at {self.last_run:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,102 @@
+"""Who may do what: one rule set shared by the UI, the admin and the API.
+
+Roles:
+- viewer: any signed-in user; reads everything.
+- engineer: a member of a team with the engineer role; edits that team's records.
+- SRE lead: a member of the "SRE lead" group (or a superuser); edits everything,
+  uses the admin site and approves.
+
+Team-scoped records expose the id of the team that owns them as ``team_id``
+(a property where the field has another name), so one check serves every app.
+"""
+
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import AnonymousUser, Group
+from rest_framework import permissions
+
+SRE_LEAD_GROUP = "SRE lead"
+ENGINEER = "engineer"
+VIEWER = "viewer"
+
+
+def is_sre_lead(user) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_is_sre_lead", None)
+    if cached is None:
+        cached = user.groups.filter(name=SRE_LEAD_GROUP).exists()
+        user._is_sre_lead = cached
+    return cached
+
+
+def editable_team_ids(user) -> frozenset[int]:
+    """Ids of the teams whose records the user may edit as an engineer (one query, cached)."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_editable_team_ids", None)
+    if cached is None:
+        cached = frozenset(user.memberships.filter(role=ENGINEER).values_list("team_id", flat=True))
+        user._editable_team_ids = cached
+    return cached
+
+
+def can_edit_team_records(user, team_id) -> bool:
+    """May the user create, change or delete records owned by this team?"""
+    return is_sre_lead(user) or (team_id is not None and team_id in editable_team_ids(user))
+
+
+def can_edit(user, obj) -> bool:
+    return can_edit_team_records(user, obj.team_id)
+
+
+def can_create_anything(user) -> bool:
+    """Does the user edit at least one team's records (so "add" buttons make sense)?"""
+    return is_sre_lead(user) or bool(editable_team_ids(user))
+
+
+def grant_sre_lead(user) -> None:
+    group, _ = Group.objects.get_or_create(name=SRE_LEAD_GROUP)
+    user.groups.add(group)
+    user.__dict__.pop("_is_sre_lead", None)
+
+
+def role_context(request):
+    """Template context: the signed-in user's global role, for navigation."""
+    user = getattr(request, "user", AnonymousUser())
+    return {"user_is_sre_lead": is_sre_lead(user)}
+
+
+class IsSRELeadOrReadOnly(permissions.BasePermission):
+    """Everyone signed in reads; SRE leads write (teams, memberships)."""
+
+    def has_permission(self, request, view):
+        if not request.user.is_authenticated:
+            return False
+        return request.method in permissions.SAFE_METHODS or is_sre_lead(request.user)
+
+
+class TeamScopedPermission(permissions.BasePermission):
+    """Everyone signed in reads; writes need edit rights on the record's owning team.
+
+    Creation is checked by the viewset against the team named in the payload,
+    since there is no object yet.
+    """
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated
+
+    def has_object_permission(self, request, view, obj):
+        return request.method in permissions.SAFE_METHODS or can_edit(request.user, obj)
+
+
+class RoleBackend(ModelBackend):
+    """Model permissions as the roles define them: SRE leads hold every permission,
+    which is what opens the admin site's pages to them."""
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return is_sre_lead(user_obj) or super().has_perm(user_obj, perm, obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        return is_sre_lead(user_obj) or super().has_module_perms(user_obj, app_label)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ServicesConfig(AppConfig):
+    name = "services"
+    verbose_name = "Service catalog"
+
+    def ready(self):
+        from portal.metrics import register_collector
+        from services.metrics import CatalogCollector
+
+        register_collector(CatalogCollector())

@@ -1,0 +1,133 @@
+"""Shared fixtures: real PostgreSQL and Redis servers for the session, and the cast of users.
+
+The users, around one service owned by the payments team:
+- owner: engineer in payments, the team's manager;
+- teammate: another engineer in payments;
+- outsider: engineer in another team (search);
+- viewer: a read-only member of payments;
+- sre_lead: in the SRE lead group, no team.
+"""
+
+import pytest
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from portal.celery import app as celery_app
+from portal.roles import grant_sre_lead
+from services.choices import MembershipRole
+from tests.factories import MembershipFactory, ServiceFactory, TeamFactory, UserFactory
+from tests.servers import start_postgres, start_redis
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    server, url = start_postgres()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    server, url = start_redis()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(postgres_url):
+    """Point Django's default database at the session's PostgreSQL before the test database
+    is created; nothing has connected yet, so the engine can still change."""
+    import environ
+
+    database = settings.DATABASES["default"]
+    database.update(environ.Env.db_url_config(postgres_url))
+    database.update({"OPTIONS": {}, "CONN_MAX_AGE": 0})
+    database["TEST"]["NAME"] = "portal_test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_broker(redis_url):
+    """Tasks go to the session's real Redis."""
+    settings.CELERY_BROKER_URL = redis_url
+    celery_app.conf.broker_url = redis_url
+    celery_app.conf.broker_transport_options = {}
+    yield redis_url
+
+
+@pytest.fixture
+def payments(db):
+    return TeamFactory(name="Payments", slug="payments", email="payments@example.test")
+
+
+@pytest.fixture
+def search_team(db):
+    return TeamFactory(name="Search", slug="search", email="search@example.test")
+
+
+@pytest.fixture
+def owner(payments):
+    user = UserFactory(username="olivia", first_name="Olivia", last_name="Owner")
+    MembershipFactory(user=user, team=payments, role=MembershipRole.ENGINEER)
+    payments.manager = user
+    payments.save()
+    return user
+
+
+@pytest.fixture
+def teammate(payments):
+    user = UserFactory(username="tom", first_name="Tom", last_name="Teammate")
+    MembershipFactory(user=user, team=payments, role=MembershipRole.ENGINEER)
+    return user
+
+
+@pytest.fixture
+def outsider(search_team):
+    user = UserFactory(username="oscar", first_name="Oscar", last_name="Outsider")
+    MembershipFactory(user=user, team=search_team, role=MembershipRole.ENGINEER)
+    return user
+
+
+@pytest.fixture
+def viewer(payments):
+    user = UserFactory(username="vera", first_name="Vera", last_name="Viewer")
+    MembershipFactory(user=user, team=payments, role=MembershipRole.VIEWER)
+    return user
+
+
+@pytest.fixture
+def sre_lead(db):
+    user = UserFactory(username="sasha", first_name="Sasha", last_name="Lead")
+    grant_sre_lead(user)
+    return user
+
+
+@pytest.fixture
+def service(payments, owner):
+    return ServiceFactory(
+        name="Payments API", slug="payments-api", owner_team=payments, description="Takes money."
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """Log a user into the Django test client: client_for(owner).get(...)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_client_for():
+    """An API client authenticated with the user's token, as pipelines and bots call it."""
+
+    def authenticate(user):
+        api_client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return api_client
+
+    return authenticate

@@ -1,0 +1,165 @@
+"""Throw-away PostgreSQL and Redis servers on free loopback ports.
+
+Used by the test suite (tests/conftest.py) and the benchmarks (bench/): each server
+lives in its own temporary directory and is stopped and removed by ``stop()``.
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+
+class ServerUnavailable(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerUnavailable(f"{name} exited with code {process.returncode} while starting")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise ServerUnavailable(f"{name} did not listen on 127.0.0.1:{port} within {timeout} s")
+
+
+def find_binary(name: str, patterns: tuple[str, ...] = ()) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern))
+        if matches:
+            return matches[-1]
+    raise ServerUnavailable(f"{name} not found: run `make test-deps` (see README)")
+
+
+@dataclass
+class Server:
+    directory: str
+    process: subprocess.Popen | None = None
+    port: int = 0
+    log_path: str = ""
+    _log: object = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log:
+            self._log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _as_unprivileged(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run it as the postgres user when we are root."""
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+def start_postgres() -> tuple[Server, str]:
+    """Start PostgreSQL; return the server and a DATABASE_URL for its superuser."""
+    patterns = ("/usr/lib/postgresql/*/bin/{}",)
+    initdb = find_binary("initdb", tuple(p.format("initdb") for p in patterns))
+    postgres = find_binary("postgres", tuple(p.format("postgres") for p in patterns))
+    directory = tempfile.mkdtemp(prefix="portal-pg-")
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(directory, owner.pw_uid, owner.pw_gid)
+    data = os.path.join(directory, "data")
+    server = Server(directory=directory, port=free_port(), log_path=os.path.join(directory, "log"))
+    subprocess.run(
+        _as_unprivileged(
+            [initdb, "-D", data, "-U", "portal", "--auth=trust", "-E", "UTF8", "--no-sync"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    server._log = open(server.log_path, "w")  # noqa: SIM115 - closed by stop()
+    server.process = subprocess.Popen(
+        _as_unprivileged(
+            [
+                postgres,
+                "-D",
+                data,
+                "-p",
+                str(server.port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                directory,
+                # A throw-away database: durability buys nothing here, speed does.
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ]
+        ),
+        stdout=server._log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(server.port, server.process, "PostgreSQL")
+    # Accepting TCP connections comes slightly before accepting logins.
+    deadline = time.monotonic() + 30
+    pg_isready = find_binary("pg_isready", tuple(p.format("pg_isready") for p in patterns))
+    while (
+        subprocess.run(
+            [pg_isready, "-h", "127.0.0.1", "-p", str(server.port)], capture_output=True
+        ).returncode
+        != 0
+    ):
+        if time.monotonic() > deadline:
+            raise ServerUnavailable("PostgreSQL did not accept connections")
+        time.sleep(0.1)
+    return server, f"postgres://portal@127.0.0.1:{server.port}/postgres"
+
+
+def start_redis() -> tuple[Server, str]:
+    """Start Redis without persistence; return the server and its URL."""
+    redis_server = find_binary("redis-server")
+    directory = tempfile.mkdtemp(prefix="portal-redis-")
+    server = Server(directory=directory, port=free_port(), log_path=os.path.join(directory, "log"))
+    server._log = open(server.log_path, "w")  # noqa: SIM115 - closed by stop()
+    server.process = subprocess.Popen(
+        [
+            redis_server,
+            "--port",
+            str(server.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            directory,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=server._log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(server.port, server.process, "Redis")
+    return server, f"redis://127.0.0.1:{server.port}/0"
