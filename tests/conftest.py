@@ -37,13 +37,17 @@ def redis_url():
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(postgres_url):
     """Point Django's default database at the session's PostgreSQL before the test database
-    is created; nothing has connected yet, so the engine can still change."""
+    is created, dropping any connection object made from the embedded default."""
     import environ
+    from django.db import connections
 
     database = settings.DATABASES["default"]
     database.update(environ.Env.db_url_config(postgres_url))
     database.update({"OPTIONS": {}, "CONN_MAX_AGE": 0})
     database["TEST"]["NAME"] = "portal_test"
+    connections.close_all()
+    if hasattr(connections._connections, "default"):
+        del connections["default"]
 
 
 @pytest.fixture(scope="session", autouse=True)
