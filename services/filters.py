@@ -2,6 +2,8 @@
 
 import django_filters
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from services.choices import Lifecycle, Tier
 from services.models import Service, Tag, Team
@@ -9,19 +11,24 @@ from services.models import Service, Tag, Team
 
 class ServiceFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    team = django_filters.ModelMultipleChoiceFilter(
-        field_name="owner_team__slug",
-        to_field_name="slug",
-        queryset=Team.objects.all(),
-        label="Team",
+    # The API schema cannot infer a slug's type through a relation's lookup path: say it.
+    team = extend_schema_field(OpenApiTypes.STR)(
+        django_filters.ModelMultipleChoiceFilter(
+            field_name="owner_team__slug",
+            to_field_name="slug",
+            queryset=Team.objects.all(),
+            label="Team",
+        )
     )
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices)
     lifecycle = django_filters.MultipleChoiceFilter(choices=Lifecycle.choices)
-    tag = django_filters.ModelMultipleChoiceFilter(
-        field_name="tags__slug",
-        to_field_name="slug",
-        queryset=Tag.objects.all(),
-        label="Tag",
+    tag = extend_schema_field(OpenApiTypes.STR)(
+        django_filters.ModelMultipleChoiceFilter(
+            field_name="tags__slug",
+            to_field_name="slug",
+            queryset=Tag.objects.all(),
+            label="Tag",
+        )
     )
     handles_personal_data = django_filters.BooleanFilter()
     ordering = django_filters.OrderingFilter(
