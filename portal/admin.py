@@ -5,16 +5,6 @@ from django.contrib import admin
 from django.utils import timezone
 
 from portal.models import Heartbeat
-from portal.roles import is_sre_lead
-
-
-class PortalAdminSite(admin.AdminSite):
-    site_header = "Reliability Portal administration"
-    site_title = "Reliability Portal admin"
-    index_title = "Records and settings"
-
-    def has_permission(self, request):
-        return request.user.is_active and (request.user.is_staff or is_sre_lead(request.user))
 
 
 @admin.register(Heartbeat)
