@@ -9,7 +9,7 @@ class PortalConfig(AppConfig):
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):
-    """The admin site, opened to SRE leads (see portal.admin.PortalAdminSite)."""
+    """The admin site, opened to SRE leads (see portal.sites.PortalAdminSite)."""
 
     default = False
-    default_site = "portal.admin.PortalAdminSite"
+    default_site = "portal.sites.PortalAdminSite"
