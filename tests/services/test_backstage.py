@@ -273,6 +273,7 @@ class TestImport:
             "Skipped, not services: API 1, Location 1, Resource 1, Template 1",
             "Skipped, unknown kinds: Pipeline 1",
             "Users without a portal account: ghost, nadia",
+            "Groups matching no team: group:default/sre",
             "Dependencies on unknown components: "
             "component:default/ledger → component:default/fraud-scoring",
         ]
