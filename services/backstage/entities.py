@@ -318,7 +318,7 @@ def _parse_component(document: _Document, name: str, catalog: ParsedCatalog) -> 
             ignored += 1
         elif dependency == ref:
             raise document.error("spec.dependsOn names the component itself")
-        else:
+        elif dependency not in depends_on:
             depends_on.append(dependency)
 
     tags = document.strings("metadata.tags")

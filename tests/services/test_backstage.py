@@ -185,6 +185,11 @@ class TestParsing:
             parse_sources([one_document(text)])
         assert str(error.value) == message
 
+    def test_a_dependency_listed_in_several_forms_is_one_dependency(self):
+        text = COMPONENT + "  dependsOn: [ledger, component:ledger, Component:default/Ledger]\n"
+        catalog = parse_sources([one_document(text)])
+        assert catalog.components[0].depends_on == (EntityRef("component", "default", "ledger"),)
+
     def test_kinds_that_are_not_imported_need_no_backstage_io_api_version(self):
         catalog = parse_sources([sample(CATALOG)])
         assert catalog.skipped_kinds["Template"] == 1
