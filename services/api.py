@@ -1,19 +1,240 @@
-from rest_framework import viewsets
+"""REST API for the catalog: teams, memberships, tags and services.
 
+Reads come from services.selectors, writes go through services.actions, and the
+permissions are portal.roles' rules, so the API allows exactly what the UI allows.
+"""
+
+from contextlib import contextmanager
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.settings import api_settings
+
+from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
+from services import actions, selectors
+from services.filters import ServiceFilterSet, TeamFilterSet
 from services.models import Membership, Service, Tag, Team
 
 
+@contextmanager
+def model_errors_as_bad_request():
+    """Turn the ValidationError of an action (full_clean, domain rules) into a 400 naming
+    the fields, as a serializer's own validation would, instead of a 500."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        detail = serializers.as_serializer_error(error)
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        raise serializers.ValidationError(detail) from error
+
+
+class TeamMemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["username", "role"]
+        read_only_fields = fields
+
+
+class TeamSerializer(serializers.HyperlinkedModelSerializer):
+    manager = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.all(),
+        allow_null=True,
+        required=False,
+    )
+    members = TeamMemberSerializer(source="memberships", many=True, read_only=True)
+
+    class Meta:
+        model = Team
+        fields = [
+            "id",
+            "url",
+            "name",
+            "slug",
+            "description",
+            "email",
+            "chat_channel",
+            "manager",
+            "members",
+            "created_at",
+            "updated_at",
+        ]
+
+    def create(self, validated_data):
+        with model_errors_as_bad_request():
+            return actions.team_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        with model_errors_as_bad_request():
+            return actions.team_update(team=instance, **validated_data)
+
+
+class MembershipSerializer(serializers.HyperlinkedModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all()
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["id", "url", "team", "user", "role"]
+
+    def validate(self, attrs):
+        # A membership is a person's place in one team: moving it would silently change
+        # two teams' rights at once, so a change of team or person is a delete and a create.
+        if self.instance is not None:
+            for field in ("team", "user"):
+                if field in attrs and attrs[field] != getattr(self.instance, field):
+                    raise serializers.ValidationError(
+                        {field: "Cannot be changed; delete this membership and create another."}
+                    )
+        return attrs
+
+    def create(self, validated_data):
+        with model_errors_as_bad_request():
+            return actions.membership_set(**validated_data)
+
+    def update(self, instance, validated_data):
+        with model_errors_as_bad_request():
+            return actions.membership_set(
+                team=instance.team,
+                user=instance.user,
+                role=validated_data.get("role", instance.role),
+            )
+
+
+class TagSerializer(serializers.ModelSerializer):
+    service_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "slug", "service_count"]
+
+
+class TagNamesField(serializers.ListField):
+    """Tags are written as names (new ones are created) and read back as names."""
+
+    child = serializers.CharField(max_length=100)
+
+    def to_representation(self, data):
+        return [tag.name for tag in data.all()]
+
+
+class ServiceSerializer(serializers.HyperlinkedModelSerializer):
+    owner_team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    depends_on = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Service.objects.all(), many=True, required=False
+    )
+    dependents = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    tags = TagNamesField(required=False)
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "url",
+            "name",
+            "slug",
+            "description",
+            "owner_team",
+            "tier",
+            "lifecycle",
+            "kind",
+            "system",
+            "repository_url",
+            "runbook_url",
+            "dashboard_url",
+            "oncall_url",
+            "pagerduty_service_id",
+            "handles_personal_data",
+            "data_retention_days",
+            "depends_on",
+            "dependents",
+            "tags",
+            "created_at",
+            "updated_at",
+        ]
+
+    def create(self, validated_data):
+        with model_errors_as_bad_request():
+            return actions.service_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        with model_errors_as_bad_request():
+            return actions.service_update(service=instance, **validated_data)
+
+
 class TeamViewSet(viewsets.ModelViewSet):
-    queryset = Team.objects.all()
+    serializer_class = TeamSerializer
+    permission_classes = [IsSRELeadOrReadOnly]
+    filterset_class = TeamFilterSet
+
+    def get_queryset(self):
+        # Aggregating querysets drop the model's default ordering; pages need a stable one.
+        return (
+            selectors.team_list()
+            .prefetch_related(
+                Prefetch("memberships", queryset=Membership.objects.select_related("user"))
+            )
+            .order_by("name")
+        )
+
+    def perform_destroy(self, instance):
+        with model_errors_as_bad_request():
+            actions.team_delete(team=instance)
 
 
 class MembershipViewSet(viewsets.ModelViewSet):
-    queryset = Membership.objects.all()
+    queryset = Membership.objects.select_related("team", "user")
+    serializer_class = MembershipSerializer
+    permission_classes = [IsSRELeadOrReadOnly]
 
 
 class TagViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Tag.objects.all()
+    serializer_class = TagSerializer
+
+    def get_queryset(self):
+        return selectors.tag_list()
 
 
 class ServiceViewSet(viewsets.ModelViewSet):
-    queryset = Service.objects.all()
+    """Services; engineers write those of their own teams, SRE leads all of them."""
+
+    serializer_class = ServiceSerializer
+    permission_classes = [TeamScopedPermission]
+    filterset_class = ServiceFilterSet
+
+    def get_queryset(self):
+        # Dependencies are shown as slugs only: fetch just those, one query per direction.
+        slugs = Service.objects.only("id", "slug").order_by("slug")
+        return (
+            selectors.service_list()
+            .prefetch_related(
+                Prefetch("depends_on", queryset=slugs), Prefetch("dependents", queryset=slugs)
+            )
+            .order_by("name")
+        )
+
+    def perform_create(self, serializer):
+        self._check_may_own(serializer.validated_data["owner_team"])
+        serializer.save()
+
+    def perform_update(self, serializer):
+        # The object permission covered the current team; moving needs rights on the new one.
+        if "owner_team" in serializer.validated_data:
+            self._check_may_own(serializer.validated_data["owner_team"])
+        serializer.save()
+
+    def perform_destroy(self, instance):
+        actions.service_delete(service=instance)
+
+    def _check_may_own(self, team):
+        if not can_edit_team_records(self.request.user, team.pk):
+            raise PermissionDenied(f"You cannot edit the services of the team {team.slug}.")
