@@ -10,6 +10,7 @@ The users, around one service owned by the payments team:
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -57,6 +58,25 @@ def celery_broker(redis_url):
     celery_app.conf.broker_url = redis_url
     celery_app.conf.broker_transport_options = {}
     yield redis_url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_files_without_collectstatic():
+    """Pages render {% static %} without a collectstatic manifest, which only production
+    builds: the suite uses plain static storage (files still come from the finders)."""
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every user fixture hashes a password; the production hasher is slow on purpose
+    (most of a second each), which only costs time here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -1,0 +1,230 @@
+"""Catalog UI: services, teams and the Backstage upload. Reads go through selectors,
+writes through actions; a list's full page and its htmx fragment come from one view."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+
+from portal.roles import can_create_anything, can_edit, is_sre_lead
+from services import actions, backstage, selectors
+from services.filters import ServiceFilterSet, TeamFilterSet
+from services.forms import BackstageImportForm, ServiceForm, TeamForm, add_action_error
+from services.models import Service
+
+PAGE_SIZE = 25
+
+
+def _render_list(request, *, page_template, results_template, context):
+    """The whole page, or only the results block when htmx asks for it (search, filters,
+    sorting, paging). A boosted request or a history restore wants the whole page."""
+    wants_fragment = (
+        request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    )
+    response = render(request, results_template if wants_fragment else page_template, context)
+    # The same URL answers with a page or a fragment: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _page(request, queryset):
+    # A tie-breaker on the primary key keeps pages stable when sorting by a shared value.
+    ordering = queryset.query.order_by or queryset.model._meta.ordering
+    queryset = queryset.order_by(*ordering, "pk")
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _posted(request):
+    # Not "request.POST or None": an empty submission must still be validated and refused.
+    return request.POST if request.method == "POST" else None
+
+
+def _require_sre_lead(user):
+    if not is_sre_lead(user):
+        raise PermissionDenied("Only SRE leads manage teams and imports.")
+
+
+def service_list(request):
+    filterset = ServiceFilterSet(request.GET, queryset=selectors.service_list())
+    page = _page(request, filterset.qs)
+    return _render_list(
+        request,
+        page_template="services/service_list.html",
+        results_template="services/_service_results.html",
+        context={
+            "filter": filterset,
+            "page_obj": page,
+            # Only an empty result needs to know whether the catalog itself is empty.
+            "catalog_is_empty": not page.object_list and not Service.objects.exists(),
+            "may_add": can_create_anything(request.user),
+        },
+    )
+
+
+def service_detail(request, slug):
+    service = get_object_or_404(selectors.service_detail(), slug=slug)
+    return render(
+        request,
+        "services/service_detail.html",
+        {"service": service, "may_edit": can_edit(request.user, service)},
+    )
+
+
+def service_add(request):
+    if not can_create_anything(request.user):
+        raise PermissionDenied("You are not an engineer of any team.")
+    # The team page's "Add a service" link names the team to preselect.
+    form = ServiceForm(
+        _posted(request),
+        initial={"owner_team": request.GET.get("owner_team")},
+        user=request.user,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = actions.service_create(**form.action_arguments())
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, f"Service “{service.name}” was added to the catalog.")
+            return redirect(service)
+    return render(
+        request,
+        "form_page.html",
+        {"form": form, "title": "Add a service", "cancel_url": reverse("service_list")},
+    )
+
+
+def service_edit(request, slug):
+    service = get_object_or_404(Service, slug=slug)
+    if not can_edit(request.user, service):
+        raise PermissionDenied("Only the owning team's engineers and SRE leads edit a service.")
+    # Taken before validation, which writes the submitted values onto the instance.
+    title, cancel_url = f"Edit {service.name}", service.get_absolute_url()
+    form = ServiceForm(_posted(request), instance=service, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = actions.service_update(service=service, **form.action_arguments())
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, f"Service “{service.name}” was saved.")
+            return redirect(service)
+    return render(
+        request,
+        "form_page.html",
+        {"form": form, "title": title, "cancel_url": cancel_url},
+    )
+
+
+def service_delete(request, slug):
+    service = get_object_or_404(selectors.service_detail(), slug=slug)
+    if not can_edit(request.user, service):
+        raise PermissionDenied("Only the owning team's engineers and SRE leads delete a service.")
+    if request.method == "POST":
+        actions.service_delete(service=service)
+        messages.success(request, f"Service “{service.name}” was deleted.")
+        return redirect("service_list")
+    return render(request, "services/service_confirm_delete.html", {"object": service})
+
+
+def team_list(request):
+    filterset = TeamFilterSet(request.GET, queryset=selectors.team_list())
+    page = _page(request, filterset.qs)
+    return _render_list(
+        request,
+        page_template="services/team_list.html",
+        results_template="services/_team_results.html",
+        context={
+            "filter": filterset,
+            "page_obj": page,
+            "may_add": is_sre_lead(request.user),
+        },
+    )
+
+
+def team_detail(request, slug):
+    team = get_object_or_404(selectors.team_detail(), slug=slug)
+    return render(
+        request,
+        "services/team_detail.html",
+        {
+            "team": team,
+            "may_manage": is_sre_lead(request.user),
+            "may_add_service": can_edit(request.user, team),
+        },
+    )
+
+
+def team_add(request):
+    _require_sre_lead(request.user)
+    form = TeamForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = actions.team_create(**form.action_arguments())
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, f"Team “{team.name}” was created.")
+            return redirect(team)
+    return render(
+        request,
+        "form_page.html",
+        {"form": form, "title": "Add a team", "cancel_url": reverse("team_list")},
+    )
+
+
+def team_edit(request, slug):
+    _require_sre_lead(request.user)
+    team = get_object_or_404(selectors.team_list(), slug=slug)
+    title, cancel_url = f"Edit {team.name}", team.get_absolute_url()
+    form = TeamForm(_posted(request), instance=team)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = actions.team_update(team=team, **form.action_arguments())
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, f"Team “{team.name}” was saved.")
+            return redirect(team)
+    return render(
+        request,
+        "form_page.html",
+        {"form": form, "title": title, "cancel_url": cancel_url},
+    )
+
+
+def team_delete(request, slug):
+    _require_sre_lead(request.user)
+    team = get_object_or_404(selectors.team_detail(), slug=slug)
+    if request.method == "POST":
+        try:
+            actions.team_delete(team=team)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(team)
+        messages.success(request, f"Team “{team.name}” was deleted.")
+        return redirect("team_list")
+    return render(request, "services/team_confirm_delete.html", {"object": team})
+
+
+def backstage_import(request):
+    _require_sre_lead(request.user)
+    form = BackstageImportForm(
+        _posted(request), request.FILES if request.method == "POST" else None
+    )
+    report_lines = None
+    if request.method == "POST" and form.is_valid():
+        sources = [backstage.Source(name, text) for name, text in form.cleaned_data["files"]]
+        try:
+            report_lines = backstage.import_sources(sources).summary_lines()
+        except backstage.BackstageImportError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "The catalog was imported.")
+    return render(
+        request,
+        "services/backstage_import.html",
+        {"form": form, "report_lines": report_lines},
+    )
