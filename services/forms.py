@@ -55,6 +55,12 @@ class ServiceForm(forms.ModelForm):
             "depends_on",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        labels = {
+            "repository_url": "Repository URL",
+            "runbook_url": "Runbook URL",
+            "dashboard_url": "Dashboard URL",
+            "pagerduty_service_id": "PagerDuty service ID",
+        }
         help_texts = {
             "slug": "Used in URLs; left empty, it is made from the name.",
             "depends_on": "The services this one calls or needs to work.",
