@@ -486,29 +486,23 @@ def test_tags_are_read_only_even_for_sre_leads(method, catalog, sre_lead, api_cl
 # Authentication
 
 
-@pytest.mark.parametrize(
-    ("method", "url"),
-    [
-        ("get", SERVICES),
-        ("post", SERVICES),
-        ("get", "service"),
-        ("patch", "service"),
-        ("delete", "service"),
-        ("get", TEAMS),
-        ("post", TEAMS),
-        ("get", MEMBERSHIPS),
-        ("post", MEMBERSHIPS),
-        ("get", TAGS),
-    ],
-)
-def test_anonymous_requests_are_refused(method, url, service):
-    url = service_url(service) if url == "service" else url
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
+@pytest.mark.parametrize("endpoint", ["services", "teams", "memberships", "tags"])
+@pytest.mark.parametrize("on_record", [False, True], ids=["list", "detail"])
+def test_anonymous_requests_are_refused_everywhere(method, endpoint, on_record, catalog, owner):
+    record = {
+        "services": catalog,
+        "teams": catalog.owner_team,
+        "memberships": Membership.objects.get(user=owner),
+        "tags": catalog.tags.get(),
+    }[endpoint]
+    url = f"/api/{endpoint}/{record.pk}/" if on_record else f"/api/{endpoint}/"
 
     response = getattr(APIClient(), method)(url, {})
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
-    assert Service.objects.filter(pk=service.pk).exists()
+    assert type(record).objects.filter(pk=record.pk).exists()
 
 
 def test_a_wrong_token_is_refused(service):
@@ -524,6 +518,15 @@ def test_a_signed_in_browser_session_reads_and_writes_the_api(owner, service):
 
     assert api.get(SERVICES).json()["count"] == 1
     assert api.patch(service_url(service), {"tier": 1}).status_code == 200
+
+
+def test_api_changes_are_recorded_in_the_service_history_with_the_tokens_user(
+    service, teammate, api_client_for
+):
+    api_client_for(teammate).patch(service_url(service), {"lifecycle": Lifecycle.DEPRECATED})
+
+    change = service.history.first()
+    assert (change.lifecycle, change.history_user) == (Lifecycle.DEPRECATED, teammate)
 
 
 def test_a_session_write_without_the_csrf_token_is_refused(owner, service):
