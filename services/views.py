@@ -12,7 +12,7 @@ from portal.roles import can_create_anything, can_edit, is_sre_lead
 from services import actions, backstage, selectors
 from services.filters import ServiceFilterSet, TeamFilterSet
 from services.forms import BackstageImportForm, ServiceForm, TeamForm, add_action_error
-from services.models import Service
+from services.models import Service, Team
 
 PAGE_SIZE = 25
 
@@ -57,7 +57,7 @@ def service_list(request):
             "filter": filterset,
             "page_obj": page,
             # Only an empty result needs to know whether the catalog itself is empty.
-            "catalog_is_empty": not page.object_list and not Service.objects.exists(),
+            "catalog_is_empty": page.paginator.count == 0 and not Service.objects.exists(),
             "may_add": can_create_anything(request.user),
         },
     )
@@ -177,7 +177,7 @@ def team_add(request):
 
 def team_edit(request, slug):
     _require_sre_lead(request.user)
-    team = get_object_or_404(selectors.team_list(), slug=slug)
+    team = get_object_or_404(Team, slug=slug)
     title, cancel_url = f"Edit {team.name}", team.get_absolute_url()
     form = TeamForm(_posted(request), instance=team)
     if request.method == "POST" and form.is_valid():
