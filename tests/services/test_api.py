@@ -1,8 +1,12 @@
 """The catalog's REST API: CRUD, validation, permissions, authentication and query counts."""
 
 import pytest
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.test import APIClient
 
+from services.api import model_errors_as_bad_request
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.models import Membership, Service, Team
 from tests.factories import (
@@ -319,6 +323,13 @@ def test_turning_on_personal_data_needs_retention_days_and_changes_nothing(
     }
     service.refresh_from_db()
     assert (service.handles_personal_data, service.tier) == (False, Tier.TIER_2)
+
+
+def test_model_errors_not_tied_to_a_field_come_back_as_non_field_errors():
+    with pytest.raises(DRFValidationError) as raised, model_errors_as_bad_request():
+        raise DjangoValidationError({NON_FIELD_ERRORS: ["Broken rule."], "slug": ["Taken."]})
+
+    assert raised.value.detail == {"non_field_errors": ["Broken rule."], "slug": ["Taken."]}
 
 
 # Teams
