@@ -222,3 +222,15 @@ def test_without_configuration_debug_is_off():
         cwd=ROOT,
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_readme_documents_every_variable(env_example):
+    readme = (ROOT / "README.md").read_text()
+    missing = {name for name in documented(env_example) if f"`{name}`" not in readme}
+    assert not missing, f"add these to README.md's configuration: {sorted(missing)}"
+
+
+def test_the_readme_starts_with_the_two_commands():
+    opening = (ROOT / "README.md").read_text().split("\n## ")[0]
+    for command in ("make run", "make test", "make lint"):
+        assert f"\n{command} " in opening
