@@ -18,10 +18,12 @@ class ServiceFilterSet(django_filters.FilterSet):
             to_field_name="slug",
             queryset=Team.objects.all(),
             label="Team",
+            distinct=False,
         )
     )
-    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices)
-    lifecycle = django_filters.MultipleChoiceFilter(choices=Lifecycle.choices)
+    # Only the tag filter crosses a to-many relation and needs DISTINCT (its default).
+    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, distinct=False)
+    lifecycle = django_filters.MultipleChoiceFilter(choices=Lifecycle.choices, distinct=False)
     tag = extend_schema_field(OpenApiTypes.STR)(
         django_filters.ModelMultipleChoiceFilter(
             field_name="tags__slug",
@@ -56,11 +58,6 @@ class ServiceFilterSet(django_filters.FilterSet):
             | Q(description__icontains=value)
             | Q(system__icontains=value)
         )
-
-    @property
-    def qs(self):
-        # Filtering on a to-many relation (tags) can repeat rows.
-        return super().qs.distinct()
 
 
 class TeamFilterSet(django_filters.FilterSet):

@@ -1,15 +1,25 @@
 """Reads of the catalog for views, the API and reports: each a fixed number of queries."""
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from services.models import Membership, Service, Tag, Team
 
 
+def _count_of(queryset, field) -> Coalesce:
+    """A correlated COUNT per row: unlike Count() over a join it needs no GROUP BY of the
+    whole row, and a paginator's COUNT(*) leaves it out."""
+    counted = queryset.order_by().values(field).annotate(count=Count("*")).values("count")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def service_list() -> QuerySet[Service]:
+    dependencies = Service.depends_on.through.objects.filter(to_service=OuterRef("pk"))
     return (
         Service.objects.select_related("owner_team")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
-        .annotate(dependent_count=Count("dependents", distinct=True))
+        .annotate(dependent_count=_count_of(dependencies, "to_service"))
+        .order_by("name")
     )
 
 
@@ -24,9 +34,15 @@ def service_detail() -> QuerySet[Service]:
 
 
 def team_list() -> QuerySet[Team]:
-    return Team.objects.select_related("manager").annotate(
-        service_count=Count("services", distinct=True),
-        member_count=Count("memberships", distinct=True),
+    return (
+        Team.objects.select_related("manager")
+        .annotate(
+            service_count=_count_of(
+                Service.objects.filter(owner_team=OuterRef("pk")), "owner_team"
+            ),
+            member_count=_count_of(Membership.objects.filter(team=OuterRef("pk")), "team"),
+        )
+        .order_by("name")
     )
 
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.test import APIClient
 
+from portal.pagination import PortalPagination
 from services.api import model_errors_as_bad_request
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.models import Membership, Service, Team
@@ -126,8 +127,8 @@ def test_an_unknown_service_id_is_a_404(service, api_client_for, owner):
     assert api_client_for(owner).get(f"{SERVICES}999999/").status_code == 404
 
 
-def test_lists_are_paginated(owner, payments, api_client_for, settings):
-    page_size = settings.REST_FRAMEWORK["PAGE_SIZE"]
+def test_lists_are_paginated(owner, payments, api_client_for):
+    page_size = PortalPagination.page_size
     ServiceFactory.create_batch(page_size + 1, owner_team=payments)
 
     first_page = api_client_for(owner).get(SERVICES).json()
@@ -136,6 +137,15 @@ def test_lists_are_paginated(owner, payments, api_client_for, settings):
     assert first_page["count"] == page_size + 1
     assert len(first_page["results"]) == page_size
     assert len(second_page["results"]) == 1
+
+
+def test_a_client_may_ask_for_bigger_pages_up_to_the_maximum(owner, payments, api_client_for):
+    ServiceFactory.create_batch(30, owner_team=payments)
+    client = api_client_for(owner)
+
+    assert len(client.get(SERVICES, {"page_size": 30}).json()["results"]) == 30
+    assert client.get(SERVICES, {"page_size": 1000}).json()["count"] == 30
+    assert PortalPagination.max_page_size == 200
 
 
 # Services: creating, changing, deleting
