@@ -1,0 +1,22 @@
+from services.models.catalog import Membership, Service, Tag, Team
+from services.models.slos import (
+    SLO,
+    BudgetPolicy,
+    BudgetPolicyTier,
+    MaintenanceWindow,
+    SLIBucket,
+    SLOStatus,
+)
+
+__all__ = [
+    "SLO",
+    "BudgetPolicy",
+    "BudgetPolicyTier",
+    "MaintenanceWindow",
+    "Membership",
+    "SLIBucket",
+    "SLOStatus",
+    "Service",
+    "Tag",
+    "Team",
+]

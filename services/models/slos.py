@@ -1,0 +1,292 @@
+"""Service level objectives, the SLI data behind them and the snapshots computed from it."""
+
+import zoneinfo
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from services.choices import (
+    AlertState,
+    BudgetingMethod,
+    ChangeRule,
+    QueryKind,
+    SLIKind,
+    WindowKind,
+)
+from services.models.catalog import Service
+
+#: SLI data is stored in buckets of this many minutes (services.budget.BUCKET).
+BUCKET_MINUTES = 5
+
+
+class BudgetPolicy(models.Model):
+    """Named tiers of error budget remaining and what each means for changes.
+
+    Every SLO follows one policy (the default one unless it names another); its
+    snapshot carries the tier its budget is in, which the deploy gate reads.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    is_default = models.BooleanField(
+        default=False, help_text="Followed by SLOs that name no policy of their own."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "budget policies"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_budget_policy",
+                violation_error_message="Another policy is already the default.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class BudgetPolicyTier(models.Model):
+    """A band of budget remaining: from `min_remaining` (a fraction; the lowest tier has
+    none) up to the next tier's floor. Healthy > 50 %, caution 10–50 %, frozen < 10 %
+    is the default policy."""
+
+    policy = models.ForeignKey(BudgetPolicy, on_delete=models.CASCADE, related_name="tiers")
+    name = models.SlugField(max_length=50)
+    min_remaining = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Lowest budget remaining in this tier, as a fraction (0.5 = 50 %). "
+        "Empty for the bottom tier, which also holds overspent budgets.",
+    )
+    min_included = models.BooleanField(
+        default=True, help_text="Whether a budget exactly at the floor belongs to this tier."
+    )
+    change_rule = models.CharField(max_length=20, choices=ChangeRule.choices)
+    description = models.TextField(blank=True, help_text="What the team does in this tier.")
+
+    class Meta:
+        ordering = ["policy", models.F("min_remaining").desc(nulls_last=True)]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "name"], name="unique_tier_name"),
+            models.UniqueConstraint(
+                fields=["policy"],
+                condition=models.Q(min_remaining__isnull=True),
+                name="one_bottom_tier",
+                violation_error_message="A policy has exactly one bottom tier.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.policy}: {self.name}"
+
+
+class SLO(models.Model):
+    """An objective for one indicator of a service, with the queries that measure it.
+
+    Queries follow Sloth's form: PromQL returning events per second, with `{{.window}}`
+    where the range goes, e.g. sum(rate(http_requests_total{code!~"5.."}[{{.window}}])).
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="slos")
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=150)
+    description = models.TextField(blank=True)
+    sli_kind = models.CharField(
+        "SLI kind", max_length=20, choices=SLIKind.choices, default=SLIKind.AVAILABILITY
+    )
+    objective = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(Decimal("99.9999"))],
+        help_text="Target share of good events (or good slices) in percent, e.g. 99.9.",
+    )
+    window_kind = models.CharField(
+        max_length=20, choices=WindowKind.choices, default=WindowKind.ROLLING
+    )
+    window_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="Length of a rolling window.",
+    )
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="Where calendar months begin and end."
+    )
+    budgeting_method = models.CharField(
+        max_length=20, choices=BudgetingMethod.choices, default=BudgetingMethod.OCCURRENCES
+    )
+    slice_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=f"Timeslices only: slice length, a multiple of {BUCKET_MINUTES} minutes.",
+    )
+    slice_target = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(Decimal("100"))],
+        help_text="Timeslices only: percent of good events that makes a slice good.",
+    )
+    query_kind = models.CharField(
+        max_length=20, choices=QueryKind.choices, default=QueryKind.GOOD_TOTAL
+    )
+    events_query = models.TextField(
+        help_text="PromQL for good events (or bad events, per the query kind) per second."
+    )
+    total_query = models.TextField(help_text="PromQL for all events per second.")
+    labels = models.JSONField(default=dict, blank=True)
+    budget_policy = models.ForeignKey(
+        BudgetPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="slos",
+        help_text="Empty: the default policy.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "SLO"
+        ordering = ["service__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "slug"], name="unique_slo_slug"),
+            models.CheckConstraint(
+                condition=models.Q(objective__gt=0, objective__lt=100),
+                name="slo_objective_between_0_and_100",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service.name}: {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("slo_detail", args=[self.service.slug, self.slug])
+
+    @property
+    def team_id(self):
+        return self.service.owner_team_id
+
+    def clean(self):
+        errors = {}
+        if self.events_query and self.total_query:
+            if self.events_query.strip() == self.total_query.strip():
+                errors["total_query"] = "The two queries must differ."
+        try:
+            zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            errors["time_zone"] = f"Unknown time zone “{self.time_zone}”."
+        if self.budgeting_method == BudgetingMethod.TIMESLICES:
+            if not self.slice_minutes:
+                errors["slice_minutes"] = "Required for timeslices."
+            elif self.slice_minutes % BUCKET_MINUTES:
+                errors["slice_minutes"] = f"Must be a multiple of {BUCKET_MINUTES} minutes."
+            if self.slice_target is None:
+                errors["slice_target"] = "Required for timeslices."
+        else:
+            for field in ("slice_minutes", "slice_target"):
+                if getattr(self, field) is not None:
+                    errors[field] = "Only timeslice SLOs have slices."
+        if errors:
+            raise ValidationError(errors)
+
+
+class MaintenanceWindow(models.Model):
+    """A planned period whose SLI data is left out of the SLO's figures."""
+
+    slo = models.ForeignKey(SLO, on_delete=models.CASCADE, related_name="maintenance_windows")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")),
+                name="maintenance_ends_after_start",
+                violation_error_message="A maintenance window ends after it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.slo}: {self.reason}"
+
+
+class SLIBucket(models.Model):
+    """Good and total events of one SLO in one 5-minute bucket.
+
+    Counts, not ratios, so that every window, month, timeslice and exclusion adds up
+    exactly; unique per (SLO, start) so that a re-sync or a re-push never counts twice.
+    """
+
+    slo = models.ForeignKey(SLO, on_delete=models.CASCADE, related_name="buckets")
+    start = models.DateTimeField()
+    good = models.BigIntegerField()
+    total = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["slo", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["slo", "start"], name="unique_sli_bucket"),
+            models.CheckConstraint(
+                condition=models.Q(good__gte=0, total__gte=models.F("good")),
+                name="sli_bucket_counts_consistent",
+                violation_error_message="Good events are between 0 and the total.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.slo} at {self.start:%Y-%m-%d %H:%M}: {self.good}/{self.total}"
+
+
+class SLOStatus(models.Model):
+    """The snapshot of an SLO that a worker computes after each sync or push.
+
+    Pages and the API read these; they never sum raw buckets. Fractions are 0–1;
+    `remaining` may be negative (an overspent budget).
+    """
+
+    slo = models.OneToOneField(
+        SLO, on_delete=models.CASCADE, primary_key=True, related_name="status"
+    )
+    computed_at = models.DateTimeField()
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    attainment = models.FloatField(null=True)
+    allowed_bad = models.FloatField(null=True)
+    bad = models.FloatField(null=True)
+    consumed = models.FloatField(null=True)
+    remaining = models.FloatField(null=True)
+    burn_rates = models.JSONField(default=dict, help_text="Burn rate by window: 5m … 3d, window.")
+    alert = models.CharField(max_length=10, choices=AlertState.choices, default=AlertState.NONE)
+    policy_tier = models.CharField(max_length=50, default="unknown")
+    coverage = models.FloatField(null=True, help_text="Share of the window's buckets with data.")
+    latest_data_at = models.DateTimeField(null=True)
+    stale = models.BooleanField(default=False)
+    time_until_exhaustion = models.DurationField(null=True)
+    series = models.JSONField(
+        default=dict, help_text="Chart data: budget remaining and burn rate over the window."
+    )
+    monthly = models.JSONField(default=list, help_text="Attainment per calendar month.")
+    last_sync_at = models.DateTimeField(null=True)
+    last_sync_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "SLO status"
+        verbose_name_plural = "SLO statuses"
+
+    def __str__(self):
+        return f"{self.slo} at {self.computed_at:%Y-%m-%d %H:%M}"
