@@ -10,212 +10,617 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('services', '0001_initial'),
+        ("services", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SLO',
+            name="SLO",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150)),
-                ('slug', models.SlugField(max_length=150)),
-                ('description', models.TextField(blank=True)),
-                ('sli_kind', models.CharField(choices=[('availability', 'Availability'), ('latency', 'Latency'), ('error_rate', 'Error rate'), ('throughput', 'Throughput'), ('correctness', 'Correctness')], default='availability', max_length=20, verbose_name='SLI kind')),
-                ('objective', models.DecimalField(decimal_places=4, help_text='Target share of good events (or good slices) in percent, e.g. 99.9.', max_digits=7, validators=[django.core.validators.MinValueValidator(Decimal('0.0001')), django.core.validators.MaxValueValidator(Decimal('99.9999'))])),
-                ('window_kind', models.CharField(choices=[('rolling', 'Rolling'), ('calendar_month', 'Calendar month')], default='rolling', max_length=20)),
-                ('window_days', models.PositiveSmallIntegerField(default=30, help_text='Length of a rolling window.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(366)])),
-                ('time_zone', models.CharField(default='UTC', help_text='Where calendar months begin and end.', max_length=64)),
-                ('budgeting_method', models.CharField(choices=[('occurrences', 'Occurrences (good events ÷ all events)'), ('timeslices', 'Timeslices (good slices ÷ all slices)')], default='occurrences', max_length=20)),
-                ('slice_minutes', models.PositiveIntegerField(blank=True, help_text='Timeslices only: slice length, a multiple of 5 minutes.', null=True)),
-                ('slice_target', models.DecimalField(blank=True, decimal_places=4, help_text='Timeslices only: percent of good events that makes a slice good.', max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.0001')), django.core.validators.MaxValueValidator(Decimal('100'))])),
-                ('query_kind', models.CharField(choices=[('good_total', 'Good and total events'), ('bad_total', 'Bad and total events')], default='good_total', max_length=20)),
-                ('events_query', models.TextField(help_text='PromQL for good events (or bad events, per the query kind) per second.')),
-                ('total_query', models.TextField(help_text='PromQL for all events per second.')),
-                ('labels', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150)),
+                ("slug", models.SlugField(max_length=150)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "sli_kind",
+                    models.CharField(
+                        choices=[
+                            ("availability", "Availability"),
+                            ("latency", "Latency"),
+                            ("error_rate", "Error rate"),
+                            ("throughput", "Throughput"),
+                            ("correctness", "Correctness"),
+                        ],
+                        default="availability",
+                        max_length=20,
+                        verbose_name="SLI kind",
+                    ),
+                ),
+                (
+                    "objective",
+                    models.DecimalField(
+                        decimal_places=4,
+                        help_text="Target share of good events (or good slices) in percent, e.g. 99.9.",
+                        max_digits=7,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0.0001")),
+                            django.core.validators.MaxValueValidator(Decimal("99.9999")),
+                        ],
+                    ),
+                ),
+                (
+                    "window_kind",
+                    models.CharField(
+                        choices=[("rolling", "Rolling"), ("calendar_month", "Calendar month")],
+                        default="rolling",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "window_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Length of a rolling window.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(366),
+                        ],
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="UTC",
+                        help_text="Where calendar months begin and end.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "budgeting_method",
+                    models.CharField(
+                        choices=[
+                            ("occurrences", "Occurrences (good events ÷ all events)"),
+                            ("timeslices", "Timeslices (good slices ÷ all slices)"),
+                        ],
+                        default="occurrences",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "slice_minutes",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Timeslices only: slice length, a multiple of 5 minutes.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "slice_target",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Timeslices only: percent of good events that makes a slice good.",
+                        max_digits=7,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0.0001")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                    ),
+                ),
+                (
+                    "query_kind",
+                    models.CharField(
+                        choices=[
+                            ("good_total", "Good and total events"),
+                            ("bad_total", "Bad and total events"),
+                        ],
+                        default="good_total",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "events_query",
+                    models.TextField(
+                        help_text="PromQL for good events (or bad events, per the query kind) per second."
+                    ),
+                ),
+                ("total_query", models.TextField(help_text="PromQL for all events per second.")),
+                ("labels", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'SLO',
-                'ordering': ['service__name', 'name'],
+                "verbose_name": "SLO",
+                "ordering": ["service__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='BudgetPolicy',
+            name="BudgetPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('is_default', models.BooleanField(default=False, help_text='Followed by SLOs that name no policy of their own.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "is_default",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Followed by SLOs that name no policy of their own.",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'budget policies',
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='one_default_budget_policy', violation_error_message='Another policy is already the default.')],
+                "verbose_name_plural": "budget policies",
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)),
+                        fields=("is_default",),
+                        name="one_default_budget_policy",
+                        violation_error_message="Another policy is already the default.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalBudgetPolicy',
+            name="HistoricalBudgetPolicy",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=100)),
-                ('slug', models.SlugField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('is_default', models.BooleanField(default=False, help_text='Followed by SLOs that name no policy of their own.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=100)),
+                ("slug", models.SlugField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "is_default",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Followed by SLOs that name no policy of their own.",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical budget policy',
-                'verbose_name_plural': 'historical budget policies',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical budget policy",
+                "verbose_name_plural": "historical budget policies",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalSLO',
+            name="HistoricalSLO",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(max_length=150)),
-                ('slug', models.SlugField(max_length=150)),
-                ('description', models.TextField(blank=True)),
-                ('sli_kind', models.CharField(choices=[('availability', 'Availability'), ('latency', 'Latency'), ('error_rate', 'Error rate'), ('throughput', 'Throughput'), ('correctness', 'Correctness')], default='availability', max_length=20, verbose_name='SLI kind')),
-                ('objective', models.DecimalField(decimal_places=4, help_text='Target share of good events (or good slices) in percent, e.g. 99.9.', max_digits=7, validators=[django.core.validators.MinValueValidator(Decimal('0.0001')), django.core.validators.MaxValueValidator(Decimal('99.9999'))])),
-                ('window_kind', models.CharField(choices=[('rolling', 'Rolling'), ('calendar_month', 'Calendar month')], default='rolling', max_length=20)),
-                ('window_days', models.PositiveSmallIntegerField(default=30, help_text='Length of a rolling window.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(366)])),
-                ('time_zone', models.CharField(default='UTC', help_text='Where calendar months begin and end.', max_length=64)),
-                ('budgeting_method', models.CharField(choices=[('occurrences', 'Occurrences (good events ÷ all events)'), ('timeslices', 'Timeslices (good slices ÷ all slices)')], default='occurrences', max_length=20)),
-                ('slice_minutes', models.PositiveIntegerField(blank=True, help_text='Timeslices only: slice length, a multiple of 5 minutes.', null=True)),
-                ('slice_target', models.DecimalField(blank=True, decimal_places=4, help_text='Timeslices only: percent of good events that makes a slice good.', max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.0001')), django.core.validators.MaxValueValidator(Decimal('100'))])),
-                ('query_kind', models.CharField(choices=[('good_total', 'Good and total events'), ('bad_total', 'Bad and total events')], default='good_total', max_length=20)),
-                ('events_query', models.TextField(help_text='PromQL for good events (or bad events, per the query kind) per second.')),
-                ('total_query', models.TextField(help_text='PromQL for all events per second.')),
-                ('labels', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('budget_policy', models.ForeignKey(blank=True, db_constraint=False, help_text='Empty: the default policy.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='services.budgetpolicy')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('service', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='services.service')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150)),
+                ("slug", models.SlugField(max_length=150)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "sli_kind",
+                    models.CharField(
+                        choices=[
+                            ("availability", "Availability"),
+                            ("latency", "Latency"),
+                            ("error_rate", "Error rate"),
+                            ("throughput", "Throughput"),
+                            ("correctness", "Correctness"),
+                        ],
+                        default="availability",
+                        max_length=20,
+                        verbose_name="SLI kind",
+                    ),
+                ),
+                (
+                    "objective",
+                    models.DecimalField(
+                        decimal_places=4,
+                        help_text="Target share of good events (or good slices) in percent, e.g. 99.9.",
+                        max_digits=7,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0.0001")),
+                            django.core.validators.MaxValueValidator(Decimal("99.9999")),
+                        ],
+                    ),
+                ),
+                (
+                    "window_kind",
+                    models.CharField(
+                        choices=[("rolling", "Rolling"), ("calendar_month", "Calendar month")],
+                        default="rolling",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "window_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Length of a rolling window.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(366),
+                        ],
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="UTC",
+                        help_text="Where calendar months begin and end.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "budgeting_method",
+                    models.CharField(
+                        choices=[
+                            ("occurrences", "Occurrences (good events ÷ all events)"),
+                            ("timeslices", "Timeslices (good slices ÷ all slices)"),
+                        ],
+                        default="occurrences",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "slice_minutes",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Timeslices only: slice length, a multiple of 5 minutes.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "slice_target",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Timeslices only: percent of good events that makes a slice good.",
+                        max_digits=7,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0.0001")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                    ),
+                ),
+                (
+                    "query_kind",
+                    models.CharField(
+                        choices=[
+                            ("good_total", "Good and total events"),
+                            ("bad_total", "Bad and total events"),
+                        ],
+                        default="good_total",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "events_query",
+                    models.TextField(
+                        help_text="PromQL for good events (or bad events, per the query kind) per second."
+                    ),
+                ),
+                ("total_query", models.TextField(help_text="PromQL for all events per second.")),
+                ("labels", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "budget_policy",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Empty: the default policy.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="services.budgetpolicy",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="services.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical SLO',
-                'verbose_name_plural': 'historical SLOs',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical SLO",
+                "verbose_name_plural": "historical SLOs",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='SLOStatus',
+            name="SLOStatus",
             fields=[
-                ('slo', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='status', serialize=False, to='services.slo')),
-                ('computed_at', models.DateTimeField()),
-                ('window_start', models.DateTimeField()),
-                ('window_end', models.DateTimeField()),
-                ('attainment', models.FloatField(null=True)),
-                ('allowed_bad', models.FloatField(null=True)),
-                ('bad', models.FloatField(null=True)),
-                ('consumed', models.FloatField(null=True)),
-                ('remaining', models.FloatField(null=True)),
-                ('burn_rates', models.JSONField(default=dict, help_text='Burn rate by window: 5m … 3d, window.')),
-                ('alert', models.CharField(choices=[('page', 'Page'), ('ticket', 'Ticket'), ('none', 'None')], default='none', max_length=10)),
-                ('policy_tier', models.CharField(default='unknown', max_length=50)),
-                ('coverage', models.FloatField(help_text="Share of the window's buckets with data.", null=True)),
-                ('latest_data_at', models.DateTimeField(null=True)),
-                ('stale', models.BooleanField(default=False)),
-                ('time_until_exhaustion', models.DurationField(null=True)),
-                ('series', models.JSONField(default=dict, help_text='Chart data: budget remaining and burn rate over the window.')),
-                ('monthly', models.JSONField(default=list, help_text='Attainment per calendar month.')),
-                ('last_sync_at', models.DateTimeField(null=True)),
-                ('last_sync_error', models.TextField(blank=True)),
+                (
+                    "slo",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="status",
+                        serialize=False,
+                        to="services.slo",
+                    ),
+                ),
+                ("computed_at", models.DateTimeField()),
+                ("window_start", models.DateTimeField()),
+                ("window_end", models.DateTimeField()),
+                ("attainment", models.FloatField(null=True)),
+                ("allowed_bad", models.FloatField(null=True)),
+                ("bad", models.FloatField(null=True)),
+                ("consumed", models.FloatField(null=True)),
+                ("remaining", models.FloatField(null=True)),
+                (
+                    "burn_rates",
+                    models.JSONField(
+                        default=dict, help_text="Burn rate by window: 5m … 3d, window."
+                    ),
+                ),
+                (
+                    "alert",
+                    models.CharField(
+                        choices=[("page", "Page"), ("ticket", "Ticket"), ("none", "None")],
+                        default="none",
+                        max_length=10,
+                    ),
+                ),
+                ("policy_tier", models.CharField(default="unknown", max_length=50)),
+                (
+                    "coverage",
+                    models.FloatField(
+                        help_text="Share of the window's buckets with data.", null=True
+                    ),
+                ),
+                ("latest_data_at", models.DateTimeField(null=True)),
+                ("stale", models.BooleanField(default=False)),
+                ("time_until_exhaustion", models.DurationField(null=True)),
+                (
+                    "series",
+                    models.JSONField(
+                        default=dict,
+                        help_text="Chart data: budget remaining and burn rate over the window.",
+                    ),
+                ),
+                (
+                    "monthly",
+                    models.JSONField(default=list, help_text="Attainment per calendar month."),
+                ),
+                ("last_sync_at", models.DateTimeField(null=True)),
+                ("last_sync_error", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name': 'SLO status',
-                'verbose_name_plural': 'SLO statuses',
+                "verbose_name": "SLO status",
+                "verbose_name_plural": "SLO statuses",
             },
         ),
         migrations.AddField(
-            model_name='slo',
-            name='budget_policy',
-            field=models.ForeignKey(blank=True, help_text='Empty: the default policy.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='slos', to='services.budgetpolicy'),
+            model_name="slo",
+            name="budget_policy",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty: the default policy.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="slos",
+                to="services.budgetpolicy",
+            ),
         ),
         migrations.AddField(
-            model_name='slo',
-            name='service',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slos', to='services.service'),
+            model_name="slo",
+            name="service",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="slos",
+                to="services.service",
+            ),
         ),
         migrations.CreateModel(
-            name='SLIBucket',
+            name="SLIBucket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField()),
-                ('good', models.BigIntegerField()),
-                ('total', models.BigIntegerField()),
-                ('slo', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='buckets', to='services.slo')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField()),
+                ("good", models.BigIntegerField()),
+                ("total", models.BigIntegerField()),
+                (
+                    "slo",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="buckets",
+                        to="services.slo",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['slo', 'start'],
+                "ordering": ["slo", "start"],
             },
         ),
         migrations.CreateModel(
-            name='MaintenanceWindow',
+            name="MaintenanceWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField()),
-                ('reason', models.CharField(max_length=200)),
-                ('slo', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='maintenance_windows', to='services.slo')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField()),
+                ("reason", models.CharField(max_length=200)),
+                (
+                    "slo",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="maintenance_windows",
+                        to="services.slo",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start'],
+                "ordering": ["-start"],
             },
         ),
         migrations.CreateModel(
-            name='BudgetPolicyTier',
+            name="BudgetPolicyTier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField()),
-                ('min_remaining', models.DecimalField(blank=True, decimal_places=4, help_text='Lowest budget remaining in this tier, as a fraction (0.5 = 50 %). Empty for the bottom tier, which also holds overspent budgets.', max_digits=5, null=True)),
-                ('min_included', models.BooleanField(default=True, help_text='Whether a budget exactly at the floor belongs to this tier.')),
-                ('change_rule', models.CharField(choices=[('allow', 'Changes proceed as usual'), ('review', "Risky changes need an SRE lead's approval"), ('freeze', 'Only emergency and reliability fixes ship')], max_length=20)),
-                ('description', models.TextField(blank=True, help_text='What the team does in this tier.')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tiers', to='services.budgetpolicy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField()),
+                (
+                    "min_remaining",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Lowest budget remaining in this tier, as a fraction (0.5 = 50 %). Empty for the bottom tier, which also holds overspent budgets.",
+                        max_digits=5,
+                        null=True,
+                    ),
+                ),
+                (
+                    "min_included",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Whether a budget exactly at the floor belongs to this tier.",
+                    ),
+                ),
+                (
+                    "change_rule",
+                    models.CharField(
+                        choices=[
+                            ("allow", "Changes proceed as usual"),
+                            ("review", "Risky changes need an SRE lead's approval"),
+                            ("freeze", "Only emergency and reliability fixes ship"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, help_text="What the team does in this tier."),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tiers",
+                        to="services.budgetpolicy",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['policy', models.OrderBy(models.F('min_remaining'), descending=True, nulls_last=True)],
-                'constraints': [models.UniqueConstraint(fields=('policy', 'name'), name='unique_tier_name'), models.UniqueConstraint(condition=models.Q(('min_remaining__isnull', True)), fields=('policy',), name='one_bottom_tier', violation_error_message='A policy has exactly one bottom tier.')],
+                "ordering": [
+                    "policy",
+                    models.OrderBy(models.F("min_remaining"), descending=True, nulls_last=True),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("policy", "name"), name="unique_tier_name"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("min_remaining__isnull", True)),
+                        fields=("policy",),
+                        name="one_bottom_tier",
+                        violation_error_message="A policy has exactly one bottom tier.",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='slo',
-            constraint=models.UniqueConstraint(fields=('service', 'slug'), name='unique_slo_slug'),
+            model_name="slo",
+            constraint=models.UniqueConstraint(fields=("service", "slug"), name="unique_slo_slug"),
         ),
         migrations.AddConstraint(
-            model_name='slo',
-            constraint=models.CheckConstraint(condition=models.Q(('objective__gt', 0), ('objective__lt', 100)), name='slo_objective_between_0_and_100'),
+            model_name="slo",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("objective__gt", 0), ("objective__lt", 100)),
+                name="slo_objective_between_0_and_100",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slibucket',
-            constraint=models.UniqueConstraint(fields=('slo', 'start'), name='unique_sli_bucket'),
+            model_name="slibucket",
+            constraint=models.UniqueConstraint(fields=("slo", "start"), name="unique_sli_bucket"),
         ),
         migrations.AddConstraint(
-            model_name='slibucket',
-            constraint=models.CheckConstraint(condition=models.Q(('good__gte', 0), ('total__gte', models.F('good'))), name='sli_bucket_counts_consistent', violation_error_message='Good events are between 0 and the total.'),
+            model_name="slibucket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("good__gte", 0), ("total__gte", models.F("good"))),
+                name="sli_bucket_counts_consistent",
+                violation_error_message="Good events are between 0 and the total.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='maintenancewindow',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='maintenance_ends_after_start', violation_error_message='A maintenance window ends after it starts.'),
+            model_name="maintenancewindow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))),
+                name="maintenance_ends_after_start",
+                violation_error_message="A maintenance window ends after it starts.",
+            ),
         ),
     ]

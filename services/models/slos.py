@@ -56,7 +56,7 @@ class BudgetPolicy(models.Model):
 
 class BudgetPolicyTier(models.Model):
     """A band of budget remaining: from `min_remaining` (a fraction; the lowest tier has
-    none) up to the next tier's floor. Healthy > 50 %, caution 10–50 %, frozen < 10 %
+    none) up to the next tier's floor. Healthy > 50 %, caution 10 to 50 %, frozen < 10 %
     is the default policy."""
 
     policy = models.ForeignKey(BudgetPolicy, on_delete=models.CASCADE, related_name="tiers")
@@ -181,9 +181,8 @@ class SLO(models.Model):
 
     def clean(self):
         errors = {}
-        if self.events_query and self.total_query:
-            if self.events_query.strip() == self.total_query.strip():
-                errors["total_query"] = "The two queries must differ."
+        if self.events_query and self.events_query.strip() == self.total_query.strip():
+            errors["total_query"] = "The two queries must differ."
         try:
             zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -255,7 +254,7 @@ class SLIBucket(models.Model):
 class SLOStatus(models.Model):
     """The snapshot of an SLO that a worker computes after each sync or push.
 
-    Pages and the API read these; they never sum raw buckets. Fractions are 0–1;
+    Pages and the API read these; they never sum raw buckets. Fractions are 0 to 1;
     `remaining` may be negative (an overspent budget).
     """
 
