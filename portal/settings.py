@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "simple_history",
     "portal",
     "services",
+    "incidents",
 ]
 
 MIDDLEWARE = [
@@ -161,12 +162,34 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
+    "sync-slis": {"task": "services.tasks.sync_slis", "schedule": 60.0},
 }
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
 
 # Bearer token that Prometheus sends to scrape /metrics; /metrics answers 404 while unset.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# SLIs: the Prometheus whose HTTP API the sync queries, how long one query may take, and
+# how old the newest SLI data may be before an SLO is shown as stale.
+PROMETHEUS_URL = env.str("PROMETHEUS_URL", default="http://127.0.0.1:9090")
+PROMETHEUS_TIMEOUT_SECONDS = env.float("PROMETHEUS_TIMEOUT_SECONDS", default=10.0)
+SLI_STALE_AFTER_MINUTES = env.int("SLI_STALE_AFTER_MINUTES", default=15)
+
+# Alert intake: the bearer token Alertmanager's webhook sends, and how an alert's
+# `severity` label maps to an incident severity (label=SEV,...).
+ALERTMANAGER_WEBHOOK_TOKEN = env.str("ALERTMANAGER_WEBHOOK_TOKEN", default="")
+ALERT_SEVERITY_MAP = env.dict(
+    "ALERT_SEVERITY_MAP",
+    default={"critical": "SEV1", "page": "SEV2", "error": "SEV2", "warning": "SEV3", "info": "SEV4"},
+)
+ALERT_DEFAULT_SEVERITY = env.str("ALERT_DEFAULT_SEVERITY", default="SEV3")
+
+# Post-mortems of SEV1/SEV2 incidents are due this many working days after resolution.
+POSTMORTEM_DUE_WORKING_DAYS = env.int("POSTMORTEM_DUE_WORKING_DAYS", default=5)
+
+# Where links in emails point (the portal's public address).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

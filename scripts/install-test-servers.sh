@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure the servers the test suite starts are installed: PostgreSQL, Redis and
-# Chromium. Installs the missing ones with apt-get when running as root; otherwise
+# Makes sure the servers the test suite starts are installed: PostgreSQL, Redis,
+# Prometheus (with promtool), Alertmanager and Chromium. Installs the missing ones with apt-get when running as root; otherwise
 # stops and names the packages to install.
 set -euo pipefail
 
@@ -8,6 +8,8 @@ missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
@@ -21,7 +23,9 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     # The package starts a cluster of its own; the suite runs its own servers.
     if command -v service >/dev/null; then
         service postgresql stop >/dev/null 2>&1 || true
-        service redis-server stop >/dev/null 2>&1 || true
+        for unit in redis-server prometheus prometheus-alertmanager prometheus-node-exporter; do
+            service "$unit" stop >/dev/null 2>&1 || true
+        done
     fi
     exit 0
 fi
