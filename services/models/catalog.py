@@ -6,12 +6,20 @@ from simple_history.models import HistoricalRecords
 
 from services.choices import Lifecycle, MembershipRole, Tier
 
+# Path segments the UI uses next to /services/<slug>/ and /teams/<slug>/.
+RESERVED_SLUGS = frozenset({"add", "import"})
+
+
+def validate_not_reserved(slug):
+    if slug in RESERVED_SLUGS:
+        raise ValidationError(f"“{slug}” is reserved by the portal; choose another slug.")
+
 
 class Team(models.Model):
     """A group of people that owns services and the records around them."""
 
     name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_not_reserved])
     description = models.TextField(blank=True)
     email = models.EmailField(blank=True, help_text="Where the team's notifications go.")
     chat_channel = models.CharField(max_length=100, blank=True, help_text="e.g. #payments-oncall")
@@ -87,7 +95,7 @@ class Service(models.Model):
     """A deployable thing a team owns and answers for in production."""
 
     name = models.CharField(max_length=150)
-    slug = models.SlugField(max_length=150, unique=True)
+    slug = models.SlugField(max_length=150, unique=True, validators=[validate_not_reserved])
     description = models.TextField(blank=True)
     owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="services")
     tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.TIER_2)
