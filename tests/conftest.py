@@ -18,7 +18,7 @@ from portal.celery import app as celery_app
 from portal.roles import grant_sre_lead
 from services.choices import MembershipRole
 from tests.factories import MembershipFactory, ServiceFactory, TeamFactory, UserFactory
-from tests.servers import start_postgres, start_redis
+from tests.servers import start_postgres, start_redis, start_smtp_sink
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +70,19 @@ def static_files_without_collectstatic():
     }
     with override_settings(STORAGES=storages):
         yield
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server on loopback that the portal's email goes to: sink.delivered holds
+    what arrived, sink.refusals makes it refuse recipients ({address: "550 No such user"})."""
+    sink = start_smtp_sink()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    settings.EMAIL_USE_TLS, settings.EMAIL_HOST_USER = False, ""
+    settings.EMAIL_TIMEOUT = 5
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture(autouse=True)

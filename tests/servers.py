@@ -4,6 +4,8 @@ Used by the test suite (tests/conftest.py) and the benchmarks (bench/): each ser
 lives in its own temporary directory and is stopped and removed by ``stop()``.
 """
 
+import email
+import email.policy
 import glob
 import os
 import pwd
@@ -163,3 +165,61 @@ def start_redis() -> tuple[Server, str]:
     )
     wait_for_port(server.port, server.process, "Redis")
     return server, f"redis://127.0.0.1:{server.port}/0"
+
+
+@dataclass
+class DeliveredEmail:
+    """One message as the SMTP sink received it: the envelope and the parsed message."""
+
+    sender: str
+    recipients: list[str]
+    message: object  # email.message.EmailMessage
+
+    def body(self, content_type: str) -> str:
+        return self.message.get_body(preferencelist=(content_type.split("/")[1],)).get_content()
+
+
+class _CollectingHandler:
+    """aiosmtpd handler keeping every message; refuses the addresses it is told to."""
+
+    def __init__(self, sink: "SmtpSink") -> None:
+        self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        refusal = self.sink.refusals.get(address)
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.sink.delivered.append(
+            DeliveredEmail(envelope.mail_from, list(envelope.rcpt_tos), message)
+        )
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpSink:
+    """An SMTP server that keeps what it receives. ``refusals`` maps a recipient address to
+    the reply it gets instead of 250 (e.g. "550 No such user", "451 Try again later")."""
+
+    port: int
+    delivered: list[DeliveredEmail] = field(default_factory=list)
+    refusals: dict[str, str] = field(default_factory=dict)
+    _controller: object = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def start_smtp_sink() -> SmtpSink:
+    """Start an SMTP sink (aiosmtpd, in a thread of this process) on a free loopback port."""
+    # Imported here: aiosmtpd is a test dependency, and the benchmarks use this module too.
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink(port=free_port())
+    sink._controller = Controller(_CollectingHandler(sink), hostname="127.0.0.1", port=sink.port)
+    sink._controller.start()
+    return sink
