@@ -1,0 +1,311 @@
+"""Incidents, their severities, timeline, alerts and status updates."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from incidents.choices import (
+    OPEN_STATUSES,
+    POSTMORTEM_REQUIRED_SEVERITIES,
+    AlertStatus,
+    IncidentSource,
+    IncidentStatus,
+    PostMortemStatus,
+    Severity,
+    StatusUpdateKind,
+    TimelineKind,
+)
+from incidents.lifecycle import TIMESTAMP_ORDER
+from services.models import Service, Team
+
+
+class SeverityLevel(models.Model):
+    """What a severity means and how fast someone must respond; SRE leads edit these."""
+
+    code = models.CharField(max_length=4, choices=Severity.choices, primary_key=True)
+    name = models.CharField(max_length=50)
+    description = models.TextField()
+    response_minutes = models.PositiveIntegerField(
+        help_text="How soon after detection someone must be working on it."
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} · {self.name}"
+
+
+class IncidentReferenceCounter(models.Model):
+    """The last incident number handed out in a year; its row is locked while a number
+    is taken, so numbers are unique and, since a rolled-back declaration rolls the
+    counter back too, gap-free."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class IncidentQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Incident(models.Model):
+    """Something that hurt (or threatens) users, and the response to it.
+
+    The owning team (``team``) is the team of the first affected service named when it
+    was declared, else the declaring engineer's team; the team scopes who may edit it.
+    Timestamps run started ≤ detected ≤ acknowledged ≤ mitigated ≤ resolved ≤ closed.
+    """
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    severity = models.CharField(max_length=4, choices=Severity.choices)
+    status = models.CharField(
+        max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
+    )
+    services = models.ManyToManyField(Service, related_name="incidents", blank=True)
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+        verbose_name="owning team",
+    )
+
+    commander = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="commanded_incidents",
+        verbose_name="incident commander",
+    )
+    tech_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tech_led_incidents",
+    )
+    communications_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="communications_led_incidents",
+    )
+    scribe = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scribed_incidents",
+    )
+
+    started_at = models.DateTimeField(help_text="When users started to be affected.")
+    detected_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a person took charge of it."
+    )
+    mitigated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the user impact stopped."
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    users_affected = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    impact = models.TextField(blank=True, help_text="Who was affected and how.")
+
+    source = models.CharField(
+        max_length=10, choices=IncidentSource.choices, default=IncidentSource.MANUAL
+    )
+    alert_group_key = models.CharField(
+        max_length=1000,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Alertmanager's group key of the alerts that opened it.",
+    )
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="declared_incidents",
+        help_text="Empty when an alert opened it.",
+    )
+    subscribers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="subscribed_incidents",
+        blank=True,
+        help_text="People who receive its status updates.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-started_at"], name="incident_status_started"),
+            models.Index(fields=["-started_at"], name="incident_started"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("incident_detail", args=[self.reference])
+
+    def clean(self):
+        if self.alert_group_key == "":
+            # Unique when set: an empty key means "none".
+            self.alert_group_key = None
+        if self.source == IncidentSource.ALERT and not self.alert_group_key:
+            raise ValidationError(
+                {"alert_group_key": "An incident opened by an alert needs its group key."}
+            )
+        errors = {}
+        earlier_name, earlier = None, None
+        for name in TIMESTAMP_ORDER:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if earlier is not None and value < earlier:
+                label = self._meta.get_field(name).verbose_name
+                earlier_label = self._meta.get_field(earlier_name).verbose_name
+                errors[name] = f"The {label} time cannot be before the {earlier_label} time."
+            earlier_name, earlier = name, value
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def postmortem_required(self) -> bool:
+        return self.severity in POSTMORTEM_REQUIRED_SEVERITIES
+
+    @property
+    def has_published_postmortem(self) -> bool:
+        postmortem = getattr(self, "postmortem", None)
+        return postmortem is not None and postmortem.status == PostMortemStatus.PUBLISHED
+
+    def duration(self, now=None):
+        """Time from start to resolution (or to now while unresolved)."""
+        return (self.resolved_at or now or timezone.now()) - self.started_at
+
+
+class IncidentAlert(models.Model):
+    """One alert (by Alertmanager fingerprint) seen on an incident, and its last state."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
+    fingerprint = models.CharField(max_length=100)
+    status = models.CharField(
+        max_length=10, choices=AlertStatus.choices, default=AlertStatus.FIRING
+    )
+    labels = models.JSONField(default=dict, blank=True)
+    annotations = models.JSONField(default=dict, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "fingerprint"], name="unique_incident_alert_fingerprint"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.labels.get('alertname', self.fingerprint)} ({self.status})"
+
+
+class TimelineEntry(models.Model):
+    """A dated event in an incident's story. Append-only: once written only its key-event
+    mark (``pinned``) may change, and it is never deleted on its own."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="timeline_entries"
+    )
+    at = models.DateTimeField(default=timezone.now, help_text="When it happened.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incident_timeline_entries",
+        help_text="Empty for entries the portal wrote itself.",
+    )
+    kind = models.CharField(max_length=20, choices=TimelineKind.choices, default=TimelineKind.NOTE)
+    text = models.TextField()
+    pinned = models.BooleanField(default=False, help_text="A key event of the incident.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "timeline entries"
+        indexes = [models.Index(fields=["incident", "at"], name="timeline_incident_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and set(kwargs.get("update_fields") or ()) != {"pinned"}:
+            raise ValidationError("Timeline entries are append-only; only pinning may change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Timeline entries are append-only and cannot be deleted.")
+
+    @property
+    def team_id(self):
+        return self.incident.team_id
+
+
+class StatusUpdate(models.Model):
+    """A message to stakeholders about an incident; unsent while ``sent_at`` is empty."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="status_updates")
+    kind = models.CharField(max_length=20, choices=StatusUpdateKind.choices)
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incident_status_updates",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.JSONField(
+        default=list, blank=True, help_text="The email addresses it was sent to."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.subject}"
+
+    @property
+    def team_id(self):
+        return self.incident.team_id

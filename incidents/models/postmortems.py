@@ -1,0 +1,144 @@
+"""Blameless post-mortems of incidents and the action items they lead to."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from incidents.choices import (
+    ACTION_ITEM_PENDING_STATUSES,
+    ActionItemKind,
+    ActionItemPriority,
+    ActionItemStatus,
+    PostMortemStatus,
+)
+from incidents.models.incidents import Incident
+
+
+class PostMortem(models.Model):
+    """What happened, why, and what we learned, written without blame. Sections are
+    Markdown, rendered sanitised. Required (and blocking the incident's closing) for
+    SEV1 and SEV2 incidents."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="postmortem")
+    status = models.CharField(
+        max_length=20, choices=PostMortemStatus.choices, default=PostMortemStatus.DRAFT
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="authored_postmortems",
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="reviewed_postmortems", blank=True
+    )
+    summary = models.TextField(blank=True)
+    impact = models.TextField(blank=True)
+    timeline = models.TextField(blank=True)
+    root_cause = models.TextField(blank=True)
+    five_whys = models.TextField(blank=True)
+    contributing_factors = models.TextField(blank=True)
+    went_well = models.TextField(blank=True, verbose_name="what went well")
+    went_badly = models.TextField(blank=True, verbose_name="what went badly")
+    got_lucky = models.TextField(blank=True, verbose_name="where we got lucky")
+    lessons = models.TextField(blank=True, verbose_name="lessons learned")
+    due_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    #: The Markdown sections, in the order a reader meets them.
+    SECTIONS = (
+        "summary",
+        "impact",
+        "timeline",
+        "root_cause",
+        "five_whys",
+        "contributing_factors",
+        "went_well",
+        "went_badly",
+        "got_lucky",
+        "lessons",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "post-mortem"
+
+    def __str__(self):
+        return f"Post-mortem of {self.incident.reference}"
+
+    def clean(self):
+        if self.status == PostMortemStatus.PUBLISHED and self.published_at is None:
+            raise ValidationError({"published_at": "A published post-mortem needs its date."})
+
+    @property
+    def team_id(self):
+        return self.incident.team_id
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status != PostMortemStatus.PUBLISHED
+            and self.due_at is not None
+            and self.due_at < timezone.now()
+        )
+
+
+class ActionItem(models.Model):
+    """A follow-up from a post-mortem; tracked until done (or declined with a reason),
+    also after the incident has closed."""
+
+    postmortem = models.ForeignKey(
+        PostMortem, on_delete=models.CASCADE, related_name="action_items"
+    )
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incident_action_items",
+    )
+    due_date = models.DateField()
+    priority = models.CharField(
+        max_length=2, choices=ActionItemPriority.choices, default=ActionItemPriority.P2
+    )
+    kind = models.CharField(max_length=20, choices=ActionItemKind.choices)
+    status = models.CharField(
+        max_length=20, choices=ActionItemStatus.choices, default=ActionItemStatus.OPEN
+    )
+    wont_do_reason = models.TextField(blank=True, verbose_name="why it won't be done")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [models.Index(fields=["status", "due_date"], name="action_item_status_due")]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.status == ActionItemStatus.WONT_DO and not self.wont_do_reason.strip():
+            raise ValidationError(
+                {"wont_do_reason": "Say why it won't be done, so the decision is on record."}
+            )
+
+    @property
+    def incident(self) -> Incident:
+        return self.postmortem.incident
+
+    @property
+    def team_id(self):
+        return self.postmortem.incident.team_id
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status in ACTION_ITEM_PENDING_STATUSES and self.due_date < timezone.localdate()
