@@ -133,10 +133,9 @@ class Incident(models.Model):
     )
     alert_group_key = models.CharField(
         max_length=1000,
-        null=True,
         blank=True,
-        unique=True,
-        help_text="Alertmanager's group key of the alerts that opened it.",
+        help_text="Alertmanager's group key of the alerts that opened it; "
+        "at most one open incident per key.",
     )
     declared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -163,6 +162,18 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "-started_at"], name="incident_status_started"),
             models.Index(fields=["-started_at"], name="incident_started"),
+            models.Index(fields=["alert_group_key"], name="incident_alert_group_key"),
+        ]
+        constraints = [
+            # The same alerts may fire again after an incident is over: that is a new
+            # incident, so the key is unique among open incidents only.
+            models.UniqueConstraint(
+                fields=["alert_group_key"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES))
+                & ~models.Q(alert_group_key=""),
+                name="one_open_incident_per_alert_group",
+                violation_error_message="An open incident already exists for this alert group.",
+            ),
         ]
 
     def __str__(self):
@@ -172,9 +183,6 @@ class Incident(models.Model):
         return reverse("incident_detail", args=[self.reference])
 
     def clean(self):
-        if self.alert_group_key == "":
-            # Unique when set: an empty key means "none".
-            self.alert_group_key = None
         if self.source == IncidentSource.ALERT and not self.alert_group_key:
             raise ValidationError(
                 {"alert_group_key": "An incident opened by an alert needs its group key."}
