@@ -167,6 +167,31 @@ def start_redis() -> tuple[Server, str]:
     return server, f"redis://127.0.0.1:{server.port}/0"
 
 
+def start_alertmanager(config_text: str) -> tuple[Server, str]:
+    """Start Prometheus Alertmanager with this configuration (YAML); return the server and
+    its URL. Clustering is off so that it opens no port beyond its loopback API."""
+    alertmanager = find_binary("prometheus-alertmanager", ("/usr/bin/alertmanager",))
+    directory = tempfile.mkdtemp(prefix="portal-alertmanager-")
+    config_path = os.path.join(directory, "alertmanager.yml")
+    with open(config_path, "w") as config_file:
+        config_file.write(config_text)
+    server = Server(directory=directory, port=free_port(), log_path=os.path.join(directory, "log"))
+    server._log = open(server.log_path, "w")  # noqa: SIM115 - closed by stop()
+    server.process = subprocess.Popen(
+        [
+            alertmanager,
+            f"--config.file={config_path}",
+            f"--storage.path={os.path.join(directory, 'data')}",
+            f"--web.listen-address=127.0.0.1:{server.port}",
+            "--cluster.listen-address=",
+        ],
+        stdout=server._log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(server.port, server.process, "Alertmanager")
+    return server, f"http://127.0.0.1:{server.port}"
+
+
 @dataclass
 class DeliveredEmail:
     """One message as the SMTP sink received it: the envelope and the parsed message."""
