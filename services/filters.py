@@ -5,8 +5,10 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from services.choices import Lifecycle, Tier
-from services.models import Service, Tag, Team
+from services.budget import UNKNOWN_TIER
+from services.choices import AlertState, Lifecycle, Tier
+from services.models import SLO, Service, Tag, Team
+from services.selectors import policy_tier_names
 
 
 class ServiceFilterSet(django_filters.FilterSet):
@@ -77,3 +79,74 @@ class TeamFilterSet(django_filters.FilterSet):
         return queryset.filter(
             Q(name__icontains=value) | Q(slug__icontains=value) | Q(description__icontains=value)
         )
+
+
+def _policy_tier_choices():
+    return [(name, name) for name in [*policy_tier_names(), UNKNOWN_TIER]]
+
+
+class SLOFilterSet(django_filters.FilterSet):
+    """The scorecards' filters; the figures come from each SLO's status snapshot."""
+
+    q = django_filters.CharFilter(method="search", label="Search")
+    team = extend_schema_field(OpenApiTypes.STR)(
+        django_filters.ModelMultipleChoiceFilter(
+            field_name="service__owner_team__slug",
+            to_field_name="slug",
+            queryset=Team.objects.all(),
+            label="Team",
+            distinct=False,
+        )
+    )
+    service = extend_schema_field(OpenApiTypes.STR)(
+        django_filters.ModelMultipleChoiceFilter(
+            field_name="service__slug",
+            to_field_name="slug",
+            queryset=Service.objects.all(),
+            label="Service",
+            distinct=False,
+        )
+    )
+    tier = django_filters.MultipleChoiceFilter(
+        field_name="service__tier", choices=Tier.choices, label="Service tier", distinct=False
+    )
+    policy_tier = django_filters.MultipleChoiceFilter(
+        method="filter_policy_tier", choices=_policy_tier_choices, label="Policy tier"
+    )
+    alert = django_filters.MultipleChoiceFilter(
+        field_name="status__alert", choices=AlertState.choices, label="Alert", distinct=False
+    )
+    stale = django_filters.BooleanFilter(field_name="status__stale", label="Stale")
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("budget_remaining", "budget"),
+            ("attainment", "attainment"),
+            ("name", "name"),
+            ("service__name", "service"),
+            ("service__owner_team__name", "team"),
+        ),
+    )
+
+    class Meta:
+        model = SLO
+        fields = ["q", "team", "service", "tier", "policy_tier", "alert", "stale"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(slug__icontains=value)
+            | Q(service__name__icontains=value)
+            | Q(description__icontains=value)
+        )
+
+    def filter_policy_tier(self, queryset, name, values):
+        # An SLO never computed has no snapshot yet: its tier is unknown.
+        if not values:
+            return queryset
+        condition = Q(status__policy_tier__in=values)
+        if UNKNOWN_TIER in values:
+            condition |= Q(status__isnull=True)
+        return queryset.filter(condition)

@@ -1,4 +1,4 @@
-"""Forms of the catalog UI. They validate input; the writes happen in services.actions."""
+"""Forms of the catalog and SLO UI. They validate input; the writes happen in services.actions."""
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.text import slugify
 
 from portal.roles import editable_team_ids, is_sre_lead
-from services.models import Service, Team
+from services.models import SLO, MaintenanceWindow, Service, Team
 
 
 def add_action_error(form: forms.Form, error: ValidationError) -> None:
@@ -150,3 +150,94 @@ class BackstageImportForm(forms.Form):
             except UnicodeDecodeError:
                 raise ValidationError(f"{upload.name} is not UTF-8 text.") from None
         return sources
+
+
+class SLOForm(forms.ModelForm):
+    """An SLO of one service (the view sets it on the instance). The model's clean() holds
+    the cross-field rules: different queries, a known time zone, slices only with timeslices."""
+
+    class Meta:
+        model = SLO
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "sli_kind",
+            "objective",
+            "window_kind",
+            "window_days",
+            "time_zone",
+            "budgeting_method",
+            "slice_minutes",
+            "slice_target",
+            "query_kind",
+            "events_query",
+            "total_query",
+            "labels",
+            "budget_policy",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "events_query": forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+            "total_query": forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+            "labels": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "objective": "Objective (%)",
+            "window_days": "Rolling window (days)",
+            "slice_minutes": "Slice length (minutes)",
+            "slice_target": "Slice target (%)",
+            "events_query": "Events query",
+        }
+        help_texts = {
+            "slug": "Used in URLs; left empty, it is made from the name.",
+            "events_query": "PromQL returning good (or bad, per the query kind) events per "
+            "second, with {{.window}} where the range goes, e.g. "
+            'sum(rate(http_requests_total{job="api",code!~"5.."}[{{.window}}])).',
+            "total_query": "PromQL returning all events per second, with {{.window}}.",
+            "labels": 'Optional, as JSON, e.g. {"journey": "checkout"}.',
+            "budget_policy": "Empty: the default policy.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+
+    def clean_objective(self):
+        objective = self.cleaned_data["objective"]
+        if not 0 < objective < 100:
+            raise ValidationError("The objective is a percentage above 0 and below 100.")
+        return objective
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not cleaned_data.get("slug") and cleaned_data.get("name"):
+            cleaned_data["slug"] = slugify(cleaned_data["name"])
+        return cleaned_data
+
+    def action_arguments(self) -> dict:
+        """Keyword arguments for services.actions.slo_create / slo_update."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class MaintenanceWindowForm(forms.ModelForm):
+    """Planned work to leave out of an SLO's figures; times in the portal's time zone."""
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["start", "end", "reason"]
+        widgets = {
+            "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+    def clean(self):
+        cleaned_data = super().clean()
+        start, end = cleaned_data.get("start"), cleaned_data.get("end")
+        if start and end and end <= start:
+            self.add_error("end", "A maintenance window ends after it starts.")
+        return cleaned_data
+
+    def action_arguments(self) -> dict:
+        """Keyword arguments for services.actions.maintenance_window_create."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

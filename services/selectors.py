@@ -1,9 +1,18 @@
 """Reads of the catalog for views, the API and reports: each a fixed number of queries."""
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from services.models import Membership, Service, Tag, Team
+from services.models import (
+    SLO,
+    BudgetPolicy,
+    BudgetPolicyTier,
+    MaintenanceWindow,
+    Membership,
+    Service,
+    Tag,
+    Team,
+)
 
 
 def _count_of(queryset, field) -> Coalesce:
@@ -55,3 +64,26 @@ def team_detail() -> QuerySet[Team]:
 
 def tag_list() -> QuerySet[Tag]:
     return Tag.objects.annotate(service_count=Count("services")).order_by("name")
+
+
+def slo_list() -> QuerySet[SLO]:
+    """SLOs with their service, team and status snapshot in one query; the snapshot's figures
+    are annotated under their own names so lists sort and filter on them."""
+    return SLO.objects.select_related("service__owner_team", "status", "budget_policy").annotate(
+        budget_remaining=F("status__remaining"), attainment=F("status__attainment")
+    )
+
+
+def slo_detail() -> QuerySet[SLO]:
+    return slo_list().prefetch_related(
+        Prefetch("maintenance_windows", queryset=MaintenanceWindow.objects.order_by("-start"))
+    )
+
+
+def budget_policy_list() -> QuerySet[BudgetPolicy]:
+    return BudgetPolicy.objects.prefetch_related("tiers").order_by("name")
+
+
+def policy_tier_names() -> list[str]:
+    """Every tier name any policy uses, for filters: a snapshot's tier is one of them."""
+    return sorted(set(BudgetPolicyTier.objects.values_list("name", flat=True)))

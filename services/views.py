@@ -1,18 +1,31 @@
-"""Catalog UI: services, teams and the Backstage upload. Reads go through selectors,
-writes through actions; a list's full page and its htmx fragment come from one view."""
+"""Catalog and SLO UI: services, teams, the Backstage upload, SLOs and their scorecards.
+Reads go through selectors, writes through actions; a list's full page and its htmx
+fragment come from one view."""
+
+import zoneinfo
+from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 from portal.roles import can_create_anything, can_edit, is_sre_lead
 from services import actions, backstage, selectors
-from services.filters import ServiceFilterSet, TeamFilterSet
-from services.forms import BackstageImportForm, ServiceForm, TeamForm, add_action_error
-from services.models import Service, Team
+from services.budget import BURN_RATE_KEYS
+from services.filters import ServiceFilterSet, SLOFilterSet, TeamFilterSet
+from services.forms import (
+    BackstageImportForm,
+    MaintenanceWindowForm,
+    ServiceForm,
+    SLOForm,
+    TeamForm,
+    add_action_error,
+)
+from services.models import SLO, MaintenanceWindow, Service, Team
 
 PAGE_SIZE = 25
 
@@ -68,7 +81,11 @@ def service_detail(request, slug):
     return render(
         request,
         "services/service_detail.html",
-        {"service": service, "may_edit": can_edit(request.user, service)},
+        {
+            "service": service,
+            "may_edit": can_edit(request.user, service),
+            "slos": selectors.slo_list().filter(service=service).order_by("name"),
+        },
     )
 
 
@@ -228,3 +245,177 @@ def backstage_import(request):
         "services/backstage_import.html",
         {"form": form, "report_lines": report_lines},
     )
+
+
+# --- SLOs --------------------------------------------------------------------------------
+
+
+def _scorecard_queryset():
+    # Worst budget first: the SLOs that need attention lead; never-computed ones come last.
+    return selectors.slo_list().order_by(
+        F("budget_remaining").asc(nulls_last=True), "service__name", "name"
+    )
+
+
+def _render_scorecard(request, *, queryset, context):
+    filterset = SLOFilterSet(request.GET, queryset=queryset)
+    page = _page(request, filterset.qs)
+    return _render_list(
+        request,
+        page_template="services/scorecard.html",
+        results_template="services/_scorecard_results.html",
+        context={
+            "filter": filterset,
+            "page_obj": page,
+            "none_defined": page.paginator.count == 0 and not queryset.exists(),
+            **context,
+        },
+    )
+
+
+def slo_list(request):
+    """The org scorecard: every SLO, from its status snapshot."""
+    return _render_scorecard(
+        request, queryset=_scorecard_queryset(), context={"title": "SLO scorecard", "team": None}
+    )
+
+
+def team_scorecard(request, slug):
+    team = get_object_or_404(Team, slug=slug)
+    return _render_scorecard(
+        request,
+        queryset=_scorecard_queryset().filter(service__owner_team=team),
+        context={"title": f"{team.name}: SLO scorecard", "team": team},
+    )
+
+
+def _get_slo(queryset, service_slug, slo_slug):
+    return get_object_or_404(queryset, service__slug=service_slug, slug=slo_slug)
+
+
+def _require_slo_editor(user, slo_or_service, verb):
+    if not can_edit(user, slo_or_service):
+        raise PermissionDenied(f"Only the owning team's engineers and SRE leads {verb} its SLOs.")
+
+
+def _monthly_rows(slo, status) -> list[dict]:
+    """The snapshot's calendar months, newest first, named in the SLO's time zone (where
+    its months begin)."""
+    zone = zoneinfo.ZoneInfo(slo.time_zone)
+    rows = []
+    for month in reversed(status.monthly if status else []):
+        start = datetime.fromisoformat(month["start"]).astimezone(zone)
+        rows.append({**month, "label": f"{start:%B %Y}"})
+    return rows
+
+
+def slo_detail(request, service_slug, slo_slug):
+    """The SLO page; its status block alone when htmx refreshes it."""
+    slo = _get_slo(selectors.slo_detail(), service_slug, slo_slug)
+    status = getattr(slo, "status", None)
+    context = {
+        "slo": slo,
+        "status": status,
+        "burn_rate_rows": [
+            (key, status.burn_rates.get(key) if status else None) for key in BURN_RATE_KEYS
+        ],
+        "may_edit": can_edit(request.user, slo),
+    }
+    if request.htmx and not request.htmx.boosted:
+        template = "services/_slo_status.html"
+    else:
+        template = "services/slo_detail.html"
+        context["maintenance_form"] = MaintenanceWindowForm()
+        context["monthly_rows"] = _monthly_rows(slo, status)
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def slo_add(request, service_slug):
+    service = get_object_or_404(Service, slug=service_slug)
+    _require_slo_editor(request.user, service, "add")
+    form = SLOForm(_posted(request), instance=SLO(service=service))
+    if request.method == "POST" and form.is_valid():
+        try:
+            slo = actions.slo_create(service=service, **form.action_arguments())
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, f"SLO “{slo.name}” was added to {service.name}.")
+            return redirect(slo)
+    return render(
+        request,
+        "form_page.html",
+        {
+            "form": form,
+            "title": f"Add an SLO to {service.name}",
+            "cancel_url": service.get_absolute_url(),
+        },
+    )
+
+
+def slo_edit(request, service_slug, slo_slug):
+    slo = _get_slo(SLO.objects.select_related("service"), service_slug, slo_slug)
+    _require_slo_editor(request.user, slo, "edit")
+    title, cancel_url = f"Edit {slo.name}", slo.get_absolute_url()
+    form = SLOForm(_posted(request), instance=slo)
+    if request.method == "POST" and form.is_valid():
+        try:
+            slo = actions.slo_update(slo=slo, **form.action_arguments())
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, f"SLO “{slo.name}” was saved.")
+            return redirect(slo)
+    return render(
+        request, "form_page.html", {"form": form, "title": title, "cancel_url": cancel_url}
+    )
+
+
+def slo_delete(request, service_slug, slo_slug):
+    slo = _get_slo(SLO.objects.select_related("service"), service_slug, slo_slug)
+    _require_slo_editor(request.user, slo, "delete")
+    if request.method == "POST":
+        actions.slo_delete(slo=slo)
+        messages.success(request, f"SLO “{slo.name}” was deleted.")
+        return redirect(slo.service)
+    return render(request, "services/slo_confirm_delete.html", {"object": slo})
+
+
+def maintenance_window_add(request, service_slug, slo_slug):
+    slo = _get_slo(SLO.objects.select_related("service"), service_slug, slo_slug)
+    _require_slo_editor(request.user, slo, "plan maintenance for")
+    form = MaintenanceWindowForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.maintenance_window_create(slo=slo, **form.action_arguments())
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, "The maintenance window was added.")
+            return redirect(slo)
+    return render(
+        request,
+        "form_page.html",
+        {
+            "form": form,
+            "title": f"Plan maintenance for {slo.name}",
+            "cancel_url": slo.get_absolute_url(),
+        },
+    )
+
+
+def maintenance_window_delete(request, service_slug, slo_slug, pk):
+    window = get_object_or_404(
+        MaintenanceWindow.objects.select_related("slo__service"),
+        pk=pk,
+        slo__slug=slo_slug,
+        slo__service__slug=service_slug,
+    )
+    _require_slo_editor(request.user, window.slo, "plan maintenance for")
+    if request.method == "POST":
+        actions.maintenance_window_delete(window=window)
+        messages.success(request, "The maintenance window was deleted.")
+        return redirect(window.slo)
+    return render(request, "services/slo_maintenance_confirm_delete.html", {"object": window})
