@@ -1,0 +1,74 @@
+"""Who may do what with incidents: one rule set for the UI, the admin and the API,
+built on portal.roles.
+
+- Anyone signed in reads every incident.
+- Any engineer (engineer in some team) or SRE lead may declare an incident.
+- The incident commander and SRE leads steer it: status, severity, roles and details.
+  While it has no commander (an alert opened it), the engineers of its teams may, so
+  that someone can take command.
+- The engineers of its teams (the owning team and the teams of the affected services),
+  the people holding one of its roles and SRE leads write its timeline (notes, key
+  events).
+"""
+
+from rest_framework import permissions
+
+from incidents.choices import IncidentRole
+from portal.roles import editable_team_ids, is_sre_lead
+
+
+def can_declare(user) -> bool:
+    return is_sre_lead(user) or bool(editable_team_ids(user))
+
+
+def incident_team_ids(incident) -> set[int]:
+    """The owning team and the teams of the affected services (uses prefetched services)."""
+    team_ids = {service.owner_team_id for service in incident.services.all()}
+    if incident.team_id is not None:
+        team_ids.add(incident.team_id)
+    return team_ids
+
+
+def _is_team_engineer(user, incident) -> bool:
+    return bool(editable_team_ids(user) & incident_team_ids(incident))
+
+
+def can_command(user, incident) -> bool:
+    """May the user change the incident's status, severity, roles and details?"""
+    if not user.is_authenticated:
+        return False
+    if is_sre_lead(user):
+        return True
+    if incident.commander_id is None:
+        return _is_team_engineer(user, incident)
+    return incident.commander_id == user.pk
+
+
+def can_write_timeline(user, incident) -> bool:
+    """May the user add notes to the incident and mark its key events?"""
+    if not user.is_authenticated:
+        return False
+    role_holder_ids = {getattr(incident, f"{role}_id") for role in IncidentRole.values}
+    return is_sre_lead(user) or user.pk in role_holder_ids or _is_team_engineer(user, incident)
+
+
+class IncidentPermission(permissions.BasePermission):
+    """The rules above for the incident API: reads for everyone signed in, declaring for
+    engineers, timeline writes (``TIMELINE_ACTIONS``) for its teams and role holders,
+    every other change for whoever commands it."""
+
+    TIMELINE_ACTIONS = frozenset({"notes", "pin"})
+
+    def has_permission(self, request, view):
+        if not request.user.is_authenticated:
+            return False
+        if view.action == "create":
+            return can_declare(request.user)
+        return True
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if view.action in self.TIMELINE_ACTIONS:
+            return can_write_timeline(request.user, obj)
+        return can_command(request.user, obj)
