@@ -12,6 +12,8 @@ router.register("teams", services_api.TeamViewSet, basename="team")
 router.register("memberships", services_api.MembershipViewSet, basename="membership")
 router.register("tags", services_api.TagViewSet, basename="tag")
 router.register("services", services_api.ServiceViewSet, basename="service")
+router.register("slos", services_api.SLOViewSet, basename="slo")
+router.register("budget-policies", services_api.BudgetPolicyViewSet, basename="budgetpolicy")
 
 urlpatterns = [
     path("", views.home, name="home"),
