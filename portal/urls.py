@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from incidents.intake_api import AlertmanagerWebhookView
 from portal import health, metrics, views
 from services import api as services_api
 
@@ -31,6 +32,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path(
+        "api/alerts/alertmanager/",
+        AlertmanagerWebhookView.as_view(),
+        name="alertmanager_webhook",
+    ),
     path("api/", include(router.urls)),
     path("", include("services.urls")),
 ]

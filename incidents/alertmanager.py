@@ -1,0 +1,361 @@
+"""Alert intake from Prometheus Alertmanager's webhook (payload version 4).
+
+Two steps, kept apart so that nothing is written from a payload that is not understood:
+
+- ``parse_webhook(data)`` checks the decoded JSON against the version 4 shape and returns a
+  ``Webhook`` of plain dataclasses, or raises ``PayloadError`` naming the offending field
+  (``alerts[1].startsAt``).
+- ``webhook_receive(webhook=...)`` applies it in one transaction:
+
+  firing alerts
+      find the open incident of the webhook's group key, or declare one (severity from the
+      alerts' ``severity`` labels through ``settings.ALERT_SEVERITY_MAP``, the most severe
+      wins, ``ALERT_DEFAULT_SEVERITY`` otherwise; affected services from the ``service``
+      labels matched to catalog slugs; title from ``commonAnnotations.summary`` or the
+      alert name). Each alert fingerprint new to the incident gets one timeline entry; a
+      firing alert on an incident in monitoring reopens it to investigating.
+  resolved alerts
+      one timeline entry each; once every alert of the incident is resolved, the incident
+      moves to monitoring (a person confirms the recovery and resolves it).
+
+Alertmanager re-sends a group's notification on every ``repeat_interval`` and retries
+failed deliveries, so the same payload arrives many times: an alert's state is stored per
+(incident, fingerprint), and a delivery that changes no state writes nothing.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.text import Truncator
+
+from incidents import actions
+from incidents.choices import IncidentSource, IncidentStatus, Severity, TimelineKind
+from incidents.models import Incident, IncidentAlert
+from services.models import Service
+
+SUPPORTED_VERSION = "4"
+FIRING = "firing"
+RESOLVED = "resolved"
+ALERT_STATUSES = (FIRING, RESOLVED)
+# Alertmanager's JSON for "no end time yet": Go's zero time.
+ZERO_TIME = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
+#: Incidents that move to monitoring by themselves once all their alerts are resolved.
+AWAITING_RECOVERY = frozenset({IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED})
+
+
+class PayloadError(ValueError):
+    """The webhook body is not an Alertmanager version 4 payload; ``field`` names where."""
+
+    def __init__(self, field: str, problem: str):
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}" if field else problem)
+
+
+@dataclass(frozen=True)
+class Alert:
+    status: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: datetime
+    ends_at: datetime | None
+    generator_url: str
+    fingerprint: str
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "")
+
+
+@dataclass(frozen=True)
+class Webhook:
+    version: str
+    group_key: str
+    truncated_alerts: int
+    status: str
+    receiver: str
+    group_labels: dict[str, str]
+    common_labels: dict[str, str]
+    common_annotations: dict[str, str]
+    external_url: str
+    alerts: tuple[Alert, ...]
+
+
+def _required(data: dict, key: str, path: str):
+    if key not in data:
+        raise PayloadError(path, "is required.")
+    return data[key]
+
+
+def _string(data: dict, key: str, path: str, *, required: bool = True, blank: bool = True) -> str:
+    value = _required(data, key, path) if required else data.get(key, "")
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise PayloadError(path, "must be a string.")
+    if not blank and not value.strip():
+        raise PayloadError(path, "must not be empty.")
+    return value
+
+
+def _status(data: dict, path: str) -> str:
+    value = _string(data, "status", path)
+    if value not in ALERT_STATUSES:
+        raise PayloadError(path, f'must be "firing" or "resolved", not {value!r}.')
+    return value
+
+
+def _label_set(data: dict, key: str, path: str) -> dict[str, str]:
+    """Labels and annotations: string to string. Absent or null counts as empty."""
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError(path, "must be an object of strings.")
+    for name, text in value.items():
+        if not isinstance(text, str):
+            raise PayloadError(f"{path}.{name}", "must be a string.")
+    return dict(value)
+
+
+def _time(data: dict, key: str, path: str, *, required: bool) -> datetime | None:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise PayloadError(path, "is required.")
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(path, "must be an RFC 3339 time string.")
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise PayloadError(path, f"must be an RFC 3339 time with a UTC offset, not {value!r}.")
+    if parsed == ZERO_TIME:
+        if required:
+            raise PayloadError(path, "must be a real time, not the zero time.")
+        return None
+    return parsed
+
+
+def _alert(data, path: str) -> Alert:
+    if not isinstance(data, dict):
+        raise PayloadError(path, "must be an object.")
+    return Alert(
+        status=_status(data, f"{path}.status"),
+        labels=_label_set(data, "labels", f"{path}.labels"),
+        annotations=_label_set(data, "annotations", f"{path}.annotations"),
+        starts_at=_time(data, "startsAt", f"{path}.startsAt", required=True),
+        ends_at=_time(data, "endsAt", f"{path}.endsAt", required=False),
+        generator_url=_string(data, "generatorURL", f"{path}.generatorURL", required=False),
+        fingerprint=_string(data, "fingerprint", f"{path}.fingerprint", blank=False),
+    )
+
+
+def parse_webhook(data) -> Webhook:
+    """Check a decoded webhook body; return it as dataclasses or raise PayloadError."""
+    if not isinstance(data, dict):
+        raise PayloadError("", "The body must be a JSON object.")
+    version = _string(data, "version", "version")
+    if version != SUPPORTED_VERSION:
+        raise PayloadError("version", f'must be "{SUPPORTED_VERSION}", not {version!r}.')
+    truncated = data.get("truncatedAlerts", 0)
+    if not isinstance(truncated, int) or isinstance(truncated, bool) or truncated < 0:
+        raise PayloadError("truncatedAlerts", "must be a whole number, 0 or more.")
+    alerts = _required(data, "alerts", "alerts")
+    if not isinstance(alerts, list) or not alerts:
+        raise PayloadError("alerts", "must be a non-empty list of alerts.")
+    parsed = tuple(_alert(alert, f"alerts[{index}]") for index, alert in enumerate(alerts))
+    seen = set()
+    for index, alert in enumerate(parsed):
+        if alert.fingerprint in seen:
+            raise PayloadError(f"alerts[{index}].fingerprint", "appears twice in one payload.")
+        seen.add(alert.fingerprint)
+    return Webhook(
+        version=version,
+        group_key=_string(data, "groupKey", "groupKey", blank=False),
+        truncated_alerts=truncated,
+        status=_status(data, "status"),
+        receiver=_string(data, "receiver", "receiver", required=False),
+        group_labels=_label_set(data, "groupLabels", "groupLabels"),
+        common_labels=_label_set(data, "commonLabels", "commonLabels"),
+        common_annotations=_label_set(data, "commonAnnotations", "commonAnnotations"),
+        external_url=_string(data, "externalURL", "externalURL", required=False),
+        alerts=parsed,
+    )
+
+
+# Intake: what a delivery changes
+
+
+@dataclass
+class IntakeOutcome:
+    """What one delivery changed, as the endpoint reports it to Alertmanager's logs."""
+
+    incident: Incident | None = None
+    created: bool = False
+    firing: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    status_change: tuple[str, str] | None = None
+    unknown_services: list[str] = field(default_factory=list)
+    detail: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "incident": self.incident.reference if self.incident else None,
+            "status": self.incident.status if self.incident else None,
+            "created": self.created,
+            "alerts_firing": self.firing,
+            "alerts_resolved": self.resolved,
+            "status_change": list(self.status_change) if self.status_change else None,
+            "unknown_services": self.unknown_services,
+            "detail": self.detail,
+        }
+
+
+def alert_severity(alerts) -> str:
+    """The most severe incident severity that the alerts' ``severity`` labels map to."""
+    mapping = {label.lower(): code for label, code in settings.ALERT_SEVERITY_MAP.items()}
+    mapped = {mapping.get(alert.labels.get("severity", "").lower()) for alert in alerts}
+    # SEV1 is the most severe, and the codes sort that way.
+    return min(mapped & set(Severity.values), default=settings.ALERT_DEFAULT_SEVERITY)
+
+
+def alert_title(webhook: Webhook) -> str:
+    title = (
+        webhook.common_annotations.get("summary")
+        or webhook.common_labels.get("alertname")
+        or next((alert.name for alert in webhook.alerts if alert.name), "")
+        or f"Alert group {webhook.group_key}"
+    )
+    return Truncator(" ".join(title.split())).chars(Incident._meta.get_field("title").max_length)
+
+
+def _services_named(alerts) -> tuple[list[Service], list[str]]:
+    """Catalog services whose slugs the alerts' ``service`` labels name, in the order
+    named (the first one's team owns the incident), and the labels that match none."""
+    names = list(dict.fromkeys(a.labels["service"] for a in alerts if a.labels.get("service")))
+    found = Service.objects.in_bulk(names, field_name="slug")
+    return [found[name] for name in names if name in found], [n for n in names if n not in found]
+
+
+def _alert_text(alert: Alert, event: str) -> str:
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
+    text = f"Alert {alert.name or alert.fingerprint} {event}"
+    text += f" ({shown})." if shown else "."
+    detail = alert.annotations.get("summary") or alert.annotations.get("description")
+    return f"{text}\n\n{detail}" if detail else text
+
+
+def _locked_open_incident(group_key: str) -> Incident | None:
+    return Incident.objects.open().select_for_update().filter(alert_group_key=group_key).first()
+
+
+def _incident_for(webhook: Webhook, outcome: IntakeOutcome) -> Incident | None:
+    """The group's open incident, locked for this delivery; declared when alerts fire and
+    there is none."""
+    incident = _locked_open_incident(webhook.group_key)
+    firing = [alert for alert in webhook.alerts if alert.status == FIRING]
+    if incident is not None or not firing:
+        return incident
+    services, outcome.unknown_services = _services_named(firing)
+    try:
+        with transaction.atomic():
+            incident = actions.incident_declare(
+                title=alert_title(webhook),
+                severity=alert_severity(firing),
+                services=services,
+                summary=webhook.common_annotations.get("description", ""),
+                # A clock ahead of ours must not put the start in the future.
+                started_at=min(min(alert.starts_at for alert in firing), timezone.now()),
+                source=IncidentSource.ALERT,
+                group_key=webhook.group_key,
+            )
+    except (IntegrityError, ValidationError):
+        # A concurrent delivery of the same group declared it first (one open incident
+        # per group key is a constraint): carry on with that one.
+        incident = _locked_open_incident(webhook.group_key)
+        if incident is None:
+            raise
+        return incident
+    outcome.created = True
+    return incident
+
+
+def _record_alerts(incident: Incident, webhook: Webhook, outcome: IntakeOutcome) -> bool:
+    """Store each alert's state on the incident with a timeline entry per change; answer
+    whether any of the incident's alerts is still firing."""
+    now = timezone.now()
+    stored = {alert.fingerprint: alert for alert in incident.alerts.all()}
+    for alert in webhook.alerts:
+        known = stored.get(alert.fingerprint)
+        if known is not None and known.status == alert.status:
+            continue  # a re-delivery: this alert's state is already recorded
+        if alert.status == FIRING:
+            event = "fired" if known is None else "fired again"
+            outcome.firing.append(alert.fingerprint)
+            at = alert.starts_at
+        else:
+            event = "resolved"
+            outcome.resolved.append(alert.fingerprint)
+            at = alert.ends_at or now
+        known = known or IncidentAlert(incident=incident, fingerprint=alert.fingerprint)
+        known.status = alert.status
+        known.labels, known.annotations = alert.labels, alert.annotations
+        known.starts_at, known.ends_at = alert.starts_at, alert.ends_at
+        known.full_clean()
+        known.save()
+        stored[alert.fingerprint] = known
+        actions.timeline_entry_add(
+            incident=incident,
+            kind=TimelineKind.ALERT,
+            text=_alert_text(alert, event),
+            at=min(at, now),
+        )
+    return any(alert.status == FIRING for alert in stored.values())
+
+
+def _add_named_services(incident: Incident, webhook: Webhook, outcome: IntakeOutcome) -> None:
+    """Services named by alerts that fired on an existing incident join its affected ones."""
+    fired = [alert for alert in webhook.alerts if alert.fingerprint in outcome.firing]
+    services, outcome.unknown_services = _services_named(fired)
+    affected = list(incident.services.all())
+    if not set(services) <= set(affected):
+        actions.incident_update(
+            incident=incident, services=affected + [s for s in services if s not in affected]
+        )
+
+
+@transaction.atomic
+def webhook_receive(*, webhook: Webhook) -> IntakeOutcome:
+    """Apply one webhook delivery (see the module docstring); all of it or nothing."""
+    outcome = IntakeOutcome()
+    incident = outcome.incident = _incident_for(webhook, outcome)
+    if incident is None:
+        outcome.detail = "No open incident for this alert group; nothing to resolve."
+        return outcome
+    still_firing = _record_alerts(incident, webhook, outcome)
+    if outcome.firing and not outcome.created:
+        _add_named_services(incident, webhook, outcome)
+    before = incident.status
+    if outcome.firing and before == IncidentStatus.MONITORING:
+        actions.incident_change_status(
+            incident=incident, status=IncidentStatus.INVESTIGATING, note="An alert fired again."
+        )
+    elif outcome.resolved and not still_firing and before in AWAITING_RECOVERY:
+        actions.incident_change_status(
+            incident=incident,
+            status=IncidentStatus.MONITORING,
+            note="All of its alerts are resolved; confirm the recovery, then resolve it.",
+        )
+    if incident.status != before:
+        outcome.status_change = (before, incident.status)
+    if not (outcome.created or outcome.firing or outcome.resolved):
+        outcome.detail = "Already recorded; nothing changed."
+    return outcome

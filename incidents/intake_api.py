@@ -1,0 +1,87 @@
+"""``POST /api/alerts/alertmanager/``: Alertmanager's webhook receiver.
+
+Alertmanager is no portal user: it proves itself with the bearer token of
+``settings.ALERTMANAGER_WEBHOOK_TOKEN`` (its ``http_config.authorization.credentials``),
+compared in constant time. While that setting is empty, every call is refused.
+"""
+
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import authentication, exceptions, parsers, permissions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.alertmanager import PayloadError, parse_webhook, webhook_receive
+from services.api import model_errors_as_bad_request
+
+ALERTMANAGER = "alertmanager"
+
+
+class AlertmanagerTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <ALERTMANAGER_WEBHOOK_TOKEN>``; anything else is refused
+    with the reason, since this endpoint has no other way in."""
+
+    def authenticate(self, request):
+        expected = settings.ALERTMANAGER_WEBHOOK_TOKEN
+        if not expected:
+            raise exceptions.AuthenticationFailed(
+                "Alert intake is off: ALERTMANAGER_WEBHOOK_TOKEN is not set on the portal."
+            )
+        scheme, _, token = authentication.get_authorization_header(request).partition(b" ")
+        if scheme.lower() != b"bearer" or not token.strip():
+            raise exceptions.AuthenticationFailed(
+                "Missing bearer token: send 'Authorization: Bearer <token>'."
+            )
+        if not hmac.compare_digest(token.strip(), expected.encode()):
+            raise exceptions.AuthenticationFailed("Wrong bearer token.")
+        return AnonymousUser(), ALERTMANAGER
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="alertmanager"'
+
+
+class AlertmanagerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = AlertmanagerTokenAuthentication
+    name = "alertmanagerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer"}
+
+
+class IsAlertmanager(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return request.auth == ALERTMANAGER
+
+
+class AlertmanagerWebhookView(APIView):
+    """Takes Alertmanager's webhook (payload version 4) and turns it into incident changes."""
+
+    authentication_classes = [AlertmanagerTokenAuthentication]
+    permission_classes = [IsAlertmanager]
+    # JSON only: a form-encoded body would otherwise be read as a payload too.
+    parser_classes = [parsers.JSONParser]
+
+    @extend_schema(
+        summary="Alertmanager webhook (payload version 4)",
+        request=OpenApiTypes.OBJECT,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="What the delivery changed."),
+            400: OpenApiResponse(description="Not JSON, or not a version 4 payload."),
+            401: OpenApiResponse(description="Missing or wrong bearer token."),
+        },
+    )
+    def post(self, request):
+        try:
+            webhook = parse_webhook(request.data)
+        except PayloadError as error:
+            raise exceptions.ValidationError(
+                {error.field or "non_field_errors": [error.problem]}
+            ) from error
+        with model_errors_as_bad_request():
+            outcome = webhook_receive(webhook=webhook)
+        return Response(outcome.as_dict())
