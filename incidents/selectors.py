@@ -3,12 +3,37 @@
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from incidents.choices import OPEN_STATUSES
+from incidents.choices import ACTION_ITEM_PENDING_STATUSES, OPEN_STATUSES
 from incidents.metrics import IncidentMetrics, IncidentRecord, incident_metrics
-from incidents.models import Incident, IncidentAlert, SeverityLevel, StatusUpdate, TimelineEntry
-from services.models import Service
+from incidents.models import (
+    ActionItem,
+    Incident,
+    IncidentAlert,
+    PostMortem,
+    SeverityLevel,
+    StatusUpdate,
+    TimelineEntry,
+)
+from incidents.postmortems import BudgetImpact, allowed_bad_events
+from services.budget import align_down, window_bounds
+from services.models import SLO, Service, SLIBucket
 
 _ROLE_FIELDS = ("commander", "tech_lead", "communications_lead", "scribe")
 
@@ -113,3 +138,115 @@ def incident_metrics_for_period(
         incidents.filter(started_at__gte=start, started_at__lt=end)
     )
     return incident_metrics(records, start=start, end=end), service_names, team_names
+
+
+# --- post-mortems and action items ----------------------------------------------------------
+
+
+def postmortem_detail() -> QuerySet[PostMortem]:
+    """A post-mortem with everything its page and permission checks read, in constant queries."""
+    return PostMortem.objects.select_related("incident", "author").prefetch_related(
+        Prefetch("incident__services", queryset=Service.objects.select_related("owner_team")),
+        Prefetch("reviewers", queryset=get_user_model().objects.order_by("username")),
+        Prefetch(
+            "action_items",
+            queryset=ActionItem.objects.select_related("owner").order_by("due_date", "id"),
+        ),
+    )
+
+
+def postmortem_list() -> QuerySet[PostMortem]:
+    """Post-mortems for lists and the API, with their incident and people in constant queries."""
+    return (
+        PostMortem.objects.select_related("incident", "author")
+        .prefetch_related(
+            Prefetch("incident__services", queryset=Service.objects.order_by("name")),
+            Prefetch("reviewers", queryset=get_user_model().objects.order_by("username")),
+        )
+        .annotate(open_action_item_count=_pending_action_item_count())
+    )
+
+
+def _pending_action_item_count() -> Coalesce:
+    """A correlated count: unlike Count() over a join it needs no GROUP BY, which would
+    clash with the full-text search's annotations, and a paginator's COUNT(*) leaves it out."""
+    pending = (
+        ActionItem.objects.filter(
+            postmortem=OuterRef("pk"), status__in=ACTION_ITEM_PENDING_STATUSES
+        )
+        .order_by()
+        .values("postmortem")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    return Coalesce(Subquery(pending, output_field=IntegerField()), 0)
+
+
+def action_item_list() -> QuerySet[ActionItem]:
+    """Action items with their post-mortem, incident and owner (for lists and permission
+    checks) in constant queries."""
+    return ActionItem.objects.select_related(
+        "owner", "postmortem__incident", "postmortem__author"
+    ).prefetch_related("postmortem__incident__services")
+
+
+def overdue_action_items_q(today: dt.date | None = None) -> Q:
+    """Pending items whose due date has passed: the query form of ActionItem.is_overdue."""
+    return Q(
+        status__in=ACTION_ITEM_PENDING_STATUSES,
+        due_date__lt=today or timezone.localdate(),
+    )
+
+
+def postmortem_budget_impact(postmortem: PostMortem) -> list[BudgetImpact]:
+    """For each SLO of the incident's affected services, the error budget the incident
+    spent (incidents.postmortems.BudgetImpact), from the stored SLI buckets: two queries.
+
+    The incident's buckets are those overlapping [started, resolved); the SLO window is the
+    SLO's window at resolution, reaching at least to the resolution so that the incident's
+    own events count in it.
+    """
+    incident = postmortem.incident
+    service_ids = [service.pk for service in incident.services.all()]
+    if not service_ids or incident.resolved_at is None:
+        return []
+    slos = list(
+        SLO.objects.filter(service_id__in=service_ids)
+        .select_related("service")
+        .order_by("service__name", "name")
+    )
+    if not slos:
+        return []
+    incident_start, incident_end = align_down(incident.started_at), incident.resolved_at
+    during_incident = Q(start__gte=incident_start, start__lt=incident_end)
+    in_slo_window = Q()
+    for slo in slos:
+        window_start, window_end = window_bounds(
+            incident_end, kind=slo.window_kind, days=slo.window_days, tz=slo.time_zone
+        )
+        in_slo_window |= Q(
+            slo_id=slo.pk, start__gte=window_start, start__lt=max(window_end, incident_end)
+        )
+    counts = {
+        row["slo_id"]: row
+        for row in SLIBucket.objects.filter(in_slo_window | (Q(slo__in=slos) & during_incident))
+        .order_by()
+        .values("slo_id")
+        .annotate(
+            bad=Sum(F("total") - F("good"), filter=during_incident, default=0),
+            buckets_with_data=Count("pk", filter=during_incident & Q(total__gt=0)),
+            window_total=Sum("total", filter=in_slo_window, default=0),
+        )
+    }
+    impacts = []
+    for slo in slos:
+        row = counts.get(slo.pk, {"bad": 0, "buckets_with_data": 0, "window_total": 0})
+        impacts.append(
+            BudgetImpact(
+                slo=slo,
+                bad_events=row["bad"],
+                allowed_bad=allowed_bad_events(slo.objective, row["window_total"]),
+                has_data=row["buckets_with_data"] > 0,
+            )
+        )
+    return impacts
