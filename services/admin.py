@@ -1,11 +1,23 @@
-"""Admin pages for SRE leads: teams, memberships, tags and services."""
+"""Admin pages for SRE leads: teams, memberships, tags, services, SLOs and budget policies."""
 
 from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from services import selectors
-from services.models import Membership, Service, Tag, Team
+from services.budget import UNKNOWN_TIER
+from services.models import (
+    SLO,
+    BudgetPolicy,
+    BudgetPolicyTier,
+    MaintenanceWindow,
+    Membership,
+    Service,
+    SLOStatus,
+    Tag,
+    Team,
+)
+from services.templatetags.slo_format import percent
 
 
 class MembershipInline(admin.TabularInline):
@@ -96,3 +108,111 @@ class ServiceAdmin(SimpleHistoryAdmin):
             dependencies = form.base_fields["depends_on"]
             dependencies.queryset = dependencies.queryset.exclude(pk=obj.pk)
         return form
+
+
+class MaintenanceWindowInline(admin.TabularInline):
+    model = MaintenanceWindow
+    extra = 0
+
+
+@admin.register(SLO)
+class SLOAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "service",
+        "objective",
+        "window_kind",
+        "window_days",
+        "budgeting_method",
+        "budget_remaining",
+        "policy_tier",
+        "alert",
+    ]
+    list_filter = [
+        "sli_kind",
+        "window_kind",
+        "budgeting_method",
+        "budget_policy",
+        "status__alert",
+        "status__policy_tier",
+        "service__owner_team",
+    ]
+    search_fields = ["name", "slug", "description", "service__name", "service__slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["service"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [MaintenanceWindowInline]
+    fieldsets = [
+        (None, {"fields": ["service", "name", "slug", "description", "sli_kind"]}),
+        ("Objective", {"fields": ["objective", "window_kind", "window_days", "time_zone"]}),
+        ("Budgeting", {"fields": ["budgeting_method", "slice_minutes", "slice_target"]}),
+        ("Queries", {"fields": ["query_kind", "events_query", "total_query", "labels"]}),
+        ("Policy", {"fields": ["budget_policy"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        # Service and snapshot come joined, so the list costs the same for 3 SLOs or 300.
+        return selectors.slo_list()
+
+    @admin.display(description="Budget remaining", ordering="budget_remaining")
+    def budget_remaining(self, slo):
+        return percent(slo.budget_remaining)
+
+    @admin.display(description="Policy tier", ordering="status__policy_tier")
+    def policy_tier(self, slo):
+        status = getattr(slo, "status", None)
+        return status.policy_tier if status else UNKNOWN_TIER
+
+    @admin.display(description="Alert", ordering="status__alert")
+    def alert(self, slo):
+        status = getattr(slo, "status", None)
+        return status.get_alert_display() if status else "—"
+
+
+@admin.register(SLOStatus)
+class SLOStatusAdmin(admin.ModelAdmin):
+    """Snapshots are the worker's output: SRE leads read them here, nobody edits them."""
+
+    list_display = [
+        "slo",
+        "computed_at",
+        "attainment",
+        "remaining",
+        "policy_tier",
+        "alert",
+        "coverage",
+        "stale",
+    ]
+    list_filter = ["alert", "policy_tier", "stale"]
+    list_select_related = ["slo__service"]
+    search_fields = ["slo__name", "slo__service__name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BudgetPolicyTierInline(admin.TabularInline):
+    model = BudgetPolicyTier
+    extra = 0
+
+
+@admin.register(BudgetPolicy)
+class BudgetPolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "is_default", "tier_names"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [BudgetPolicyTierInline]
+
+    def get_queryset(self, request):
+        return selectors.budget_policy_list()
+
+    @admin.display(description="Tiers")
+    def tier_names(self, policy):
+        return ", ".join(tier.name for tier in policy.tiers.all())
