@@ -7,6 +7,7 @@ class ServicesConfig(AppConfig):
 
     def ready(self):
         from portal.metrics import register_collector
-        from services.metrics import CatalogCollector
+        from services.metrics import CatalogCollector, SLOCollector
 
         register_collector(CatalogCollector())
+        register_collector(SLOCollector())

@@ -1,9 +1,12 @@
-"""Catalog gauges for /metrics, read from the database at scrape time."""
+"""Catalog and SLO gauges for /metrics, read from the database at scrape time, and the SLI
+sync's own duration and errors."""
 
 from django.db.models import Count
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
-from services.models import Service, Team
+from services.budget import BUCKET
+from services.models import Service, SLOStatus, Team
 
 
 class CatalogCollector:
@@ -20,3 +23,79 @@ class CatalogCollector:
         yield GaugeMetricFamily(
             "portal_catalog_teams", "Teams in the catalog.", value=Team.objects.count()
         )
+
+
+# SLI sync, recorded by the process that syncs (the worker). With PROMETHEUS_MULTIPROC_DIR shared
+# by web and worker processes, the web's /metrics adds up every process's observations.
+SYNC_DURATION = Histogram(
+    "portal_slo_sync_duration_seconds",
+    "Time to sync one SLO from Prometheus: queries, storing buckets, recomputing its status.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+SYNC_ERRORS = Counter(
+    "portal_slo_sync_errors_total",
+    "SLO syncs that failed, by kind: retryable (Prometheus unreachable) or permanent (query).",
+    ["kind"],
+)
+
+
+class SLOCollector:
+    """Each SLO's snapshot as gauges, from one query however many SLOs there are."""
+
+    def collect(self):
+        labels = ["service", "slo"]
+        remaining = GaugeMetricFamily(
+            "portal_slo_budget_remaining",
+            "Error budget remaining, as a fraction (below zero once overspent).",
+            labels=labels,
+        )
+        attainment = GaugeMetricFamily(
+            "portal_slo_attainment",
+            "Share of good events (or slices) in the window.",
+            labels=labels,
+        )
+        burn_rates = GaugeMetricFamily(
+            "portal_slo_burn_rate",
+            "Burn rate over a look-back window (1 spends the budget in exactly one SLO window).",
+            labels=[*labels, "window"],
+        )
+        stale = GaugeMetricFamily(
+            "portal_slo_stale",
+            "1 while the SLO's data is stale or its last sync failed, else 0.",
+            labels=labels,
+        )
+        data_age = GaugeMetricFamily(
+            "portal_slo_data_age_seconds",
+            "Seconds from the end of the newest bucket with data to the snapshot.",
+            labels=labels,
+        )
+        sync_failing = GaugeMetricFamily(
+            "portal_slo_sync_failing",
+            "1 while the SLO's last sync from Prometheus failed, else 0.",
+            labels=labels,
+        )
+        rows = SLOStatus.objects.values_list(
+            "slo__service__slug",
+            "slo__slug",
+            "remaining",
+            "attainment",
+            "burn_rates",
+            "stale",
+            "latest_data_at",
+            "computed_at",
+            "last_sync_error",
+        ).order_by("slo__service__slug", "slo__slug")
+        for service, slo, budget_left, attained, rates, is_stale, latest, computed, error in rows:
+            key = [service, slo]
+            if budget_left is not None:
+                remaining.add_metric(key, budget_left)
+            if attained is not None:
+                attainment.add_metric(key, attained)
+            for window, rate in rates.items():
+                if rate is not None:
+                    burn_rates.add_metric([*key, window], rate)
+            stale.add_metric(key, float(is_stale))
+            sync_failing.add_metric(key, float(bool(error)))
+            if latest is not None:
+                data_age.add_metric(key, max(0.0, (computed - latest - BUCKET).total_seconds()))
+        yield from (remaining, attainment, burn_rates, stale, data_age, sync_failing)

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 
 
@@ -248,3 +249,42 @@ def start_smtp_sink() -> SmtpSink:
     sink._controller = Controller(_CollectingHandler(sink), hostname="127.0.0.1", port=sink.port)
     sink._controller.start()
     return sink
+
+
+def start_prometheus(data_dir: str) -> tuple[Server, str]:
+    """Start Prometheus on the TSDB in `data_dir` (e.g. blocks written by `promtool tsdb
+    create-blocks-from openmetrics`), scraping nothing; return the server and its URL. Retention
+    is a century so that blocks of any past date stay queryable; `data_dir` is the caller's."""
+    prometheus = find_binary("prometheus")
+    directory = tempfile.mkdtemp(prefix="portal-prometheus-")
+    config_path = os.path.join(directory, "prometheus.yml")
+    with open(config_path, "w") as config_file:
+        config_file.write("global:\n  evaluation_interval: 1m\nscrape_configs: []\n")
+    server = Server(directory=directory, port=free_port(), log_path=os.path.join(directory, "log"))
+    server._log = open(server.log_path, "w")  # noqa: SIM115 - closed by stop()
+    server.process = subprocess.Popen(
+        [
+            prometheus,
+            f"--config.file={config_path}",
+            f"--storage.tsdb.path={data_dir}",
+            f"--web.listen-address=127.0.0.1:{server.port}",
+            "--storage.tsdb.retention.time=100y",
+        ],
+        stdout=server._log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(server.port, server.process, "Prometheus")
+    url = f"http://127.0.0.1:{server.port}"
+    # The port opens before the TSDB has loaded its blocks; /-/ready answers 200 once it has.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as response:
+                if response.status == 200:
+                    return server, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise ServerUnavailable("Prometheus did not become ready")
+        time.sleep(0.1)

@@ -1,0 +1,48 @@
+"""One SLI sync cycle in the foreground: what the worker does every minute, for every SLO or one."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from services import actions
+from services.models import SLO
+from services.prometheus import PrometheusError
+
+
+def _percent(fraction: float | None) -> str:
+    return "no data" if fraction is None else f"{fraction:.2%}"
+
+
+class Command(BaseCommand):
+    help = "Fetch new SLI buckets from Prometheus and recompute the SLOs' status, once."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--slo",
+            metavar="SLUG",
+            help="Sync only the SLO with this slug (in every service that has one).",
+        )
+
+    def handle(self, *args, slo=None, **options):
+        slos = SLO.objects.select_related("service").order_by("service__slug", "slug")
+        if slo:
+            slos = slos.filter(slug=slo)
+            if not slos:
+                raise CommandError(f"No SLO has the slug “{slo}”.")
+        failed = 0
+        for one in slos:
+            name = f"{one.service.slug}/{one.slug}"
+            try:
+                result = actions.slo_sync(slo=one, now=timezone.now())
+            except PrometheusError as error:
+                failed += 1
+                self.stderr.write(f"{name}: failed: {error}")
+                continue
+            status = result.status
+            self.stdout.write(
+                f"{name}: {result.buckets_written} buckets fetched; "
+                f"attainment {_percent(status.attainment)}, "
+                f"budget remaining {_percent(status.remaining)}, alert {status.alert}, "
+                f"tier {status.policy_tier}{', stale' if status.stale else ''}"
+            )
+        if failed:
+            raise CommandError(f"{failed} of {len(slos)} SLOs failed to sync.")

@@ -1,0 +1,57 @@
+"""Celery tasks for SLI data: fetch by id, call the actions, retry with backoff."""
+
+import random
+
+from celery import shared_task
+from django.utils import timezone
+
+from services import actions
+from services.models import SLO
+from services.prometheus import PrometheusError
+
+#: Retries of one SLO's sync while Prometheus is unreachable; beat starts a fresh sync every
+#: minute anyway, so a few retries bridge a restart without piling up behind the schedule.
+SYNC_RETRIES = 3
+#: Seconds before the first retry; each further retry waits twice as long (plus jitter, so that
+#: the SLOs of one failed cycle do not all come back in the same second).
+SYNC_BACKOFF_SECONDS = 10
+
+
+def backoff_seconds(retries: int) -> float:
+    base = SYNC_BACKOFF_SECONDS * 2**retries
+    return base + random.uniform(0, base / 2)
+
+
+@shared_task
+def sync_slis():
+    """One sync task per SLO, so that a slow or failing SLO holds up no other."""
+    for slo_id in SLO.objects.order_by("pk").values_list("pk", flat=True):
+        sync_slo.delay(slo_id)
+
+
+@shared_task(bind=True, max_retries=SYNC_RETRIES)
+def sync_slo(self, slo_id: int):
+    """Fetch one SLO's new buckets and recompute its status. Retried with exponential backoff
+    while Prometheus is unreachable; a refused query is recorded on the status, not retried."""
+    slo = SLO.objects.filter(pk=slo_id).first()
+    if slo is None:  # deleted since the fan-out
+        return
+    try:
+        actions.slo_sync(slo=slo, now=timezone.now())
+    except PrometheusError as error:
+        if error.retryable:
+            raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries)) from error
+
+
+@shared_task
+def recompute_slo_status(slo_id: int):
+    """Recompute one SLO's status from its stored buckets (after a push)."""
+    slo = SLO.objects.filter(pk=slo_id).first()
+    if slo is not None:
+        actions.slo_status_recompute(slo=slo, now=timezone.now())
+
+
+@shared_task
+def recompute_slo_statuses():
+    """Recompute every SLO's status from stored buckets (after a change of budget policy)."""
+    actions.slo_statuses_recompute(now=timezone.now())
