@@ -1,0 +1,291 @@
+"""REST API for incidents, their timeline and status updates.
+
+``/api/incidents/`` lists (with the UI list's filters), declares (POST), shows and
+edits (PATCH: title, summary, impact, users affected, start and detection times,
+affected services). Lifecycle moves are actions on an incident: ``status/``,
+``severity/``, ``roles/``, ``notes/`` and ``timeline/{entry}/pin/`` (POST), and its
+``timeline/`` and ``status-updates/`` read. Permissions are incidents.permissions',
+the UI's; domain errors come back as 400s naming the field.
+"""
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from incidents import actions, selectors
+from incidents.choices import IncidentRole, IncidentStatus, Severity
+from incidents.filters import IncidentFilterSet
+from incidents.models import Incident, IncidentAlert, StatusUpdate, TimelineEntry
+from incidents.permissions import IncidentPermission
+from services.api import model_errors_as_bad_request
+from services.models import Service
+
+User = get_user_model()
+
+
+def _username_field(**kwargs):
+    return serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs
+    )
+
+
+class IncidentSerializer(serializers.HyperlinkedModelSerializer):
+    """An incident as lists show it; also what PATCH changes (through incident_update)."""
+
+    services = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Service.objects.all(), many=True, required=False
+    )
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    commander = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    tech_lead = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    communications_lead = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    scribe = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    declared_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "url",
+            "reference",
+            "title",
+            "summary",
+            "severity",
+            "status",
+            "is_open",
+            "services",
+            "team",
+            "commander",
+            "tech_lead",
+            "communications_lead",
+            "scribe",
+            "started_at",
+            "detected_at",
+            "acknowledged_at",
+            "mitigated_at",
+            "resolved_at",
+            "closed_at",
+            "users_affected",
+            "impact",
+            "source",
+            "alert_group_key",
+            "declared_by",
+            "created_at",
+        ]
+        read_only_fields = [
+            "reference",
+            "severity",
+            "status",
+            "acknowledged_at",
+            "mitigated_at",
+            "resolved_at",
+            "closed_at",
+            "source",
+            "alert_group_key",
+            "created_at",
+        ]
+
+    def update(self, instance, validated_data):
+        with model_errors_as_bad_request():
+            return actions.incident_update(
+                incident=instance, by=self.context["request"].user, **validated_data
+            )
+
+
+class IncidentAlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentAlert
+        fields = ["fingerprint", "status", "labels", "annotations", "starts_at", "ends_at"]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    """An incident's full record: also its subscribers, alerts and post-mortem status."""
+
+    subscribers = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    alerts = IncidentAlertSerializer(many=True, read_only=True)
+    postmortem_status = serializers.SerializerMethodField()
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "subscribers", "alerts", "postmortem_status"]
+
+    def get_postmortem_status(self, incident) -> str | None:
+        postmortem = getattr(incident, "postmortem", None)
+        return postmortem.status if postmortem else None
+
+
+class IncidentDeclareSerializer(serializers.Serializer):
+    """What declaring takes: a few fields, the rest defaults (now, the declarer's team)."""
+
+    title = serializers.CharField(max_length=200)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    services = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Service.objects.all(), many=True, required=False
+    )
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    impact = serializers.CharField(required=False, allow_blank=True, default="")
+    users_affected = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    started_at = serializers.DateTimeField(required=False)
+    detected_at = serializers.DateTimeField(required=False)
+    commander = _username_field(required=False, allow_null=True)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SeverityChangeSerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RoleAssignmentSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=IncidentRole.choices)
+    user = _username_field(allow_null=True, help_text="Username; null leaves the role empty.")
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "at", "kind", "text", "author", "pinned", "created_at"]
+        read_only_fields = ["id", "kind", "author", "created_at"]
+        extra_kwargs = {"at": {"required": False}}
+
+
+class PinSerializer(serializers.Serializer):
+    pinned = serializers.BooleanField(default=True)
+
+
+class StatusUpdateSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = StatusUpdate
+        fields = [
+            "id",
+            "kind",
+            "subject",
+            "body",
+            "created_by",
+            "created_at",
+            "sent_at",
+            "recipients",
+        ]
+        read_only_fields = fields
+
+
+class IncidentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Incidents: everyone signed in reads; engineers declare; the commander and SRE leads
+    steer; its teams and role holders write the timeline."""
+
+    permission_classes = [IncidentPermission]
+    filterset_class = IncidentFilterSet
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    TIMELINE_ACTIONS = frozenset({"timeline", "status_updates", "notes", "pin"})
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.incident_list().select_related(
+                "declared_by", "tech_lead", "communications_lead", "scribe"
+            )
+        if self.action in self.TIMELINE_ACTIONS:
+            # The permission check needs the affected services' teams, nothing more.
+            return Incident.objects.prefetch_related("services")
+        return selectors.incident_detail()
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return IncidentSerializer
+        return IncidentDetailSerializer
+
+    def _detail_response(self, incident, response_status=status.HTTP_200_OK):
+        fresh = selectors.incident_detail().get(pk=incident.pk)
+        serializer = IncidentDetailSerializer(fresh, context=self.get_serializer_context())
+        return Response(serializer.data, status=response_status)
+
+    def _validated(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(request=IncidentDeclareSerializer, responses={201: IncidentDetailSerializer})
+    def create(self, request):
+        data = self._validated(IncidentDeclareSerializer)
+        with model_errors_as_bad_request():
+            incident = actions.incident_declare(declared_by=request.user, **data)
+        return self._detail_response(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(request=StatusChangeSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def status(self, request, pk=None):
+        incident = self.get_object()
+        data = self._validated(StatusChangeSerializer)
+        with model_errors_as_bad_request():
+            actions.incident_change_status(incident=incident, by=request.user, **data)
+        return self._detail_response(incident)
+
+    @extend_schema(request=SeverityChangeSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def severity(self, request, pk=None):
+        incident = self.get_object()
+        data = self._validated(SeverityChangeSerializer)
+        with model_errors_as_bad_request():
+            actions.incident_change_severity(incident=incident, by=request.user, **data)
+        return self._detail_response(incident)
+
+    @extend_schema(request=RoleAssignmentSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def roles(self, request, pk=None):
+        incident = self.get_object()
+        data = self._validated(RoleAssignmentSerializer)
+        with model_errors_as_bad_request():
+            actions.incident_assign_role(incident=incident, by=request.user, **data)
+        return self._detail_response(incident)
+
+    @extend_schema(request=TimelineEntrySerializer, responses={201: TimelineEntrySerializer})
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        incident = self.get_object()
+        data = self._validated(TimelineEntrySerializer)
+        with model_errors_as_bad_request():
+            entry = actions.incident_add_note(incident=incident, by=request.user, **data)
+        return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=TimelineEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def timeline(self, request, pk=None):
+        incident = self.get_object()
+        page = self.paginate_queryset(selectors.timeline_entry_list(incident))
+        return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
+
+    @extend_schema(request=PinSerializer, responses=TimelineEntrySerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"timeline/(?P<entry_id>\d+)/pin",
+        url_name="timeline-pin",
+    )
+    def pin(self, request, pk=None, entry_id=None):
+        incident = self.get_object()
+        entry = get_object_or_404(TimelineEntry, incident=incident, pk=entry_id)
+        data = self._validated(PinSerializer)
+        actions.timeline_entry_pin(entry=entry, pinned=data["pinned"])
+        return Response(TimelineEntrySerializer(entry).data)
+
+    @extend_schema(responses=StatusUpdateSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="status-updates", filterset_class=None)
+    def status_updates(self, request, pk=None):
+        incident = self.get_object()
+        page = self.paginate_queryset(selectors.status_update_list(incident))
+        return self.get_paginated_response(StatusUpdateSerializer(page, many=True).data)
