@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from incidents import api as incidents_api
 from incidents.intake_api import AlertmanagerWebhookView
 from portal import health, metrics, views
 from services import api as services_api
@@ -15,6 +16,7 @@ router.register("tags", services_api.TagViewSet, basename="tag")
 router.register("services", services_api.ServiceViewSet, basename="service")
 router.register("slos", services_api.SLOViewSet, basename="slo")
 router.register("budget-policies", services_api.BudgetPolicyViewSet, basename="budgetpolicy")
+router.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 
 urlpatterns = [
     path("", views.home, name="home"),
