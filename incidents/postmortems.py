@@ -73,10 +73,10 @@ def can_edit_postmortem(user, postmortem) -> bool:
     post-mortem is a record, not a draft: nobody edits it any more."""
     if postmortem.status == PostMortemStatus.PUBLISHED:
         return False
-    return _is_postmortem_editor(user, postmortem)
+    return is_postmortem_editor(user, postmortem)
 
 
-def _is_postmortem_editor(user, postmortem) -> bool:
+def is_postmortem_editor(user, postmortem) -> bool:
     if user.is_authenticated and postmortem.author_id and postmortem.author_id == user.pk:
         return True
     return _is_incident_editor(user, postmortem.incident)
@@ -98,7 +98,7 @@ def can_publish(user, postmortem) -> bool:
 def can_return_to_draft(user, postmortem) -> bool:
     """Reviewers send it back with their remarks; its editors may take it back to change it."""
     return postmortem.status == PostMortemStatus.IN_REVIEW and (
-        can_publish(user, postmortem) or _is_postmortem_editor(user, postmortem)
+        can_publish(user, postmortem) or is_postmortem_editor(user, postmortem)
     )
 
 
@@ -108,14 +108,14 @@ def can_submit_for_review(user, postmortem) -> bool:
 
 def can_manage_action_items(user, postmortem) -> bool:
     """Adding action items stays open after publishing: follow-ups are found late too."""
-    return _is_postmortem_editor(user, postmortem)
+    return is_postmortem_editor(user, postmortem)
 
 
 def can_edit_action_item(user, action_item) -> bool:
     """Its owner, the post-mortem's editors and SRE leads."""
     if user.is_authenticated and action_item.owner_id and action_item.owner_id == user.pk:
         return True
-    return _is_postmortem_editor(user, action_item.postmortem)
+    return is_postmortem_editor(user, action_item.postmortem)
 
 
 # --- a new post-mortem's first draft --------------------------------------------------------
@@ -205,6 +205,11 @@ class BudgetImpact:
         if not self.has_data or not self.allowed_bad:
             return None
         return self.bad_events / self.allowed_bad
+
+    @property
+    def consumed_percent(self) -> float | None:
+        consumed = self.consumed
+        return None if consumed is None else consumed * 100
 
 
 def allowed_bad_events(objective_percent: Decimal | float, total_events: int) -> float:

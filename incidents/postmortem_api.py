@@ -1,0 +1,249 @@
+"""REST API for post-mortems and action items, with the UI's rules (incidents.postmortems).
+
+Reads come from incidents.selectors, writes go through incidents.actions, and a domain
+refusal (a workflow step out of order, a missing reason) is a 400 naming the field.
+"""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from incidents import actions, postmortems, selectors
+from incidents.choices import ActionItemStatus
+from incidents.models import ActionItem, Incident, PostMortem
+from incidents.postmortem_filters import ActionItemFilterSet, PostMortemFilterSet
+from portal.roles import is_sre_lead
+from services.api import model_errors_as_bad_request
+
+
+def _people():
+    return get_user_model().objects.filter(is_active=True)
+
+
+class PostMortemSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="postmortem-detail")
+    incident = serializers.SlugRelatedField(
+        slug_field="reference",
+        queryset=Incident.objects.prefetch_related("services"),
+        help_text="The incident's reference; set when the post-mortem is started.",
+    )
+    incident_title = serializers.CharField(source="incident.title", read_only=True)
+    severity = serializers.CharField(source="incident.severity", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewers = serializers.SlugRelatedField(
+        slug_field="username", queryset=_people(), many=True, required=False
+    )
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    class Meta:
+        model = PostMortem
+        fields = [
+            "id",
+            "url",
+            "incident",
+            "incident_title",
+            "severity",
+            "status",
+            "author",
+            "reviewers",
+            *PostMortem.SECTIONS,
+            "due_at",
+            "overdue",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["status", "due_at", "published_at"]
+
+    def validate_incident(self, incident):
+        if self.instance is not None and incident != self.instance.incident:
+            raise serializers.ValidationError("A post-mortem stays with its incident.")
+        return incident
+
+    def create(self, validated_data):
+        """Start the post-mortem from its incident, then apply any sections sent along."""
+        incident = validated_data.pop("incident")
+        user = self.context["request"].user
+        with model_errors_as_bad_request():
+            postmortem = actions.postmortem_start(incident=incident, by=user)
+            if validated_data:
+                postmortem = actions.postmortem_update(postmortem=postmortem, **validated_data)
+        return postmortem
+
+    def update(self, instance, validated_data):
+        validated_data.pop("incident", None)
+        with model_errors_as_bad_request():
+            return actions.postmortem_update(postmortem=instance, **validated_data)
+
+
+class PostMortemPermission(permissions.BasePermission):
+    """Everyone signed in reads. Editors change and submit; reviewers and SRE leads publish;
+    both return one in review to draft. Whether the step fits the status is the action's
+    rule (a 400), who may take it is this one (a 403)."""
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        user = request.user
+        may_review = is_sre_lead(user) or postmortems.is_reviewer(user, obj)
+        if view.action == "publish":
+            return may_review
+        if view.action == "return_to_draft":
+            return may_review or postmortems.is_postmortem_editor(user, obj)
+        if view.action == "submit":
+            return postmortems.is_postmortem_editor(user, obj)
+        return postmortems.can_edit_postmortem(user, obj)
+
+
+class PostMortemViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Post-mortems of every status (the UI's search shows the published ones); started
+    with POST {"incident": "INC-…"}, written with PATCH, moved with the workflow actions."""
+
+    serializer_class = PostMortemSerializer
+    permission_classes = [PostMortemPermission]
+    filterset_class = PostMortemFilterSet
+
+    def get_queryset(self):
+        return selectors.postmortem_list().order_by("-created_at", "-id")
+
+    def perform_create(self, serializer):
+        incident = serializer.validated_data["incident"]
+        if not postmortems.can_start_postmortem(self.request.user, incident):
+            raise PermissionDenied(
+                "Only the incident's commander, its teams' engineers and SRE leads start it."
+            )
+        serializer.save()
+
+    def _workflow_step(self, step):
+        postmortem = self.get_object()
+        with model_errors_as_bad_request():
+            step(postmortem=postmortem, by=self.request.user)
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=None, responses=PostMortemSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Draft → in review; needs at least one reviewer."""
+        return self._workflow_step(actions.postmortem_submit_for_review)
+
+    @extend_schema(request=None, responses=PostMortemSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """In review → published, by a reviewer or an SRE lead."""
+        return self._workflow_step(actions.postmortem_publish)
+
+    @extend_schema(request=None, responses=PostMortemSerializer)
+    @action(detail=True, methods=["post"], url_path="return-to-draft")
+    def return_to_draft(self, request, pk=None):
+        """In review → draft."""
+        return self._workflow_step(actions.postmortem_return_to_draft)
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="actionitem-detail")
+    postmortem = serializers.PrimaryKeyRelatedField(
+        queryset=selectors.postmortem_detail(), help_text="The post-mortem's id."
+    )
+    incident = serializers.CharField(source="postmortem.incident.reference", read_only=True)
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=_people(), allow_null=True, required=False
+    )
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "url",
+            "postmortem",
+            "incident",
+            "title",
+            "owner",
+            "due_date",
+            "priority",
+            "kind",
+            "status",
+            "wont_do_reason",
+            "overdue",
+            "completed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["completed_at"]
+
+    def validate_postmortem(self, postmortem):
+        if self.instance is not None and postmortem != self.instance.postmortem:
+            raise serializers.ValidationError("An action item stays with its post-mortem.")
+        return postmortem
+
+    def create(self, validated_data):
+        with model_errors_as_bad_request():
+            return actions.action_item_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        validated_data.pop("postmortem", None)
+        with model_errors_as_bad_request():
+            return actions.action_item_update(action_item=instance, **validated_data)
+
+
+class ActionItemStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ActionItemStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ActionItemPermission(permissions.BasePermission):
+    """Everyone signed in reads; the owner, the post-mortem's editors and SRE leads write."""
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated
+
+    def has_object_permission(self, request, view, obj):
+        return request.method in permissions.SAFE_METHODS or postmortems.can_edit_action_item(
+            request.user, obj
+        )
+
+
+class ActionItemViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Action items of every post-mortem, with ``overdue`` computed; filter with status,
+    owner, overdue, kind, priority and incident. They are closed (done, won't do), not
+    deleted, so that what was decided stays on record."""
+
+    serializer_class = ActionItemSerializer
+    permission_classes = [ActionItemPermission]
+    filterset_class = ActionItemFilterSet
+
+    def get_queryset(self):
+        return selectors.action_item_list().order_by("due_date", "id")
+
+    def perform_create(self, serializer):
+        postmortem = serializer.validated_data["postmortem"]
+        if not postmortems.can_manage_action_items(self.request.user, postmortem):
+            raise PermissionDenied(
+                "Only the post-mortem's editors and SRE leads add action items to it."
+            )
+        serializer.save()
+
+    @extend_schema(request=ActionItemStatusSerializer, responses=ActionItemSerializer)
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request, pk=None):
+        """Move the item to a status; "wont_do" needs a reason."""
+        action_item = self.get_object()
+        payload = ActionItemStatusSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with model_errors_as_bad_request():
+            actions.action_item_set_status(action_item=action_item, **payload.validated_data)
+        return Response(self.get_serializer(self.get_object()).data)

@@ -1,0 +1,121 @@
+"""FilterSets for post-mortems and action items, shared by the UI lists and the API lists."""
+
+import django_filters
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from incidents.choices import (
+    ActionItemKind,
+    ActionItemPriority,
+    ActionItemStatus,
+    PostMortemStatus,
+    Severity,
+)
+from incidents.models import ActionItem, PostMortem
+from incidents.selectors import overdue_action_items_q
+from services.models import Service
+
+#: What full-text search reads: the incident's title first, then every section.
+SEARCH_VECTOR = SearchVector("incident__title", weight="A", config="english") + SearchVector(
+    *PostMortem.SECTIONS, weight="B", config="english"
+)
+
+
+def search_postmortems(queryset, text: str):
+    """Post-mortems matching ``text``, best first: PostgreSQL full-text search ranked by
+    SearchRank (web-search syntax: words, "phrases", -excluded). SQLite, which `make run`
+    uses, has no such search: there every word must appear somewhere in the text."""
+    text = text.strip()
+    if not text:
+        return queryset
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config="english")
+        return (
+            queryset.annotate(search=SEARCH_VECTOR, rank=SearchRank(SEARCH_VECTOR, query))
+            .filter(search=query)
+            .order_by("-rank", "-published_at")
+        )
+    for word in text.split():
+        matches_word = Q(incident__title__icontains=word)
+        for section in PostMortem.SECTIONS:
+            matches_word |= Q(**{f"{section}__icontains": word})
+        queryset = queryset.filter(matches_word)
+    return queryset
+
+
+class PostMortemFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    status = django_filters.MultipleChoiceFilter(choices=PostMortemStatus.choices, distinct=False)
+    severity = django_filters.MultipleChoiceFilter(
+        field_name="incident__severity", choices=Severity.choices, distinct=False
+    )
+    service = extend_schema_field(OpenApiTypes.STR)(
+        django_filters.ModelMultipleChoiceFilter(
+            field_name="incident__services__slug",
+            to_field_name="slug",
+            queryset=Service.objects.order_by("name"),
+            label="Service",
+        )
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("published_at", "published"),
+            ("due_at", "due"),
+            ("incident__started_at", "started"),
+            ("incident__severity", "severity"),
+            ("incident__title", "title"),
+        ),
+    )
+
+    class Meta:
+        model = PostMortem
+        fields = ["q", "status", "severity", "service"]
+
+    def search(self, queryset, name, value):
+        return search_postmortems(queryset, value)
+
+
+class ActionItemFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    status = django_filters.MultipleChoiceFilter(choices=ActionItemStatus.choices, distinct=False)
+    kind = django_filters.MultipleChoiceFilter(choices=ActionItemKind.choices, distinct=False)
+    priority = django_filters.MultipleChoiceFilter(
+        choices=ActionItemPriority.choices, distinct=False
+    )
+    owner = django_filters.CharFilter(field_name="owner__username", label="Owner (username)")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue")
+    incident = django_filters.CharFilter(
+        field_name="postmortem__incident__reference", label="Incident reference"
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("due_date", "due"),
+            ("priority", "priority"),
+            ("status", "status"),
+            ("title", "title"),
+            ("postmortem__incident__reference", "incident"),
+        ),
+    )
+
+    class Meta:
+        model = ActionItem
+        fields = ["q", "status", "kind", "priority", "owner", "overdue", "incident"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(title__icontains=value)
+            | Q(postmortem__incident__reference__icontains=value)
+            | Q(postmortem__incident__title__icontains=value)
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = overdue_action_items_q()
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

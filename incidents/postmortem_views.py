@@ -1,0 +1,316 @@
+"""Post-mortem UI: the post-mortem page and its workflow, inline action items (htmx),
+the search of published post-mortems and "my action items". Reads go through
+incidents.selectors, writes through incidents.actions, rules through incidents.postmortems."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
+
+from incidents import actions, postmortems, selectors
+from incidents.choices import PostMortemStatus
+from incidents.models import ActionItem, Incident, PostMortem
+from incidents.postmortem_filters import ActionItemFilterSet, PostMortemFilterSet
+from incidents.postmortem_forms import ActionItemForm, PostMortemForm
+from services.forms import add_action_error
+
+PAGE_SIZE = 25
+
+
+def _wants_fragment(request) -> bool:
+    """htmx asks for a part of the page; a boosted request or a history restore wants it all."""
+    return bool(
+        request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    )
+
+
+def _render_page_or_fragment(request, *, page_template, fragment_template, context):
+    template = fragment_template if _wants_fragment(request) else page_template
+    response = render(request, template, context)
+    # The same URL answers with a page or a fragment: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _page(request, queryset):
+    # A tie-breaker on the primary key keeps pages stable when sorting by a shared value.
+    ordering = queryset.query.order_by or queryset.model._meta.ordering
+    return Paginator(queryset.order_by(*ordering, "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+
+
+def _posted(request):
+    # Not "request.POST or None": an empty submission must still be validated and refused.
+    return request.POST if request.method == "POST" else None
+
+
+def _postmortem_or_404(reference) -> PostMortem:
+    return get_object_or_404(selectors.postmortem_detail(), incident__reference=reference)
+
+
+# --- the post-mortem ------------------------------------------------------------------------
+
+
+def postmortem_detail(request, reference):
+    postmortem = selectors.postmortem_detail().filter(incident__reference=reference).first()
+    if postmortem is None:
+        incident = get_object_or_404(
+            Incident.objects.prefetch_related("services"), reference=reference
+        )
+        return render(
+            request,
+            "incidents/postmortem_missing.html",
+            {
+                "incident": incident,
+                "may_start": incident.resolved_at is not None
+                and postmortems.can_start_postmortem(request.user, incident),
+            },
+        )
+    user = request.user
+    return render(
+        request,
+        "incidents/postmortem_detail.html",
+        {
+            "postmortem": postmortem,
+            "incident": postmortem.incident,
+            "sections": [
+                (PostMortem._meta.get_field(name).verbose_name, getattr(postmortem, name))
+                for name in PostMortem.SECTIONS
+            ],
+            "durations": postmortems.durations(postmortem.incident),
+            "budget_impacts": selectors.postmortem_budget_impact(postmortem),
+            "may_edit": postmortems.can_edit_postmortem(user, postmortem),
+            "may_submit": postmortems.can_submit_for_review(user, postmortem),
+            "may_publish": postmortems.can_publish(user, postmortem),
+            "may_return": postmortems.can_return_to_draft(user, postmortem),
+            **_action_items_context(request, postmortem),
+        },
+    )
+
+
+@require_POST
+def postmortem_start(request, reference):
+    incident = get_object_or_404(Incident.objects.prefetch_related("services"), reference=reference)
+    if not postmortems.can_start_postmortem(request.user, incident):
+        raise PermissionDenied("Only the incident's commander, teams and SRE leads start it.")
+    try:
+        actions.postmortem_start(incident=incident, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("postmortem_detail", reference)
+    messages.success(request, "The post-mortem was started from the incident's record.")
+    return redirect("postmortem_edit", reference)
+
+
+def postmortem_edit(request, reference):
+    postmortem = _postmortem_or_404(reference)
+    if not postmortems.can_edit_postmortem(request.user, postmortem):
+        raise PermissionDenied(
+            "Only the post-mortem's author, the incident's commander and teams and SRE leads "
+            "edit it, and only until it is published."
+        )
+    detail_url = reverse("postmortem_detail", args=[reference])
+    form = PostMortemForm(_posted(request), instance=postmortem)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.postmortem_update(postmortem=postmortem, **form.action_arguments())
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, "The post-mortem was saved.")
+            return redirect(detail_url)
+    return render(
+        request,
+        "incidents/postmortem_form.html",
+        {
+            "form": form,
+            "title": f"Post-mortem of {reference}",
+            "cancel_url": detail_url,
+            "postmortem": postmortem,
+        },
+    )
+
+
+def _workflow_step(request, reference, *, allowed, action, done, refused):
+    postmortem = _postmortem_or_404(reference)
+    if not allowed(request.user, postmortem):
+        raise PermissionDenied(refused)
+    try:
+        action(postmortem=postmortem, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("postmortem_detail", reference)
+
+
+@require_POST
+def postmortem_submit(request, reference):
+    return _workflow_step(
+        request,
+        reference,
+        allowed=postmortems.can_submit_for_review,
+        action=actions.postmortem_submit_for_review,
+        done="The post-mortem was submitted for review.",
+        refused="Only the post-mortem's editors submit a draft for review.",
+    )
+
+
+@require_POST
+def postmortem_publish(request, reference):
+    return _workflow_step(
+        request,
+        reference,
+        allowed=postmortems.can_publish,
+        action=actions.postmortem_publish,
+        done="The post-mortem was published.",
+        refused="Only a reviewer or an SRE lead publishes a post-mortem in review.",
+    )
+
+
+@require_POST
+def postmortem_return(request, reference):
+    return _workflow_step(
+        request,
+        reference,
+        allowed=postmortems.can_return_to_draft,
+        action=actions.postmortem_return_to_draft,
+        done="The post-mortem is a draft again.",
+        refused="Only its reviewers, editors and SRE leads return a post-mortem in review.",
+    )
+
+
+# --- action items on the post-mortem page (htmx) ---------------------------------------------
+
+
+def _action_items_context(request, postmortem, *, form=None, form_url=None):
+    user = request.user
+    items = list(postmortem.action_items.all())
+    return {
+        "postmortem": postmortem,
+        "action_items": items,
+        "editable_item_ids": {
+            item.pk for item in items if postmortems.can_edit_action_item(user, item)
+        },
+        "may_add_items": postmortems.can_manage_action_items(user, postmortem),
+        "item_form": form,
+        "item_form_url": form_url,
+    }
+
+
+def _action_item_form_view(request, postmortem, *, item, form_url, success_message):
+    """Show or save an action item's form: inside the post-mortem's action-item section for
+    htmx, as a page of its own without JavaScript."""
+    form = ActionItemForm(_posted(request), instance=item)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if item.pk is None:
+                actions.action_item_create(postmortem=postmortem, **form.action_arguments())
+            else:
+                actions.action_item_update(action_item=item, **form.action_arguments())
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            if not _wants_fragment(request):
+                messages.success(request, success_message)
+                return redirect("postmortem_detail", postmortem.incident.reference)
+            postmortem = _postmortem_or_404(postmortem.incident.reference)
+            return render(
+                request,
+                "incidents/action_item_section.html",
+                _action_items_context(request, postmortem),
+            )
+    if _wants_fragment(request):
+        return render(
+            request,
+            "incidents/action_item_section.html",
+            _action_items_context(request, postmortem, form=form, form_url=form_url),
+        )
+    return render(
+        request,
+        "form_page.html",
+        {
+            "form": form,
+            "title": f"{'Add an' if item.pk is None else 'Edit the'} action item of "
+            f"{postmortem.incident.reference}",
+            "cancel_url": reverse("postmortem_detail", args=[postmortem.incident.reference]),
+        },
+    )
+
+
+def action_item_add(request, reference):
+    postmortem = _postmortem_or_404(reference)
+    if not postmortems.can_manage_action_items(request.user, postmortem):
+        raise PermissionDenied(
+            "Only the post-mortem's editors and SRE leads add action items to it."
+        )
+    return _action_item_form_view(
+        request,
+        postmortem,
+        item=ActionItem(postmortem=postmortem),
+        form_url=reverse("action_item_add", args=[reference]),
+        success_message="The action item was added.",
+    )
+
+
+def action_item_edit(request, reference, pk):
+    postmortem = _postmortem_or_404(reference)
+    item = next((item for item in postmortem.action_items.all() if item.pk == pk), None)
+    if item is None:
+        raise Http404("This post-mortem has no such action item.")
+    if not postmortems.can_edit_action_item(request.user, item):
+        raise PermissionDenied(
+            "Only the item's owner, the post-mortem's editors and SRE leads change it."
+        )
+    return _action_item_form_view(
+        request,
+        postmortem,
+        item=item,
+        form_url=reverse("action_item_edit", args=[reference, pk]),
+        success_message="The action item was saved.",
+    )
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def postmortem_list(request):
+    """Search of the published post-mortems: what the organisation has learned."""
+    published = selectors.postmortem_list().filter(status=PostMortemStatus.PUBLISHED)
+    filterset = PostMortemFilterSet(
+        request.GET, queryset=published.order_by("-published_at", "-pk")
+    )
+    page = _page(request, filterset.qs)
+    return _render_page_or_fragment(
+        request,
+        page_template="incidents/postmortem_list.html",
+        fragment_template="incidents/postmortem_results.html",
+        context={
+            "filter": filterset,
+            "page_obj": page,
+            "searching": bool(request.GET.get("q", "").strip()),
+        },
+    )
+
+
+def action_item_mine(request):
+    """The signed-in person's action items, overdue ones marked, wherever they came from."""
+    mine = selectors.action_item_list().filter(owner=request.user)
+    filterset = ActionItemFilterSet(request.GET, queryset=mine)
+    page = _page(request, filterset.qs)
+    return _render_page_or_fragment(
+        request,
+        page_template="incidents/action_item_mine.html",
+        fragment_template="incidents/action_item_mine_results.html",
+        context={
+            "filter": filterset,
+            "page_obj": page,
+            "has_any": page.paginator.count > 0
+            or ActionItem.objects.filter(owner=request.user).exists(),
+        },
+    )
