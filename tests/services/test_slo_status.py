@@ -1,0 +1,380 @@
+"""Status snapshots computed in the database: the figures of a synced SLO against values worked
+out by hand, the SQL path against the budget engine's in-memory path, chart series, monthly
+history, staleness, policy tiers and the recompute of every SLO."""
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from services import actions, budget
+from services.models import (
+    SLO,
+    BudgetPolicy,
+    BudgetPolicyTier,
+    MaintenanceWindow,
+    SLIBucket,
+    SLOStatus,
+)
+from tests.services.prometheus import checkout
+
+NOW = datetime(2026, 11, 1, 12, 0, 30, tzinfo=UTC)
+
+
+def recompute(slo, now=NOW) -> SLOStatus:
+    with time_machine.travel(now, tick=False):
+        return actions.slo_status_recompute(slo=slo, now=now)
+
+
+@pytest.mark.django_db
+def test_a_synced_slo_s_figures_equal_the_hand_computed_ones(prometheus, checkout_slo):
+    with time_machine.travel(NOW, tick=False):
+        status = actions.slo_sync(slo=checkout_slo, now=NOW).status
+
+    # The day before 12:00 holds 288 buckets; the gap leaves 4 without data. 281 ordinary
+    # buckets hold 500 good of 505, the fast burn's 3 hold 500 good of 600.
+    good, bad = 284 * 500, 281 * 5 + 3 * 100
+    share = 1 - 0.985
+    assert status.attainment == pytest.approx(good / (good + bad))
+    assert status.allowed_bad == pytest.approx(share * (good + bad))
+    assert status.bad == bad
+    assert status.remaining == pytest.approx(1 - bad / (share * (good + bad)))
+    assert status.coverage == pytest.approx(284 / 288)
+    # The last hour: 9 ordinary buckets and the fast burn's 3.
+    assert status.burn_rates["1h"] == pytest.approx((9 * 5 + 300) / (9 * 505 + 3 * 600) / share)
+    assert status.burn_rates["5m"] == pytest.approx(5 / 505 / share)
+    assert status.burn_rates["30m"] == pytest.approx((3 * 5 + 300) / (3 * 505 + 1800) / share)
+    # A one-day window scales the page threshold to 14.4 / 30 = 0.48: 1h and 5m both exceed it.
+    assert status.alert == "page"
+    assert status.policy_tier == "caution"
+    assert status.latest_data_at == datetime(2026, 11, 1, 11, 55, tzinfo=UTC)
+    assert not status.stale
+    assert status.window_start == datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
+    assert status.window_end == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    assert status.time_until_exhaustion == timedelta(days=1) * (
+        status.remaining / status.burn_rates["1h"]
+    )
+
+
+def random_buckets(start: datetime, end: datetime, seed: int) -> list[budget.Bucket]:
+    """Buckets with varied counts, some missing and some empty, from `start` to `end`."""
+    generator = random.Random(seed)
+    buckets, moment = [], start
+    while moment < end:
+        if generator.random() > 0.05:
+            total = generator.choice([0, 50, 100, 1000])
+            good = total - generator.choice([0, 0, 0, 1, 5, total // 10])
+            buckets.append(budget.Bucket(moment, max(good, 0), total))
+        moment += budget.BUCKET
+    return buckets
+
+
+def stored_status_as_engine_status(status: SLOStatus) -> dict:
+    return {
+        "attainment": status.attainment,
+        "remaining": status.remaining,
+        **{f"burn {key}": rate for key, rate in status.burn_rates.items()},
+        "alert": status.alert,
+        "coverage": status.coverage,
+        "stale": status.stale,
+        "policy_tier": status.policy_tier,
+    }
+
+
+def engine_status(figures: budget.SLOStatus) -> dict:
+    return {
+        "attainment": figures.attainment,
+        "remaining": figures.remaining,
+        **{f"burn {key}": rate for key, rate in figures.burn_rates.items()},
+        "alert": figures.alert,
+        "coverage": figures.coverage,
+        "stale": figures.stale,
+        "policy_tier": figures.policy_tier,
+    }
+
+
+SLO_SHAPES = {
+    "rolling occurrences": {},
+    "rolling timeslices": {
+        "budgeting_method": "timeslices",
+        "slice_minutes": 15,
+        "slice_target": Decimal("99"),
+    },
+    "calendar month in Kolkata": {"window_kind": "calendar_month", "time_zone": "Asia/Kolkata"},
+    "calendar month timeslices": {
+        "window_kind": "calendar_month",
+        "time_zone": "Europe/Berlin",
+        "budgeting_method": "timeslices",
+        "slice_minutes": 60,
+        "slice_target": Decimal("95"),
+    },
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shape", SLO_SHAPES)
+def test_the_database_path_computes_what_the_in_memory_engine_computes(service, shape):
+    now = datetime(2026, 11, 3, 7, 42, tzinfo=UTC)
+    slo = SLO.objects.create(
+        service=service,
+        name="Shape",
+        slug="shape",
+        objective=Decimal("99.5"),
+        window_days=7,
+        events_query=checkout.EVENTS_QUERY,
+        total_query=checkout.TOTAL_QUERY,
+        **SLO_SHAPES[shape],
+    )
+    maintenance = [
+        (datetime(2026, 11, 1, 3, 7, tzinfo=UTC), datetime(2026, 11, 1, 5, 0, tzinfo=UTC)),
+        (datetime(2026, 11, 3, 6, 0, tzinfo=UTC), datetime(2026, 11, 3, 6, 40, tzinfo=UTC)),
+    ]
+    for start, end in maintenance:
+        MaintenanceWindow.objects.create(slo=slo, start=start, end=end, reason="upgrade")
+    buckets = random_buckets(datetime(2026, 10, 20, tzinfo=UTC), now, seed=len(shape))
+    SLIBucket.objects.bulk_create(
+        SLIBucket(slo=slo, start=b.start, good=b.good, total=b.total) for b in buckets
+    )
+    window = budget.window_bounds(now, kind=slo.window_kind, days=7, tz=slo.time_zone)
+    timeslices = None
+    if slo.budgeting_method == "timeslices":
+        timeslices = budget.Timeslices(
+            timedelta(minutes=slo.slice_minutes), float(slo.slice_target) / 100
+        )
+
+    status = recompute(slo, now)
+
+    expected = budget.evaluate_buckets(
+        buckets,
+        objective=0.995,
+        window=window,
+        now=now,
+        timeslices=timeslices,
+        exclusions=maintenance,
+    )
+    assert stored_status_as_engine_status(status) == pytest.approx(engine_status(expected))
+    months = budget.monthly_attainment(
+        [b for b in buckets if b.start < budget.observed_end(window, now)],
+        objective=0.995,
+        start=datetime(2025, 12, 1, tzinfo=UTC),
+        end=budget.observed_end(window, now),
+        tz=slo.time_zone,
+        timeslices=timeslices,
+        exclusions=maintenance,
+    )
+    assert [month["attainment"] for month in status.monthly][-len(months) :] == pytest.approx(
+        [month.attainment for month in months]
+    )
+
+
+@pytest.mark.django_db
+def test_the_chart_series_end_at_the_snapshot_s_figures(prometheus, checkout_slo):
+    with time_machine.travel(NOW, tick=False):
+        status = actions.slo_sync(slo=checkout_slo, now=NOW).status
+
+    budget_points = status.series["budget"]
+    assert len(budget_points) == 1
+    # Chart values keep five significant digits.
+    assert budget_points[-1] == [
+        "2026-11-01T12:00:00+00:00",
+        pytest.approx(status.remaining, rel=1e-4),
+    ]
+    burn_points = status.series["burn_1h"]
+    assert len(burn_points) == 24
+    assert burn_points[-1] == [
+        "2026-11-01T12:00:00+00:00",
+        pytest.approx(status.burn_rates["1h"], rel=1e-4),
+    ]
+    # The hour of the gap (10:00 to 11:00) still has data; an hour without any shows none.
+    assert burn_points[0] == ["2026-10-31T13:00:00+00:00", pytest.approx(5 / 505 / 0.015, rel=1e-4)]
+
+
+@pytest.mark.django_db
+def test_the_budget_burn_down_has_a_point_per_day_falling_with_each_day_s_bad_events(service):
+    slo = SLO.objects.create(
+        service=service,
+        name="Week",
+        slug="week",
+        objective=Decimal("99"),
+        window_days=3,
+        events_query=checkout.EVENTS_QUERY,
+        total_query=checkout.TOTAL_QUERY,
+    )
+    start = datetime(2026, 10, 29, 12, 0, tzinfo=UTC)
+    # 100 events a bucket; 1 bad a bucket on the first day, none on the second, 2 on the third.
+    bad_per_day = [1, 0, 2]
+    SLIBucket.objects.bulk_create(
+        SLIBucket(
+            slo=slo,
+            start=start + n * budget.BUCKET,
+            good=100 - bad_per_day[n // 288],
+            total=100,
+        )
+        for n in range(3 * 288)
+    )
+
+    status = recompute(slo)
+
+    allowed = 0.01 * 3 * 288 * 100
+    assert status.series["budget"] == [
+        ["2026-10-30T12:00:00+00:00", pytest.approx(1 - 288 / allowed, rel=1e-4)],
+        ["2026-10-31T12:00:00+00:00", pytest.approx(1 - 288 / allowed, rel=1e-4)],
+        ["2026-11-01T12:00:00+00:00", pytest.approx(1 - 3 * 288 / allowed, abs=1e-9)],
+    ]
+    assert status.remaining == pytest.approx(0)
+
+
+@pytest.mark.django_db
+def test_monthly_history_covers_twelve_calendar_months_and_says_which_were_met(service):
+    slo = SLO.objects.create(
+        service=service,
+        name="History",
+        slug="history",
+        objective=Decimal("99"),
+        events_query=checkout.EVENTS_QUERY,
+        total_query=checkout.TOTAL_QUERY,
+    )
+    SLIBucket.objects.create(slo=slo, start=datetime(2026, 9, 15, tzinfo=UTC), good=995, total=1000)
+    SLIBucket.objects.create(slo=slo, start=datetime(2026, 10, 2, tzinfo=UTC), good=98, total=100)
+
+    status = recompute(slo)
+
+    assert len(status.monthly) == 12
+    assert status.monthly[0]["start"] == "2025-12-01T00:00:00+00:00"
+    by_start = {month["start"][:7]: month for month in status.monthly}
+    assert by_start["2026-09"]["attainment"] == pytest.approx(0.995)
+    assert by_start["2026-09"]["met"] is True
+    assert by_start["2026-10"]["attainment"] == pytest.approx(0.98)
+    assert by_start["2026-10"]["met"] is False
+    assert by_start["2026-11"] == {
+        "start": "2026-11-01T00:00:00+00:00",
+        "end": "2026-12-01T00:00:00+00:00",
+        "attainment": None,
+        "met": None,
+    }
+
+
+@pytest.mark.django_db
+def test_an_slo_whose_newest_data_is_older_than_the_staleness_limit_is_stale(
+    checkout_slo, settings
+):
+    settings.SLI_STALE_AFTER_MINUTES = 15
+    SLIBucket.objects.create(
+        slo=checkout_slo, start=datetime(2026, 11, 1, 11, 40, tzinfo=UTC), good=1, total=1
+    )
+
+    assert not recompute(checkout_slo, datetime(2026, 11, 1, 12, 0, tzinfo=UTC)).stale
+    assert recompute(checkout_slo, datetime(2026, 11, 1, 12, 0, 1, tzinfo=UTC)).stale
+
+
+@pytest.mark.django_db
+def test_an_slo_without_any_data_has_no_figures_rather_than_perfect_ones(checkout_slo):
+    status = recompute(checkout_slo)
+
+    assert status.attainment is None
+    assert status.remaining is None
+    assert status.coverage == 0
+    assert set(status.burn_rates.values()) == {None}
+    assert status.policy_tier == "unknown"
+    assert status.stale
+
+
+@pytest.mark.django_db
+def test_the_tier_comes_from_the_slo_s_own_budget_policy(checkout_slo):
+    policy = BudgetPolicy.objects.create(name="Strict", slug="strict")
+    BudgetPolicyTier.objects.create(
+        policy=policy, name="open", min_remaining=Decimal("0.9"), change_rule="allow"
+    )
+    BudgetPolicyTier.objects.create(policy=policy, name="shut", change_rule="freeze")
+    checkout_slo.budget_policy = policy
+    checkout_slo.save()
+    # 0.4 % bad against a 1.5 % budget: 73 % left, healthy by default, "shut" by this policy.
+    SLIBucket.objects.create(
+        slo=checkout_slo, start=datetime(2026, 11, 1, 11, 0, tzinfo=UTC), good=996, total=1000
+    )
+
+    status = recompute(checkout_slo)
+
+    assert status.remaining == pytest.approx(1 - 4 / 15)
+    assert status.policy_tier == "shut"
+
+
+@pytest.mark.django_db
+def test_a_recompute_keeps_the_last_sync_s_outcome(checkout_slo):
+    SLOStatus.objects.create(
+        slo=checkout_slo,
+        computed_at=NOW,
+        window_start=NOW,
+        window_end=NOW,
+        last_sync_at=NOW - timedelta(minutes=3),
+        last_sync_error="Prometheus answered 503",
+    )
+
+    status = recompute(checkout_slo)
+
+    assert status.last_sync_at == NOW - timedelta(minutes=3)
+    assert status.last_sync_error == "Prometheus answered 503"
+    assert status.stale
+
+
+@pytest.mark.django_db
+def test_recomputing_every_slo_writes_each_snapshot_and_keeps_sync_outcomes(
+    service, django_assert_max_num_queries
+):
+    slos = [
+        SLO.objects.create(
+            service=service,
+            name=f"SLO {number}",
+            slug=f"slo-{number}",
+            objective=Decimal("99"),
+            window_days=1,
+            events_query=checkout.EVENTS_QUERY,
+            total_query=checkout.TOTAL_QUERY,
+        )
+        for number in range(3)
+    ]
+    for number, slo in enumerate(slos):
+        SLIBucket.objects.create(
+            slo=slo, start=datetime(2026, 11, 1, 11, 0, tzinfo=UTC), good=100 - number, total=100
+        )
+    SLOStatus.objects.create(
+        slo=slos[0],
+        computed_at=NOW,
+        window_start=NOW,
+        window_end=NOW,
+        last_sync_error="Prometheus answered 503",
+    )
+
+    # The SLOs and their context in five queries, four per SLO for its figures, and one write
+    # (in a savepoint here, inside the test's transaction).
+    with django_assert_max_num_queries(5 + 4 * 3 + 3):
+        assert actions.slo_statuses_recompute(now=NOW) == 3
+
+    statuses = {status.slo_id: status for status in SLOStatus.objects.all()}
+    assert [statuses[slo.pk].attainment for slo in slos] == [1.0, 0.99, 0.98]
+    assert statuses[slos[0].pk].last_sync_error == "Prometheus answered 503"
+    assert statuses[slos[0].pk].stale
+    assert statuses[slos[0].pk].computed_at == NOW
+
+
+@pytest.mark.django_db
+def test_the_metrics_read_every_snapshot_in_a_constant_number_of_queries(
+    service, client, settings, django_assert_max_num_queries
+):
+    settings.METRICS_TOKEN = "scrape-secret"
+    for size in (1, 6):
+        for number in range(SLO.objects.count(), size):
+            slo = SLO.objects.create(
+                service=service,
+                name=f"SLO {number}",
+                slug=f"slo-{number}",
+                objective=Decimal("99"),
+                events_query=checkout.EVENTS_QUERY,
+                total_query=checkout.TOTAL_QUERY,
+            )
+            recompute(slo)
+        with django_assert_max_num_queries(3):
+            response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
+        assert response.content.decode().count("portal_slo_stale{") == size
