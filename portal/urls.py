@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from incidents import api as incidents_api
+from incidents import postmortem_api
 from incidents.intake_api import AlertmanagerWebhookView
 from portal import health, metrics, views
 from services import api as services_api
@@ -17,6 +18,8 @@ router.register("services", services_api.ServiceViewSet, basename="service")
 router.register("slos", services_api.SLOViewSet, basename="slo")
 router.register("budget-policies", services_api.BudgetPolicyViewSet, basename="budgetpolicy")
 router.register("incidents", incidents_api.IncidentViewSet, basename="incident")
+router.register("postmortems", postmortem_api.PostMortemViewSet, basename="postmortem")
+router.register("action-items", postmortem_api.ActionItemViewSet, basename="actionitem")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -41,4 +44,5 @@ urlpatterns = [
     ),
     path("api/", include(router.urls)),
     path("", include("services.urls")),
+    path("", include("incidents.postmortem_urls")),
 ]
