@@ -1,0 +1,148 @@
+"""The incident admin pages: open to SRE leads only, the timeline append-only there too,
+history kept, lists cheap at any size."""
+
+import pytest
+
+from incidents.models import Incident, SeverityLevel, TimelineEntry
+from tests.incidents.factories import (
+    ActionItemFactory,
+    IncidentFactory,
+    PostMortemFactory,
+    StatusUpdateFactory,
+    TimelineEntryFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_PAGES = [
+    "incidents/severitylevel",
+    "incidents/incident",
+    "incidents/statusupdate",
+    "incidents/postmortem",
+    "incidents/actionitem",
+]
+
+
+@pytest.fixture
+def records(service, owner):
+    incident = IncidentFactory(services=[service], commander=owner)
+    TimelineEntryFactory(incident=incident, author=owner)
+    incident.alerts.create(
+        fingerprint="abc", labels={"alertname": "Down"}, starts_at=incident.started_at
+    )
+    postmortem = PostMortemFactory(incident=incident, author=owner)
+    return {
+        "incidents/severitylevel": SeverityLevel.objects.get(code="SEV1"),
+        "incidents/incident": incident,
+        "incidents/statusupdate": StatusUpdateFactory(incident=incident, created_by=owner),
+        "incidents/postmortem": postmortem,
+        "incidents/actionitem": ActionItemFactory(postmortem=postmortem, owner=owner),
+    }
+
+
+def change_url(model, record):
+    return f"/admin/{model}/{record.pk}/change/"
+
+
+@pytest.mark.parametrize("model", ADMIN_PAGES)
+def test_an_sre_lead_opens_the_list_and_change_pages(model, records, sre_lead, client_for):
+    client = client_for(sre_lead)
+    assert client.get(f"/admin/{model}/").status_code == 200
+    assert client.get(change_url(model, records[model])).status_code == 200
+
+
+@pytest.mark.parametrize("model", ["incidents/incident", "incidents/postmortem"])
+def test_history_pages_are_open_to_sre_leads(model, records, sre_lead, client_for):
+    response = client_for(sre_lead).get(f"/admin/{model}/{records[model].pk}/history/")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "model", ["incidents/severitylevel", "incidents/incident", "incidents/statusupdate"]
+)
+def test_records_made_by_the_portal_are_not_added_in_the_admin(model, sre_lead, client_for):
+    assert client_for(sre_lead).get(f"/admin/{model}/add/").status_code == 403
+
+
+@pytest.mark.parametrize("who", ["owner", "viewer"])
+@pytest.mark.parametrize("model", ADMIN_PAGES)
+def test_engineers_and_viewers_are_sent_to_the_admin_login(
+    who, model, records, request, client_for
+):
+    response = client_for(request.getfixturevalue(who)).get(change_url(model, records[model]))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_an_sre_lead_edits_a_severitys_response_time(sre_lead, client_for):
+    response = client_for(sre_lead).post(
+        "/admin/incidents/severitylevel/SEV3/change/",
+        {"name": "Minor", "description": "Partly broken.", "response_minutes": 30},
+    )
+    assert response.status_code == 302
+    assert SeverityLevel.objects.get(code="SEV3").response_minutes == 30
+
+
+def incident_form(incident, entry, **changes):
+    """The incident change form as the admin posts it, with its timeline inline."""
+    data = {
+        "title": incident.title,
+        "summary": incident.summary,
+        "severity": incident.severity,
+        "services": [service.pk for service in incident.services.all()],
+        "team": incident.team_id,
+        "commander": incident.commander_id or "",
+        "started_at_0": incident.started_at.strftime("%Y-%m-%d"),
+        "started_at_1": incident.started_at.strftime("%H:%M:%S"),
+        "detected_at_0": incident.detected_at.strftime("%Y-%m-%d"),
+        "detected_at_1": incident.detected_at.strftime("%H:%M:%S"),
+        "alert_group_key": "",
+        "timeline_entries-TOTAL_FORMS": 1,
+        "timeline_entries-INITIAL_FORMS": 1,
+        "timeline_entries-0-id": entry.pk,
+        "timeline_entries-0-incident": incident.pk,
+        "alerts-TOTAL_FORMS": 0,
+        "alerts-INITIAL_FORMS": 0,
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_timeline_inline_pins_entries_and_changes_nothing_else(records, sre_lead, client_for):
+    incident = records["incidents/incident"]
+    entry = incident.timeline_entries.get()
+    response = client_for(sre_lead).post(
+        change_url("incidents/incident", incident),
+        incident_form(incident, entry, title="Renamed", **{"timeline_entries-0-pinned": "on"}),
+    )
+    assert response.status_code == 302, response.context["errors"]
+    entry = TimelineEntry.objects.get(pk=entry.pk)
+    assert entry.pinned
+    assert Incident.objects.get(pk=incident.pk).title == "Renamed"
+    latest = incident.history.first()
+    assert (latest.title, latest.history_user) == ("Renamed", sre_lead)
+
+
+def test_the_admin_keeps_the_timestamps_in_order(records, sre_lead, client_for):
+    incident = records["incidents/incident"]
+    entry = incident.timeline_entries.get()
+    earlier = incident.started_at.replace(hour=(incident.started_at.hour - 1) % 24)
+    data = incident_form(incident, entry)
+    data["detected_at_0"], data["detected_at_1"] = (
+        earlier.strftime("%Y-%m-%d"),
+        earlier.strftime("%H:%M:%S"),
+    )
+    response = client_for(sre_lead).post(change_url("incidents/incident", incident), data)
+    assert response.status_code == 200
+    assert "cannot be before the started at time" in response.content.decode()
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_the_incident_list_costs_the_same_for_few_and_many(
+    count, service, owner, sre_lead, client_for, django_assert_max_num_queries
+):
+    for _ in range(count):
+        IncidentFactory(services=[service], commander=owner)
+    client = client_for(sre_lead)
+    with django_assert_max_num_queries(12):
+        assert client.get("/admin/incidents/incident/").status_code == 200
