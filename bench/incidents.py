@@ -1,0 +1,349 @@
+"""Incidents benchmark: latency and queries per request at 20 and at 20,000 incidents.
+
+    .venv/bin/python bench/incidents.py [--requests 200] [--queries]
+
+Runs on a throw-away PostgreSQL (tests/servers.py), or, when DATABASE_URL is set, on a
+test database that Django creates next to that one and drops afterwards. The history is
+loaded with bulk inserts: four years of incidents (ten timeline entries each, one to three
+affected services out of 200, alerts on those an alert opened, post-mortems of the SEV1 and
+SEV2 ones), then each page is requested in-process through Django's test client as a
+signed-in SRE lead. Targets: the same number of queries at 20 and at 20,000 incidents; p95
+under 100 ms for each page at 20,000.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.catalog import latencies_ms, p95, print_queries, queries_per_request
+
+TEAMS, SERVICES, ENGINEERS = 20, 200, 60
+SMALL, LARGE = 20, 20_000
+ENTRIES_PER_INCIDENT = 10
+OPEN_INCIDENTS = 25  # the newest ones; the rest of the history is resolved or closed
+TARGET_P95_MS = 100
+# Four years up to half a day ago: the newest incidents (started up to ten hours past their
+# slot) are still in the past.
+HISTORY = timedelta(days=4 * 365)
+FIRST_START = datetime.now(UTC) - timedelta(hours=12) - HISTORY
+SEVERITY_WEIGHTS = {"SEV1": 4, "SEV2": 14, "SEV3": 46, "SEV4": 36}
+BATCH = 5000
+
+
+def pages(incident) -> dict[str, dict]:
+    """The requests measured: a name, and the test client's keyword arguments. The filters
+    match the example incident, so that the filtered list is never empty."""
+    return {
+        "incident list": {"path": "/incidents/"},
+        "incident list filtered": {
+            "path": "/incidents/",
+            "data": {
+                "severity": incident.severity,
+                "service": incident.services.all()[0].slug,
+                "ordering": "-started",
+            },
+        },
+        "incident list (htmx)": {
+            "path": "/incidents/",
+            "data": {"q": "database"},
+            "headers": {"HX-Request": "true"},
+        },
+        "incident page": {"path": incident.get_absolute_url()},
+        "metrics page": {"path": "/incidents/metrics/"},
+        "GET /api/incidents/": {"path": "/api/incidents/"},
+    }
+
+
+def load_organisation(rng):
+    """Teams, their services, the engineers who command incidents and the SRE lead who
+    browses."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from portal.roles import grant_sre_lead
+    from services.choices import Lifecycle, Tier
+    from services.models import Service, Team
+
+    User = get_user_model()
+    unusable = make_password(None)
+    engineers = User.objects.bulk_create(
+        User(username=f"engineer{n}", first_name="Eng", last_name=f"{n:02}", password=unusable)
+        for n in range(ENGINEERS)
+    )
+    teams = Team.objects.bulk_create(
+        Team(name=f"Team {n:02}", slug=f"team-{n:02}", manager=engineers[n]) for n in range(TEAMS)
+    )
+    services = Service.objects.bulk_create(
+        Service(
+            name=f"Service {n:03}",
+            slug=f"service-{n:03}",
+            description=f"Service number {n}.",
+            owner_team=teams[n % TEAMS],
+            tier=rng.choice([Tier.TIER_1, Tier.TIER_2, Tier.TIER_3]),
+            lifecycle=Lifecycle.PRODUCTION,
+        )
+        for n in range(SERVICES)
+    )
+    sre_lead = User.objects.create(username="sre-lead", password=unusable)
+    grant_sre_lead(sre_lead)
+    return engineers, services, sre_lead
+
+
+def incident_times(started: datetime, rng) -> dict[str, datetime]:
+    detected = started + timedelta(minutes=rng.randint(1, 30))
+    acknowledged = detected + timedelta(minutes=rng.randint(1, 20))
+    mitigated = acknowledged + timedelta(minutes=rng.randint(10, 240))
+    resolved = mitigated + timedelta(minutes=rng.randint(5, 600))
+    return {
+        "started_at": started,
+        "detected_at": detected,
+        "acknowledged_at": acknowledged,
+        "mitigated_at": mitigated,
+        "resolved_at": resolved,
+        "closed_at": resolved + timedelta(days=rng.randint(1, 10)),
+    }
+
+
+def load_incidents(first: int, last: int, total: int, engineers, services, rng) -> None:
+    """Incidents numbered first..last-1 of ``total`` spread evenly over the history (the
+    newest OPEN_INCIDENTS still open), with their services, timeline, alerts and
+    post-mortems."""
+    from incidents.choices import (
+        IncidentSource,
+        IncidentStatus,
+        PostMortemStatus,
+        TimelineKind,
+    )
+    from incidents.models import (
+        Incident,
+        IncidentAlert,
+        IncidentReferenceCounter,
+        PostMortem,
+        TimelineEntry,
+    )
+    from incidents.references import format_reference
+
+    severities, weights = zip(*SEVERITY_WEIGHTS.items(), strict=True)
+    numbers = {
+        year: counter.last_number
+        for year, counter in IncidentReferenceCounter.objects.in_bulk().items()
+    }
+    incidents, affected = [], []
+    for n in range(first, last):
+        started = FIRST_START + HISTORY * (n / total) + timedelta(minutes=rng.randint(0, 600))
+        times = incident_times(started, rng)
+        year = started.year
+        numbers[year] = numbers.get(year, 0) + 1
+        status = (
+            rng.choice(
+                [IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING]
+            )
+            if n >= total - OPEN_INCIDENTS
+            else rng.choice([IncidentStatus.RESOLVED, IncidentStatus.CLOSED, IncidentStatus.CLOSED])
+        )
+        keep = {
+            IncidentStatus.INVESTIGATING: 3,
+            IncidentStatus.IDENTIFIED: 3,
+            IncidentStatus.MONITORING: 4,
+            IncidentStatus.RESOLVED: 5,
+            IncidentStatus.CLOSED: 6,
+        }[status]
+        chosen = rng.sample(services, rng.randint(1, 3))
+        by_alert = n % 3 == 0
+        incidents.append(
+            Incident(
+                reference=format_reference(year, numbers[year]),
+                title=f"{rng.choice(['Errors', 'Latency', 'Outage', 'Database'])} on "
+                f"{chosen[0].name} ({n})",
+                summary="Requests failed for some users.",
+                severity=rng.choices(severities, weights)[0],
+                status=status,
+                team_id=chosen[0].owner_team_id,
+                commander=rng.choice(engineers),
+                tech_lead=rng.choice(engineers),
+                users_affected=rng.randint(0, 50_000),
+                impact="Some checkouts failed.",
+                source=IncidentSource.ALERT if by_alert else IncidentSource.MANUAL,
+                # Open incidents of one alert group are unique; closed ones may repeat.
+                alert_group_key=f'{{}}:{{alertname="Alert{n}"}}' if by_alert else "",
+                declared_by=None if by_alert else rng.choice(engineers),
+                **dict(list(times.items())[:keep]),
+            )
+        )
+        affected.append(chosen)
+    incidents = Incident.objects.bulk_create(incidents, batch_size=BATCH)
+    for year, number in numbers.items():
+        IncidentReferenceCounter.objects.update_or_create(
+            year=year, defaults={"last_number": number}
+        )
+    Incident.services.through.objects.bulk_create(
+        (
+            Incident.services.through(incident=incident, service=service)
+            for incident, chosen in zip(incidents, affected, strict=True)
+            for service in chosen
+        ),
+        batch_size=BATCH,
+    )
+
+    kinds = [TimelineKind.NOTE] * 5 + [TimelineKind.STATUS_CHANGE, TimelineKind.ROLE_CHANGE]
+    entries, alerts, postmortems = [], [], []
+    for incident in incidents:
+        end = incident.resolved_at or incident.started_at + timedelta(hours=2)
+        span = (end - incident.started_at) / ENTRIES_PER_INCIDENT
+        for index in range(ENTRIES_PER_INCIDENT):
+            entries.append(
+                TimelineEntry(
+                    incident=incident,
+                    at=incident.started_at + span * index,
+                    author=None if index == 0 else rng.choice(engineers),
+                    kind=TimelineKind.DECLARED if index == 0 else rng.choice(kinds),
+                    text=f"Entry {index} of {incident.reference}: what we saw and did.",
+                    pinned=index in (0, 5),
+                )
+            )
+        if incident.source == IncidentSource.ALERT:
+            alerts.append(
+                IncidentAlert(
+                    incident=incident,
+                    fingerprint=f"{incident.pk:016x}",
+                    status="firing" if incident.is_open else "resolved",
+                    labels={"alertname": "Errors", "service": "service-000"},
+                    starts_at=incident.started_at,
+                    ends_at=incident.mitigated_at,
+                )
+            )
+        if incident.postmortem_required and incident.resolved_at:
+            published = incident.status == IncidentStatus.CLOSED
+            postmortems.append(
+                PostMortem(
+                    incident=incident,
+                    status=PostMortemStatus.PUBLISHED if published else PostMortemStatus.DRAFT,
+                    author=incident.commander,
+                    summary="What happened.",
+                    root_cause="Why it happened.",
+                    due_at=incident.resolved_at + timedelta(days=7),
+                    published_at=incident.closed_at if published else None,
+                )
+            )
+    TimelineEntry.objects.bulk_create(entries, batch_size=BATCH)
+    IncidentAlert.objects.bulk_create(alerts, batch_size=BATCH)
+    PostMortem.objects.bulk_create(postmortems, batch_size=BATCH)
+
+
+def benchmark(request_count: int, show_queries: bool, size: int) -> bool:
+    from django.db import connection
+    from django.test import Client
+
+    from incidents.models import Incident, PostMortem, TimelineEntry
+
+    rng = random.Random(2026)
+    engineers, services, sre_lead = load_organisation(rng)
+    client = Client()
+    client.force_login(sre_lead)
+
+    # The small history is the newest SMALL incidents of the large one, so that both
+    # sizes show the same kinds of incidents (open ones included).
+    load_incidents(size - SMALL, size, size, engineers, services, rng)
+    example = Incident.objects.filter(severity__in=["SEV1", "SEV2"]).order_by("pk").first()
+    example = example or Incident.objects.order_by("pk").first()
+    small = queries_per_request(client, pages(example))
+
+    load_incidents(0, size - SMALL, size, engineers, services, rng)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    requests = pages(example)
+    large = queries_per_request(client, requests)
+    if show_queries:
+        print_queries(client, requests)
+        print()
+    print(
+        f"{Incident.objects.count()} incidents, {TimelineEntry.objects.count()} timeline "
+        f"entries, {Incident.services.through.objects.count()} affected services, "
+        f"{PostMortem.objects.count()} post-mortems; {request_count} requests per page"
+    )
+    print()
+    header = (
+        f"{'page':<24} {'queries@' + str(SMALL):>11} {'queries@' + str(size):>14} "
+        f"{'median ms':>10} {'p95 ms':>8} {'of it DB':>9}  verdict"
+    )
+    print(header)
+    print("-" * len(header))
+    all_met = True
+    for name, request in requests.items():
+        timings, database = latencies_ms(client, request, request_count)
+        slow = p95(timings)
+        problems = [
+            problem
+            for problem, failed in (
+                ("queries grow with the history", small[name] != large[name]),
+                (f"p95 over {TARGET_P95_MS} ms", slow >= TARGET_P95_MS),
+            )
+            if failed
+        ]
+        all_met &= not problems
+        print(
+            f"{name:<24} {small[name]:>11} {large[name]:>14} "
+            f"{statistics.median(timings):>10.1f} {slow:>8.1f} "
+            f"{statistics.median(database):>9.1f}  "
+            + ("MISSED: " + ", ".join(problems) if problems else "ok")
+        )
+    return all_met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per page")
+    parser.add_argument(
+        "--queries", action="store_true", help="also print each page's SQL with its time"
+    )
+    parser.add_argument(
+        "--incidents", type=int, default=LARGE, help="size of the large history (a quick try)"
+    )
+    args = parser.parse_args()
+
+    server = None
+    if not os.environ.get("DATABASE_URL"):
+        from tests.servers import start_postgres
+
+        server, os.environ["DATABASE_URL"] = start_postgres()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    # What a production process runs with (see bench/catalog.py).
+    os.environ["DEBUG"] = "false"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    warnings.filterwarnings("ignore", message="No directory at")
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.db import connection
+        from django.test.utils import override_settings
+
+        storages = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        database = connection.creation.create_test_db(verbosity=0)
+        try:
+            with override_settings(STORAGES=storages):
+                all_met = benchmark(args.requests, args.queries, args.incidents)
+        finally:
+            connection.creation.destroy_test_db(database, verbosity=0)
+    finally:
+        if server:
+            server.stop()
+    print()
+    print("All targets met." if all_met else "Some targets missed (see above).")
+    return 0 if all_met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
