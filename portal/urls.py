@@ -44,5 +44,6 @@ urlpatterns = [
     ),
     path("api/", include(router.urls)),
     path("", include("services.urls")),
+    path("", include("incidents.urls")),
     path("", include("incidents.postmortem_urls")),
 ]

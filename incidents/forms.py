@@ -1,0 +1,124 @@
+"""Forms of the incident UI. They validate input; the writes happen in incidents.actions."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind
+from incidents.lifecycle import ALLOWED_TRANSITIONS
+from incidents.models import Incident
+from incidents.status_updates import unfilled_prompts
+from services.models import Service, Team
+
+
+def _people():
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, person):
+        return person.get_full_name() or person.username
+
+
+class IncidentDeclareForm(forms.Form):
+    """The few things worth typing while something is on fire; the rest can come later."""
+
+    title = forms.CharField(max_length=200, help_text="What users see, e.g. “Checkout fails”.")
+    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.order_by("name"),
+        required=False,
+        label="Affected services",
+        help_text="The first one's team owns the incident.",
+    )
+    summary = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Optional."
+    )
+    started_at = forms.DateTimeField(
+        required=False,
+        label="Started (UTC)",
+        help_text="When users started to be affected; empty means now.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["services"].widget.attrs["size"] = 6
+
+
+class IncidentStatusForm(forms.Form):
+    """The statuses the incident may move to from where it is."""
+
+    status = forms.ChoiceField(choices=())
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = ALLOWED_TRANSITIONS[incident.status]
+        self.fields["status"].choices = [
+            (value, label) for value, label in IncidentStatus.choices if value in allowed
+        ]
+
+
+class IncidentSeverityForm(forms.Form):
+    severity = forms.ChoiceField(choices=Severity.choices)
+
+
+class IncidentRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=IncidentRole.choices)
+    person = PersonChoiceField(queryset=_people(), required=False, empty_label="Nobody")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A fresh queryset per form: the module-level one would be evaluated once and kept.
+        self.fields["person"].queryset = _people()
+
+
+class IncidentNoteForm(forms.Form):
+    text = forms.CharField(
+        label="Note",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What happened, what you tried"}),
+    )
+    pinned = forms.BooleanField(required=False, label="Key event")
+
+
+class StatusUpdateKindForm(forms.Form):
+    kind = forms.ChoiceField(choices=StatusUpdateKind.choices, widget=forms.RadioSelect)
+
+
+class StatusUpdateForm(forms.Form):
+    """A status update as it will be sent. Prompts of the draft (``[[…]]``) must be filled in
+    or removed first: readers must never get a template's blanks."""
+
+    kind = forms.ChoiceField(choices=StatusUpdateKind.choices, widget=forms.HiddenInput)
+    subject = forms.CharField(max_length=250)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 18}))
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for field in ("subject", "body"):
+            prompts = unfilled_prompts(cleaned_data.get(field, ""))
+            if prompts:
+                listed = "; ".join(f"“{prompt}”" for prompt in prompts)
+                self.add_error(field, f"Fill in or remove the prompts in [[…]]: {listed}.")
+        return cleaned_data
+
+
+class IncidentMetricsForm(forms.Form):
+    """The period and scope of the metrics page: the last N months, the whole organisation or
+    one team."""
+
+    PERIODS = [(3, "3 months"), (6, "6 months"), (12, "12 months"), (24, "24 months")]
+
+    months = forms.TypedChoiceField(
+        choices=PERIODS, coerce=int, initial=12, required=False, label="Period"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        # The page's select adds its own "All teams" option.
+        empty_label=None,
+    )
+
+    def period_months(self) -> int:
+        return (self.is_valid() and self.cleaned_data["months"]) or self.fields["months"].initial

@@ -1,0 +1,394 @@
+"""Incident UI: the list, declaring, the incident page with its live timeline and in-place
+changes, status updates and the metrics page. Reads go through selectors, writes through
+actions; a page and its htmx fragment come from one view."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
+
+from incidents import actions, selectors
+from incidents.choices import Severity, StatusUpdateKind
+from incidents.filters import IncidentFilterSet
+from incidents.forms import (
+    IncidentDeclareForm,
+    IncidentMetricsForm,
+    IncidentNoteForm,
+    IncidentRoleForm,
+    IncidentSeverityForm,
+    IncidentStatusForm,
+    StatusUpdateForm,
+    StatusUpdateKindForm,
+)
+from incidents.models import Incident, StatusUpdate, TimelineEntry
+from incidents.permissions import can_command, can_declare, can_write_timeline
+from incidents.status_updates import IncidentFacts, draft_status_update, recipients_of
+from incidents.tasks import status_update_queue
+from portal import notifications
+from services.forms import add_action_error
+
+PAGE_SIZE = 25
+#: How often an open incident's page asks for new timeline entries.
+TIMELINE_POLL_SECONDS = 10
+
+
+def _wants_fragment(request) -> bool:
+    # A boosted request or a history restore wants the whole page.
+    return bool(
+        request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    )
+
+
+def _render(request, page_template, fragment_template, context, *, status=200):
+    template = fragment_template if _wants_fragment(request) else page_template
+    response = render(request, template, context, status=status)
+    # The same URL answers with a page or a fragment: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def _posted(request):
+    # Not "request.POST or None": an empty submission must still be validated and refused.
+    return request.POST if request.method == "POST" else None
+
+
+def can_send_status_updates(user, incident) -> bool:
+    """Whoever commands the incident, and its communications lead, speak for it."""
+    return can_command(user, incident) or (
+        user.is_authenticated and user.pk == incident.communications_lead_id
+    )
+
+
+# --- List and declaring ---------------------------------------------------------------------
+
+
+def incident_list(request):
+    filterset = IncidentFilterSet(request.GET, queryset=selectors.incident_list())
+    queryset = filterset.qs
+    # A tie-breaker on the primary key keeps pages stable when sorting by a shared value.
+    queryset = queryset.order_by(*(queryset.query.order_by or Incident._meta.ordering), "-pk")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _render(
+        request,
+        "incidents/incident_list.html",
+        "incidents/_incident_results.html",
+        {
+            "filter": filterset,
+            "page_obj": page,
+            # Only an empty result needs to know whether there are incidents at all.
+            "none_recorded": page.paginator.count == 0 and not Incident.objects.exists(),
+            "may_declare": can_declare(request.user),
+        },
+    )
+
+
+def incident_declare(request):
+    if not can_declare(request.user):
+        raise PermissionDenied("Only engineers and SRE leads declare incidents.")
+    form = IncidentDeclareForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = actions.incident_declare(declared_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, f"{incident.reference} is declared. You follow it.")
+            return redirect(incident)
+    return render(request, "incidents/incident_declare.html", {"form": form})
+
+
+# --- The incident page ----------------------------------------------------------------------
+
+
+def _incident(reference) -> Incident:
+    return get_object_or_404(selectors.incident_detail(), reference=reference)
+
+
+def _timeline_context(request, incident) -> dict:
+    return {
+        "incident": incident,
+        "timeline_entries": selectors.timeline_entry_list(incident),
+        "may_write_timeline": can_write_timeline(request.user, incident),
+        "poll_seconds": TIMELINE_POLL_SECONDS,
+    }
+
+
+def _detail_context(request, incident, **forms):
+    user = request.user
+    return {
+        **_timeline_context(request, incident),
+        "status_updates": selectors.status_update_list(incident),
+        "may_command": can_command(user, incident),
+        "may_send_updates": can_send_status_updates(user, incident),
+        "status_form": forms.get("status_form") or IncidentStatusForm(incident=incident),
+        "severity_form": forms.get("severity_form")
+        or IncidentSeverityForm(initial={"severity": incident.severity}),
+        "role_form": forms.get("role_form") or IncidentRoleForm(),
+        "note_form": forms.get("note_form") or IncidentNoteForm(),
+        "now": timezone.now(),
+    }
+
+
+def incident_detail(request, reference):
+    incident = _incident(reference)
+    if request.htmx and request.htmx.target == "timeline":
+        # The live timeline asks for itself every few seconds.
+        return render(request, "incidents/_timeline.html", _timeline_context(request, incident))
+    return render(request, "incidents/incident_detail.html", _detail_context(request, incident))
+
+
+def _after_change(request, incident, *, success: str | None = None, **forms):
+    """The answer to an in-place change: the incident's state and timeline again (htmx), or
+    the page; a form with errors is shown with them instead of the fresh one."""
+    incident = _incident(incident.reference)
+    if success and not request.htmx:
+        messages.success(request, success)
+        return redirect(incident)
+    context = _detail_context(request, incident, **forms)
+    status = 200 if success else 400
+    if request.htmx:
+        # htmx swaps 200 answers only: errors come with 200 and the form explains them.
+        return render(request, "incidents/_incident_state.html", context)
+    return render(request, "incidents/incident_detail.html", context, status=status)
+
+
+def _commanded_incident(request, reference) -> Incident:
+    incident = _incident(reference)
+    if not can_command(request.user, incident):
+        raise PermissionDenied("Only the incident commander and SRE leads steer the incident.")
+    return incident
+
+
+def _timeline_incident(request, reference) -> Incident:
+    incident = _incident(reference)
+    if not can_write_timeline(request.user, incident):
+        raise PermissionDenied("Only the incident's teams and responders write its timeline.")
+    return incident
+
+
+@require_POST
+def incident_change_status(request, reference):
+    incident = _commanded_incident(request, reference)
+    form = IncidentStatusForm(request.POST, incident=incident)
+    if form.is_valid():
+        try:
+            actions.incident_change_status(
+                incident=incident, status=form.cleaned_data["status"], by=request.user
+            )
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            return _after_change(request, incident, success="The status was changed.")
+    return _after_change(request, incident, status_form=form)
+
+
+@require_POST
+def incident_change_severity(request, reference):
+    incident = _commanded_incident(request, reference)
+    form = IncidentSeverityForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.incident_change_severity(
+                incident=incident, severity=form.cleaned_data["severity"], by=request.user
+            )
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            return _after_change(request, incident, success="The severity was changed.")
+    return _after_change(request, incident, severity_form=form)
+
+
+@require_POST
+def incident_assign_role(request, reference):
+    incident = _commanded_incident(request, reference)
+    form = IncidentRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.incident_assign_role(
+                incident=incident,
+                role=form.cleaned_data["role"],
+                user=form.cleaned_data["person"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            return _after_change(request, incident, success="The role was assigned.")
+    return _after_change(request, incident, role_form=form)
+
+
+@require_POST
+def incident_add_note(request, reference):
+    incident = _timeline_incident(request, reference)
+    form = IncidentNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.incident_add_note(incident=incident, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            return _after_change(request, incident, success="The note was added.")
+    return _after_change(request, incident, note_form=form)
+
+
+@require_POST
+def timeline_entry_pin(request, reference, entry_id):
+    incident = _timeline_incident(request, reference)
+    entry = get_object_or_404(TimelineEntry, pk=entry_id, incident=incident)
+    pinned = request.POST.get("pinned") == "true"
+    actions.timeline_entry_pin(entry=entry, pinned=pinned)
+    return _after_change(
+        request, incident, success="Marked as a key event." if pinned else "No longer a key event."
+    )
+
+
+# --- Status updates -------------------------------------------------------------------------
+
+
+NOBODY_TO_TELL = (
+    "No one would receive it: the incident's teams have no email address and nobody follows it."
+)
+
+
+def _draft(incident, kind) -> dict:
+    level = selectors.severity_levels().get(incident.severity)
+    facts = IncidentFacts.of(
+        incident,
+        url=settings.PORTAL_BASE_URL.rstrip("/") + incident.get_absolute_url(),
+        severity_name=level.name if level else "",
+    )
+    draft = draft_status_update(kind, facts, now=timezone.now())
+    return {"kind": kind, "subject": draft.subject, "body": draft.body}
+
+
+def status_update_new(request, reference):
+    """Choose a kind → a draft from the incident's facts → edit → preview → send."""
+    incident = _incident(reference)
+    if not can_send_status_updates(request.user, incident):
+        raise PermissionDenied(
+            "Only the incident commander, its communications lead and SRE leads send updates."
+        )
+    kind = request.POST.get("kind") or request.GET.get("kind")
+    if kind not in StatusUpdateKind.values:
+        kind_form = StatusUpdateKindForm(request.GET if "kind" in request.GET else None)
+        return render(
+            request,
+            "incidents/status_update_kind.html",
+            {"incident": incident, "kind_form": kind_form},
+        )
+    recipients = recipients_of(incident)
+    context = {
+        "incident": incident,
+        "kind_label": StatusUpdateKind(kind).label,
+        "recipients": recipients,
+    }
+    if request.method != "POST":
+        form = StatusUpdateForm(initial=_draft(incident, kind))
+        return render(request, "incidents/status_update_form.html", {**context, "form": form})
+    form = StatusUpdateForm(request.POST)
+    step = request.POST.get("step")
+    if form.is_valid() and not recipients:
+        form.add_error(None, NOBODY_TO_TELL)
+    if not form.is_valid() or step == "edit":
+        return render(request, "incidents/status_update_form.html", {**context, "form": form})
+    if step == "send":
+        status_update_queue(incident=incident, by=request.user, **form.cleaned_data)
+        messages.success(
+            request,
+            f"The status update is on its way to {len(recipients)} "
+            f"recipient{pluralize(len(recipients))}.",
+        )
+        return redirect(incident)
+    unsaved = StatusUpdate(incident=incident, **form.cleaned_data)
+    preview = notifications.render_email(
+        "status-update", {"status_update": unsaved, "incident": incident}, recipients
+    )
+    return render(
+        request,
+        "incidents/status_update_preview.html",
+        {**context, "form": form, "preview": preview},
+    )
+
+
+# --- Metrics --------------------------------------------------------------------------------
+
+
+def _months_back(moment, months: int):
+    """The first instant of the month ``months - 1`` months before ``moment``'s month."""
+    month_index = moment.year * 12 + moment.month - 1 - (months - 1)
+    return moment.replace(
+        year=month_index // 12,
+        month=month_index % 12 + 1,
+        day=1,
+        hour=0,
+        minute=0,
+        second=0,
+        microsecond=0,
+    )
+
+
+def _severity_rows(counts: dict, names: dict) -> list[dict]:
+    """Rows of a counts-by-severity table, the most incidents first."""
+    rows = [
+        {
+            "name": names.get(key, "—"),
+            "counts": [by_severity[code] for code in Severity.values],
+            "total": sum(by_severity.values()),
+            "key": key,
+        }
+        for key, by_severity in counts.items()
+    ]
+    return sorted(rows, key=lambda row: (-row["total"], row["name"]))
+
+
+def incident_metrics(request):
+    form = IncidentMetricsForm(request.GET or None)
+    months = form.period_months()
+    team = form.cleaned_data.get("team") if form.is_valid() else None
+    end = timezone.now()
+    start = _months_back(end, months)
+    incidents = Incident.objects.filter(team=team) if team else None
+    figures, service_names, team_names = selectors.incident_metrics_for_period(
+        start=start, end=end, incidents=incidents
+    )
+    service_rows = _severity_rows(figures.by_service, service_names)
+    for row in service_rows:
+        row["mtbf"] = figures.mtbf_by_service.get(row["key"])
+    team_rows = _severity_rows(figures.by_team, team_names)
+    for row in team_rows:
+        row["mtbf"] = figures.mtbf_by_team.get(row["key"])
+    chart = {
+        "months": [f"{month:%b %Y}" for month in figures.by_month],
+        "severities": Severity.values,
+        "counts": {
+            code: [counts[code] for counts in figures.by_month.values()] for code in Severity.values
+        },
+    }
+    return render(
+        request,
+        "incidents/incident_metrics.html",
+        {
+            "form": form,
+            "figures": figures,
+            "start": start,
+            "end": end,
+            "team": team,
+            "severities": Severity.values,
+            "month_rows": [
+                {
+                    "month": month,
+                    "counts": [counts[code] for code in Severity.values],
+                    "total": sum(counts.values()),
+                }
+                for month, counts in figures.by_month.items()
+            ],
+            "service_rows": service_rows,
+            "team_rows": team_rows,
+            "chart": chart,
+        },
+    )

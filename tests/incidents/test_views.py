@@ -1,0 +1,694 @@
+"""The incident UI for every kind of user: the list, declaring, the incident page with its
+live timeline and in-place changes, status updates, the metrics page and the service page's
+incident panel."""
+
+import datetime as dt
+import re
+
+import pytest
+import redis
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from incidents import actions
+from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind, TimelineKind
+from incidents.models import Incident, StatusUpdate, TimelineEntry
+from tests.factories import ServiceFactory, TeamFactory, UserFactory
+from tests.incidents.factories import IncidentFactory, StatusUpdateFactory, TimelineEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+SIGNED_IN = ["owner", "teammate", "outsider", "viewer", "sre_lead"]
+HTMX = {"HTTP_HX_REQUEST": "true"}
+NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_time(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+@pytest.fixture
+def broker(redis_url):
+    """The suite's Redis, with the default queue emptied before and after the test."""
+    client = redis.Redis.from_url(redis_url)
+    client.delete("celery")
+    yield client
+    client.delete("celery")
+    client.close()
+
+
+@pytest.fixture
+def as_user(request, client_for):
+    """A client signed in as the fixture user of that name: as_user("owner")."""
+
+    def sign_in(name):
+        return client_for(request.getfixturevalue(name))
+
+    return sign_in
+
+
+@pytest.fixture
+def incident(service, teammate):
+    """A SEV2 on the payments service that Tom (teammate) commands."""
+    return actions.incident_declare(
+        title="Checkout fails",
+        severity=Severity.SEV2,
+        services=[service],
+        declared_by=teammate,
+        commander=teammate,
+        started_at=NOW - dt.timedelta(minutes=40),
+        impact="Card payments fail.",
+    )
+
+
+def url(name, incident, *args):
+    return reverse(name, args=[incident.reference, *args])
+
+
+# --- Sign-in everywhere --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, needs_reference",
+    [
+        ("incident_list", False),
+        ("incident_declare", False),
+        ("incident_metrics", False),
+        ("incident_detail", True),
+        ("incident_change_status", True),
+        ("incident_change_severity", True),
+        ("incident_assign_role", True),
+        ("incident_add_note", True),
+        ("status_update_new", True),
+    ],
+)
+def test_anonymous_visitors_are_sent_to_sign_in_from_every_incident_page(
+    client, incident, name, needs_reference
+):
+    path = reverse(name, args=[incident.reference] if needs_reference else [])
+    response = client.get(path)
+    assertRedirects(response, f"{reverse('login')}?next={path}")
+
+
+def test_declare_and_metrics_are_routed_before_the_reference(as_user):
+    assert as_user("viewer").get("/incidents/metrics/").status_code == 200
+    # A viewer is refused the declare form rather than told there is no incident "declare".
+    assert as_user("viewer").get("/incidents/declare/").status_code == 403
+
+
+# --- The list -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user", SIGNED_IN)
+def test_every_signed_in_user_sees_the_incident_list(as_user, incident, user):
+    response = as_user(user).get(reverse("incident_list"))
+    assertContains(response, f'<a href="{incident.get_absolute_url()}">{incident.reference}</a>')
+    assertContains(response, "Checkout fails")
+    assertContains(response, '<a href="/services/payments-api/">Payments API</a>', html=True)
+
+
+@pytest.mark.parametrize("user, shown", [("owner", True), ("sre_lead", True), ("viewer", False)])
+def test_the_declare_button_shows_only_to_engineers_and_sre_leads(as_user, incident, user, shown):
+    response = as_user(user).get(reverse("incident_list"))
+    assert (reverse("incident_declare") in response.text) is shown
+
+
+def test_open_incidents_come_first_then_the_most_recent(as_user, service):
+    old_open = IncidentFactory(
+        title="Old but open", started_at=NOW - dt.timedelta(days=9), services=[service]
+    )
+    IncidentFactory(
+        title="Recent and resolved",
+        status=IncidentStatus.RESOLVED,
+        started_at=NOW - dt.timedelta(hours=2),
+        resolved_at=NOW - dt.timedelta(hours=1),
+    )
+    IncidentFactory(title="Newest open", started_at=NOW - dt.timedelta(minutes=5))
+    text = as_user("viewer").get(reverse("incident_list")).text
+    positions = [
+        text.index(title) for title in ("Newest open", old_open.title, "Recent and resolved")
+    ]
+    assert positions == sorted(positions)
+
+
+def test_the_list_filters_by_status_severity_service_team_and_start_date(as_user, service):
+    search_service = ServiceFactory(
+        name="Search", slug="search", owner_team=TeamFactory(slug="search")
+    )
+    IncidentFactory(title="Payments SEV1", severity=Severity.SEV1, services=[service])
+    IncidentFactory(
+        title="Search SEV3 resolved",
+        services=[search_service],
+        status=IncidentStatus.RESOLVED,
+        started_at=NOW - dt.timedelta(days=40),
+        resolved_at=NOW - dt.timedelta(days=39),
+    )
+    client = as_user("viewer")
+
+    def titles(**params):
+        text = client.get(reverse("incident_list"), params).text
+        return [title for title in ("Payments SEV1", "Search SEV3 resolved") if title in text]
+
+    assert titles(severity="SEV1") == ["Payments SEV1"]
+    assert titles(status="resolved") == ["Search SEV3 resolved"]
+    assert titles(service="search") == ["Search SEV3 resolved"]
+    assert titles(team="payments") == ["Payments SEV1"]
+    assert titles(started_after=(NOW - dt.timedelta(days=7)).date().isoformat()) == [
+        "Payments SEV1"
+    ]
+    assert titles(started_before=(NOW - dt.timedelta(days=7)).date().isoformat()) == [
+        "Search SEV3 resolved"
+    ]
+
+
+def test_htmx_filtering_returns_only_the_results_block(as_user, incident):
+    response = as_user("viewer").get(reverse("incident_list"), {"severity": "SEV2"}, **HTMX)
+    assertContains(response, incident.reference)
+    assertNotContains(response, "<html")
+    assert "HX-Request" in response["Vary"]
+
+
+def test_bad_filter_values_get_a_page_not_a_500(as_user, incident):
+    response = as_user("viewer").get(
+        reverse("incident_list"),
+        {"severity": "SEV9", "started_after": "yesterday", "page": "x", "ordering": "nonsense"},
+    )
+    assert response.status_code == 200
+
+
+def test_an_empty_list_says_how_incidents_get_there(as_user, db):
+    response = as_user("owner").get(reverse("incident_list"))
+    assertContains(response, "No incidents recorded yet.")
+    assertContains(response, "declare an incident")
+
+
+def test_a_search_matching_nothing_offers_to_clear_it(as_user, incident):
+    response = as_user("viewer").get(reverse("incident_list"), {"severity": "SEV4"})
+    assertContains(response, "No incident matches this search.")
+
+
+def test_the_list_pages_through_many_incidents(as_user, service):
+    for number in range(30):
+        IncidentFactory(services=[service], started_at=NOW - dt.timedelta(hours=number + 1))
+    first = as_user("viewer").get(reverse("incident_list"))
+    assertContains(first, "30 incidents")
+    assertContains(first, "Page 1 of 2")
+    second = as_user("viewer").get(reverse("incident_list"), {"page": 2})
+    assert second.text.count("<tr") == 1 + 5
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_list_takes_the_same_number_of_queries_at_any_size(
+    as_user, service, django_assert_max_num_queries, count
+):
+    for _ in range(count):
+        incident = IncidentFactory(services=[service, ServiceFactory()], commander=UserFactory())
+    client = as_user("viewer")
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("incident_list"))
+    assertContains(response, incident.reference)
+
+
+# --- Declaring ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user", ["outsider", "sre_lead"])
+def test_engineers_and_sre_leads_declare_an_incident_in_a_few_fields(as_user, service, user):
+    response = as_user(user).post(
+        reverse("incident_declare"),
+        {"title": "Search is slow", "severity": "SEV3", "services": [service.pk]},
+    )
+    incident = Incident.objects.get()
+    assertRedirects(response, incident.get_absolute_url())
+    assert incident.title == "Search is slow"
+    assert incident.started_at == NOW
+    assert list(incident.services.all()) == [service]
+    assert incident.declared_by.username == {"outsider": "oscar", "sre_lead": "sasha"}[user]
+
+
+def test_a_viewer_may_not_declare(as_user, service):
+    assert as_user("viewer").get(reverse("incident_declare")).status_code == 403
+    response = as_user("viewer").post(
+        reverse("incident_declare"), {"title": "x", "severity": "SEV3"}
+    )
+    assert response.status_code == 403
+    assert not Incident.objects.exists()
+
+
+def test_declaring_without_a_title_or_with_a_start_in_the_future_explains_why(as_user):
+    response = as_user("owner").post(
+        reverse("incident_declare"),
+        {"title": "", "severity": "SEV3", "started_at": "2026-03-11T09:00"},
+    )
+    assertContains(response, "This field is required.")
+    response = as_user("owner").post(
+        reverse("incident_declare"),
+        {"title": "Late", "severity": "SEV3", "started_at": "2026-03-11T09:00"},
+    )
+    assertContains(response, "An incident cannot start in the future.")
+    assert not Incident.objects.exists()
+
+
+# --- The incident page ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user", SIGNED_IN)
+def test_every_signed_in_user_reads_the_incident_page(as_user, incident, user):
+    response = as_user(user).get(incident.get_absolute_url())
+    assertContains(response, f"{incident.reference}: Checkout fails")
+    assertContains(response, '<a href="/services/payments-api/">Payments API</a>', html=True)
+    assertContains(response, "Card payments fail.")
+    assertContains(response, "Declared SEV2 by Tom Teammate.")
+    assertContains(response, "40\xa0minutes to resolve", count=0)  # not resolved yet
+    assertContains(response, "Open for")
+
+
+@pytest.mark.parametrize(
+    "user, may_command, may_write",
+    [
+        ("teammate", True, True),  # the commander
+        ("sre_lead", True, True),
+        ("owner", False, True),  # an engineer of the team, not commanding
+        ("outsider", False, False),
+        ("viewer", False, False),
+    ],
+)
+def test_the_page_offers_only_the_changes_the_user_may_make(
+    as_user, incident, user, may_command, may_write
+):
+    text = as_user(user).get(incident.get_absolute_url()).text
+    assert (url("incident_change_status", incident) in text) is may_command
+    assert (url("incident_assign_role", incident) in text) is may_command
+    assert (url("status_update_new", incident) in text) is may_command
+    assert (url("incident_add_note", incident) in text) is may_write
+
+
+def test_an_unknown_reference_is_a_404(as_user, db):
+    assert as_user("viewer").get("/incidents/INC-2026-9999/").status_code == 404
+
+
+def test_the_live_timeline_refreshes_itself_every_ten_seconds(as_user, incident):
+    page = as_user("viewer").get(incident.get_absolute_url()).text
+    assert re.search(r'id="timeline"[^>]*hx-trigger="every 10s"', page)
+    TimelineEntryFactory(incident=incident, text="Rolled back the deploy.")
+    fragment = as_user("viewer").get(incident.get_absolute_url(), **HTMX, HTTP_HX_TARGET="timeline")
+    assertContains(fragment, "Rolled back the deploy.")
+    assertNotContains(fragment, "<html")
+    assertNotContains(fragment, "Status and severity")
+
+
+def test_a_closed_incident_stops_polling(as_user, incident):
+    Incident.objects.filter(pk=incident.pk).update(
+        status=IncidentStatus.CLOSED, resolved_at=NOW, mitigated_at=NOW, closed_at=NOW
+    )
+    assertNotContains(as_user("viewer").get(incident.get_absolute_url()), 'hx-trigger="every')
+
+
+@pytest.mark.parametrize("entries", [2, 40])
+def test_the_incident_page_takes_the_same_number_of_queries_at_any_size(
+    as_user, incident, django_assert_max_num_queries, entries
+):
+    for _ in range(entries):
+        TimelineEntryFactory(incident=incident)
+        StatusUpdateFactory(incident=incident, created_by=UserFactory())
+    incident.services.add(*ServiceFactory.create_batch(3))
+    client = as_user("teammate")
+    with django_assert_max_num_queries(16):
+        response = client.get(incident.get_absolute_url())
+    assert response.status_code == 200
+    with django_assert_max_num_queries(8):
+        client.get(incident.get_absolute_url(), **HTMX, HTTP_HX_TARGET="timeline")
+
+
+# --- In-place changes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user", ["teammate", "sre_lead"])
+def test_the_commander_and_sre_leads_change_the_status_in_place(as_user, incident, user):
+    response = as_user(user).post(
+        url("incident_change_status", incident), {"status": "identified"}, **HTMX
+    )
+    assert response.status_code == 200
+    assertContains(response, 'id="incident"')
+    assertNotContains(response, "<html")
+    assertContains(response, "Status: Investigating → Identified")
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.IDENTIFIED
+
+
+@pytest.mark.parametrize("user", ["owner", "outsider", "viewer"])
+def test_others_may_not_change_status_severity_or_roles(as_user, incident, user, teammate):
+    client = as_user(user)
+    assert (
+        client.post(url("incident_change_status", incident), {"status": "identified"}).status_code
+        == 403
+    )
+    assert (
+        client.post(url("incident_change_severity", incident), {"severity": "SEV1"}).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            url("incident_assign_role", incident), {"role": "scribe", "person": teammate.pk}
+        ).status_code
+        == 403
+    )
+    incident.refresh_from_db()
+    assert (incident.status, incident.severity, incident.scribe) == (
+        IncidentStatus.INVESTIGATING,
+        Severity.SEV2,
+        None,
+    )
+
+
+def test_a_change_without_htmx_redirects_back_with_a_message(as_user, incident):
+    response = as_user("teammate").post(
+        url("incident_change_severity", incident), {"severity": "SEV1"}
+    )
+    assertRedirects(response, incident.get_absolute_url())
+    incident.refresh_from_db()
+    assert incident.severity == Severity.SEV1
+
+
+def test_a_refused_transition_explains_itself_in_place(as_user, incident):
+    response = as_user("teammate").post(
+        url("incident_change_status", incident), {"status": "closed"}, **HTMX
+    )
+    assert response.status_code == 200
+    assertContains(response, "Select a valid choice.")
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.INVESTIGATING
+
+
+def test_closing_a_sev2_without_a_published_postmortem_is_refused_with_the_reason(
+    as_user, incident
+):
+    client = as_user("teammate")
+    client.post(url("incident_change_status", incident), {"status": "resolved"})
+    response = client.post(url("incident_change_status", incident), {"status": "closed"})
+    assert response.status_code == 400
+    assertContains(response, "closes only once its post-mortem is published", status_code=400)
+
+
+def test_the_commander_assigns_and_clears_a_role(as_user, incident, owner):
+    client = as_user("teammate")
+    client.post(
+        url("incident_assign_role", incident),
+        {"role": IncidentRole.SCRIBE, "person": owner.pk},
+        **HTMX,
+    )
+    incident.refresh_from_db()
+    assert incident.scribe == owner
+    client.post(
+        url("incident_assign_role", incident), {"role": IncidentRole.SCRIBE, "person": ""}, **HTMX
+    )
+    incident.refresh_from_db()
+    assert incident.scribe is None
+    texts = list(
+        TimelineEntry.objects.filter(kind=TimelineKind.ROLE_CHANGE).values_list("text", flat=True)
+    )
+    assert texts == [
+        "Olivia Owner is now scribe (Tom Teammate).",
+        "No one is scribe any more (Tom Teammate).",
+    ]
+
+
+def test_while_nobody_commands_the_teams_engineers_may_take_command(as_user, service, owner):
+    incident = IncidentFactory(services=[service])
+    response = as_user("owner").post(
+        url("incident_assign_role", incident), {"role": "commander", "person": owner.pk}
+    )
+    assertRedirects(response, incident.get_absolute_url())
+    incident.refresh_from_db()
+    assert incident.commander == owner
+
+
+def test_bad_role_input_is_explained_not_a_500(as_user, incident):
+    response = as_user("teammate").post(
+        url("incident_assign_role", incident), {"role": "captain", "person": "999999"}, **HTMX
+    )
+    assert response.status_code == 200
+    assertContains(response, "Select a valid choice.")
+
+
+def test_changes_only_take_posts(as_user, incident):
+    assert as_user("teammate").get(url("incident_change_status", incident)).status_code == 405
+
+
+# --- Notes and key events -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user", ["owner", "teammate", "sre_lead"])
+def test_the_teams_engineers_and_sre_leads_add_notes(as_user, incident, user):
+    response = as_user(user).post(
+        url("incident_add_note", incident),
+        {"text": "Errors started at 11:20.", "pinned": "on"},
+        **HTMX,
+    )
+    assertContains(response, "Errors started at 11:20.")
+    note = TimelineEntry.objects.get(kind=TimelineKind.NOTE)
+    assert note.pinned
+
+
+@pytest.mark.parametrize("user", ["outsider", "viewer"])
+def test_others_may_not_write_the_timeline(as_user, incident, user):
+    entry = TimelineEntry.objects.get(incident=incident)
+    client = as_user(user)
+    assert client.post(url("incident_add_note", incident), {"text": "Hi"}).status_code == 403
+    assert (
+        client.post(url("timeline_entry_pin", incident, entry.pk), {"pinned": "true"}).status_code
+        == 403
+    )
+    assert TimelineEntry.objects.filter(kind=TimelineKind.NOTE).count() == 0
+    entry.refresh_from_db()
+    assert not entry.pinned
+
+
+def test_an_empty_note_is_refused_with_a_message(as_user, incident):
+    response = as_user("owner").post(url("incident_add_note", incident), {"text": "  "}, **HTMX)
+    assertContains(response, "This field is required.")
+
+
+def test_entries_are_pinned_and_unpinned_as_key_events(as_user, incident):
+    entry = TimelineEntry.objects.get(incident=incident)
+    client = as_user("owner")
+    response = client.post(
+        url("timeline_entry_pin", incident, entry.pk), {"pinned": "true"}, **HTMX
+    )
+    assertContains(response, "Unpin")
+    entry.refresh_from_db()
+    assert entry.pinned
+    client.post(url("timeline_entry_pin", incident, entry.pk), {"pinned": "false"}, **HTMX)
+    entry.refresh_from_db()
+    assert not entry.pinned
+
+
+def test_an_entry_of_another_incident_cannot_be_pinned_through_this_one(as_user, incident):
+    other = TimelineEntryFactory()
+    response = as_user("sre_lead").post(
+        url("timeline_entry_pin", incident, other.pk), {"pinned": "true"}
+    )
+    assert response.status_code == 404
+
+
+def test_notes_are_shown_as_text_not_html(as_user, incident):
+    actions.incident_add_note(incident=incident, text="<script>alert(1)</script>", by=None)
+    response = as_user("viewer").get(incident.get_absolute_url())
+    assertNotContains(response, "<script>alert(1)</script>")
+    assertContains(response, "&lt;script&gt;alert(1)&lt;/script&gt;")
+
+
+# --- Status updates -------------------------------------------------------------------------
+
+
+def test_writing_a_status_update_starts_with_choosing_its_kind(as_user, incident):
+    response = as_user("teammate").get(url("status_update_new", incident))
+    assertContains(response, "Write a status update")
+    assertContains(response, 'value="initial"')
+    assertContains(response, 'value="resolution"')
+
+
+def test_the_draft_is_prefilled_from_the_incident(as_user, incident, settings):
+    settings.PORTAL_BASE_URL = "https://portal.example.test"
+    response = as_user("teammate").get(url("status_update_new", incident), {"kind": "initial"})
+    assertContains(response, "[SEV2] Investigating: Checkout fails (INC-2026-0001)")
+    assertContains(response, "Severity: SEV2 (Major)")
+    assertContains(response, "Incident commander: Tom Teammate")
+    assertContains(response, "https://portal.example.test/incidents/INC-2026-0001/")
+    assertContains(response, "<code>payments@example.test</code>", html=True)
+
+
+def a_finished_update(**changes):
+    return {
+        "kind": "update",
+        "subject": "[SEV2] Identified: Checkout fails",
+        "body": "We found a bad deploy & are rolling back.",
+        **changes,
+    }
+
+
+def test_the_preview_shows_the_email_as_it_will_go_out(as_user, incident):
+    response = as_user("teammate").post(
+        url("status_update_new", incident), a_finished_update(step="preview")
+    )
+    assertContains(response, "We found a bad deploy &amp; are rolling back.")
+    assertContains(response, "Send to 2 recipients")
+    assertContains(response, "payments@example.test, tom@example.test")
+    assert not StatusUpdate.objects.exists()
+
+
+def test_prompts_left_in_the_draft_block_the_preview(as_user, incident):
+    response = as_user("teammate").post(
+        url("status_update_new", incident),
+        a_finished_update(body="What changed: [[What we found]]", step="preview"),
+    )
+    assertContains(response, "Fill in or remove the prompts in [[…]]: “What we found”.")
+
+
+def test_sending_queues_the_email_after_commit_and_returns_to_the_incident(
+    as_user, incident, django_capture_on_commit_callbacks, broker
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = as_user("teammate").post(
+            url("status_update_new", incident), a_finished_update(step="send")
+        )
+    assertRedirects(response, incident.get_absolute_url(), fetch_redirect_response=False)
+    status_update = StatusUpdate.objects.get()
+    assert status_update.kind == StatusUpdateKind.UPDATE
+    assert status_update.created_by.username == "tom"
+    assert status_update.sent_at is None
+    assert len(callbacks) == 1
+    assert broker.llen("celery") == 1
+    page = as_user("teammate").get(incident.get_absolute_url())
+    assertContains(page, "not sent yet")
+
+
+def test_the_communications_lead_may_send_updates_too(as_user, incident, owner):
+    actions.incident_assign_role(
+        incident=incident, role=IncidentRole.COMMUNICATIONS_LEAD, user=owner
+    )
+    assert as_user("owner").get(url("status_update_new", incident)).status_code == 200
+
+
+@pytest.mark.parametrize("user", ["owner", "outsider", "viewer"])
+def test_others_may_not_send_status_updates(as_user, incident, user):
+    client = as_user(user)
+    assert client.get(url("status_update_new", incident)).status_code == 403
+    response = client.post(url("status_update_new", incident), a_finished_update(step="send"))
+    assert response.status_code == 403
+    assert not StatusUpdate.objects.exists()
+
+
+def test_an_update_nobody_would_receive_is_refused(as_user, sre_lead, db):
+    incident = IncidentFactory(team=TeamFactory(email=""))
+    response = as_user("sre_lead").post(
+        url("status_update_new", incident), a_finished_update(step="send")
+    )
+    assertContains(response, "No one would receive it")
+    assert not StatusUpdate.objects.exists()
+
+
+def test_an_unknown_kind_goes_back_to_choosing_one(as_user, incident):
+    response = as_user("teammate").get(url("status_update_new", incident), {"kind": "gossip"})
+    assertContains(response, "Select a valid choice.")
+
+
+# --- Metrics --------------------------------------------------------------------------------
+
+
+def resolved_incident(service, *, started, minutes, severity=Severity.SEV2):
+    return IncidentFactory(
+        services=[service],
+        severity=severity,
+        status=IncidentStatus.RESOLVED,
+        started_at=started,
+        detected_at=started + dt.timedelta(minutes=5),
+        acknowledged_at=started + dt.timedelta(minutes=7),
+        mitigated_at=started + dt.timedelta(minutes=minutes),
+        resolved_at=started + dt.timedelta(minutes=minutes),
+    )
+
+
+@pytest.mark.parametrize("user", SIGNED_IN)
+def test_every_signed_in_user_sees_the_metrics(as_user, service, user):
+    resolved_incident(service, started=NOW - dt.timedelta(days=20), minutes=30)
+    resolved_incident(
+        service, started=NOW - dt.timedelta(days=10), minutes=90, severity=Severity.SEV1
+    )
+    response = as_user(user).get(reverse("incident_metrics"))
+    text = response.text
+    assert "MTTD mean" in text and "MTTA mean" in text and "MTTR mean" in text
+    assertContains(response, "1 h")  # MTTR mean of 30 and 90 minutes
+    assertContains(response, "10 d")  # MTBF: ten days between the two starts
+    assertContains(response, "<td>Payments API</td>", html=True)
+    assertContains(response, 'id="incident-chart-data"')
+    assertContains(response, "chart.umd.min.js")
+
+
+def test_metrics_narrow_to_a_team_and_a_period(as_user, service):
+    resolved_incident(service, started=NOW - dt.timedelta(days=200), minutes=30)
+    other = ServiceFactory(owner_team=TeamFactory(slug="search-team"))
+    resolved_incident(other, started=NOW - dt.timedelta(days=5), minutes=30)
+    client = as_user("viewer")
+    assertContains(client.get(reverse("incident_metrics"), {"months": 3}), ": <strong>1</strong>")
+    assertContains(
+        client.get(reverse("incident_metrics"), {"team": "payments"}), ": <strong>1</strong>"
+    )
+    assertContains(client.get(reverse("incident_metrics")), ": <strong>2</strong>")
+
+
+def test_metrics_without_incidents_say_so_and_bad_input_is_ignored(as_user, db):
+    response = as_user("viewer").get(
+        reverse("incident_metrics"), {"months": "many", "team": "nope"}
+    )
+    assert response.status_code == 200
+    assertContains(response, "No incidents in this period.")
+
+
+@pytest.mark.parametrize("count", [2, 25])
+def test_the_metrics_page_takes_the_same_number_of_queries_at_any_size(
+    as_user, service, django_assert_max_num_queries, count
+):
+    for number in range(count):
+        resolved_incident(
+            ServiceFactory(owner_team=service.owner_team),
+            started=NOW - dt.timedelta(days=number + 1),
+            minutes=20,
+        )
+    client = as_user("viewer")
+    with django_assert_max_num_queries(7):
+        assert client.get(reverse("incident_metrics")).status_code == 200
+
+
+# --- The service page's panel ---------------------------------------------------------------
+
+
+def test_the_service_page_lists_its_recent_incidents_and_how_many_are_open(
+    as_user, incident, service
+):
+    resolved_incident(service, started=NOW - dt.timedelta(days=3), minutes=45)
+    response = as_user("viewer").get(service.get_absolute_url())
+    assertContains(response, "1 open incident")
+    assertContains(
+        response, f'<a href="{incident.get_absolute_url()}">{incident.reference}</a>', html=True
+    )
+    assertContains(response, "lasted 45\xa0minutes")
+    assertContains(response, f"{reverse('incident_list')}?service=payments-api")
+
+
+def test_a_service_without_incidents_says_so(as_user, service):
+    assertContains(as_user("viewer").get(service.get_absolute_url()), "No incidents recorded yet.")
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_the_panel_costs_the_same_queries_at_any_size(
+    as_user, service, django_assert_max_num_queries, count
+):
+    for number in range(count):
+        resolved_incident(service, started=NOW - dt.timedelta(days=number + 1), minutes=10)
+    client = as_user("viewer")
+    client.get(service.get_absolute_url())  # warm the session and the caches
+    with django_assert_max_num_queries(20):
+        response = client.get(service.get_absolute_url())
+    assert response.text.count("/incidents/INC-") == min(count, 5)
