@@ -212,6 +212,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Several models have a "status", "role" or "kind": name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "AlertStatusEnum": "incidents.choices.AlertStatus",
+        "PostMortemStatusEnum": "incidents.choices.PostMortemStatus",
+        "ActionItemStatusEnum": "incidents.choices.ActionItemStatus",
+        "IncidentRoleEnum": "incidents.choices.IncidentRole",
+        "MembershipRoleEnum": "services.choices.MembershipRole",
+    },
 }
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

@@ -4,6 +4,7 @@ status updates; validation as 400s, the UI's permissions, and constant query cou
 import datetime as dt
 
 import pytest
+from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
 from incidents.choices import IncidentRole, IncidentStatus, Severity, TimelineKind
@@ -376,3 +377,23 @@ class TestQueryCounts:
             assert client.get(url(incident, "timeline/")).status_code == 200
         with django_assert_max_num_queries(5):
             assert client.get(url(incident, "status-updates/")).status_code == 200
+
+
+def test_the_incident_endpoints_generate_a_schema_without_warnings(owner, api_client_for):
+    GENERATOR_STATS.reset()
+    response = api_client_for(owner).get("/api/schema/", {"format": "json"})
+    paths = response.json()["paths"]
+    assert {
+        "/api/incidents/",
+        "/api/incidents/{id}/",
+        "/api/incidents/{id}/status/",
+        "/api/incidents/{id}/timeline/",
+        "/api/incidents/{id}/timeline/{entry_id}/pin/",
+        "/api/incidents/{id}/status-updates/",
+    } <= set(paths)
+    incident_warnings = [
+        message
+        for message in GENERATOR_STATS._warn_cache
+        if "incidents/" in message or "Incident" in message
+    ]
+    assert incident_warnings == []
