@@ -38,19 +38,26 @@ def alert_entries(incident) -> list[str]:
 
 
 def test_alerts_from_alertmanager_open_an_incident_that_moves_to_monitoring_when_resolved(
-    alertmanager, service
+    alertmanager, service, api_client_for, owner
 ):
+    api = api_client_for(owner)
+
     alertmanager.push(ON_WEB_1, ON_WEB_2, summary="Checkout is failing")
 
-    incident = wait_until(
-        lambda: (found := alert_incident()) and len(alert_entries(found)) == 2 and found,
+    wait_until(
+        lambda: alert_incident() and len(alert_entries(alert_incident())) == 2,
         "the incident with both alerts on its timeline",
     )
+    incident = alert_incident()
     assert incident.title == "Checkout is failing"
     assert incident.severity == Severity.SEV1
     assert incident.status == IncidentStatus.INVESTIGATING
     assert list(incident.services.all()) == [service]
     assert incident.alert_group_key == '{}:{alertname="CheckoutErrors"}'
+    detail = f"/api/incidents/{incident.pk}/"
+    [listed] = api.get("/api/incidents/", {"open": "true"}).json()["results"]
+    assert listed["reference"] == incident.reference
+    assert (listed["source"], listed["services"]) == ("alert", ["payments-api"])
 
     alertmanager.push(ON_WEB_1, ended=True)
 
@@ -64,9 +71,12 @@ def test_alerts_from_alertmanager_open_an_incident_that_moves_to_monitoring_when
     alertmanager.push(ON_WEB_2, ended=True)
 
     wait_until(
-        lambda: Incident.objects.get(pk=incident.pk).status == IncidentStatus.MONITORING,
+        lambda: api.get(detail).json()["status"] == IncidentStatus.MONITORING,
         "the move to monitoring",
     )
+    shown = api.get(detail).json()
+    assert {alert["status"] for alert in shown["alerts"]} == {AlertStatus.RESOLVED}
+    assert shown["mitigated_at"] is not None
     texts = alert_entries(incident)
     assert [text.split(" (")[0] for text in texts] == [
         "Alert CheckoutErrors fired",
