@@ -110,8 +110,11 @@ class SLOFilterSet(django_filters.FilterSet):
     tier = django_filters.MultipleChoiceFilter(
         field_name="service__tier", choices=Tier.choices, label="Service tier", distinct=False
     )
-    policy_tier = django_filters.MultipleChoiceFilter(
-        method="filter_policy_tier", choices=_policy_tier_choices, label="Policy tier"
+    # Tier names come from the policies in the database: the schema knows them only as text.
+    policy_tier = extend_schema_field(OpenApiTypes.STR)(
+        django_filters.MultipleChoiceFilter(
+            method="filter_policy_tier", choices=_policy_tier_choices, label="Policy tier"
+        )
     )
     alert = django_filters.MultipleChoiceFilter(
         field_name="status__alert", choices=AlertState.choices, label="Alert", distinct=False

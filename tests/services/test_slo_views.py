@@ -122,14 +122,14 @@ def test_an_overspent_budget_shows_below_zero(as_user, service):
 @pytest.mark.parametrize("user", EDITORS)
 def test_editors_see_an_empty_slo_panel_with_an_add_link(as_user, service, user):
     response = as_user(user).get(service.get_absolute_url())
-    assertContains(response, "No SLOs yet.")
+    assertContains(response, "No SLOs defined yet.")
     assertContains(response, reverse("slo_add", args=[service.slug]))
 
 
 @pytest.mark.parametrize("user", NON_EDITORS)
 def test_others_see_an_empty_slo_panel_without_an_add_link(as_user, service, user):
     response = as_user(user).get(service.get_absolute_url())
-    assertContains(response, "No SLOs yet.")
+    assertContains(response, "No SLOs defined yet.")
     assertNotContains(response, reverse("slo_add", args=[service.slug]))
 
 
