@@ -9,6 +9,7 @@ from incidents import postmortem_api
 from incidents.intake_api import AlertmanagerWebhookView
 from portal import health, metrics, views
 from services import api as services_api
+from services import interchange_api
 
 router = DefaultRouter()
 router.register("teams", services_api.TeamViewSet, basename="team")
@@ -42,6 +43,13 @@ urlpatterns = [
         AlertmanagerWebhookView.as_view(),
         name="alertmanager_webhook",
     ),
+    # Before the router: /api/slos/<pk>/ would otherwise read these as an SLO's id.
+    path(
+        "api/slos/prometheus-rules/",
+        interchange_api.PrometheusRulesView.as_view(),
+        name="slo_prometheus_rules",
+    ),
+    path("api/slos/openslo/", interchange_api.OpenSLOView.as_view(), name="slo_openslo"),
     path("api/", include(router.urls)),
     path("", include("services.urls")),
     path("", include("incidents.urls")),
