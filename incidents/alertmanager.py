@@ -12,8 +12,9 @@ Two steps, kept apart so that nothing is written from a payload that is not unde
       alerts' ``severity`` labels through ``settings.ALERT_SEVERITY_MAP``, the most severe
       wins, ``ALERT_DEFAULT_SEVERITY`` otherwise; affected services from the ``service``
       labels matched to catalog slugs; title from ``commonAnnotations.summary`` or the
-      alert name). Each alert fingerprint new to the incident gets one timeline entry; a
-      firing alert on an incident in monitoring reopens it to investigating.
+      alert name). Each alert fingerprint new to the incident gets one timeline entry,
+      and adds the services it names; a more severe one raises the incident's severity.
+      A firing alert on an incident in monitoring reopens it to investigating.
   resolved alerts
       one timeline entry each; once every alert of the incident is resolved, the incident
       moves to monitoring (a person confirms the recovery and resolves it).
@@ -219,12 +220,13 @@ class IntakeOutcome:
         }
 
 
-def alert_severity(alerts) -> str:
-    """The most severe incident severity that the alerts' ``severity`` labels map to."""
+def alert_severity(alerts) -> str | None:
+    """The most severe incident severity that the alerts' ``severity`` labels map to
+    through ``settings.ALERT_SEVERITY_MAP``; None when no label maps."""
     mapping = {label.lower(): code for label, code in settings.ALERT_SEVERITY_MAP.items()}
     mapped = {mapping.get(alert.labels.get("severity", "").lower()) for alert in alerts}
     # SEV1 is the most severe, and the codes sort that way.
-    return min(mapped & set(Severity.values), default=settings.ALERT_DEFAULT_SEVERITY)
+    return min(mapped & set(Severity.values), default=None)
 
 
 def alert_title(webhook: Webhook) -> str:
@@ -269,7 +271,7 @@ def _incident_for(webhook: Webhook, outcome: IntakeOutcome) -> Incident | None:
         with transaction.atomic():
             incident = actions.incident_declare(
                 title=alert_title(webhook),
-                severity=alert_severity(firing),
+                severity=alert_severity(firing) or settings.ALERT_DEFAULT_SEVERITY,
                 services=services,
                 summary=webhook.common_annotations.get("description", ""),
                 # A clock ahead of ours must not put the start in the future.
@@ -321,9 +323,16 @@ def _record_alerts(incident: Incident, webhook: Webhook, outcome: IntakeOutcome)
     return any(alert.status == FIRING for alert in stored.values())
 
 
-def _add_named_services(incident: Incident, webhook: Webhook, outcome: IntakeOutcome) -> None:
-    """Services named by alerts that fired on an existing incident join its affected ones."""
+def _follow_new_alerts(incident: Incident, webhook: Webhook, outcome: IntakeOutcome) -> None:
+    """Alerts that newly fire on an existing incident add the services they name, and
+    raise its severity when they map to a worse one (never lower it: a person may have
+    judged it worse than the alerts do)."""
     fired = [alert for alert in webhook.alerts if alert.fingerprint in outcome.firing]
+    severity = alert_severity(fired)
+    if severity is not None and severity < incident.severity:
+        actions.incident_change_severity(
+            incident=incident, severity=severity, note="A more severe alert fired."
+        )
     services, outcome.unknown_services = _services_named(fired)
     affected = list(incident.services.all())
     if not set(services) <= set(affected):
@@ -342,7 +351,7 @@ def webhook_receive(*, webhook: Webhook) -> IntakeOutcome:
         return outcome
     still_firing = _record_alerts(incident, webhook, outcome)
     if outcome.firing and not outcome.created:
-        _add_named_services(incident, webhook, outcome)
+        _follow_new_alerts(incident, webhook, outcome)
     before = incident.status
     if outcome.firing and before == IncidentStatus.MONITORING:
         actions.incident_change_status(

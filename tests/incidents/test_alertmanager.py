@@ -632,3 +632,26 @@ def test_the_webhook_is_in_the_api_schema_with_bearer_authentication(owner, api_
         "scheme": "bearer",
     }
     assert [m for m in GENERATOR_STATS._warn_cache if "Alertmanager" in m] == []
+
+
+def test_a_more_severe_alert_joining_the_group_raises_the_incident_severity(intake):
+    first = alert_body(fingerprint="f1", severity="warning")
+    deliver(intake, webhook_body(first))
+
+    deliver(intake, webhook_body(first, alert_body(fingerprint="f2", severity="critical")))
+
+    incident = the_incident()
+    assert incident.severity == Severity.SEV1
+    [change] = entries(incident, TimelineKind.SEVERITY_CHANGE)
+    assert change.startswith("Severity: SEV3 → SEV1")
+
+
+def test_alerts_never_lower_a_severity_a_person_raised(intake, sre_lead):
+    first = alert_body(fingerprint="f1", severity="warning")
+    deliver(intake, webhook_body(first))
+    actions.incident_change_severity(incident=the_incident(), severity=Severity.SEV2, by=sre_lead)
+
+    deliver(intake, webhook_body(first, alert_body(fingerprint="f2", severity="info")))
+    deliver(intake, webhook_body(first, alert_body(fingerprint="f3", severity="unmapped")))
+
+    assert the_incident().severity == Severity.SEV2
