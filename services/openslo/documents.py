@@ -125,21 +125,30 @@ class _Field:
         if isinstance(self.value, bool) or not isinstance(self.value, str | int | float):
             raise self.error("must be a number")
         try:
-            return Decimal(str(self.value).strip())
+            number = Decimal(str(self.value).strip())
         except InvalidOperation as error:
             raise self.error(f"“{self.value}” is not a number") from error
+        if not number.is_finite():
+            raise self.error(f"“{self.value}” is not a number")
+        return number
 
     def flag(self) -> bool | None:
         if self.value is not None and not isinstance(self.value, bool):
             raise self.error("must be true or false")
         return self.value
 
-    def duration(self) -> tuple[int, str]:
-        """An OpenSLO duration ("28d", "5m", "1M") as (amount, unit)."""
+    def fixed_duration(self) -> timedelta | None:
+        """An OpenSLO duration ("28d", "5m") as a timedelta; None for the calendar units
+        (M, Q, Y), whose length varies."""
         match = DURATION.match(self.required().text())
         if not match:
             raise self.error(f"“{self.value}” is not a duration like 5m, 1h, 28d or 1M")
-        return int(match[1]), match[2]
+        if match[2] not in DURATION_UNITS:
+            return None
+        try:
+            return int(match[1]) * DURATION_UNITS[match[2]]
+        except OverflowError as error:
+            raise self.error(f"“{self.value}” is far too long") from error
 
 
 @dataclass(frozen=True)
@@ -302,7 +311,7 @@ def _labels(labels: _Field) -> dict[str, str]:
     """Label values are strings; OpenSLO's lists of values are joined with commas."""
     values = {}
     for name, value in labels.mapping().items():
-        label = labels[name]
+        label = _Field(value, f"{labels.path}.{name}", labels.origin)
         if isinstance(value, list):
             values[str(name)] = ",".join(label[index].text() for index in range(len(value)))
         else:
@@ -362,9 +371,8 @@ def _time_window(window: _Field, annotations: _Field) -> tuple[dict, dict]:
     if is_rolling:
         if calendar.present:
             raise calendar.error("only calendar windows (isRolling: false) have a calendar")
-        amount, unit = duration.duration()
-        length = amount * DURATION_UNITS.get(unit, timedelta(0))
-        if not length or length % timedelta(days=1):
+        length = duration.fixed_duration()
+        if length is None or length % timedelta(days=1):
             raise duration.error("a rolling window is a whole number of days, like 28d or 4w")
         time_zone = annotations[TIME_ZONE_ANNOTATION]
         return (
@@ -411,9 +419,8 @@ def _objective(objective: _Field, method: str) -> tuple[dict, dict]:
                 raise slice_field.error("is only for budgetingMethod Timeslices")
         return {**fields, "slice_target": None, "slice_minutes": None}, paths
     fields["slice_target"] = _percent_of_fraction(slice_target.required(), upper_included=True)
-    amount, unit = slice_window.duration()
-    length = amount * DURATION_UNITS.get(unit, timedelta(0))
-    if not length or length % timedelta(minutes=1):
+    length = slice_window.fixed_duration()
+    if length is None or length % timedelta(minutes=1):
         raise slice_window.error("a timeslice is a whole number of minutes, like 5m or 1h")
     fields["slice_minutes"] = length // timedelta(minutes=1)
     return fields, paths

@@ -201,6 +201,12 @@ class TestImport:
         assert (slo.sli_kind, slo.budget_policy.slug) == (SLIKind.CORRECTNESS, "strict")
         assert slo.time_zone == "America/New_York"
 
+    def test_label_value_lists_are_joined_with_commas(self, service):
+        import_sources([payments_with(("    team: payments\n", "    team: [payments, billing]\n"))])
+
+        slo = SLO.objects.get(slug="availability")
+        assert slo.labels == {"team": "payments,billing", "tier": "1"}
+
     def test_an_engineer_imports_the_slos_of_their_own_team(self, service, teammate):
         report = import_sources([sample(PAYMENTS)], user=teammate)
 
@@ -349,6 +355,10 @@ ERRORS = {
         "payments.yaml, document 4 (SLO latency): spec.objectives[0].target: "
         "“high” is not a number",
     ),
+    "target that is not a finite number": (
+        lambda: payments_with(("target: 0.99", "target: .nan")),
+        "payments.yaml, document 4 (SLO latency): spec.objectives[0].target: “nan” is not a number",
+    ),
     "target with more decimals than the portal keeps": (
         lambda: payments_with(("target: 0.99", "target: 0.9876543")),
         "payments.yaml, document 4 (SLO latency): spec.objectives[0].target: "
@@ -390,6 +400,21 @@ ERRORS = {
     ),
     "rolling window in hours": (
         lambda: payments_with(("duration: 28d", "duration: 36h")),
+        "payments.yaml, document 2 (SLO availability): spec.timeWindow[0].duration: "
+        "a rolling window is a whole number of days, like 28d or 4w",
+    ),
+    "rolling window longer than a year": (
+        lambda: payments_with(("duration: 28d", "duration: 400d")),
+        "payments.yaml, document 2 (SLO availability): spec.timeWindow[0].duration: "
+        "Ensure this value is less than or equal to 366.",
+    ),
+    "rolling window beyond any calendar": (
+        lambda: payments_with(("duration: 28d", "duration: 99999999999d")),
+        "payments.yaml, document 2 (SLO availability): spec.timeWindow[0].duration: "
+        "“99999999999d” is far too long",
+    ),
+    "rolling window of months": (
+        lambda: payments_with(("duration: 28d", "duration: 1M")),
         "payments.yaml, document 2 (SLO availability): spec.timeWindow[0].duration: "
         "a rolling window is a whole number of days, like 28d or 4w",
     ),
