@@ -122,3 +122,37 @@ class IncidentMetricsForm(forms.Form):
 
     def period_months(self) -> int:
         return (self.is_valid() and self.cleaned_data["months"]) or self.fields["months"].initial
+
+
+class IncidentEditForm(forms.ModelForm):
+    """The incident's details; status, severity and roles change through their own forms."""
+
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "summary",
+            "impact",
+            "users_affected",
+            "services",
+            "started_at",
+            "detected_at",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "impact": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {
+            "services": "Affected services",
+            "started_at": "Started (UTC)",
+            "detected_at": "Detected (UTC)",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = Service.objects.order_by("name")
+        self.fields["services"].widget.attrs["size"] = 6
+
+    def action_arguments(self) -> dict:
+        """Keyword arguments for incidents.actions.incident_update."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

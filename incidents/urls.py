@@ -8,6 +8,8 @@ urlpatterns = [
     path("incidents/declare/", views.incident_declare, name="incident_declare"),
     path("incidents/metrics/", views.incident_metrics, name="incident_metrics"),
     path("incidents/<str:reference>/", views.incident_detail, name="incident_detail"),
+    path("incidents/<str:reference>/edit/", views.incident_edit, name="incident_edit"),
+    path("incidents/<str:reference>/follow/", views.incident_follow, name="incident_follow"),
     path(
         "incidents/<str:reference>/status/",
         views.incident_change_status,

@@ -17,6 +17,7 @@ from incidents.choices import Severity, StatusUpdateKind
 from incidents.filters import IncidentFilterSet
 from incidents.forms import (
     IncidentDeclareForm,
+    IncidentEditForm,
     IncidentMetricsForm,
     IncidentNoteForm,
     IncidentRoleForm,
@@ -244,6 +245,43 @@ def timeline_entry_pin(request, reference, entry_id):
     actions.timeline_entry_pin(entry=entry, pinned=pinned)
     return _after_change(
         request, incident, success="Marked as a key event." if pinned else "No longer a key event."
+    )
+
+
+def incident_edit(request, reference):
+    incident = _commanded_incident(request, reference)
+    # Taken before validation, which writes the submitted values onto the instance.
+    title, cancel_url = f"Edit {incident.reference}", incident.get_absolute_url()
+    form = IncidentEditForm(_posted(request), instance=incident)
+    if request.method == "POST" and form.is_valid():
+        try:
+            # Validation wrote the submitted values onto the form's instance: the action
+            # gets the incident as stored, and compares against that.
+            actions.incident_update(
+                incident=Incident.objects.get(pk=incident.pk),
+                by=request.user,
+                **form.action_arguments(),
+            )
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, f"{incident.reference} was saved.")
+            return redirect(incident)
+    return render(
+        request, "form_page.html", {"form": form, "title": title, "cancel_url": cancel_url}
+    )
+
+
+@require_POST
+def incident_follow(request, reference):
+    """Anyone signed in may follow an incident: they receive its status updates."""
+    incident = _incident(reference)
+    following = request.POST.get("following") == "true"
+    actions.incident_subscribe(incident=incident, user=request.user, subscribed=following)
+    return _after_change(
+        request,
+        incident,
+        success="You follow this incident." if following else "You no longer follow it.",
     )
 
 

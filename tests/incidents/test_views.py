@@ -80,6 +80,8 @@ def url(name, incident, *args):
         ("incident_change_severity", True),
         ("incident_assign_role", True),
         ("incident_add_note", True),
+        ("incident_edit", True),
+        ("incident_follow", True),
         ("status_update_new", True),
     ],
 )
@@ -434,6 +436,68 @@ def test_bad_role_input_is_explained_not_a_500(as_user, incident):
 
 def test_changes_only_take_posts(as_user, incident):
     assert as_user("teammate").get(url("incident_change_status", incident)).status_code == 405
+
+
+def test_the_commander_edits_the_details_and_the_timeline_says_what_changed(
+    as_user, incident, service
+):
+    other = ServiceFactory(name="Ledger")
+    response = as_user("teammate").post(
+        url("incident_edit", incident),
+        {
+            "title": "Checkout fails for cards",
+            "summary": "",
+            "impact": "Card payments fail.",
+            "users_affected": "1200",
+            "services": [service.pk, other.pk],
+            "started_at": "2026-03-10 11:20",
+            "detected_at": "2026-03-10 11:25",
+        },
+    )
+    assertRedirects(response, incident.get_absolute_url())
+    incident.refresh_from_db()
+    assert incident.title == "Checkout fails for cards"
+    assert incident.users_affected == 1200
+    assert set(incident.services.all()) == {service, other}
+    entry = TimelineEntry.objects.get(kind=TimelineKind.DETAILS_CHANGE)
+    assert "affected services" in entry.text and "title" in entry.text
+
+
+def test_details_out_of_order_are_refused_on_the_field(as_user, incident):
+    response = as_user("teammate").post(
+        url("incident_edit", incident),
+        {"title": "x", "started_at": "2026-03-10 11:30", "detected_at": "2026-03-10 11:00"},
+    )
+    assertContains(response, "The detected at time cannot be before the started at time.")
+    incident.refresh_from_db()
+    assert incident.title == "Checkout fails"
+
+
+@pytest.mark.parametrize("user", ["owner", "outsider", "viewer"])
+def test_only_whoever_commands_edits_the_details(as_user, incident, user):
+    assert as_user(user).get(url("incident_edit", incident)).status_code == 403
+    assert as_user(user).post(url("incident_edit", incident), {"title": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("user", SIGNED_IN)
+def test_anyone_signed_in_follows_and_unfollows_an_incident(as_user, incident, user, request):
+    person = request.getfixturevalue(user)
+    client = as_user(user)
+    incident.subscribers.remove(person)
+    response = client.post(url("incident_follow", incident), {"following": "true"}, **HTMX)
+    assertContains(response, "Stop following")
+    assert person in incident.subscribers.all()
+    client.post(url("incident_follow", incident), {"following": "false"}, **HTMX)
+    assert person not in incident.subscribers.all()
+
+
+def test_the_page_points_to_the_postmortem_once_resolved(as_user, incident):
+    client = as_user("teammate")
+    assertContains(client.get(incident.get_absolute_url()), "Written once the incident is resolved")
+    client.post(url("incident_change_status", incident), {"status": "resolved"})
+    response = client.get(incident.get_absolute_url())
+    assertContains(response, "a SEV2 incident needs one, and closes once it is published")
+    assertContains(response, reverse("postmortem_detail", args=[incident.reference]))
 
 
 # --- Notes and key events -------------------------------------------------------------------
