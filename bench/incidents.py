@@ -1,6 +1,6 @@
 """Incidents benchmark: latency and queries per request at 20 and at 20,000 incidents.
 
-    .venv/bin/python bench/incidents.py [--requests 200] [--queries]
+    .venv/bin/python bench/incidents.py [--requests 200] [--queries] [--explain]
 
 Runs on a throw-away PostgreSQL (tests/servers.py), or, when DATABASE_URL is set, on a
 test database that Django creates next to that one and drops afterwards. The history is
@@ -12,8 +12,11 @@ under 100 ms for each page at 20,000.
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import random
+import re
 import statistics
 import sys
 import warnings
@@ -237,7 +240,39 @@ def load_incidents(first: int, last: int, total: int, engineers, services, rng) 
     PostMortem.objects.bulk_create(postmortems, batch_size=BATCH)
 
 
-def benchmark(request_count: int, show_queries: bool, size: int) -> bool:
+def explain_slowest_query(client, request: dict) -> None:
+    """EXPLAIN ANALYZE of the page's slowest query: the evidence of where its database time
+    goes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(**request)  # warm
+    with CaptureQueriesContext(connection) as queries:
+        client.get(**request)
+    slowest = max(queries.captured_queries, key=lambda query: float(query["time"]))
+    # Lists read through a server-side cursor: explain the query the cursor runs.
+    sql = re.sub(r"^DECLARE .*? CURSOR WITH HOLD FOR ", "", slowest["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        plan = [row[0] for row in cursor.fetchall()]
+    print(f"  slowest query ({float(slowest['time']) * 1000:.1f} ms): {sql[:200]}...")
+    print("\n".join(f"    {line}" for line in plan))
+
+
+def profile_request(client, request: dict) -> None:
+    """Where a request's time goes (cProfile): the portal's own functions by cumulative
+    time, then every function by its own time."""
+    profile = cProfile.Profile()
+    client.get(**request)  # warm
+    profile.enable()
+    client.get(**request)
+    profile.disable()
+    stats = pstats.Stats(profile)
+    stats.sort_stats("cumulative").print_stats(r"/(incidents|services|portal)/[^/]+\.py", 15)
+    stats.sort_stats("tottime").print_stats(12)
+
+
+def benchmark(request_count: int, show_queries: bool, size: int, explain: bool) -> bool:
     from django.db import connection
     from django.test import Client
 
@@ -275,7 +310,7 @@ def benchmark(request_count: int, show_queries: bool, size: int) -> bool:
     )
     print(header)
     print("-" * len(header))
-    all_met = True
+    all_met, missed = True, []
     for name, request in requests.items():
         timings, database = latencies_ms(client, request, request_count)
         slow = p95(timings)
@@ -288,12 +323,19 @@ def benchmark(request_count: int, show_queries: bool, size: int) -> bool:
             if failed
         ]
         all_met &= not problems
+        if problems:
+            missed.append(name)
         print(
             f"{name:<24} {small[name]:>11} {large[name]:>14} "
             f"{statistics.median(timings):>10.1f} {slow:>8.1f} "
             f"{statistics.median(database):>9.1f}  "
             + ("MISSED: " + ", ".join(problems) if problems else "ok")
         )
+    if explain:
+        for name in missed:
+            print(f"\n{name}:")
+            explain_slowest_query(client, requests[name])
+            profile_request(client, requests[name])
     return all_met
 
 
@@ -302,6 +344,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests per page")
     parser.add_argument(
         "--queries", action="store_true", help="also print each page's SQL with its time"
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="for each page that misses a target: EXPLAIN ANALYZE of its slowest query and "
+        "a profile of one request",
     )
     parser.add_argument(
         "--incidents", type=int, default=LARGE, help="size of the large history (a quick try)"
@@ -334,7 +382,7 @@ def main() -> int:
         database = connection.creation.create_test_db(verbosity=0)
         try:
             with override_settings(STORAGES=storages):
-                all_met = benchmark(args.requests, args.queries, args.incidents)
+                all_met = benchmark(args.requests, args.queries, args.incidents, args.explain)
         finally:
             connection.creation.destroy_test_db(database, verbosity=0)
     finally:
