@@ -11,8 +11,9 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from incidents.actions import timeline_entry_add
 from incidents.choices import TimelineKind
-from incidents.models import StatusUpdate, TimelineEntry
+from incidents.models import StatusUpdate
 from incidents.status_updates import recipients_of
 from portal import notifications
 from services.models import Service
@@ -85,7 +86,7 @@ def send_status_update(self, status_update_id: int) -> None:
     except notifications.PermanentNotificationError as error:
         with transaction.atomic():
             _release_claim(status_update_id)
-            TimelineEntry.objects.create(
+            timeline_entry_add(
                 incident=incident,
                 kind=TimelineKind.STATUS_UPDATE,
                 text=f"The {status_update.get_kind_display().lower()} status update "
@@ -94,7 +95,7 @@ def send_status_update(self, status_update_id: int) -> None:
         return
     with transaction.atomic():
         StatusUpdate.objects.filter(id=status_update_id).update(recipients=recipients)
-        TimelineEntry.objects.create(
+        timeline_entry_add(
             incident=incident,
             author=status_update.created_by,
             kind=TimelineKind.STATUS_UPDATE,

@@ -1,10 +1,13 @@
 """Status updates: drafts written from the incident's facts, who receives them, and the task
 that emails them once through a real SMTP server."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 import time_machine
+from celery.contrib.testing.worker import start_worker
 
 from incidents.choices import Severity, StatusUpdateKind, TimelineKind
 from incidents.models import Incident, StatusUpdate, TimelineEntry
@@ -14,9 +17,11 @@ from incidents.status_updates import (
     recipients_of,
     unfilled_prompts,
 )
-from incidents.tasks import send_status_update
+from incidents.tasks import send_status_update, status_update_queue
+from portal.celery import app as celery_app
 from portal.notifications import RetryableNotificationError
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
+from tests.incidents.factories import IncidentFactory
 
 STARTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NOW = STARTED + timedelta(hours=1, minutes=25)
@@ -230,3 +235,27 @@ def test_an_update_deleted_before_sending_is_skipped(smtp_sink, status_update):
     status_update.delete()
     send_status_update(status_update_id)
     assert smtp_sink.delivered == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_update_is_sent_by_a_real_worker_after_the_commit(smtp_sink, redis_url, owner):
+    """The whole path: the view's helper records and enqueues on commit, a Celery worker
+    takes it from Redis and the SMTP server receives it."""
+    client = redis.Redis.from_url(redis_url)
+    client.delete("celery")
+    incident = IncidentFactory(team=owner.memberships.get().team)
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        status_update = status_update_queue(
+            incident=incident,
+            kind=StatusUpdateKind.UPDATE,
+            subject="  Still on it  ",
+            body="Rolling back.",
+            by=owner,
+        )
+        deadline = time.monotonic() + 15
+        while not smtp_sink.delivered and time.monotonic() < deadline:
+            time.sleep(0.1)
+    client.close()
+    assert [delivered.message["Subject"] for delivered in smtp_sink.delivered] == ["Still on it"]
+    status_update.refresh_from_db()
+    assert status_update.recipients == ["payments@example.test"]
