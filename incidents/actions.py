@@ -390,6 +390,11 @@ def postmortem_update(
     _lock_postmortem(postmortem)
     if postmortem.status == PostMortemStatus.PUBLISHED:
         raise ValidationError("The post-mortem is published; its record is final.")
+    if reviewers is not None:
+        reviewers = list(reviewers)
+        # A review is a second pair of eyes: the author publishing alone would skip it.
+        if postmortem.author_id in {reviewer.pk for reviewer in reviewers}:
+            raise ValidationError({"reviewers": "The author cannot review their own post-mortem."})
     for name, value in sections.items():
         setattr(postmortem, name, value)
     postmortem.full_clean()

@@ -165,6 +165,12 @@ def test_others_cannot_change_one(api_as, draft, user):
     assert draft.lessons == ""
 
 
+def test_naming_the_author_as_reviewer_is_a_400(api_as, draft):
+    response = api_as("owner").patch(detail(POSTMORTEMS, draft.pk), {"reviewers": ["tom"]})
+    assert response.status_code == 400
+    assert response.json() == {"reviewers": ["The author cannot review their own post-mortem."]}
+
+
 def test_status_is_not_written_directly(api_as, draft):
     api_as("sre_lead").patch(detail(POSTMORTEMS, draft.pk), {"status": "published"})
     draft.refresh_from_db()

@@ -267,6 +267,15 @@ def test_an_unknown_reviewer_is_a_form_error_not_a_crash(as_user, draft):
     assert "reviewers" in response.context["form"].errors
 
 
+def test_naming_the_author_as_reviewer_is_shown_on_the_field(as_user, draft, teammate):
+    response = as_user("owner").post(
+        url("postmortem_edit", draft.incident.reference), edit_data(reviewers=[teammate.pk])
+    )
+    assert response.context["form"].errors["reviewers"] == [
+        "The author cannot review their own post-mortem."
+    ]
+
+
 def test_nobody_edits_a_published_postmortem(as_user, in_review, reviewer):
     actions.postmortem_publish(postmortem=in_review, by=reviewer)
     response = as_user("sre_lead").get(url("postmortem_edit", in_review.incident.reference))

@@ -215,6 +215,15 @@ def test_updating_changes_sections_and_reviewers(draft, reviewer):
     assert (draft.root_cause, list(draft.reviewers.all())) == ("A bad index.", [reviewer])
 
 
+def test_the_author_cannot_review_their_own_postmortem(draft, teammate, reviewer):
+    with pytest.raises(ValidationError) as refused:
+        actions.postmortem_update(postmortem=draft, reviewers=[reviewer, teammate])
+    assert refused.value.message_dict == {
+        "reviewers": ["The author cannot review their own post-mortem."]
+    }
+    assert not draft.reviewers.exists()
+
+
 def test_updating_refuses_fields_that_move_through_the_workflow(draft):
     with pytest.raises(TypeError, match="status"):
         actions.postmortem_update(postmortem=draft, status=PostMortemStatus.PUBLISHED)
