@@ -2,6 +2,7 @@
 checks and unit tests (page on a fast burn, not on a slow one), the command and the API."""
 
 import io
+import math
 import subprocess
 from datetime import timedelta
 from decimal import Decimal
@@ -12,7 +13,14 @@ from django.core.management import ManagementUtility, call_command
 from rest_framework.test import APIClient
 
 from services import actions
-from services.budget import BURN_RATE_RULES, LOOKBACK_WINDOWS, PAGE, TICKET
+from services.budget import (
+    BURN_RATE_RULES,
+    LOOKBACK_WINDOWS,
+    PAGE,
+    TICKET,
+    WindowCounts,
+    burn_rate,
+)
 from services.choices import BudgetingMethod, QueryKind, WindowKind
 from services.models import SLO, Service
 from services.rules import ALERT_NAME, rules_document, rules_yaml
@@ -23,6 +31,13 @@ PORTAL = "http://portal.example.test"
 GOOD_QUERY = 'sum(rate(http_requests_total{job="api",code!~"5.."}[{{.window}}]))'
 TOTAL_QUERY = 'sum(rate(http_requests_total{job="api"}[{{.window}}]))'
 SELECTOR = '{service="payments-api", slo="availability"}'
+SERIES_LABELS = '{service="payments-api", slo="availability", team="payments"}'
+ROUNDING = 2**-20
+
+
+def rounded(value: float) -> float:
+    """What PromQL's round(value, ROUNDING) gives."""
+    return math.floor(value / ROUNDING + 0.5) * ROUNDING
 
 
 def unsaved_slo(**fields) -> SLO:
@@ -281,7 +296,14 @@ class TestAlertsUnderPromtool:
                 for severity in severities
             ]
 
-        def check(series: list[dict], expectations: dict[str, tuple[str, ...]]):
+        def check(
+            series: list[dict],
+            expectations: dict[str, tuple[str, ...]],
+            values: dict[tuple[str, str], float] | None = None,
+        ):
+            """Alerts expected by evaluation time; `values` of recorded series by
+            (evaluation time, metric), both rounded to a power of two (exact in floats) since
+            Prometheus and Python reach the same figure through different float operations."""
             tests = {
                 "rule_files": ["rules.yaml"],
                 "evaluation_interval": "1m",
@@ -296,6 +318,14 @@ class TestAlertsUnderPromtool:
                                 "exp_alerts": expected(*severities),
                             }
                             for eval_time, severities in expectations.items()
+                        ],
+                        "promql_expr_test": [
+                            {
+                                "expr": f"round({metric}, {ROUNDING!r})",
+                                "eval_time": eval_time,
+                                "exp_samples": [{"labels": SERIES_LABELS, "value": rounded(value)}],
+                            }
+                            for (eval_time, metric), value in (values or {}).items()
                         ],
                     }
                 ],
@@ -312,6 +342,26 @@ class TestAlertsUnderPromtool:
         check_alerts(
             requests_per_minute(good="0+980x120", errors="0+20x120"),
             {"10m": (PAGE, TICKET), "1h": (PAGE, TICKET)},
+        )
+
+    def test_the_recorded_figures_are_the_budget_engines(self, check_alerts):
+        # Two hours at 2 % errors: 1,200 bad of 60,000 in the last hour.
+        last_hour = WindowCounts(good=58_800, total=60_000, buckets_present=12, buckets_expected=12)
+        burn = burn_rate(last_hour, objective=0.999)
+        check_alerts(
+            requests_per_minute(good="0+980x120", errors="0+20x120"),
+            {"2h": (PAGE, TICKET)},
+            {
+                ("2h", "slo:sli_error:ratio_rate1h"): 0.02,
+                ("2h", "slo:burn_rate:ratio_rate1h"): burn,
+                ("2h", "slo:burn_rate:ratio_rate5m"): burn,
+                ("2h", "slo:objective:ratio"): 0.999,
+                ("2h", "slo:error_budget:ratio"): 0.001,
+                ("2h", "slo:time_period:days"): 30,
+                # Two hours of data in the 30-day window, all of it burning at 20.
+                ("2h", "slo:period_burn_rate:ratio"): burn,
+                ("2h", "slo:period_error_budget_remaining:ratio"): 1 - burn,
+            },
         )
 
     def test_a_slow_burn_does_not_page_but_opens_a_ticket(self, check_alerts):
