@@ -25,6 +25,7 @@ How an OpenSLO `kind: SLO` lands on an SLO (and how `export_yaml` writes it back
   policy) and, for rolling windows, reliability-portal/time-zone of the monthly history
   (default UTC). A document describes its SLO whole: what it leaves out takes the default.
 - Service, DataSource and alerting documents are read past; any other kind is an error.
+- Maintenance windows have no OpenSLO form: an export leaves them out, an import keeps them.
 """
 
 from services.openslo.documents import (
