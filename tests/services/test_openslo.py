@@ -3,6 +3,7 @@ nothing, the management commands and the API."""
 
 import io
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -169,6 +170,19 @@ class TestImport:
         availability.refresh_from_db()
         assert (availability.objective, availability.window_days) == (Decimal("99.95"), 30)
         assert SLO.objects.count() == 2
+
+    def test_a_re_import_keeps_the_maintenance_windows_planned_in_the_portal(self, imported):
+        slo = SLO.objects.get(slug="availability")
+        window = actions.maintenance_window_create(
+            slo=slo,
+            start=datetime(2026, 3, 1, 22, tzinfo=UTC),
+            end=datetime(2026, 3, 1, 23, tzinfo=UTC),
+            reason="Database upgrade",
+        )
+
+        import_sources([payments_with(("targetPercent: 99.9", "targetPercent: 99.5"))])
+
+        assert list(slo.maintenance_windows.all()) == [window]
 
     def test_an_slo_made_in_the_portal_is_updated_by_slug_not_duplicated(self, service):
         made_here = actions.slo_create(
