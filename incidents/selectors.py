@@ -1,6 +1,8 @@
 """Reads of incidents for views, the API and reports: each a fixed number of queries."""
 
 import datetime as dt
+import operator
+from functools import reduce
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
@@ -32,7 +34,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.postmortems import BudgetImpact, allowed_bad_events
-from services.budget import align_down, window_bounds
+from services.budget import align_down, excluded_bucket_ranges, window_bounds
 from services.models import SLO, Service, SLIBucket
 
 _ROLE_FIELDS = ("commander", "tech_lead", "communications_lead", "scribe")
@@ -200,11 +202,13 @@ def overdue_action_items_q(today: dt.date | None = None) -> Q:
 
 def postmortem_budget_impact(postmortem: PostMortem) -> list[BudgetImpact]:
     """For each SLO of the incident's affected services, the error budget the incident
-    spent (incidents.postmortems.BudgetImpact), from the stored SLI buckets: two queries.
+    spent (incidents.postmortems.BudgetImpact), from the stored SLI buckets: three queries.
 
     The incident's buckets are those overlapping [started, resolved); the SLO window is the
     SLO's window at resolution, reaching at least to the resolution so that the incident's
-    own events count in it.
+    own events count in it. Buckets in the SLO's maintenance windows are left out of both,
+    as they are of every SLO figure. Timeslice SLOs are measured in events here too: an
+    incident rarely lines up with slices.
     """
     incident = postmortem.incident
     service_ids = [service.pk for service in incident.services.all()]
@@ -213,6 +217,7 @@ def postmortem_budget_impact(postmortem: PostMortem) -> list[BudgetImpact]:
     slos = list(
         SLO.objects.filter(service_id__in=service_ids)
         .select_related("service")
+        .prefetch_related("maintenance_windows")
         .order_by("service__name", "name")
     )
     if not slos:
@@ -227,10 +232,19 @@ def postmortem_budget_impact(postmortem: PostMortem) -> list[BudgetImpact]:
         in_slo_window |= Q(
             slo_id=slo.pk, start__gte=window_start, start__lt=max(window_end, incident_end)
         )
+    in_maintenance = [
+        Q(slo_id=slo.pk, start__gte=start, start__lt=end)
+        for slo in slos
+        for start, end in excluded_bucket_ranges(
+            (window.start, window.end) for window in slo.maintenance_windows.all()
+        )
+    ]
+    buckets = SLIBucket.objects.filter(in_slo_window | (Q(slo__in=slos) & during_incident))
+    if in_maintenance:
+        buckets = buckets.exclude(reduce(operator.or_, in_maintenance))
     counts = {
         row["slo_id"]: row
-        for row in SLIBucket.objects.filter(in_slo_window | (Q(slo__in=slos) & during_incident))
-        .order_by()
+        for row in buckets.order_by()
         .values("slo_id")
         .annotate(
             bad=Sum(F("total") - F("good"), filter=during_incident, default=0),

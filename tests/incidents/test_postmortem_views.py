@@ -11,8 +11,10 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from incidents import actions
 from incidents.choices import ActionItemStatus, PostMortemStatus, Severity
 from incidents.models import ActionItem, PostMortem
+from services.models import MaintenanceWindow, SLIBucket
 from tests.factories import ServiceFactory, UserFactory
 from tests.incidents.factories import ActionItemFactory, IncidentFactory, PostMortemFactory
+from tests.services.slo_data import make_slo
 
 pytestmark = pytest.mark.django_db
 
@@ -178,13 +180,20 @@ def test_the_postmortem_page_takes_the_same_queries_for_any_size(
 ):
     reviewers = [UserFactory() for _ in range(count)]
     actions.postmortem_update(postmortem=draft, reviewers=reviewers)
-    for _ in range(count):
+    for number in range(count):
         ActionItemFactory(postmortem=draft, owner=UserFactory())
-        draft.incident.services.add(ServiceFactory(owner_team=draft.incident.team))
+        affected = ServiceFactory(owner_team=draft.incident.team)
+        draft.incident.services.add(affected)
+        slo = make_slo(affected, number)
+        SLIBucket.objects.create(slo=slo, start=NOW - dt.timedelta(minutes=30), good=9, total=10)
+        MaintenanceWindow.objects.create(
+            slo=slo, start=NOW - dt.timedelta(minutes=10), end=NOW, reason="Upgrade"
+        )
     client = as_user("owner")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get(url("postmortem_detail", draft.incident.reference))
     assert response.context["action_items"][count - 1].owner is not None
+    assert len(response.context["budget_impacts"]) == count
 
 
 # --- starting one ----------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from incidents import actions, postmortems, selectors
 from incidents.choices import IncidentRole, IncidentStatus, PostMortemStatus, Severity
 from incidents.models import PostMortem
-from services.choices import BudgetingMethod, WindowKind
-from services.models import SLO, SLIBucket
+from services.models import MaintenanceWindow, SLIBucket
 from tests.factories import ServiceFactory, UserFactory
 from tests.incidents.factories import PostMortemFactory, TimelineEntryFactory
+from tests.services.slo_data import make_slo
 
 pytestmark = pytest.mark.django_db
 
@@ -309,26 +309,12 @@ def test_nobody_edits_a_published_postmortem(in_review, reviewer, people):
 # --- error-budget impact ---------------------------------------------------------------------
 
 
-def make_slo(service, slug, objective="99"):
-    return SLO.objects.create(
-        service=service,
-        name=slug.title(),
-        slug=slug,
-        objective=Decimal(objective),
-        window_kind=WindowKind.ROLLING,
-        window_days=30,
-        budgeting_method=BudgetingMethod.OCCURRENCES,
-        events_query='sum(rate(http_requests_total{code!~"5.."}[{{.window}}]))',
-        total_query="sum(rate(http_requests_total[{{.window}}]))",
-    )
-
-
 def bucket(slo, moment, good, total):
     return SLIBucket.objects.create(slo=slo, start=moment, good=good, total=total)
 
 
 def test_budget_impact_is_the_incidents_bad_events_over_the_windows_allowed_bad(draft, service):
-    availability = make_slo(service, "availability", objective="99")
+    availability = make_slo(service, 1, objective=Decimal("99"))
     # Before the incident, inside the 30-day window: 9,000 events, all good.
     bucket(availability, at(-10 * 24 * 60), good=9000, total=9000)
     # The incident hour 09:00-10:00: 12 buckets of 50 events, 25 bad each = 300 bad of 600.
@@ -344,8 +330,23 @@ def test_budget_impact_is_the_incidents_bad_events_over_the_windows_allowed_bad(
     assert impact.consumed == pytest.approx(3.125)
 
 
+def test_buckets_in_maintenance_windows_are_left_out(draft, service):
+    availability = make_slo(service, 1, objective=Decimal("99"))
+    bucket(availability, at(-10 * 24 * 60), good=9000, total=9000)
+    for minutes in range(-60, 0, 5):
+        bucket(availability, at(minutes), good=25, total=50)
+    # Planned work from 08:58 to 09:30 covers the incident's first six buckets.
+    MaintenanceWindow.objects.create(
+        slo=availability, start=at(-62), end=at(-30), reason="Database upgrade"
+    )
+    [impact] = selectors.postmortem_budget_impact(draft)
+    # 150 bad events left; the window holds 9,300 events, so 93 bad are allowed.
+    assert (impact.bad_events, impact.allowed_bad) == (150, pytest.approx(93))
+    assert impact.consumed == pytest.approx(150 / 93)
+
+
 def test_an_slo_without_data_during_the_incident_says_so(draft, service):
-    latency = make_slo(service, "latency")
+    latency = make_slo(service, 2)
     bucket(latency, at(-5 * 24 * 60), good=100, total=100)
     [impact] = selectors.postmortem_budget_impact(draft)
     assert (impact.has_data, impact.consumed) == (False, None)
@@ -354,15 +355,16 @@ def test_an_slo_without_data_during_the_incident_says_so(draft, service):
 def test_budget_impact_covers_every_affected_services_slos_only(draft, service, search_team):
     other_service = ServiceFactory(owner_team=search_team)
     draft.incident.services.add(ServiceFactory(owner_team=search_team, name="Aaa ledger"))
-    make_slo(other_service, "unrelated")
-    mine = make_slo(service, "availability")
+    make_slo(other_service, 3)
+    mine = make_slo(service, 1)
     impacts = selectors.postmortem_budget_impact(selectors.postmortem_detail().get(pk=draft.pk))
     assert [impact.slo for impact in impacts] == [mine]
 
 
-def test_budget_impact_takes_two_queries(draft, service, django_assert_num_queries):
-    for slug in ("availability", "latency", "errors"):
-        make_slo(service, slug)
+def test_budget_impact_takes_three_queries(draft, service, django_assert_num_queries):
+    for number in range(3):
+        slo = make_slo(service, number)
+        MaintenanceWindow.objects.create(slo=slo, start=at(-30), end=at(-20), reason="Upgrade")
     postmortem = selectors.postmortem_detail().get(pk=draft.pk)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert len(selectors.postmortem_budget_impact(postmortem)) == 3
