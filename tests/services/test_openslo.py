@@ -143,6 +143,14 @@ class TestImport:
         assert (slo.service, slo.name, slo.window_days) == (search_index, "Query success", 28)
         assert slo.objective == Decimal("99.5")
 
+    def test_an_sli_may_live_in_another_file_of_the_same_import(self, service):
+        slos_only = payments_with((sli_document() + "---\n", ""))
+
+        report = import_sources([slos_only, Source("slis.yaml", sli_document())])
+
+        assert report.created == ["payments-api/availability", "payments-api/latency"]
+        assert SLO.objects.get(slug="latency").query_kind == QueryKind.BAD_TOTAL
+
     def test_importing_the_same_file_again_changes_and_duplicates_nothing(self, imported):
         before, counts = definitions(), row_counts()
 
@@ -325,6 +333,13 @@ class TestExport:
         assert [document["metadata"]["name"] for document in documents] == ["query-success"]
 
 
+def sli_document() -> str:
+    """The SLI document of the payments sample."""
+    text = (SAMPLES / PAYMENTS).read_text()
+    start = text.index("apiVersion: openslo/v1\nkind: SLI")
+    return text[start : text.index("---", start)]
+
+
 def malformed() -> Source:
     return sample("malformed.yaml")
 
@@ -494,6 +509,11 @@ ERRORS = {
         lambda: payments_with(("kind: Service", "kind: Dashboard")),
         "payments.yaml, document 1 (Dashboard payments-api): kind: "
         "“Dashboard” is not an OpenSLO v1 kind",
+    ),
+    "the same sli twice": (
+        lambda: Source(PAYMENTS, payments_with().text + "---\n" + sli_document()),
+        "payments.yaml, document 5 (SLI slow-payments): metadata.name: the SLI "
+        "“slow-payments” is also defined by payments.yaml, document 3 (SLI slow-payments)",
     ),
     "the same slo twice": (
         lambda: payments_with(("name: latency", "name: availability")),
