@@ -139,8 +139,14 @@ def incident_detail(request, reference):
     incident = _incident(reference)
     if request.htmx and request.htmx.target == "timeline":
         # The live timeline asks for itself every few seconds.
-        return render(request, "incidents/_timeline.html", _timeline_context(request, incident))
-    return render(request, "incidents/incident_detail.html", _detail_context(request, incident))
+        response = render(request, "incidents/_timeline.html", _timeline_context(request, incident))
+    else:
+        response = render(
+            request, "incidents/incident_detail.html", _detail_context(request, incident)
+        )
+    # The same URL answers with the page or the timeline alone: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
 
 
 def _after_change(request, incident, *, success: str | None = None, **forms):
