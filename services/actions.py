@@ -2,11 +2,9 @@
 
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,8 +13,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from services import budget, prometheus, selectors, tasks
-from services.choices import BudgetingMethod, QueryKind
+from services import budget, prometheus, selectors, snapshots, tasks
+from services.choices import QueryKind
 from services.metrics import SYNC_DURATION, SYNC_ERRORS
 from services.models import (
     SLO,
@@ -132,10 +130,13 @@ def slo_create(**fields) -> SLO:
 
 @transaction.atomic
 def slo_update(*, slo: SLO, **fields) -> SLO:
+    """Change the given fields; the snapshot is recomputed, since the objective, window or
+    method may have changed what the stored buckets add up to."""
     for name, value in fields.items():
         setattr(slo, name, value)
     slo.full_clean()
     slo.save()
+    tasks.recompute_slo_status.delay_on_commit(slo.pk)
     return slo
 
 
@@ -147,15 +148,20 @@ def slo_delete(*, slo: SLO) -> None:
 
 @transaction.atomic
 def maintenance_window_create(*, slo: SLO, **fields) -> MaintenanceWindow:
+    """Plan maintenance; the snapshot is recomputed without the buckets it covers."""
     window = MaintenanceWindow(slo=slo, **fields)
     window.full_clean()
     window.save()
+    tasks.recompute_slo_status.delay_on_commit(slo.pk)
     return window
 
 
 @transaction.atomic
 def maintenance_window_delete(*, window: MaintenanceWindow) -> None:
+    """Drop a maintenance window; its buckets count again once the snapshot is recomputed."""
+    slo_id = window.slo_id
     window.delete()
+    tasks.recompute_slo_status.delay_on_commit(slo_id)
 
 
 def _set_policy_tiers(policy: BudgetPolicy, tiers: Iterable[dict]) -> None:
@@ -193,6 +199,8 @@ def budget_policy_update(
     policy.save()
     if tiers is not None:
         _set_policy_tiers(policy, tiers)
+        # Every snapshot carries its tier: the SLOs following this policy may have moved.
+        tasks.recompute_slo_statuses.delay_on_commit()
     return policy
 
 
@@ -331,7 +339,7 @@ def slo_sync(*, slo: SLO, now: datetime) -> SyncResult:
     Prometheus error the status is recomputed from the stored data, marked stale with the error,
     and the error is raised again for the caller to retry (or not: see error.retryable)."""
     started = time.perf_counter()
-    window_start, _ = _window(slo, now)
+    window_start, _ = snapshots.window(slo, now)
     last_stored = SLIBucket.objects.filter(slo=slo).aggregate(last=Max("start"))["last"]
     chunk_start = max(window_start, last_stored) if last_stored else window_start
     until = budget.align_down(now)
@@ -360,220 +368,45 @@ def slo_sync(*, slo: SLO, now: datetime) -> SyncResult:
 
 # Status snapshots.
 
-
-def _window(slo: SLO, now: datetime) -> budget.Interval:
-    return budget.window_bounds(now, kind=slo.window_kind, days=slo.window_days, tz=slo.time_zone)
-
-
-def _percent_fraction(percent: Decimal) -> float:
-    return float(Decimal(percent) / 100)
+#: SLOs whose buckets one rollup query reads.
+ROLLUP_BATCH = 100
 
 
-def _policy_tiers(policy: BudgetPolicy | None) -> tuple[budget.BudgetTier, ...]:
-    """The policy's tiers, best first (the model's ordering), as the budget engine's tiers."""
-    if policy is None:
-        return budget.DEFAULT_TIERS
-    return tuple(
-        budget.BudgetTier(
-            tier.name,
-            -math.inf if tier.min_remaining is None else float(tier.min_remaining),
-            tier.min_included,
-        )
-        for tier in policy.tiers.all()
-    )
-
-
-def _judge_slices(
-    sums: Iterable[tuple[int, int]], timeslices: budget.Timeslices
-) -> tuple[int, int]:
-    """(good slices, bad slices) among slices with data."""
-    judged = [timeslices.is_good(good, total) for good, total in sums if total > 0]
-    return sum(judged), len(judged) - sum(judged)
-
-
-def _compact(value: float | None) -> float | None:
-    """Chart values to 5 significant digits: what a chart can show, at a fraction of the JSON."""
-    return None if value is None else float(f"{value:.5g}")
-
-
-@dataclass(frozen=True)
-class _Context:
-    """What a recompute needs besides the buckets, loaded once for many SLOs."""
-
-    excluded: list[budget.Interval]
-    tiers: tuple[budget.BudgetTier, ...]
-    last_sync_error: str
-
-
-def _status_fields(slo: SLO, now: datetime, context: _Context) -> dict:
-    objective = budget.objective_from_percent(slo.objective)
-    window = _window(slo, now)
-    window_start = window[0]
-    end = budget.observed_end(window, now)
-    excluded = context.excluded
-    windows = budget.burn_rate_windows(window_start, end)
-    counts, latest = selectors.slo_window_counts(
-        slo_id=slo.pk, windows=windows, excluded=excluded, until=now
-    )
-    timeslices = None
-    if slo.budgeting_method == BudgetingMethod.TIMESLICES:
-        timeslices = budget.Timeslices(
-            timedelta(minutes=slo.slice_minutes), _percent_fraction(slo.slice_target)
-        )
-        slice_sums = selectors.slo_counts_by_step(
-            slo_id=slo.pk, start=window_start, end=end, excluded=excluded, step=timeslices.length
-        )
-        good_slices, bad_slices = _judge_slices(slice_sums.values(), timeslices)
-        slices = budget.SliceCounts(
-            good_slices,
-            bad_slices,
-            budget.count_expected_slices(*window, timeslices.length, excluded),
-        )
-    else:
-        slices = None
-    figures = budget.evaluate(
-        objective=objective,
-        window=window,
-        now=now,
-        counts=counts,
-        latest_data_start=latest,
-        slices=slices,
-        stale_after=timedelta(minutes=settings.SLI_STALE_AFTER_MINUTES),
-        tiers=context.tiers,
-    )
-    if timeslices is None:
-        daily = selectors.slo_counts_by_step(
-            slo_id=slo.pk,
-            start=window_start,
-            end=end,
-            excluded=excluded,
-            step=timedelta(days=1),
-            origin=window_start,
-        )
-        bad_by_day = {day: total - good for day, (good, total) in daily.items()}
-    else:
-        bad_by_day = {}
-        for part, (good, total) in slice_sums.items():
-            if total and not timeslices.is_good(good, total):
-                day = (budget.EPOCH + part * timeslices.length - window_start) // timedelta(days=1)
-                bad_by_day[max(day, 0)] = bad_by_day.get(max(day, 0), 0) + 1
-    return {
-        "computed_at": now,
-        "window_start": window_start,
-        "window_end": window[1],
-        "attainment": figures.attainment,
-        "allowed_bad": figures.allowed_bad,
-        "bad": figures.bad,
-        "consumed": figures.consumed,
-        "remaining": figures.remaining,
-        "burn_rates": figures.burn_rates,
-        "alert": figures.alert,
-        "policy_tier": figures.policy_tier,
-        "coverage": figures.coverage,
-        "latest_data_at": latest,
-        "stale": figures.stale or bool(context.last_sync_error),
-        "time_until_exhaustion": figures.time_until_exhaustion,
-        "series": {
-            "budget": _budget_series(window_start, end, bad_by_day, figures),
-            "burn_1h": _burn_series(slo, window_start, end, excluded, objective),
-        },
-        "monthly": _monthly(slo, now, end, excluded, objective, timeslices),
-    }
-
-
-def _budget_series(window_start, end, bad_by_day, figures) -> list[list]:
-    """[time, budget remaining] at the end of each day of the window so far (the last point at
-    the observed end): the burn-down chart, which ends at the snapshot's remaining."""
-    day = timedelta(days=1)
-    days = -((window_start - end) // day)
-    points, spent = [], 0
-    for index in range(days):
-        spent += bad_by_day.get(index, 0)
-        remaining = 1 - spent / figures.allowed_bad if figures.allowed_bad else None
-        moment = min(end, window_start + (index + 1) * day)
-        points.append([moment.isoformat(), _compact(remaining)])
-    return points
-
-
-def _burn_series(slo, window_start, end, excluded, objective) -> list[list]:
-    """[time, burn rate] of each hour of the window so far, at the hour's end; hours are counted
-    back from the observed end, so the last point is the 1h burn rate of the snapshot."""
-    hour = timedelta(hours=1)
-    hours = -((window_start - end) // hour)
-    sums = selectors.slo_counts_by_step(
-        slo_id=slo.pk, start=window_start, end=end, excluded=excluded, step=hour, origin=end
-    )
-    points = []
-    for part in range(-hours, 0):
-        good, total = sums.get(part, (0, 0))
-        rate = budget.burn_rate(budget.WindowCounts(good, total, 0, 0), objective)
-        points.append([(end + (part + 1) * hour).isoformat(), _compact(rate)])
-    return points
-
-
-#: Calendar months of attainment history a snapshot carries, the current one included.
-MONTHS_OF_HISTORY = 12
-
-
-def _monthly(slo, now, end, excluded, objective, timeslices) -> list[dict]:
-    """Attainment per calendar month (in the SLO's time zone) for the last 12 months, each
-    measured with the SLO's budgeting method; the current month so far."""
-    zone = ZoneInfo(slo.time_zone)
-    local = now.astimezone(zone)
-    months_back = local.year * 12 + local.month - MONTHS_OF_HISTORY
-    first = datetime(months_back // 12, months_back % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
-    sums = selectors.slo_counts_by_month(
-        slo_id=slo.pk,
-        start=first,
-        end=end,
-        excluded=excluded,
-        time_zone=slo.time_zone,
-        slice_length=timeslices.length if timeslices else None,
-    )
-    history = []
-    for month_start, month_end in budget.calendar_months(first, end, zone):
-        local_start = month_start.astimezone(zone)
-        parts = sums.get((local_start.year, local_start.month), [])
-        if timeslices is None:
-            good = sum(good for good, _ in parts)
-            total = sum(total for _, total in parts)
-        else:
-            good, bad = _judge_slices(parts, timeslices)
-            total = good + bad
-        attainment = good / total if total else None
-        history.append(
-            {
-                "start": month_start.isoformat(),
-                "end": month_end.isoformat(),
-                "attainment": attainment,
-                "met": None if attainment is None else attainment >= objective,
-            }
-        )
-    return history
-
-
-def _contexts(slos: Iterable[SLO]) -> dict[int, _Context]:
-    """Maintenance windows, policy tiers and the last sync error of many SLOs in four queries."""
-    slo_ids = [slo.pk for slo in slos]
+def _snapshot_inputs(slos: Sequence[SLO]) -> dict[int, snapshots.SnapshotInputs]:
+    """Maintenance windows and policy tiers of many SLOs in three queries."""
     windows: dict[int, list[budget.Interval]] = {}
-    for slo_id, start, end in MaintenanceWindow.objects.filter(slo_id__in=slo_ids).values_list(
-        "slo_id", "start", "end"
-    ):
+    for slo_id, start, end in MaintenanceWindow.objects.filter(
+        slo_id__in=[slo.pk for slo in slos]
+    ).values_list("slo_id", "start", "end"):
         windows.setdefault(slo_id, []).append((start, end))
     policies = list(BudgetPolicy.objects.prefetch_related("tiers"))
-    tiers = {policy.pk: _policy_tiers(policy) for policy in policies}
+    tiers = {policy.pk: snapshots.policy_tiers(policy) for policy in policies}
     default_policy = next((policy.pk for policy in policies if policy.is_default), None)
-    errors = dict(
-        SLOStatus.objects.filter(slo_id__in=slo_ids).values_list("slo_id", "last_sync_error")
-    )
+    stale_after = timedelta(minutes=settings.SLI_STALE_AFTER_MINUTES)
     return {
-        slo.pk: _Context(
+        slo.pk: snapshots.SnapshotInputs(
             excluded=budget.excluded_bucket_ranges(windows.get(slo.pk, [])),
             tiers=tiers.get(slo.budget_policy_id or default_policy, budget.DEFAULT_TIERS),
-            last_sync_error=errors.get(slo.pk, ""),
+            stale_after=stale_after,
         )
         for slo in slos
     }
+
+
+def _status_fields(slos: Sequence[SLO], now: datetime) -> dict[int, dict]:
+    """The snapshot fields of each SLO: two queries per batch of SLOs, whatever their data."""
+    inputs = _snapshot_inputs(slos)
+    fields = {}
+    for first in range(0, len(slos), ROLLUP_BATCH):
+        batch = slos[first : first + ROLLUP_BATCH]
+        requests = [snapshots.rollup_request(slo, now, inputs[slo.pk].excluded) for slo in batch]
+        rollups = selectors.slo_bucket_rollups(requests, end=budget.align_down(now))
+        latest = selectors.slo_latest_data([slo.pk for slo in batch], until=now)
+        for slo in batch:
+            fields[slo.pk] = snapshots.status_fields(
+                slo, now, rollups[slo.pk], latest[slo.pk], inputs[slo.pk]
+            )
+    return fields
 
 
 @transaction.atomic
@@ -583,13 +416,15 @@ def slo_status_recompute(*, slo: SLO, now: datetime, sync_error: str | None = No
     `sync_error` records a Prometheus sync's outcome: "" after a successful sync (also sets
     last_sync_at), the error's message after a failed one (the snapshot is stale while it
     stands), None when no sync happened (a push): the last outcome is kept."""
-    context = _contexts([slo])[slo.pk]
-    if sync_error is not None:
-        context = _Context(context.excluded, context.tiers, sync_error)
-    fields = _status_fields(slo, now, context)
-    fields["last_sync_error"] = context.last_sync_error
-    if sync_error == "":
-        fields["last_sync_at"] = now
+    fields = _status_fields([slo], now)[slo.pk]
+    if sync_error is None:
+        failing = SLOStatus.objects.filter(slo=slo).exclude(last_sync_error="").exists()
+    else:
+        fields["last_sync_error"] = sync_error
+        if not sync_error:
+            fields["last_sync_at"] = now
+        failing = bool(sync_error)
+    fields["stale"] = fields["stale"] or failing
     status, _ = SLOStatus.objects.update_or_create(slo=slo, defaults=fields)
     return status
 
@@ -599,25 +434,31 @@ STATUS_BATCH = 500
 
 
 def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) -> int:
-    """Recompute the snapshot of every SLO (or of `slos`) from stored buckets: the context of all
-    SLOs in four queries, the figures in four queries per SLO, snapshots written in batches.
-    Sync outcomes (last sync time and error) are kept. Returns how many were written."""
-    slos = list(SLO.objects.all() if slos is None else slos)
-    contexts = _contexts(slos)
+    """Recompute the snapshot of every SLO (or of `slos`) from stored buckets, in batches: the
+    figures in two queries per hundred SLOs, the snapshots in one statement per 500. Sync
+    outcomes (last sync time and error) are kept, and an SLO whose last sync failed stays
+    stale. Returns how many snapshots were written."""
+    slos = list(SLO.objects.order_by("pk") if slos is None else slos)
+    failing = set(
+        SLOStatus.objects.filter(slo__in=slos)
+        .exclude(last_sync_error="")
+        .values_list("slo_id", flat=True)
+    )
+    figures = [
+        field.name
+        for field in SLOStatus._meta.concrete_fields
+        if field.name not in {"slo", "last_sync_at", "last_sync_error"}
+    ]
     written = 0
     for first in range(0, len(slos), STATUS_BATCH):
-        batch = [
-            SLOStatus(slo=slo, **_status_fields(slo, now, contexts[slo.pk]))
-            for slo in slos[first : first + STATUS_BATCH]
-        ]
-        figures = [
-            field.name
-            for field in SLOStatus._meta.concrete_fields
-            if field.name not in {"slo", "last_sync_at", "last_sync_error"}
-        ]
+        batch = slos[first : first + STATUS_BATCH]
+        statuses = []
+        for slo, fields in zip(batch, _status_fields(batch, now).values(), strict=True):
+            fields["stale"] = fields["stale"] or slo.pk in failing
+            statuses.append(SLOStatus(slo=slo, **fields))
         with transaction.atomic():
             SLOStatus.objects.bulk_create(
-                batch, update_conflicts=True, unique_fields=["slo"], update_fields=figures
+                statuses, update_conflicts=True, unique_fields=["slo"], update_fields=figures
             )
-        written += len(batch)
+        written += len(statuses)
     return written

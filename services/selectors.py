@@ -1,6 +1,7 @@
 """Reads of the catalog for views, the API and reports: each a fixed number of queries."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
@@ -8,17 +9,14 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
-    Max,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
-    Sum,
 )
 from django.db.models.functions import Coalesce
 
-from services.budget import EPOCH, Interval, WindowCounts, count_expected_buckets
+from services.budget import BUCKET, Interval
 from services.models import (
     SLO,
     BudgetPolicy,
@@ -109,99 +107,127 @@ def policy_tier_names() -> list[str]:
 # --- SLI data: what the worker computes status snapshots from ------------------------------------
 
 
-def slo_window_counts(
-    *, slo_id: int, windows: Mapping[str, Interval], excluded: Sequence[Interval], until: datetime
-) -> tuple[dict[str, WindowCounts], datetime | None]:
-    """The event counts of every window in one query (SUM/COUNT ... FILTER per window), buckets
-    in the `excluded` ranges (budget.excluded_bucket_ranges) left out; and the start of the newest
-    bucket with data up to `until`, looking no further back than the earliest window."""
-    outside_maintenance = Q()
-    for start, end in excluded:
-        outside_maintenance &= ~Q(start__gte=start, start__lt=end)
-    sums = {"latest": Max("start", filter=Q(total__gt=0))}
-    for index, (start, end) in enumerate(windows.values()):
-        inside = Q(start__gte=start, start__lt=end) & outside_maintenance
-        sums[f"good{index}"] = Sum("good", filter=inside, default=0)
-        sums[f"total{index}"] = Sum("total", filter=inside, default=0)
-        sums[f"present{index}"] = Count("pk", filter=inside & Q(total__gt=0))
-    earliest = min(start for start, _ in windows.values())
-    row = SLIBucket.objects.filter(slo_id=slo_id, start__gte=earliest, start__lte=until).aggregate(
-        **sums
+@dataclass(frozen=True, slots=True)
+class BucketRollup:
+    """Sums of one SLO's buckets that share an hour counted back from the observed end
+    (`hours_back` 0 is the last hour, the buckets ending in (end - 1h, end]; None before the
+    recent range), a calendar month in the
+    SLO's time zone (year, month) and, for timeslices, a slice (its index from the epoch).
+    `last_5m` and `last_30m` are (good, total, present) of the rollup's buckets in the last 5 and
+    30 minutes. `present` counts buckets with data (total > 0)."""
+
+    hours_back: int | None
+    month: tuple[int, int]
+    slice: int | None
+    good: int
+    total: int
+    present: int
+    last_5m: tuple[int, int, int]
+    last_30m: tuple[int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RollupRequest:
+    """One SLO's part of slo_bucket_rollups(): from `history` (its oldest month) with hours from
+    `recent` on, months in `time_zone`, slices of `slice_seconds` (None: occurrences) and the
+    bucket ranges `excluded` for maintenance (budget.excluded_bucket_ranges)."""
+
+    slo_id: int
+    history: datetime
+    recent: datetime
+    time_zone: str
+    slice_seconds: float | None
+    excluded: Sequence[Interval]
+
+
+def _sum_since(column: str, since: str) -> str:
+    return f"SUM(b.{column}) FILTER (WHERE b.start >= {since})::bigint"
+
+
+_ROLLUP_SQL = f"""
+    WITH request(slo_id, history, recent, zone, slice_seconds) AS (
+        SELECT * FROM unnest(%(ids)s::bigint[], %(histories)s::timestamptz[],
+                             %(recents)s::timestamptz[], %(zones)s::text[], %(slices)s::float8[])
+    ), excluded(slo_id, first, stop) AS (
+        SELECT * FROM unnest(%(excluded_ids)s::bigint[], %(excluded_firsts)s::timestamptz[],
+                             %(excluded_stops)s::timestamptz[])
     )
-    counts = {
-        key: WindowCounts(
-            good=row[f"good{index}"],
-            total=row[f"total{index}"],
-            buckets_present=row[f"present{index}"],
-            buckets_expected=count_expected_buckets(start, end, excluded),
-        )
-        for index, (key, (start, end)) in enumerate(windows.items())
+    SELECT b.slo_id,
+           CASE WHEN b.start >= request.recent
+                THEN floor((%(end_epoch)s - date_part('epoch', b.start) - %(bucket_seconds)s)
+                           / 3600)::int END,
+           date_trunc('month', b.start AT TIME ZONE request.zone),
+           CASE WHEN request.slice_seconds > 0
+                THEN floor(date_part('epoch', b.start) / request.slice_seconds)::bigint END,
+           SUM(b.good)::bigint, SUM(b.total)::bigint, COUNT(*) FILTER (WHERE b.total > 0),
+           {_sum_since("good", "%(since_5m)s")}, {_sum_since("total", "%(since_5m)s")},
+           COUNT(*) FILTER (WHERE b.start >= %(since_5m)s AND b.total > 0),
+           {_sum_since("good", "%(since_30m)s")}, {_sum_since("total", "%(since_30m)s")},
+           COUNT(*) FILTER (WHERE b.start >= %(since_30m)s AND b.total > 0)
+    FROM request
+    JOIN {SLIBucket._meta.db_table} b
+      ON b.slo_id = request.slo_id AND b.start >= request.history AND b.start < %(end)s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM excluded
+        WHERE excluded.slo_id = b.slo_id AND b.start >= excluded.first AND b.start < excluded.stop
+    )
+    GROUP BY 1, 2, 3, 4
+"""
+
+
+def slo_bucket_rollups(
+    requests: Sequence[RollupRequest], *, end: datetime
+) -> dict[int, list[BucketRollup]]:
+    """The rollups of many SLOs' buckets before `end`, maintenance left out, summed in the
+    database in one query: every figure of a snapshot (windows, timeslices, chart series,
+    months) is a sum of rollups, so no bucket travels to Python."""
+    excluded = [
+        (request.slo_id, first, stop) for request in requests for first, stop in request.excluded
+    ]
+    parameters = {
+        "ids": [request.slo_id for request in requests],
+        "histories": [request.history for request in requests],
+        "recents": [request.recent for request in requests],
+        "zones": [request.time_zone for request in requests],
+        "slices": [request.slice_seconds for request in requests],
+        "excluded_ids": [slo_id for slo_id, _, _ in excluded],
+        "excluded_firsts": [first for _, first, _ in excluded],
+        "excluded_stops": [stop for _, _, stop in excluded],
+        "end": end,
+        "end_epoch": end.timestamp(),
+        "bucket_seconds": BUCKET.total_seconds(),
+        "since_5m": end - timedelta(minutes=5),
+        "since_30m": end - timedelta(minutes=30),
     }
-    return counts, row["latest"]
+    rollups: dict[int, list[BucketRollup]] = {request.slo_id: [] for request in requests}
+    with connection.cursor() as cursor:
+        cursor.execute(_ROLLUP_SQL, parameters)
+        for slo_id, hours_back, month, part, *sums in cursor.fetchall():
+            good, total, present, *tail = (value or 0 for value in sums)
+            rollups[slo_id].append(
+                BucketRollup(
+                    hours_back,
+                    (month.year, month.month),
+                    part,
+                    good,
+                    total,
+                    present,
+                    tuple(tail[:3]),
+                    tuple(tail[3:]),
+                )
+            )
+    return rollups
 
 
-def _outside_sql(excluded: Sequence[Interval]) -> tuple[str, list[datetime]]:
-    conditions = " AND NOT (start >= %s AND start < %s)" * len(excluded)
-    return conditions, [moment for interval in excluded for moment in interval]
-
-
-def slo_counts_by_step(
-    *,
-    slo_id: int,
-    start: datetime,
-    end: datetime,
-    excluded: Sequence[Interval],
-    step: timedelta,
-    origin: datetime = EPOCH,
-) -> dict[int, tuple[int, int]]:
-    """(good, total) of the buckets in [start, end) grouped by `step` counted from `origin`:
-    {n: sums of the buckets starting in [origin + n x step, origin + (n + 1) x step)}, grouped in
-    the database; groups without buckets are left out. Serves timeslices (step = slice length
-    from the epoch), daily and hourly chart series."""
-    outside, parameters = _outside_sql(excluded)
+def slo_latest_data(slo_ids: Sequence[int], *, until: datetime) -> dict[int, datetime | None]:
+    """The start of each SLO's newest bucket with data up to `until` (maintenance or not), in
+    one query: an index scan backwards per SLO, which stops at the first bucket with data."""
     sql = f"""
-        SELECT floor((extract(epoch FROM start) - %s) / %s)::bigint AS part,
-               SUM(good), SUM(total)
-        FROM {SLIBucket._meta.db_table}
-        WHERE slo_id = %s AND start >= %s AND start < %s {outside}
-        GROUP BY part
+        SELECT request.slo_id,
+               (SELECT MAX(start) FROM {SLIBucket._meta.db_table}
+                WHERE slo_id = request.slo_id AND total > 0 AND start <= %s)
+        FROM unnest(%s::bigint[]) AS request(slo_id)
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [origin.timestamp(), step.total_seconds(), slo_id, start, end, *parameters],
-        )
-        return {part: (int(good), int(total)) for part, good, total in cursor.fetchall()}
-
-
-def slo_counts_by_month(
-    *,
-    slo_id: int,
-    start: datetime,
-    end: datetime,
-    excluded: Sequence[Interval],
-    time_zone: str,
-    slice_length: timedelta | None = None,
-) -> dict[tuple[int, int], list[tuple[int, int]]]:
-    """(good, total) of the buckets in [start, end) per calendar month in `time_zone`, keyed by
-    (year, month): one entry per month, or with `slice_length` one per timeslice of the month (a
-    slice crossing a month's edge is judged in each month on the buckets it has there)."""
-    outside, parameters = _outside_sql(excluded)
-    slice_seconds = slice_length.total_seconds() if slice_length else None
-    sql = f"""
-        SELECT date_trunc('month', start AT TIME ZONE %s) AS month,
-               CASE WHEN %s::float8 IS NULL THEN 0
-                    ELSE floor(extract(epoch FROM start) / %s::float8)::bigint END AS part,
-               SUM(good), SUM(total)
-        FROM {SLIBucket._meta.db_table}
-        WHERE slo_id = %s AND start >= %s AND start < %s {outside}
-        GROUP BY month, part
-    """
-    months: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [time_zone, slice_seconds, slice_seconds, slo_id, start, end, *parameters]
-        )
-        for month, _, good, total in cursor.fetchall():
-            months.setdefault((month.year, month.month), []).append((int(good), int(total)))
-    return months
+        cursor.execute(sql, [until, list(slo_ids)])
+        return dict(cursor.fetchall())

@@ -319,26 +319,30 @@ def test_a_recompute_keeps_the_last_sync_s_outcome(checkout_slo):
     assert status.stale
 
 
-@pytest.mark.django_db
-def test_recomputing_every_slo_writes_each_snapshot_and_keeps_sync_outcomes(
-    service, django_assert_max_num_queries
-):
-    slos = [
-        SLO.objects.create(
+def make_slos(service, count) -> list[SLO]:
+    """SLOs numbered from those already there, each with one bucket of 100 events: the nth has
+    n bad ones."""
+    slos = []
+    for number in range(SLO.objects.count(), count):
+        slo = SLO.objects.create(
             service=service,
             name=f"SLO {number}",
             slug=f"slo-{number}",
-            objective=Decimal("99"),
+            objective=Decimal("90"),
             window_days=1,
             events_query=checkout.EVENTS_QUERY,
             total_query=checkout.TOTAL_QUERY,
         )
-        for number in range(3)
-    ]
-    for number, slo in enumerate(slos):
         SLIBucket.objects.create(
-            slo=slo, start=datetime(2026, 11, 1, 11, 0, tzinfo=UTC), good=100 - number, total=100
+            slo=slo, start=datetime(2026, 11, 1, 11, 50, tzinfo=UTC), good=100 - number, total=100
         )
+        slos.append(slo)
+    return slos
+
+
+@pytest.mark.django_db
+def test_recomputing_every_slo_writes_each_snapshot_and_keeps_sync_outcomes(service):
+    slos = make_slos(service, 3)
     SLOStatus.objects.create(
         slo=slos[0],
         computed_at=NOW,
@@ -347,16 +351,26 @@ def test_recomputing_every_slo_writes_each_snapshot_and_keeps_sync_outcomes(
         last_sync_error="Prometheus answered 503",
     )
 
-    # The SLOs and their context in five queries, four per SLO for its figures, and one write
-    # (in a savepoint here, inside the test's transaction).
-    with django_assert_max_num_queries(5 + 4 * 3 + 3):
-        assert actions.slo_statuses_recompute(now=NOW) == 3
+    assert actions.slo_statuses_recompute(now=NOW) == 3
 
     statuses = {status.slo_id: status for status in SLOStatus.objects.all()}
     assert [statuses[slo.pk].attainment for slo in slos] == [1.0, 0.99, 0.98]
     assert statuses[slos[0].pk].last_sync_error == "Prometheus answered 503"
     assert statuses[slos[0].pk].stale
+    assert not statuses[slos[1].pk].stale
     assert statuses[slos[0].pk].computed_at == NOW
+
+
+@pytest.mark.django_db
+def test_recomputing_every_slo_takes_the_same_queries_for_few_and_for_many(
+    service, django_assert_max_num_queries
+):
+    # The SLOs, failing syncs, maintenance windows, policies with their tiers; the rollups and
+    # the newest data per hundred SLOs; one write (in a savepoint, inside the test's transaction).
+    for size in (2, 12):
+        make_slos(service, size)
+        with django_assert_max_num_queries(5 + 2 + 3):
+            assert actions.slo_statuses_recompute(now=NOW) == size
 
 
 @pytest.mark.django_db

@@ -1,0 +1,266 @@
+"""An SLO's status snapshot from the rollups of its buckets (services.selectors.slo_bucket_rollups):
+which rollups each window, slice, chart point and month adds up, then services.budget's math.
+
+Pure: no queries, no writes. The rollups split an SLO's buckets by hour counted back from the
+observed end, by calendar month and by timeslice, so every window the engine needs is an exact
+union of rollups: the look-back windows and a rolling window are whole hours back from the end, a
+calendar-month window is the rollups of its month, a slice or a month is the rollups that carry
+its key. The last 5 and 30 minutes come summed separately with each rollup.
+"""
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from services import budget
+from services.choices import BudgetingMethod, WindowKind
+from services.selectors import BucketRollup, RollupRequest
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+#: Calendar months of attainment history a snapshot carries, the current one included.
+MONTHS_OF_HISTORY = 12
+
+
+@dataclass(frozen=True)
+class SnapshotInputs:
+    """What a snapshot needs besides the rollups, loaded once for many SLOs."""
+
+    excluded: list[budget.Interval]
+    tiers: tuple[budget.BudgetTier, ...]
+    stale_after: timedelta
+
+
+def window(slo, now: datetime) -> budget.Interval:
+    return budget.window_bounds(now, kind=slo.window_kind, days=slo.window_days, tz=slo.time_zone)
+
+
+def timeslices(slo) -> budget.Timeslices | None:
+    if slo.budgeting_method != BudgetingMethod.TIMESLICES:
+        return None
+    return budget.Timeslices(
+        timedelta(minutes=slo.slice_minutes), float(Decimal(slo.slice_target) / 100)
+    )
+
+
+def history_start(slo, now: datetime) -> datetime:
+    """Midnight on the 1st of the oldest month of the monthly history, in UTC."""
+    zone = ZoneInfo(slo.time_zone)
+    local = now.astimezone(zone)
+    months = local.year * 12 + local.month - MONTHS_OF_HISTORY
+    return datetime(months // 12, months % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
+
+
+def rollup_request(slo, now: datetime, excluded: Sequence[budget.Interval]) -> RollupRequest:
+    window_start, _ = window(slo, now)
+    end = budget.observed_end(window(slo, now), now)
+    lookback = max(budget.LOOKBACK_WINDOWS.values())
+    slices = timeslices(slo)
+    return RollupRequest(
+        slo_id=slo.pk,
+        history=min(history_start(slo, now), window_start, end - lookback),
+        recent=min(window_start, end - lookback),
+        time_zone=slo.time_zone,
+        slice_seconds=slices.length.total_seconds() if slices else None,
+        excluded=excluded,
+    )
+
+
+def _counts(rollups: Iterable[BucketRollup], start, end, excluded) -> budget.WindowCounts:
+    good = total = present = 0
+    for rollup in rollups:
+        good += rollup.good
+        total += rollup.total
+        present += rollup.present
+    return budget.WindowCounts(
+        good, total, present, budget.count_expected_buckets(start, end, excluded)
+    )
+
+
+def _judge(rollups: Iterable[BucketRollup], slices: budget.Timeslices) -> dict[int, bool]:
+    """Each slice with data in the rollups: good or not, on the sum of its rollups."""
+    sums: dict[int, list[int]] = {}
+    for rollup in rollups:
+        slice_sums = sums.setdefault(rollup.slice, [0, 0])
+        slice_sums[0] += rollup.good
+        slice_sums[1] += rollup.total
+    return {part: slices.is_good(good, total) for part, (good, total) in sums.items() if total}
+
+
+def _compact(value: float | None) -> float | None:
+    """Chart values to 5 significant digits: what a chart can show, at a fraction of the JSON."""
+    return None if value is None else float(f"{value:.5g}")
+
+
+def status_fields(
+    slo, now: datetime, rollups: list[BucketRollup], latest: datetime | None, inputs: SnapshotInputs
+) -> dict:
+    """The SLOStatus fields of `slo` at `now` (the sync outcome fields aside)."""
+    objective = budget.objective_from_percent(slo.objective)
+    slo_window = window(slo, now)
+    window_start = slo_window[0]
+    end = budget.observed_end(slo_window, now)
+    excluded = inputs.excluded
+    recent = [rollup for rollup in rollups if rollup.hours_back is not None]
+    if slo.window_kind == WindowKind.CALENDAR_MONTH:
+        local = window_start.astimezone(ZoneInfo(slo.time_zone))
+        in_window = [rollup for rollup in recent if rollup.month == (local.year, local.month)]
+    else:
+        hours = (end - window_start) // HOUR
+        in_window = [rollup for rollup in recent if rollup.hours_back < hours]
+
+    counts = {
+        key: _counts(
+            [rollup for rollup in recent if rollup.hours_back < length // HOUR],
+            end - length,
+            end,
+            excluded,
+        )
+        for key, length in budget.LOOKBACK_WINDOWS.items()
+        if length >= HOUR
+    }
+    for key, length, pick in (
+        ("5m", timedelta(minutes=5), lambda rollup: rollup.last_5m),
+        ("30m", timedelta(minutes=30), lambda rollup: rollup.last_30m),
+    ):
+        good = total = present = 0
+        for rollup in recent:
+            good, total, present = (
+                a + b for a, b in zip((good, total, present), pick(rollup), strict=True)
+            )
+        counts[key] = budget.WindowCounts(
+            good, total, present, budget.count_expected_buckets(end - length, end, excluded)
+        )
+    counts[budget.WHOLE_WINDOW] = _counts(in_window, window_start, end, excluded)
+
+    slices = timeslices(slo)
+    slice_counts = judged = None
+    if slices:
+        judged = _judge(in_window, slices)
+        good_slices = sum(judged.values())
+        slice_counts = budget.SliceCounts(
+            good_slices,
+            len(judged) - good_slices,
+            budget.count_expected_slices(*slo_window, slices.length, excluded),
+        )
+    figures = budget.evaluate(
+        objective=objective,
+        window=slo_window,
+        now=now,
+        counts=counts,
+        latest_data_start=latest,
+        slices=slice_counts,
+        stale_after=inputs.stale_after,
+        tiers=inputs.tiers,
+    )
+    return {
+        "computed_at": now,
+        "window_start": window_start,
+        "window_end": slo_window[1],
+        "attainment": figures.attainment,
+        "allowed_bad": figures.allowed_bad,
+        "bad": figures.bad,
+        "consumed": figures.consumed,
+        "remaining": figures.remaining,
+        "burn_rates": figures.burn_rates,
+        "alert": figures.alert,
+        "policy_tier": figures.policy_tier,
+        "coverage": figures.coverage,
+        "latest_data_at": latest,
+        "stale": figures.stale,
+        "time_until_exhaustion": figures.time_until_exhaustion,
+        "series": {
+            "budget": _budget_series(window_start, end, in_window, figures, slices, judged),
+            "burn_1h": _burn_series(window_start, end, in_window, objective),
+        },
+        "monthly": _monthly(slo, now, end, rollups, objective, slices),
+    }
+
+
+def _budget_series(window_start, end, in_window, figures, slices, judged) -> list[list]:
+    """[time, budget remaining] at each whole day back from the observed end, oldest first, the
+    last at the end itself: the burn-down chart, which ends at the snapshot's remaining."""
+    bad_by_day: dict[int, int] = {}
+    if slices is None:
+        for rollup in in_window:
+            day = rollup.hours_back // 24
+            bad_by_day[day] = bad_by_day.get(day, 0) + rollup.total - rollup.good
+    else:
+        # A bad slice counts from the day its oldest bucket falls in.
+        oldest: dict[int, int] = {}
+        for rollup in in_window:
+            oldest[rollup.slice] = max(oldest.get(rollup.slice, 0), rollup.hours_back)
+        for part, good in judged.items():
+            if not good:
+                day = oldest[part] // 24
+                bad_by_day[day] = bad_by_day.get(day, 0) + 1
+    days = -((window_start - end) // DAY)
+    points = []
+    for day in range(days - 1, -1, -1):
+        spent = sum(bad for back, bad in bad_by_day.items() if back >= day)
+        remaining = 1 - spent / figures.allowed_bad if figures.allowed_bad else None
+        points.append([(end - day * DAY).isoformat(), _compact(remaining)])
+    return points
+
+
+def _burn_series(window_start, end, in_window, objective) -> list[list]:
+    """[time, burn rate] of each hour of the window so far, at the hour's end: hours counted back
+    from the observed end, so the last point is the snapshot's 1h burn rate."""
+    sums: dict[int, list[int]] = {}
+    for rollup in in_window:
+        hour_sums = sums.setdefault(rollup.hours_back, [0, 0])
+        hour_sums[0] += rollup.good
+        hour_sums[1] += rollup.total
+    hours = -((window_start - end) // HOUR)
+    points = []
+    for back in range(hours - 1, -1, -1):
+        good, total = sums.get(back, (0, 0))
+        rate = budget.burn_rate(budget.WindowCounts(good, total, 0, 0), objective)
+        points.append([(end - back * HOUR).isoformat(), _compact(rate)])
+    return points
+
+
+def _monthly(slo, now, end, rollups, objective, slices) -> list[dict]:
+    """Attainment per calendar month (in the SLO's time zone) for the last 12 months, each
+    measured with the SLO's budgeting method; the current month so far."""
+    zone = ZoneInfo(slo.time_zone)
+    by_month: dict[tuple[int, int], list[BucketRollup]] = {}
+    for rollup in rollups:
+        by_month.setdefault(rollup.month, []).append(rollup)
+    history = []
+    for month_start, month_end in budget.calendar_months(history_start(slo, now), end, zone):
+        local = month_start.astimezone(zone)
+        month_rollups = by_month.get((local.year, local.month), [])
+        if slices is None:
+            good = sum(rollup.good for rollup in month_rollups)
+            total = sum(rollup.total for rollup in month_rollups)
+        else:
+            judged = _judge(month_rollups, slices)
+            good, total = sum(judged.values()), len(judged)
+        attainment = good / total if total else None
+        history.append(
+            {
+                "start": month_start.isoformat(),
+                "end": month_end.isoformat(),
+                "attainment": attainment,
+                "met": None if attainment is None else attainment >= objective,
+            }
+        )
+    return history
+
+
+def policy_tiers(policy) -> tuple[budget.BudgetTier, ...]:
+    """A BudgetPolicy's tiers, best first (the model's ordering), as the engine's tiers."""
+    if policy is None:
+        return budget.DEFAULT_TIERS
+    return tuple(
+        budget.BudgetTier(
+            tier.name,
+            -math.inf if tier.min_remaining is None else float(tier.min_remaining),
+            tier.min_included,
+        )
+        for tier in policy.tiers.all()
+    )
