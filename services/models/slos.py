@@ -21,6 +21,8 @@ from services.models.catalog import Service
 
 #: SLI data is stored in buckets of this many minutes (services.budget.BUCKET).
 BUCKET_MINUTES = 5
+#: Where a query's range goes, as in Sloth: rate(x[{{.window}}]).
+WINDOW_PLACEHOLDER = "{{.window}}"
 
 
 class BudgetPolicy(models.Model):
@@ -183,6 +185,11 @@ class SLO(models.Model):
         errors = {}
         if self.events_query and self.events_query.strip() == self.total_query.strip():
             errors["total_query"] = "The two queries must differ."
+        for field in ("events_query", "total_query"):
+            query = getattr(self, field)
+            # The sync and the exported rules put each range where the placeholder stands.
+            if query and WINDOW_PLACEHOLDER not in query:
+                errors.setdefault(field, f"Write {WINDOW_PLACEHOLDER} where the range goes.")
         try:
             zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -186,3 +186,12 @@ def test_a_bucket_never_has_more_good_events_than_events(service):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         SLIBucket.objects.create(slo=slo, start=timezone.now(), good=11, total=10)
+
+
+def test_both_queries_say_where_the_range_goes(service):
+    slo = slo_for(service, total_query="sum(rate(http_requests_total[5m]))")
+
+    with pytest.raises(ValidationError) as error:
+        slo.full_clean()
+
+    assert error.value.message_dict == {"total_query": ["Write {{.window}} where the range goes."]}
