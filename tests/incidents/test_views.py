@@ -13,6 +13,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from incidents import actions
 from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind, TimelineKind
 from incidents.models import Incident, StatusUpdate, TimelineEntry
+from incidents.templatetags.incidents import duration
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
 from tests.incidents.factories import IncidentFactory, StatusUpdateFactory, TimelineEntryFactory
 
@@ -737,7 +738,7 @@ def test_the_service_page_lists_its_recent_incidents_and_how_many_are_open(
     assertContains(
         response, f'<a href="{incident.get_absolute_url()}">{incident.reference}</a>', html=True
     )
-    assertContains(response, "lasted 45\xa0minutes")
+    assertContains(response, "lasted 45 min")
     assertContains(response, f"{reverse('incident_list')}?service=payments-api")
 
 
@@ -756,3 +757,19 @@ def test_the_panel_costs_the_same_queries_at_any_size(
     with django_assert_max_num_queries(20):
         response = client.get(service.get_absolute_url())
     assert response.text.count("/incidents/INC-") == min(count, 5)
+
+
+@pytest.mark.parametrize(
+    "delta, shown",
+    [
+        (None, "—"),
+        (dt.timedelta(seconds=40), "40 s"),
+        (dt.timedelta(minutes=45), "45 min"),
+        (dt.timedelta(hours=2), "2 h"),
+        (dt.timedelta(hours=1, minutes=25), "1 h 25 min"),
+        (dt.timedelta(days=3), "3 d"),
+        (dt.timedelta(days=2, hours=3, minutes=59), "2 d 3 h"),
+    ],
+)
+def test_durations_read_as_people_say_them(delta, shown):
+    assert duration(delta) == shown
