@@ -100,7 +100,11 @@ def incident_declare(request):
         else:
             messages.success(request, f"{incident.reference} is declared. You follow it.")
             return redirect(incident)
-    return render(request, "incidents/incident_declare.html", {"form": form})
+    return render(
+        request,
+        "incidents/incident_declare.html",
+        {"form": form, "severity_levels": selectors.severity_levels().values()},
+    )
 
 
 # --- The incident page ----------------------------------------------------------------------

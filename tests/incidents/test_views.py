@@ -230,6 +230,13 @@ def test_engineers_and_sre_leads_declare_an_incident_in_a_few_fields(as_user, se
     assert incident.declared_by.username == {"outsider": "oscar", "sre_lead": "sasha"}[user]
 
 
+def test_the_declare_form_says_what_each_severity_means(as_user, db):
+    response = as_user("owner").get(reverse("incident_declare"))
+    assertContains(response, "Which severity?")
+    assertContains(response, "Critical")
+    assertContains(response, "Someone responds within 5 minutes.")
+
+
 def test_a_viewer_may_not_declare(as_user, service):
     assert as_user("viewer").get(reverse("incident_declare")).status_code == 403
     response = as_user("viewer").post(
