@@ -45,9 +45,9 @@ def _wants_fragment(request) -> bool:
     )
 
 
-def _render(request, page_template, fragment_template, context, *, status=200):
+def _render(request, page_template, fragment_template, context):
     template = fragment_template if _wants_fragment(request) else page_template
-    response = render(request, template, context, status=status)
+    response = render(request, template, context)
     # The same URL answers with a page or a fragment: caches must tell them apart.
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
@@ -161,11 +161,10 @@ def _after_change(request, incident, *, success: str | None = None, **forms):
         messages.success(request, success)
         return redirect(incident)
     context = _detail_context(request, incident, **forms)
-    status = 200 if success else 400
     if request.htmx:
         # htmx swaps 200 answers only: errors come with 200 and the form explains them.
         return render(request, "incidents/_incident_state.html", context)
-    return render(request, "incidents/incident_detail.html", context, status=status)
+    return render(request, "incidents/incident_detail.html", context, status=400)
 
 
 def _commanded_incident(request, reference) -> Incident:
