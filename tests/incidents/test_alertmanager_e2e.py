@@ -4,6 +4,7 @@ live test server through its webhook, and the incident follows them."""
 import time
 
 import pytest
+from pytest_django.asserts import assertContains
 
 from incidents.choices import AlertStatus, IncidentSource, IncidentStatus, Severity, TimelineKind
 from incidents.models import Incident
@@ -38,7 +39,7 @@ def alert_entries(incident) -> list[str]:
 
 
 def test_alerts_from_alertmanager_open_an_incident_that_moves_to_monitoring_when_resolved(
-    alertmanager, service, api_client_for, owner
+    alertmanager, service, api_client_for, client_for, owner
 ):
     api = api_client_for(owner)
 
@@ -86,5 +87,9 @@ def test_alerts_from_alertmanager_open_an_incident_that_moves_to_monitoring_when
     ]
     assert "instance=web-1" in texts[2]
     assert "instance=web-2" in texts[3]
+    page = client_for(owner).get(incident.get_absolute_url())
+    assert page.status_code == 200
+    assertContains(page, incident.reference)
+    assertContains(page, "Alert CheckoutErrors resolved", count=2)
     assert Incident.objects.count() == 1
     assert incident.alerts.count() == 2
