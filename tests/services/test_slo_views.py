@@ -3,10 +3,13 @@
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from services.models import SLO, MaintenanceWindow
+from portal import demo
+from portal.celery import app as celery_app
+from services.models import SLO, MaintenanceWindow, SLIBucket, SLOStatus
 from tests.factories import ServiceFactory, TeamFactory
 from tests.services.slo_data import make_slo, make_status
 
@@ -486,6 +489,32 @@ def test_editors_add_a_maintenance_window_from_the_slo_page(as_user, slo, user):
     assertContains(as_user(user).get(slo.get_absolute_url()), "Database upgrade")
 
 
+def test_planning_or_dropping_maintenance_recomputes_the_snapshot_once_committed(
+    as_user, slo, django_capture_on_commit_callbacks
+):
+    client = as_user("owner")
+    with django_capture_on_commit_callbacks() as added:
+        client.post(
+            slo_url("maintenance_window_add", slo),
+            {"start": "2026-12-01T02:00", "end": "2026-12-01T04:00", "reason": "Upgrade"},
+        )
+    window = slo.maintenance_windows.get()
+    url = reverse("maintenance_window_delete", args=[slo.service.slug, slo.slug, window.pk])
+    with django_capture_on_commit_callbacks() as deleted:
+        client.post(url)
+    assert (len(added), len(deleted)) == (1, 1)
+
+
+def test_editing_an_slo_recomputes_its_snapshot_once_committed(
+    as_user, slo, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        as_user("owner").post(
+            slo_url("slo_edit", slo), valid_slo_form(name="Checkout availability", slug="checkout")
+        )
+    assert len(callbacks) == 1
+
+
 def test_a_maintenance_window_ending_before_it_starts_is_refused(as_user, slo):
     response = as_user("owner").post(
         slo_url("maintenance_window_add", slo),
@@ -546,3 +575,37 @@ def test_the_org_scorecard_shows_teams_other_than_payments(as_user, viewer):
     team = TeamFactory(name="Storage", slug="storage")
     make_status(make_slo(ServiceFactory(owner_team=team), name="Durability"))
     assertContains(as_user("viewer").get(reverse("slo_list")), ">Storage<")
+
+
+# --- Demo data ---------------------------------------------------------------------------
+
+
+@time_machine.travel(datetime(2026, 11, 20, 12, 2, tzinfo=UTC), tick=False)
+def test_the_demo_data_shows_healthy_burning_and_exhausted_slos_and_loads_again_unchanged(
+    client, django_user_model, django_capture_on_commit_callbacks, monkeypatch
+):
+    # The worker's recompute, run in place once the load commits.
+    monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
+    with django_capture_on_commit_callbacks(execute=True):
+        demo.load_demo_data(password="correct horse battery staple")
+    states = {
+        status.slo.slug: (status.policy_tier, status.alert, status.stale)
+        for status in SLOStatus.objects.select_related("slo")
+    }
+    assert states == {
+        "checkout-availability": ("healthy", "none", False),
+        "availability": ("caution", "page", False),
+        "page-loads": ("healthy", "none", False),
+        "order-placement": ("frozen", "ticket", False),
+        "query-latency": ("frozen", "ticket", False),
+        "event-delivery": ("healthy", "none", True),
+        "scoring-availability": ("healthy", "none", False),
+    }
+    buckets = SLIBucket.objects.count()
+    demo.load_demo_data(password="correct horse battery staple")
+    assert SLO.objects.count() == len(demo.SLOS)
+    assert SLIBucket.objects.count() == buckets
+    assert MaintenanceWindow.objects.count() == 1
+    client.force_login(django_user_model.objects.get(username=demo.ADMIN_USERNAME))
+    scorecard = client.get(reverse("slo_list"), {"alert": "page"})
+    assertContains(scorecard, "Gateway availability")
