@@ -394,3 +394,31 @@ def test_an_slo_names_its_policy_by_slug(api_as, service):
     response = api_as("owner").post(SLOS, slo_payload(budget_policy="nonexistent"), format="json")
     assert response.status_code == 400
     assert "budget_policy" in response.json()
+
+
+def test_changing_a_policys_tiers_recomputes_every_snapshot_once_committed(
+    api_as, django_capture_on_commit_callbacks
+):
+    policy = BudgetPolicy.objects.get(is_default=True)
+    tiers = [
+        {"name": "open", "min_remaining": "0.2", "change_rule": "allow"},
+        {"name": "closed", "min_remaining": None, "change_rule": "freeze"},
+    ]
+    client = api_as("sre_lead")
+    with django_capture_on_commit_callbacks() as renamed:
+        client.patch(f"{POLICIES}{policy.pk}/", {"description": "Renamed."}, format="json")
+    with django_capture_on_commit_callbacks() as retiered:
+        client.patch(f"{POLICIES}{policy.pk}/", {"tiers": tiers}, format="json")
+    assert (len(renamed), len(retiered)) == (0, 1)
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_budget_policy_list_runs_a_fixed_number_of_queries(
+    api_as, django_assert_max_num_queries, count
+):
+    for number in range(count):
+        BudgetPolicy.objects.create(name=f"Policy {number:02d}", slug=f"policy-{number:02d}")
+    client = api_as("viewer")
+    with django_assert_max_num_queries(4):
+        response = client.get(POLICIES)
+    assert response.json()["count"] == count + 1
