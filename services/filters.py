@@ -1,7 +1,7 @@
 """FilterSets shared by the UI lists and the API lists."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -85,6 +85,17 @@ def _policy_tier_choices():
     return [(name, name) for name in [*policy_tier_names(), UNKNOWN_TIER]]
 
 
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Sorting that keeps rows without a value at the end in both directions: an SLO never
+    computed has no budget, which is neither the best nor the worst."""
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        field_name = self.param_map.get(param.lstrip("-"), param.lstrip("-"))
+        field = F(field_name)
+        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+
+
 class SLOFilterSet(django_filters.FilterSet):
     """The scorecards' filters; the figures come from each SLO's status snapshot."""
 
@@ -120,7 +131,7 @@ class SLOFilterSet(django_filters.FilterSet):
         field_name="status__alert", choices=AlertState.choices, label="Alert", distinct=False
     )
     stale = django_filters.BooleanFilter(field_name="status__stale", label="Stale")
-    ordering = django_filters.OrderingFilter(
+    ordering = NullsLastOrderingFilter(
         fields=(
             ("budget_remaining", "budget"),
             ("attainment", "attainment"),

@@ -165,11 +165,14 @@ def test_the_org_scorecard_lists_the_worst_budget_first_and_uncomputed_last(as_u
     assert content.index("Exhausted") < content.index("Comfortable") < content.index("Brand new")
 
 
-def test_the_scorecard_sorts_by_budget_remaining_descending_on_request(as_user, service):
+def test_the_scorecard_sorts_by_budget_remaining_descending_on_request_uncomputed_last(
+    as_user, service
+):
+    make_slo(service, 3, name="Brand new")
     make_status(make_slo(service, 1, name="Comfortable"), remaining=0.9)
     make_status(make_slo(service, 2, name="Exhausted"), remaining=-0.1)
     content = as_user("viewer").get(reverse("slo_list"), {"ordering": "-budget"}).content.decode()
-    assert content.index("Comfortable") < content.index("Exhausted")
+    assert content.index("Comfortable") < content.index("Exhausted") < content.index("Brand new")
 
 
 def test_the_scorecard_sorts_by_name(as_user, service):
