@@ -83,15 +83,22 @@ def tag_list() -> QuerySet[Tag]:
 
 def slo_list() -> QuerySet[SLO]:
     """SLOs with their service, team and status snapshot in one query; the snapshot's figures
-    are annotated under their own names so lists sort and filter on them."""
-    return SLO.objects.select_related("service__owner_team", "status", "budget_policy").annotate(
-        budget_remaining=F("status__remaining"), attainment=F("status__attainment")
+    are annotated under their own names so lists sort and filter on them. The chart series,
+    the bulk of a snapshot, is left to the SLO's own page."""
+    return (
+        SLO.objects.select_related("service__owner_team", "status", "budget_policy")
+        .defer("status__series")
+        .annotate(budget_remaining=F("status__remaining"), attainment=F("status__attainment"))
     )
 
 
 def slo_detail() -> QuerySet[SLO]:
-    return slo_list().prefetch_related(
-        Prefetch("maintenance_windows", queryset=MaintenanceWindow.objects.order_by("-start"))
+    return (
+        slo_list()
+        .defer(None)
+        .prefetch_related(
+            Prefetch("maintenance_windows", queryset=MaintenanceWindow.objects.order_by("-start"))
+        )
     )
 
 
