@@ -18,19 +18,22 @@ counted as zero; each figure says how many incidents it covers.
 """
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from incidents.choices import Severity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IncidentRecord:
+    """An incident as the metrics see it: when it started, and how long it took to be
+    detected, acknowledged and resolved (None where it has not got that far)."""
+
     severity: str
     started_at: dt.datetime
-    detected_at: dt.datetime | None = None
-    acknowledged_at: dt.datetime | None = None
-    resolved_at: dt.datetime | None = None
+    time_to_detect: dt.timedelta | None = None
+    time_to_acknowledge: dt.timedelta | None = None
+    time_to_restore: dt.timedelta | None = None
     team_id: int | None = None
     service_ids: tuple[int, ...] = ()
 
@@ -67,59 +70,37 @@ def duration_stats(durations: Iterable[dt.timedelta]) -> DurationStats:
     return DurationStats(count=count, mean=sum(ordered, dt.timedelta()) / count, median=median)
 
 
-def _between(records, first: str, last: str) -> DurationStats:
+def phase_stats(records: Iterable[IncidentRecord], phase: str) -> DurationStats:
+    """Mean and median of one phase (``time_to_detect``, ``time_to_acknowledge`` or
+    ``time_to_restore``) over the records that have reached it."""
     return duration_stats(
-        getattr(record, last) - getattr(record, first)
-        for record in records
-        if getattr(record, first) is not None and getattr(record, last) is not None
+        getattr(record, phase) for record in records if getattr(record, phase) is not None
     )
 
 
-def time_to_detect(records: Iterable[IncidentRecord]) -> DurationStats:
-    return _between(records, "started_at", "detected_at")
-
-
-def time_to_acknowledge(records: Iterable[IncidentRecord]) -> DurationStats:
-    return _between(records, "detected_at", "acknowledged_at")
-
-
-def time_to_restore(records: Iterable[IncidentRecord]) -> DurationStats:
-    return _between(records, "started_at", "resolved_at")
-
-
 def mean_time_between_failures(starts: Iterable[dt.datetime]) -> dt.timedelta | None:
-    ordered = sorted(starts)
-    if len(ordered) < 2:
+    # The gaps between consecutive starts add up to last - first: no need to sort.
+    starts = list(starts)
+    if len(starts) < 2:
         return None
-    return (ordered[-1] - ordered[0]) / (len(ordered) - 1)
+    return (max(starts) - min(starts)) / (len(starts) - 1)
 
 
-def _group(
-    records: Iterable[IncidentRecord], keys: Callable[[IncidentRecord], Iterable[Hashable]]
-) -> dict[Hashable, list[IncidentRecord]]:
-    groups: dict[Hashable, list[IncidentRecord]] = {}
+def _group_by_service(records: Iterable[IncidentRecord]) -> dict[int, list[IncidentRecord]]:
+    """The records per affected service; an incident counts for each service it hit."""
+    groups: dict[int, list[IncidentRecord]] = {}
     for record in records:
-        for key in keys(record):
-            groups.setdefault(key, []).append(record)
+        for service_id in record.service_ids:
+            groups.setdefault(service_id, []).append(record)
     return groups
 
 
-def _services(record: IncidentRecord) -> tuple[int, ...]:
-    return record.service_ids
-
-
-def _team(record: IncidentRecord) -> tuple[int, ...]:
-    return () if record.team_id is None else (record.team_id,)
-
-
-def mtbf_by(
-    records: Iterable[IncidentRecord], keys: Callable[[IncidentRecord], Iterable[Hashable]]
-) -> dict[Hashable, dt.timedelta | None]:
-    """MTBF per group; an incident counts in every group ``keys`` names for it."""
-    return {
-        key: mean_time_between_failures(record.started_at for record in group)
-        for key, group in _group(records, keys).items()
-    }
+def _group_by_team(records: Iterable[IncidentRecord]) -> dict[int, list[IncidentRecord]]:
+    groups: dict[int, list[IncidentRecord]] = {}
+    for record in records:
+        if record.team_id is not None:
+            groups.setdefault(record.team_id, []).append(record)
+    return groups
 
 
 def severity_counts(records: Iterable[IncidentRecord]) -> dict[str, int]:
@@ -129,10 +110,8 @@ def severity_counts(records: Iterable[IncidentRecord]) -> dict[str, int]:
     return counts
 
 
-def counts_by(
-    records: Iterable[IncidentRecord], keys: Callable[[IncidentRecord], Iterable[Hashable]]
-) -> dict[Hashable, dict[str, int]]:
-    return {key: severity_counts(group) for key, group in _group(records, keys).items()}
+def _mtbf_of(records: list[IncidentRecord]) -> dt.timedelta | None:
+    return mean_time_between_failures(record.started_at for record in records)
 
 
 def month_starts(start: dt.datetime, end: dt.datetime, tz: dt.tzinfo = dt.UTC) -> list[dt.date]:
@@ -163,15 +142,17 @@ def incident_metrics(
 ) -> IncidentMetrics:
     """Every figure for the incidents that started in [start, end)."""
     records = [record for record in records if start <= record.started_at < end]
+    by_service = _group_by_service(records)
+    by_team = _group_by_team(records)
     return IncidentMetrics(
         count=len(records),
-        mttd=time_to_detect(records),
-        mtta=time_to_acknowledge(records),
-        mttr=time_to_restore(records),
+        mttd=phase_stats(records, "time_to_detect"),
+        mtta=phase_stats(records, "time_to_acknowledge"),
+        mttr=phase_stats(records, "time_to_restore"),
         mtbf=mean_time_between_failures(record.started_at for record in records),
-        mtbf_by_service=mtbf_by(records, _services),
-        mtbf_by_team=mtbf_by(records, _team),
+        mtbf_by_service={key: _mtbf_of(group) for key, group in by_service.items()},
+        mtbf_by_team={key: _mtbf_of(group) for key, group in by_team.items()},
         by_month=counts_by_month(records, start=start, end=end, tz=tz),
-        by_service=counts_by(records, _services),
-        by_team=counts_by(records, _team),
+        by_service={key: severity_counts(group) for key, group in by_service.items()},
+        by_team={key: severity_counts(group) for key, group in by_team.items()},
     )

@@ -6,7 +6,6 @@ from functools import reduce
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
-    Case,
     Count,
     F,
     IntegerField,
@@ -16,15 +15,14 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from incidents.choices import ACTION_ITEM_PENDING_STATUSES, OPEN_STATUSES
+from incidents.choices import ACTION_ITEM_PENDING_STATUSES
 from incidents.metrics import IncidentMetrics, IncidentRecord, incident_metrics
 from incidents.models import (
+    OPEN_FIRST,
     ActionItem,
     Incident,
     IncidentAlert,
@@ -50,13 +48,7 @@ def incident_list() -> QuerySet[Incident]:
     return (
         Incident.objects.select_related("team", "commander")
         .prefetch_related(Prefetch("services", queryset=_services_with_teams()))
-        .annotate(
-            open_rank=Case(
-                When(status__in=OPEN_STATUSES, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
+        .annotate(open_rank=OPEN_FIRST)
         .order_by("open_rank", "-started_at", "-id")
     )
 
@@ -91,41 +83,39 @@ def incident_records(
     incidents: QuerySet[Incident] | None = None,
 ) -> tuple[list[IncidentRecord], dict[int, str], dict[int, str]]:
     """The metrics' view of ``incidents`` (all by default) in two queries, with the names
-    of the services and teams the records mention."""
+    of the services and teams the records mention. The database subtracts the times: it
+    hands back a duration far faster than the driver turns a timestamp into a datetime."""
     incidents = (Incident.objects.all() if incidents is None else incidents).order_by()
-    rows = list(
-        incidents.values_list(
-            "pk",
-            "severity",
-            "started_at",
-            "detected_at",
-            "acknowledged_at",
-            "resolved_at",
-            "team_id",
-            "team__name",
-        )
+    rows = incidents.annotate(
+        detect=F("detected_at") - F("started_at"),
+        acknowledge=F("acknowledged_at") - F("detected_at"),
+        restore=F("resolved_at") - F("started_at"),
+    ).values_list(
+        "pk", "severity", "started_at", "detect", "acknowledge", "restore", "team_id", "team__name"
     )
     services_by_incident: dict[int, list[int]] = {}
     service_names: dict[int, str] = {}
     links = Incident.services.through.objects.filter(incident__in=incidents).values_list(
         "incident_id", "service_id", "service__name"
     )
-    for incident_id, service_id, service_name in links.order_by("service__name"):
+    for incident_id, service_id, service_name in links:
         services_by_incident.setdefault(incident_id, []).append(service_id)
         service_names[service_id] = service_name
-    team_names = {row[6]: row[7] for row in rows if row[6] is not None}
-    records = [
-        IncidentRecord(
-            severity=severity,
-            started_at=started_at,
-            detected_at=detected_at,
-            acknowledged_at=acknowledged_at,
-            resolved_at=resolved_at,
-            team_id=team_id,
-            service_ids=tuple(services_by_incident.get(pk, ())),
+    records, team_names = [], {}
+    for pk, severity, started_at, detect, acknowledge, restore, team_id, team_name in rows:
+        records.append(
+            IncidentRecord(
+                severity=severity,
+                started_at=started_at,
+                time_to_detect=detect,
+                time_to_acknowledge=acknowledge,
+                time_to_restore=restore,
+                team_id=team_id,
+                service_ids=tuple(services_by_incident.get(pk, ())),
+            )
         )
-        for pk, severity, started_at, detected_at, acknowledged_at, resolved_at, team_id, _ in rows
-    ]
+        if team_id is not None:
+            team_names[team_id] = team_name
     return records, service_names, team_names
 
 

@@ -1,4 +1,5 @@
 from incidents.models.incidents import (
+    OPEN_FIRST,
     Incident,
     IncidentAlert,
     IncidentReferenceCounter,
@@ -9,6 +10,7 @@ from incidents.models.incidents import (
 from incidents.models.postmortems import ActionItem, PostMortem
 
 __all__ = [
+    "OPEN_FIRST",
     "ActionItem",
     "Incident",
     "IncidentAlert",

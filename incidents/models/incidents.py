@@ -52,6 +52,15 @@ class IncidentReferenceCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
+#: 0 for open incidents, 1 for the rest: lists show open incidents first. The same expression
+#: is indexed (with the start, newest first), so a page of the list reads only its rows.
+OPEN_FIRST = models.Case(
+    models.When(status__in=sorted(OPEN_STATUSES), then=models.Value(0)),
+    default=models.Value(1),
+    output_field=models.IntegerField(),
+)
+
+
 class IncidentQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -162,6 +171,12 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "-started_at"], name="incident_status_started"),
             models.Index(fields=["-started_at"], name="incident_started"),
+            models.Index(
+                OPEN_FIRST,
+                models.F("started_at").desc(),
+                models.F("id").desc(),
+                name="incident_open_first",
+            ),
             models.Index(fields=["alert_group_key"], name="incident_alert_group_key"),
         ]
         constraints = [

@@ -28,56 +28,44 @@ def moment(month, day, hour, minute=0):
     return dt.datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
-# Teams 1 and 2; services 10 and 11 of team 1, service 20 of team 2.
-# detect / acknowledge / restore, in minutes:
-HISTORY = [
-    # A: 10 / 5 / 130
-    IncidentRecord(
-        severity="SEV1",
-        started_at=moment(1, 5, 10),
-        detected_at=moment(1, 5, 10, 10),
-        acknowledged_at=moment(1, 5, 10, 15),
-        resolved_at=moment(1, 5, 12, 10),
-        team_id=1,
-        service_ids=(10, 11),
-    ),
+def record(severity, started, detected=None, acknowledged=None, resolved=None, *, team, services):
+    """An IncidentRecord from an incident's times, as incidents.selectors computes it."""
+    return IncidentRecord(
+        severity=severity,
+        started_at=started,
+        time_to_detect=detected - started if detected else None,
+        time_to_acknowledge=acknowledged - detected if acknowledged else None,
+        time_to_restore=resolved - started if resolved else None,
+        team_id=team,
+        service_ids=services,
+    )
+
+
+# Teams 1 and 2; services 10 and 11 of team 1, service 20 of team 2. Each incident's times:
+# severity, started, detected, acknowledged, resolved.
+TIMES = [
+    # A: detected after 10 minutes, acknowledged after 5 more, resolved 130 after the start
+    ("SEV1", moment(1, 5, 10), moment(1, 5, 10, 10), moment(1, 5, 10, 15), moment(1, 5, 12, 10)),
     # B: 2 / 10 / 47
-    IncidentRecord(
-        severity="SEV2",
-        started_at=moment(1, 20, 8),
-        detected_at=moment(1, 20, 8, 2),
-        acknowledged_at=moment(1, 20, 8, 12),
-        resolved_at=moment(1, 20, 8, 47),
-        team_id=1,
-        service_ids=(10,),
-    ),
+    ("SEV2", moment(1, 20, 8), moment(1, 20, 8, 2), moment(1, 20, 8, 12), moment(1, 20, 8, 47)),
     # C: 30 / 60 / 240
-    IncidentRecord(
-        severity="SEV3",
-        started_at=moment(2, 14, 0),
-        detected_at=moment(2, 14, 0, 30),
-        acknowledged_at=moment(2, 14, 1, 30),
-        resolved_at=moment(2, 14, 4),
-        team_id=2,
-        service_ids=(20,),
-    ),
+    ("SEV3", moment(2, 14, 0), moment(2, 14, 0, 30), moment(2, 14, 1, 30), moment(2, 14, 4)),
     # D, still open and unacknowledged: 5 / - / -
-    IncidentRecord(
-        severity="SEV2",
-        started_at=moment(3, 1, 12),
-        detected_at=moment(3, 1, 12, 5),
-        team_id=1,
-        service_ids=(11,),
+    ("SEV2", moment(3, 1, 12), moment(3, 1, 12, 5), None, None),
+    # Before the period: must not count anywhere.
+    (
+        "SEV1",
+        dt.datetime(2025, 12, 31, 23, tzinfo=UTC),
+        dt.datetime(2025, 12, 31, 23, 59, tzinfo=UTC),
+        None,
+        None,
     ),
 ]
-# Before the period: must not count anywhere.
-BEFORE = IncidentRecord(
-    severity="SEV1",
-    started_at=dt.datetime(2025, 12, 31, 23, tzinfo=UTC),
-    detected_at=dt.datetime(2025, 12, 31, 23, 59, tzinfo=UTC),
-    team_id=1,
-    service_ids=(10,),
-)
+OWNERS = [(1, (10, 11)), (1, (10,)), (2, (20,)), (1, (11,)), (1, (10,))]
+HISTORY = [
+    record(*times, team=team, services=services)
+    for times, (team, services) in zip(TIMES, OWNERS, strict=True)
+]
 
 
 def counts(sev1=0, sev2=0, sev3=0, sev4=0):
@@ -96,7 +84,7 @@ EXPECTED_MTBF = dt.timedelta(days=18, hours=8, minutes=40)
 class TestMetricsOfAFixedHistory:
     @pytest.fixture
     def metrics(self):
-        return incident_metrics([BEFORE, *HISTORY], start=START, end=END)
+        return incident_metrics(HISTORY, start=START, end=END)
 
     def test_only_incidents_started_in_the_period_count(self, metrics):
         assert metrics.count == 4
@@ -172,7 +160,7 @@ class TestBuildingBlocks:
 class TestMetricsFromTheDatabase:
     @pytest.fixture
     def history(self):
-        """HISTORY and BEFORE as incidents, with real teams and services standing in for
+        """The history as incidents, with real teams and services standing in for
         the ids."""
         teams = {1: TeamFactory(), 2: TeamFactory()}
         services = {
@@ -180,17 +168,19 @@ class TestMetricsFromTheDatabase:
             11: ServiceFactory(owner_team=teams[1]),
             20: ServiceFactory(owner_team=teams[2]),
         }
-        for record in [BEFORE, *HISTORY]:
+        for (severity, started, detected, acknowledged, resolved), (team, hit) in zip(
+            TIMES, OWNERS, strict=True
+        ):
             IncidentFactory(
-                severity=record.severity,
-                started_at=record.started_at,
-                detected_at=record.detected_at,
-                acknowledged_at=record.acknowledged_at,
-                mitigated_at=record.resolved_at,
-                resolved_at=record.resolved_at,
-                status="resolved" if record.resolved_at else "investigating",
-                team=teams[record.team_id],
-                services=[services[service_id] for service_id in record.service_ids],
+                severity=severity,
+                started_at=started,
+                detected_at=detected,
+                acknowledged_at=acknowledged,
+                mitigated_at=resolved,
+                resolved_at=resolved,
+                status="resolved" if resolved else "investigating",
+                team=teams[team],
+                services=[services[service_id] for service_id in hit],
             )
         return teams, services
 
