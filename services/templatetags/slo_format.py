@@ -33,3 +33,10 @@ def objective(value):
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text} %"
+
+
+@register.filter
+def last_full_month(monthly):
+    """The last complete calendar month of a snapshot's history (which ends with the month in
+    progress), or None before a month has passed."""
+    return monthly[-2] if monthly and len(monthly) >= 2 else None

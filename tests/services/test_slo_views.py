@@ -175,6 +175,13 @@ def test_the_scorecard_sorts_by_budget_remaining_descending_on_request_uncompute
     assert content.index("Comfortable") < content.index("Exhausted") < content.index("Brand new")
 
 
+def test_the_scorecard_shows_the_last_full_months_attainment(as_user, slo):
+    response = as_user("viewer").get(reverse("slo_list"))
+    assertContains(response, "99.950 %")  # the month before the one in progress
+    assertContains(response, ">met<")
+    assertNotContains(response, "99.810 %")
+
+
 def test_the_scorecard_sorts_by_name(as_user, service):
     make_status(make_slo(service, 1, name="Zeta"), remaining=0.1)
     make_status(make_slo(service, 2, name="Alpha"), remaining=0.9)
