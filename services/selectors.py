@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Count,
     F,
@@ -16,7 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from services.budget import BUCKET, Interval
+from services.budget import BUCKET, LOOKBACK_WINDOWS, Interval
 from services.models import (
     SLO,
     BudgetPolicy,
@@ -116,13 +116,16 @@ def policy_tier_names() -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class BucketRollup:
-    """Sums of one SLO's buckets that share an hour counted back from the observed end
-    (`hours_back` 0 is the last hour, the buckets ending in (end - 1h, end]; None before the
-    recent range), a calendar month in the
-    SLO's time zone (year, month) and, for timeslices, a slice (its index from the epoch).
-    `last_5m` and `last_30m` are (good, total, present) of the rollup's buckets in the last 5 and
-    30 minutes. `present` counts buckets with data (total > 0)."""
+    """Sums of one SLO's buckets that share a day and an hour counted back from the observed end,
+    a calendar month in the SLO's time zone (year, month) and, for timeslices, a slice (its index
+    from the epoch). `days_back` 0 is the last day, the buckets ending in (end - 1 day, end], and
+    None before the SLO's recent range (its window and the look-back windows); `hours_back`
+    likewise by hour, set only in the last three days (the longest look-back window), so that
+    older buckets make one rollup per day rather than 24. `last_5m` and `last_30m` are (good,
+    total, present) of the rollup's buckets in the last 5 and 30 minutes. `present` counts
+    buckets with data (total > 0)."""
 
+    days_back: int | None
     hours_back: int | None
     month: tuple[int, int]
     slice: int | None
@@ -162,6 +165,9 @@ _ROLLUP_SQL = f"""
     SELECT b.slo_id,
            CASE WHEN b.start >= request.recent
                 THEN floor((%(end_epoch)s - date_part('epoch', b.start) - %(bucket_seconds)s)
+                           / 86400)::int END,
+           CASE WHEN b.start >= %(since_3d)s
+                THEN floor((%(end_epoch)s - date_part('epoch', b.start) - %(bucket_seconds)s)
                            / 3600)::int END,
            date_trunc('month', b.start AT TIME ZONE request.zone),
            CASE WHEN request.slice_seconds > 0
@@ -178,7 +184,7 @@ _ROLLUP_SQL = f"""
         SELECT 1 FROM excluded
         WHERE excluded.slo_id = b.slo_id AND b.start >= excluded.first AND b.start < excluded.stop
     )
-    GROUP BY 1, 2, 3, 4
+    GROUP BY 1, 2, 3, 4, 5
 """
 
 
@@ -203,16 +209,21 @@ def slo_bucket_rollups(
         "end": end,
         "end_epoch": end.timestamp(),
         "bucket_seconds": BUCKET.total_seconds(),
+        "since_3d": end - max(LOOKBACK_WINDOWS.values()),
         "since_5m": end - timedelta(minutes=5),
         "since_30m": end - timedelta(minutes=30),
     }
     rollups: dict[int, list[BucketRollup]] = {request.slo_id: [] for request in requests}
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Enough memory to group a hundred SLOs' buckets in a hash table rather than by sorting
+        # them on disk; for this statement only.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(_ROLLUP_SQL, parameters)
-        for slo_id, hours_back, month, part, *sums in cursor.fetchall():
+        for slo_id, days_back, hours_back, month, part, *sums in cursor.fetchall():
             good, total, present, *tail = (value or 0 for value in sums)
             rollups[slo_id].append(
                 BucketRollup(
+                    days_back,
                     hours_back,
                     (month.year, month.month),
                     part,

@@ -1,11 +1,12 @@
 """An SLO's status snapshot from the rollups of its buckets (services.selectors.slo_bucket_rollups):
 which rollups each window, slice, chart point and month adds up, then services.budget's math.
 
-Pure: no queries, no writes. The rollups split an SLO's buckets by hour counted back from the
-observed end, by calendar month and by timeslice, so every window the engine needs is an exact
-union of rollups: the look-back windows and a rolling window are whole hours back from the end, a
-calendar-month window is the rollups of its month, a slice or a month is the rollups that carry
-its key. The last 5 and 30 minutes come summed separately with each rollup.
+Pure: no queries, no writes. The rollups split an SLO's buckets by day and (in the last three
+days) hour counted back from the observed end, by calendar month and by timeslice, so every
+window the engine needs is an exact union of rollups: the look-back windows are whole hours back
+from the end, a rolling window whole days, a calendar-month window the rollups of its month, a
+slice or a month the rollups that carry its key. The last 5 and 30 minutes come summed
+separately with each rollup.
 """
 
 import math
@@ -21,6 +22,8 @@ from services.selectors import BucketRollup, RollupRequest
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+#: Hours of 1h burn rates in a snapshot's chart series: the longest look-back window's.
+BURN_SERIES_HOURS = max(budget.LOOKBACK_WINDOWS.values()) // HOUR
 #: Calendar months of attainment history a snapshot carries, the current one included.
 MONTHS_OF_HISTORY = 12
 
@@ -104,17 +107,18 @@ def status_fields(
     window_start = slo_window[0]
     end = budget.observed_end(slo_window, now)
     excluded = inputs.excluded
-    recent = [rollup for rollup in rollups if rollup.hours_back is not None]
+    recent = [rollup for rollup in rollups if rollup.days_back is not None]
+    last_days = [rollup for rollup in recent if rollup.hours_back is not None]
     if slo.window_kind == WindowKind.CALENDAR_MONTH:
         local = window_start.astimezone(ZoneInfo(slo.time_zone))
         in_window = [rollup for rollup in recent if rollup.month == (local.year, local.month)]
     else:
-        hours = (end - window_start) // HOUR
-        in_window = [rollup for rollup in recent if rollup.hours_back < hours]
+        days = (end - window_start) // DAY
+        in_window = [rollup for rollup in recent if rollup.days_back < days]
 
     counts = {
         key: _counts(
-            [rollup for rollup in recent if rollup.hours_back < length // HOUR],
+            [rollup for rollup in last_days if rollup.hours_back < length // HOUR],
             end - length,
             end,
             excluded,
@@ -127,7 +131,7 @@ def status_fields(
         ("30m", timedelta(minutes=30), lambda rollup: rollup.last_30m),
     ):
         good = total = present = 0
-        for rollup in recent:
+        for rollup in last_days:
             good, total, present = (
                 a + b for a, b in zip((good, total, present), pick(rollup), strict=True)
             )
@@ -186,17 +190,16 @@ def _budget_series(window_start, end, in_window, figures, slices, judged) -> lis
     bad_by_day: dict[int, int] = {}
     if slices is None:
         for rollup in in_window:
-            day = rollup.hours_back // 24
+            day = rollup.days_back
             bad_by_day[day] = bad_by_day.get(day, 0) + rollup.total - rollup.good
     else:
         # A bad slice counts from the day its oldest bucket falls in.
         oldest: dict[int, int] = {}
         for rollup in in_window:
-            oldest[rollup.slice] = max(oldest.get(rollup.slice, 0), rollup.hours_back)
+            oldest[rollup.slice] = max(oldest.get(rollup.slice, 0), rollup.days_back)
         for part, good in judged.items():
             if not good:
-                day = oldest[part] // 24
-                bad_by_day[day] = bad_by_day.get(day, 0) + 1
+                bad_by_day[oldest[part]] = bad_by_day.get(oldest[part], 0) + 1
     days = -((window_start - end) // DAY)
     points = []
     for day in range(days - 1, -1, -1):
@@ -207,14 +210,16 @@ def _budget_series(window_start, end, in_window, figures, slices, judged) -> lis
 
 
 def _burn_series(window_start, end, in_window, objective) -> list[list]:
-    """[time, burn rate] of each hour of the window so far, at the hour's end: hours counted back
-    from the observed end, so the last point is the snapshot's 1h burn rate."""
+    """[time, burn rate] of each hour of the last three days of the window (the longest look-back
+    window), at the hour's end: hours counted back from the observed end, so the last point is
+    the snapshot's 1h burn rate."""
     sums: dict[int, list[int]] = {}
     for rollup in in_window:
-        hour_sums = sums.setdefault(rollup.hours_back, [0, 0])
-        hour_sums[0] += rollup.good
-        hour_sums[1] += rollup.total
-    hours = -((window_start - end) // HOUR)
+        if rollup.hours_back is not None:
+            hour_sums = sums.setdefault(rollup.hours_back, [0, 0])
+            hour_sums[0] += rollup.good
+            hour_sums[1] += rollup.total
+    hours = min(-((window_start - end) // HOUR), BURN_SERIES_HOURS)
     points = []
     for back in range(hours - 1, -1, -1):
         good, total = sums.get(back, (0, 0))
