@@ -591,6 +591,18 @@ def test_the_draft_is_prefilled_from_the_incident(as_user, incident, settings):
     assertContains(response, "<code>payments@example.test</code>", html=True)
 
 
+def test_the_page_offers_the_drafts_that_fit_the_incident_now(as_user, incident):
+    client = as_user("teammate")
+    new_update_url = url("status_update_new", incident)
+    open_page = client.get(incident.get_absolute_url()).text
+    assert f"{new_update_url}?kind=initial" in open_page
+    assert f"{new_update_url}?kind=resolution" not in open_page
+    client.post(url("incident_change_status", incident), {"status": "resolved"})
+    resolved_page = client.get(incident.get_absolute_url()).text
+    assert f"{new_update_url}?kind=resolution" in resolved_page
+    assert f"{new_update_url}?kind=initial" not in resolved_page
+
+
 def a_finished_update(**changes):
     return {
         "kind": "update",
