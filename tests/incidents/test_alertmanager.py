@@ -122,6 +122,9 @@ def test_absent_or_null_label_sets_count_as_empty():
     assert webhook.alerts[0].annotations == {}
 
 
+DELETE = object()
+
+
 def with_change(path, value):
     """A valid body with one field replaced (value ...) or removed (value DELETE)."""
     body = copy.deepcopy(webhook_body())
@@ -134,9 +137,6 @@ def with_change(path, value):
     else:
         target[last] = value
     return body
-
-
-DELETE = object()
 
 
 @pytest.mark.parametrize(
