@@ -41,7 +41,7 @@ def test_an_engineer_runs_an_incident_from_declaration_to_postmortem(
     # Declare: a few fields, fast.
     page.get_by_role("link", name="Declare incident").click()
     page.get_by_label("Title").fill("Checkout payments fail")
-    page.get_by_label("Severity").select_option("SEV2")
+    page.get_by_role("combobox", name="Severity").select_option("SEV2")
     page.get_by_label("Affected services").select_option(label="Payments API")
     page.get_by_role("button", name="Declare incident").click()
     expect(page).to_have_url(re.compile(r"/incidents/INC-\d{4}-0001/$"))
