@@ -64,12 +64,8 @@ class IncidentSeverityForm(forms.Form):
 
 class IncidentRoleForm(forms.Form):
     role = forms.ChoiceField(choices=IncidentRole.choices)
+    # Each form gets a copy of this (lazy) queryset, so every page lists the people of now.
     person = PersonChoiceField(queryset=_people(), required=False, empty_label="Nobody")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # A fresh queryset per form: the module-level one would be evaluated once and kept.
-        self.fields["person"].queryset = _people()
 
 
 class IncidentNoteForm(forms.Form):
