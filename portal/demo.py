@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from incidents.demo import load_demo_incidents
 from portal.roles import grant_sre_lead
 from services import actions, budget, tasks
 from services.choices import Lifecycle, MembershipRole, Tier
@@ -421,6 +422,7 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     teams = _load_teams(users, summary)
     _load_services(teams, summary)
     _load_slos(timezone.now())
+    load_demo_incidents(timezone.now())
     # The worker computes the snapshots, as it does after every sync.
     tasks.recompute_slo_statuses.delay_on_commit()
     return summary
