@@ -320,6 +320,12 @@ def slo_detail(request, service_slug, slo_slug):
             (key, status.burn_rates.get(key) if status else None) for key in BURN_RATE_KEYS
         ],
         "may_edit": can_edit(request.user, slo),
+        # When the budget runs out at the current 1h burn rate, for Django's timeuntil.
+        "exhausted_at": (
+            status.computed_at + status.time_until_exhaustion
+            if status and status.time_until_exhaustion is not None
+            else None
+        ),
     }
     if request.htmx and not request.htmx.boosted:
         template = "services/_slo_status.html"

@@ -1,6 +1,6 @@
 """The SLO UI: scorecards, the service page's panel, the SLO page, SLO and maintenance forms."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -337,6 +337,12 @@ def test_monthly_attainment_is_named_by_month_in_the_slos_time_zone(as_user, slo
     assert "October 2026" in content and "November 2026" in content
     assert content.index("November 2026") < content.index("October 2026")
     assertContains(response, ">missed<")
+
+
+def test_the_slo_page_says_when_the_budget_runs_out_at_the_current_burn(as_user, service):
+    slo = make_slo(service)
+    make_status(slo, time_until_exhaustion=timedelta(days=2, hours=3))
+    assertContains(as_user("viewer").get(slo.get_absolute_url()), "2\xa0days, 3\xa0hours")
 
 
 def test_the_slo_page_shows_a_failed_sync_and_staleness(as_user, service):
