@@ -300,10 +300,13 @@ def _require_slo_editor(user, slo_or_service, verb):
 
 def _monthly_rows(slo, status) -> list[dict]:
     """The snapshot's calendar months, newest first, named in the SLO's time zone (where
-    its months begin)."""
+    its months begin); the months before its first data are left out, a gap after is shown."""
+    months = list(status.monthly if status else [])
+    while months and months[0]["attainment"] is None:
+        months.pop(0)
     zone = zoneinfo.ZoneInfo(slo.time_zone)
     rows = []
-    for month in reversed(status.monthly if status else []):
+    for month in reversed(months):
         start = datetime.fromisoformat(month["start"]).astimezone(zone)
         rows.append({**month, "label": f"{start:%B %Y}"})
     return rows

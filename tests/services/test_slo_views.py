@@ -345,6 +345,18 @@ def test_the_slo_page_says_when_the_budget_runs_out_at_the_current_burn(as_user,
     assertContains(as_user("viewer").get(slo.get_absolute_url()), "2\xa0days, 3\xa0hours")
 
 
+def test_monthly_attainment_starts_at_the_first_month_with_data(as_user, service):
+    slo = make_slo(service)
+    months = [
+        {"start": f"2026-{month:02d}-01T00:00:00+00:00", "attainment": attainment, "met": met}
+        for month, attainment, met in [(8, None, None), (9, 0.9995, True), (10, None, None)]
+    ]
+    make_status(slo, monthly=months)
+    content = as_user("viewer").get(slo.get_absolute_url()).content.decode()
+    assert "September 2026" in content and "October 2026" in content
+    assert "August 2026" not in content
+
+
 def test_the_slo_page_shows_a_failed_sync_and_staleness(as_user, service):
     slo = make_slo(service)
     make_status(slo, stale=True, last_sync_error="Prometheus answered 503")
