@@ -86,6 +86,19 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_every_slo_page(client, slo,
         lambda slo: reverse("slo_list"),
         lambda slo: reverse("team_scorecard", args=["payments"]),
         lambda slo: reverse("slo_add", args=[slo.service.slug]),
+        lambda slo: reverse(
+            "maintenance_window_delete",
+            args=[
+                slo.service.slug,
+                slo.slug,
+                MaintenanceWindow.objects.create(
+                    slo=slo,
+                    start=datetime(2026, 12, 1, 2, tzinfo=UTC),
+                    end=datetime(2026, 12, 1, 4, tzinfo=UTC),
+                    reason="Planned",
+                ).pk,
+            ],
+        ),
     ],
 )
 def test_anonymous_visitors_are_sent_to_sign_in_from_scorecards_and_the_add_form(client, slo, url):
