@@ -192,14 +192,15 @@ class IncidentViewSet(
     permission_classes = [IncidentPermission]
     filterset_class = IncidentFilterSet
     http_method_names = ["get", "post", "patch", "head", "options"]
-    TIMELINE_ACTIONS = frozenset({"timeline", "status_updates", "notes", "pin"})
+    # Actions on what hangs off an incident: they need the incident row, not its whole record.
+    SUBRESOURCE_ACTIONS = frozenset({"timeline", "status_updates", "notes", "pin"})
 
     def get_queryset(self):
         if self.action == "list":
             return selectors.incident_list().select_related(
                 "declared_by", "tech_lead", "communications_lead", "scribe"
             )
-        if self.action in self.TIMELINE_ACTIONS:
+        if self.action in self.SUBRESOURCE_ACTIONS:
             # The permission check needs the affected services' teams, nothing more.
             return Incident.objects.prefetch_related("services")
         return selectors.incident_detail()
