@@ -1,5 +1,5 @@
 """Demo data for `make run`: a small organisation with teams, people, a service catalog and
-SLOs with a month of synthetic SLI history.
+SLOs with a month of synthetic SLI history (services.demo).
 
 Loading is idempotent: every record is looked up by its natural key (username, team slug,
 service slug) and only created when missing, so a second run adds nothing and keeps the
@@ -9,27 +9,23 @@ Every demo person signs in with the one generated password kept in var/, so that
 developer can try the portal as an engineer or a viewer as well as the SRE lead.
 """
 
-import math
 import os
-import random
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from incidents.demo import load_demo_incidents
 from portal.roles import grant_sre_lead
-from services import actions, budget, tasks
+from services import actions
 from services.choices import Lifecycle, MembershipRole, Tier
-from services.models import SLO, Service, Team
+from services.demo import load_demo_slos
+from services.models import Service, Team
 
 ADMIN_USERNAME = "admin"
 PASSWORD_FILE_NAME = "demo-password"
@@ -421,10 +417,8 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     _load_admin(password, password_hash, summary)
     teams = _load_teams(users, summary)
     _load_services(teams, summary)
-    _load_slos(timezone.now())
+    load_demo_slos(timezone.now())
     load_demo_incidents(timezone.now())
-    # The worker computes the snapshots, as it does after every sync.
-    tasks.recompute_slo_statuses.delay_on_commit()
     return summary
 
 
@@ -519,180 +513,3 @@ def _load_services(teams, summary) -> None:
             **_links(demo),
         )
         summary.services_created += 1
-
-
-# --- SLOs with a synthetic history --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DemoIncident:
-    """A stretch of the history with another bad-event rate: `start_hours_ago` to
-    `end_hours_ago` before now."""
-
-    start_hours_ago: float
-    end_hours_ago: float
-    bad_rate: float
-
-
-@dataclass(frozen=True)
-class DemoSLO:
-    service: str
-    slug: str
-    name: str
-    sli_kind: str
-    objective: str
-    bad_rate: float
-    events_per_bucket: int
-    incidents: tuple[DemoIncident, ...] = ()
-    data_stops_hours_ago: float = 0
-    maintenance: DemoIncident | None = None
-    extra: dict | None = None
-
-
-# Chosen so that the scorecard shows every state: healthy budgets, one burning fast enough to
-# page, one overspent by a slow burn (a ticket), one exhausted through bad timeslices, one whose
-# data stopped arriving, and an outage hidden by a maintenance window.
-SLOS = [
-    DemoSLO(
-        "payments-api",
-        "checkout-availability",
-        "Checkout availability",
-        "availability",
-        "99.95",
-        0.0001,
-        900,
-    ),
-    DemoSLO(
-        "api-gateway",
-        "availability",
-        "Gateway availability",
-        "availability",
-        "99.9",
-        0.0005,
-        3000,
-        incidents=(DemoIncident(0.85, 0, 0.03),),
-    ),
-    DemoSLO(
-        "checkout-web",
-        "page-loads",
-        "Checkout page loads",
-        "availability",
-        "99.5",
-        0.002,
-        600,
-        extra={"window_kind": "calendar_month", "time_zone": "Europe/Berlin"},
-    ),
-    DemoSLO(
-        "orders",
-        "order-placement",
-        "Order placement",
-        "error_rate",
-        "99.9",
-        0.0013,
-        800,
-    ),
-    DemoSLO(
-        "search-api",
-        "query-latency",
-        "Queries under 200 ms",
-        "latency",
-        "99.0",
-        0.02,
-        1500,
-        incidents=(DemoIncident(80, 70, 0.1),),
-        extra={"budgeting_method": "timeslices", "slice_minutes": 5, "slice_target": "95"},
-    ),
-    DemoSLO(
-        "event-pipeline",
-        "event-delivery",
-        "Events delivered intact",
-        "correctness",
-        "99.0",
-        0.003,
-        2000,
-        data_stops_hours_ago=2,
-    ),
-    DemoSLO(
-        "fraud-scoring",
-        "scoring-availability",
-        "Scoring availability",
-        "availability",
-        "99.9",
-        0.0002,
-        700,
-        maintenance=DemoIncident(122, 120, 0.4),
-    ),
-]
-
-DEMO_HISTORY_DAYS = 30
-
-
-def _demo_query(demo: DemoSLO, selector: str) -> str:
-    job = demo.service.replace("-", "_")
-    return f"sum(rate({job}_events_total{{{selector}}}[{{{{.window}}}}]))"
-
-
-def _load_slos(now: datetime) -> None:
-    """Create the demo SLOs that are missing and fill their history up to now: 30 days on the
-    first load, then only the buckets since the newest stored one, as a sync would."""
-    services = {
-        service.slug: service
-        for service in Service.objects.filter(slug__in=[demo.service for demo in SLOS])
-    }
-    existing = {
-        (slo.service.slug, slo.slug): slo
-        for slo in SLO.objects.select_related("service")
-        .filter(service__slug__in=services)
-        .annotate(newest_bucket=Max("buckets__start"))
-    }
-    for demo in SLOS:
-        if demo.service not in services:
-            continue
-        slo = existing.get((demo.service, demo.slug))
-        if slo is None:
-            slo = actions.slo_create(
-                service=services[demo.service],
-                name=demo.name,
-                slug=demo.slug,
-                sli_kind=demo.sli_kind,
-                objective=Decimal(demo.objective),
-                events_query=_demo_query(demo, 'outcome="good"'),
-                total_query=_demo_query(demo, ""),
-                **(demo.extra or {}),
-            )
-            if demo.maintenance:
-                actions.maintenance_window_create(
-                    slo=slo,
-                    start=now - timedelta(hours=demo.maintenance.start_hours_ago),
-                    end=now - timedelta(hours=demo.maintenance.end_hours_ago),
-                    reason="Database failover drill",
-                )
-        newest = getattr(slo, "newest_bucket", None)
-        since = None if newest is None else newest + budget.BUCKET
-        actions.slo_buckets_upsert(slo=slo, buckets=_synthetic_buckets(demo, now, since))
-
-
-def _synthetic_buckets(demo: DemoSLO, now: datetime, since: datetime | None) -> list[budget.Bucket]:
-    """5-minute buckets from `since` (at most 30 days back) to now, with a daily traffic cycle
-    and noise seeded by the bucket's start, so the same moment always draws the same counts."""
-    end = budget.align_down(now - timedelta(hours=demo.data_stops_hours_ago))
-    start = budget.align_down(now) - timedelta(days=DEMO_HISTORY_DAYS)
-    if since is not None:
-        start = max(start, since)
-    periods = [incident for incident in (*demo.incidents, demo.maintenance) if incident]
-    buckets = []
-    moment = start
-    while moment < end:
-        rng = random.Random(f"{demo.slug}:{moment.timestamp()}")
-        hours_ago = (now - moment) / timedelta(hours=1)
-        daily_cycle = 1 + 0.5 * math.sin(2 * math.pi * (moment.hour + moment.minute / 60) / 24)
-        total = round(demo.events_per_bucket * daily_cycle * rng.uniform(0.9, 1.1))
-        rate = next(
-            (p.bad_rate for p in periods if p.end_hours_ago <= hours_ago < p.start_hours_ago),
-            demo.bad_rate,
-        )
-        expected_bad = total * rate * rng.uniform(0.5, 1.5)
-        bad = min(total, int(expected_bad) + (rng.random() < expected_bad % 1))
-        buckets.append(budget.Bucket(start=moment, good=total - bad, total=total))
-        moment += budget.BUCKET
-    return buckets

@@ -9,6 +9,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from portal import demo
 from portal.celery import app as celery_app
+from services import demo as slo_demo
 from services.models import SLO, MaintenanceWindow, SLIBucket, SLOStatus
 from tests.factories import ServiceFactory, TeamFactory
 from tests.services.slo_data import make_slo, make_status
@@ -644,7 +645,7 @@ def test_the_demo_data_shows_healthy_burning_and_exhausted_slos_and_loads_again_
     }
     buckets = SLIBucket.objects.count()
     demo.load_demo_data(password="correct horse battery staple")
-    assert SLO.objects.count() == len(demo.SLOS)
+    assert SLO.objects.count() == len(slo_demo.SLOS)
     assert SLIBucket.objects.count() == buckets
     assert MaintenanceWindow.objects.count() == 1
     client.force_login(django_user_model.objects.get(username=demo.ADMIN_USERNAME))
