@@ -369,7 +369,7 @@ def slo_sync(*, slo: SLO, now: datetime) -> SyncResult:
 # Status snapshots.
 
 #: SLOs whose buckets one rollup query reads.
-ROLLUP_BATCH = 100
+ROLLUP_BATCH = 250
 
 
 def _snapshot_inputs(slos: Sequence[SLO]) -> dict[int, snapshots.SnapshotInputs]:
@@ -435,7 +435,7 @@ STATUS_BATCH = 500
 
 def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) -> int:
     """Recompute the snapshot of every SLO (or of `slos`) from stored buckets, in batches: the
-    figures in two queries per hundred SLOs, the snapshots in one statement per 500. Sync
+    figures in two queries per 250 SLOs, the snapshots in one statement per 500. Sync
     outcomes (last sync time and error) are kept, and an SLO whose last sync failed stays
     stale. Returns how many snapshots were written."""
     slos = list(SLO.objects.order_by("pk") if slos is None else slos)

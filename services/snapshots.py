@@ -68,6 +68,7 @@ def rollup_request(slo, now: datetime, excluded: Sequence[budget.Interval]) -> R
         recent=min(window_start, end - lookback),
         time_zone=slo.time_zone,
         slice_seconds=slices.length.total_seconds() if slices else None,
+        slice_target=slices.target if slices else None,
         excluded=excluded,
     )
 
@@ -83,14 +84,36 @@ def _counts(rollups: Iterable[BucketRollup], start, end, excluded) -> budget.Win
     )
 
 
-def _judge(rollups: Iterable[BucketRollup], slices: budget.Timeslices) -> dict[int, bool]:
-    """Each slice with data in the rollups: good or not, on the sum of its rollups."""
-    sums: dict[int, list[int]] = {}
+def _tally_slices(
+    rollups: Iterable[BucketRollup], slices: budget.Timeslices
+) -> tuple[int, int, dict[int | None, int]]:
+    """Good and bad slices with data among the rollups, and the bad ones by the day (days back)
+    their oldest bucket falls in. Slices one bucket long come judged by the database; longer ones
+    are judged here on the sums of the rollups carrying them."""
+    good_slices = bad_slices = 0
+    bad_by_day: dict[int | None, int] = {}
+    if slices.length == budget.BUCKET:
+        for rollup in rollups:
+            good_slices += rollup.good_slices
+            bad_slices += rollup.bad_slices
+            bad_by_day[rollup.days_back] = bad_by_day.get(rollup.days_back, 0) + rollup.bad_slices
+        return good_slices, bad_slices, bad_by_day
+    sums: dict[int, list] = {}
     for rollup in rollups:
-        slice_sums = sums.setdefault(rollup.slice, [0, 0])
+        slice_sums = sums.setdefault(rollup.slice, [0, 0, rollup.days_back])
         slice_sums[0] += rollup.good
         slice_sums[1] += rollup.total
-    return {part: slices.is_good(good, total) for part, (good, total) in sums.items() if total}
+        if rollup.days_back is not None and (slice_sums[2] or 0) < rollup.days_back:
+            slice_sums[2] = rollup.days_back
+    for good, total, day in sums.values():
+        if not total:
+            continue
+        if slices.is_good(good, total):
+            good_slices += 1
+        else:
+            bad_slices += 1
+            bad_by_day[day] = bad_by_day.get(day, 0) + 1
+    return good_slices, bad_slices, bad_by_day
 
 
 def _compact(value: float | None) -> float | None:
@@ -141,13 +164,12 @@ def status_fields(
     counts[budget.WHOLE_WINDOW] = _counts(in_window, window_start, end, excluded)
 
     slices = timeslices(slo)
-    slice_counts = judged = None
+    slice_counts = bad_slices_by_day = None
     if slices:
-        judged = _judge(in_window, slices)
-        good_slices = sum(judged.values())
+        good_slices, bad_slices, bad_slices_by_day = _tally_slices(in_window, slices)
         slice_counts = budget.SliceCounts(
             good_slices,
-            len(judged) - good_slices,
+            bad_slices,
             budget.count_expected_slices(*slo_window, slices.length, excluded),
         )
     figures = budget.evaluate(
@@ -177,29 +199,24 @@ def status_fields(
         "stale": figures.stale,
         "time_until_exhaustion": figures.time_until_exhaustion,
         "series": {
-            "budget": _budget_series(window_start, end, in_window, figures, slices, judged),
+            "budget": _budget_series(window_start, end, in_window, figures, bad_slices_by_day),
             "burn_1h": _burn_series(window_start, end, in_window, objective),
         },
         "monthly": _monthly(slo, now, end, rollups, objective, slices),
     }
 
 
-def _budget_series(window_start, end, in_window, figures, slices, judged) -> list[list]:
+def _budget_series(window_start, end, in_window, figures, bad_slices_by_day) -> list[list]:
     """[time, budget remaining] at each whole day back from the observed end, oldest first, the
-    last at the end itself: the burn-down chart, which ends at the snapshot's remaining."""
-    bad_by_day: dict[int, int] = {}
-    if slices is None:
+    last at the end itself: the burn-down chart, which ends at the snapshot's remaining. A bad
+    slice counts from the day its oldest bucket falls in."""
+    if bad_slices_by_day is None:
+        bad_by_day: dict[int, int] = {}
         for rollup in in_window:
             day = rollup.days_back
             bad_by_day[day] = bad_by_day.get(day, 0) + rollup.total - rollup.good
     else:
-        # A bad slice counts from the day its oldest bucket falls in.
-        oldest: dict[int, int] = {}
-        for rollup in in_window:
-            oldest[rollup.slice] = max(oldest.get(rollup.slice, 0), rollup.days_back)
-        for part, good in judged.items():
-            if not good:
-                bad_by_day[oldest[part]] = bad_by_day.get(oldest[part], 0) + 1
+        bad_by_day = bad_slices_by_day
     days = -((window_start - end) // DAY)
     points = []
     for day in range(days - 1, -1, -1):
@@ -243,8 +260,8 @@ def _monthly(slo, now, end, rollups, objective, slices) -> list[dict]:
             good = sum(rollup.good for rollup in month_rollups)
             total = sum(rollup.total for rollup in month_rollups)
         else:
-            judged = _judge(month_rollups, slices)
-            good, total = sum(judged.values()), len(judged)
+            good, bad, _ = _tally_slices(month_rollups, slices)
+            total = good + bad
         attainment = good / total if total else None
         history.append(
             {

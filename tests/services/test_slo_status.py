@@ -102,6 +102,11 @@ SLO_SHAPES = {
         "slice_minutes": 15,
         "slice_target": Decimal("99"),
     },
+    "rolling timeslices of one bucket": {
+        "budgeting_method": "timeslices",
+        "slice_minutes": 5,
+        "slice_target": Decimal("99.5"),
+    },
     "calendar month in Kolkata": {"window_kind": "calendar_month", "time_zone": "Asia/Kolkata"},
     "calendar month timeslices": {
         "window_kind": "calendar_month",
@@ -365,12 +370,12 @@ def test_recomputing_every_slo_writes_each_snapshot_and_keeps_sync_outcomes(serv
 def test_recomputing_every_slo_takes_the_same_queries_for_few_and_for_many(
     service, django_assert_max_num_queries
 ):
-    # The SLOs, failing syncs, maintenance windows, policies with their tiers; per hundred SLOs
-    # the rollups (with their memory setting, in a savepoint inside the test's transaction) and
-    # the newest data; one write (in a savepoint too).
+    # The SLOs, failing syncs, maintenance windows, policies with their tiers; per 250 SLOs the
+    # rollups (with two settings, in a savepoint inside the test's transaction) and the newest
+    # data; one write (in a savepoint too).
     for size in (2, 12):
         make_slos(service, size)
-        with django_assert_max_num_queries(5 + 4 + 1 + 3):
+        with django_assert_max_num_queries(5 + 5 + 1 + 3):
             assert actions.slo_statuses_recompute(now=NOW) == size
 
 
