@@ -371,11 +371,11 @@ def test_recomputing_every_slo_takes_the_same_queries_for_few_and_for_many(
     service, django_assert_max_num_queries
 ):
     # The SLOs, failing syncs, maintenance windows, policies with their tiers; per 250 SLOs the
-    # rollups (with two settings, in a savepoint inside the test's transaction) and the newest
+    # rollups (with their settings, in a savepoint inside the test's transaction) and the newest
     # data; one write (in a savepoint too).
     for size in (2, 12):
         make_slos(service, size)
-        with django_assert_max_num_queries(5 + 5 + 1 + 3):
+        with django_assert_max_num_queries(5 + 4 + 1 + 3):
             assert actions.slo_statuses_recompute(now=NOW) == size
 
 
