@@ -116,25 +116,25 @@ def policy_tier_names() -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class BucketRollup:
-    """Sums of one SLO's buckets that share a day and an hour counted back from the observed end,
-    a calendar month in the SLO's time zone (year, month) and, for timeslices, a slice (its index
-    from the epoch). `days_back` 0 is the last day, the buckets ending in (end - 1 day, end], and
-    None before the SLO's recent range (its window and the look-back windows); `hours_back`
-    likewise by hour, set only in the last three days (the longest look-back window), so that
-    older buckets make one rollup per day rather than 24. `last_5m` and `last_30m` are (good,
-    total, present) of the rollup's buckets in the last 5 and 30 minutes. `present` counts
-    buckets with data (total > 0). When a timeslice is one bucket long, the database judges each
-    bucket itself (`good_slices`, `bad_slices`) and `slice` stays None."""
+    """Sums of one SLO's buckets that share a day and an hour counted back from the observed
+    end, a calendar month in the SLO's time zone (year, month) and, for timeslices, a slice (its
+    index from the epoch). `days_back` 0 is the last day, the buckets ending in (end - 1 day,
+    end], and None before the SLO's recent range (its window and the look-back windows);
+    `hours_back` likewise by hour, set only in the last three days (the longest look-back
+    window), so that older buckets make one rollup per day rather than 24; `buckets_back`
+    likewise by bucket, set only in the last 30 minutes (the longest look-back window shorter
+    than an hour). `present` counts buckets with data (total > 0). When a timeslice is one
+    bucket long, the database judges each bucket itself (`good_slices`, `bad_slices`) and
+    `slice` stays None."""
 
     days_back: int | None
     hours_back: int | None
+    buckets_back: int | None
     month: tuple[int, int]
     slice: int | None
     good: int
     total: int
     present: int
-    last_5m: tuple[int, int, int]
-    last_30m: tuple[int, int, int]
     good_slices: int
     bad_slices: int
 
@@ -155,10 +155,6 @@ class RollupRequest:
     excluded: Sequence[Interval]
 
 
-def _sum_since(column: str, since: str) -> str:
-    return f"COALESCE(SUM(b.{column}) FILTER (WHERE b.start >= {since}), 0)::bigint"
-
-
 _MONTH = "date_trunc('month', b.start AT TIME ZONE request.zone)"
 
 _ROLLUP_SQL = f"""
@@ -174,15 +170,14 @@ _ROLLUP_SQL = f"""
            CASE WHEN b.start >= %(since_3d)s
                 THEN floor((%(end_epoch)s - date_part('epoch', b.start) - %(bucket_seconds)s)
                            / 3600)::int END AS hours_back,
+           CASE WHEN b.start >= %(since_30m)s
+                THEN floor((%(end_epoch)s - date_part('epoch', b.start) - %(bucket_seconds)s)
+                           / %(bucket_seconds)s)::int END AS buckets_back,
            (date_part('year', {_MONTH}) * 12 + date_part('month', {_MONTH}) - 1)::int,
            CASE WHEN request.slice_seconds > %(bucket_seconds)s
                 THEN floor(date_part('epoch', b.start) / request.slice_seconds)::bigint
            END AS part,
            SUM(b.good)::bigint, SUM(b.total)::bigint, COUNT(*) FILTER (WHERE b.total > 0),
-           {_sum_since("good", "%(since_5m)s")}, {_sum_since("total", "%(since_5m)s")},
-           COUNT(*) FILTER (WHERE b.start >= %(since_5m)s AND b.total > 0),
-           {_sum_since("good", "%(since_30m)s")}, {_sum_since("total", "%(since_30m)s")},
-           COUNT(*) FILTER (WHERE b.start >= %(since_30m)s AND b.total > 0),
            -- Division as budget.Timeslices.is_good() divides: the same IEEE doubles.
            COUNT(*) FILTER (WHERE request.slice_seconds = %(bucket_seconds)s AND b.total > 0
                             AND b.good::float8 / b.total >= request.target),
@@ -192,7 +187,7 @@ _ROLLUP_SQL = f"""
     JOIN {SLIBucket._meta.db_table} b
       ON b.slo_id = request.slo_id AND b.start >= request.history AND b.start < %(end)s
     WHERE NOT request.excluded @> b.start
-    GROUP BY b.slo_id, days_back, hours_back, {_MONTH}, part
+    GROUP BY b.slo_id, days_back, hours_back, buckets_back, {_MONTH}, part
 """
 
 
@@ -220,7 +215,6 @@ def slo_bucket_rollups(
         "end_epoch": end.timestamp(),
         "bucket_seconds": BUCKET.total_seconds(),
         "since_3d": end - max(LOOKBACK_WINDOWS.values()),
-        "since_5m": end - timedelta(minutes=5),
         "since_30m": end - timedelta(minutes=30),
     }
     rollups: dict[int, list[BucketRollup]] = {request.slo_id: [] for request in requests}
@@ -235,30 +229,20 @@ def slo_bucket_rollups(
             " set_config('enable_mergejoin', 'off', true)"
         )
         cursor.execute(_ROLLUP_SQL, parameters)
-        for slo_id, days_back, hours_back, month, part, *sums in cursor.fetchall():
-            (
-                good,
-                total,
-                present,
-                good_5m,
-                total_5m,
-                present_5m,
-                *last_30m,
-                good_slices,
-                bad_slices,
-            ) = sums
+        for row in cursor.fetchall():
+            slo_id, days_back, hours_back, buckets_back, month, part, *sums = row
+            good, total, present, good_slices, bad_slices = sums
             year, month_index = divmod(month, 12)
             rollups[slo_id].append(
                 BucketRollup(
                     days_back,
                     hours_back,
+                    buckets_back,
                     (year, month_index + 1),
                     part,
                     good,
                     total,
                     present,
-                    (good_5m, total_5m, present_5m),
-                    tuple(last_30m),
                     good_slices,
                     bad_slices,
                 )

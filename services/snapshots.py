@@ -5,8 +5,8 @@ Pure: no queries, no writes. The rollups split an SLO's buckets by day and (in t
 days) hour counted back from the observed end, by calendar month and by timeslice, so every
 window the engine needs is an exact union of rollups: the look-back windows are whole hours back
 from the end, a rolling window whole days, a calendar-month window the rollups of its month, a
-slice or a month the rollups that carry its key. The last 5 and 30 minutes come summed
-separately with each rollup.
+slice or a month the rollups that carry its key; in the last 30 minutes rollups are single
+buckets.
 """
 
 import math
@@ -139,28 +139,17 @@ def status_fields(
         days = (end - window_start) // DAY
         in_window = [rollup for rollup in recent if rollup.days_back < days]
 
-    counts = {
-        key: _counts(
-            [rollup for rollup in last_days if rollup.hours_back < length // HOUR],
-            end - length,
-            end,
-            excluded,
-        )
-        for key, length in budget.LOOKBACK_WINDOWS.items()
-        if length >= HOUR
-    }
-    for key, length, pick in (
-        ("5m", timedelta(minutes=5), lambda rollup: rollup.last_5m),
-        ("30m", timedelta(minutes=30), lambda rollup: rollup.last_30m),
-    ):
-        good = total = present = 0
-        for rollup in last_days:
-            good, total, present = (
-                a + b for a, b in zip((good, total, present), pick(rollup), strict=True)
-            )
-        counts[key] = budget.WindowCounts(
-            good, total, present, budget.count_expected_buckets(end - length, end, excluded)
-        )
+    counts = {}
+    for key, length in budget.LOOKBACK_WINDOWS.items():
+        if length >= HOUR:
+            inside = [rollup for rollup in last_days if rollup.hours_back < length // HOUR]
+        else:
+            inside = [
+                rollup
+                for rollup in last_days
+                if rollup.buckets_back is not None and rollup.buckets_back < length // budget.BUCKET
+            ]
+        counts[key] = _counts(inside, end - length, end, excluded)
     counts[budget.WHOLE_WINDOW] = _counts(in_window, window_start, end, excluded)
 
     slices = timeslices(slo)
