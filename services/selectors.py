@@ -3,12 +3,14 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import (
     Count,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     QuerySet,
@@ -202,7 +204,10 @@ def slo_bucket_rollups(
 ) -> dict[int, list[BucketRollup]]:
     """The rollups of many SLOs' buckets before `end`, maintenance left out, summed in the
     database in one query: every figure of a snapshot (windows, timeslices, chart series,
-    months) is a sum of rollups, so no bucket travels to Python."""
+    months) is a sum of rollups, so no bucket travels to Python. Databases other than
+    PostgreSQL (the embedded SQLite of `make run`) get the same rollups summed in Python."""
+    if connection.vendor != "postgresql":
+        return _rollups_in_python(requests, end=end)
     parameters = {
         "ids": [request.slo_id for request in requests],
         "histories": [request.history for request in requests],
@@ -250,9 +255,53 @@ def slo_bucket_rollups(
     return rollups
 
 
+def _rollups_in_python(
+    requests: Sequence[RollupRequest], *, end: datetime
+) -> dict[int, list[BucketRollup]]:
+    """What _ROLLUP_SQL computes, from the buckets themselves: for small databases only."""
+    since_3d = end - max(LOOKBACK_WINDOWS.values())
+    since_30m = end - timedelta(minutes=30)
+    rollups = {}
+    for request in requests:
+        zone = ZoneInfo(request.time_zone)
+        slice_seconds = request.slice_seconds or 0
+        sums: dict[tuple, list[int]] = {}
+        buckets = SLIBucket.objects.filter(
+            slo_id=request.slo_id, start__gte=request.history, start__lt=end
+        ).values_list("start", "good", "total")
+        for start, good, total in buckets:
+            if any(first <= start < stop for first, stop in request.excluded):
+                continue
+            back = (end - start - BUCKET).total_seconds()
+            local = start.astimezone(zone)
+            key = (
+                int(back // 86400) if start >= request.recent else None,
+                int(back // 3600) if start >= since_3d else None,
+                int(back // BUCKET.total_seconds()) if start >= since_30m else None,
+                (local.year, local.month),
+                int(start.timestamp() // slice_seconds) if slice_seconds > BUCKET.seconds else None,
+            )
+            judged = slice_seconds == BUCKET.seconds and total > 0
+            row = sums.setdefault(key, [0, 0, 0, 0, 0])
+            row[0] += good
+            row[1] += total
+            row[2] += total > 0
+            row[3] += judged and good / total >= request.slice_target
+            row[4] += judged and good / total < request.slice_target
+        rollups[request.slo_id] = [BucketRollup(*key, *row) for key, row in sums.items()]
+    return rollups
+
+
 def slo_latest_data(slo_ids: Sequence[int], *, until: datetime) -> dict[int, datetime | None]:
     """The start of each SLO's newest bucket with data up to `until` (maintenance or not), in
     one query: an index scan backwards per SLO, which stops at the first bucket with data."""
+    if connection.vendor != "postgresql":
+        latest = (
+            SLIBucket.objects.filter(slo_id__in=slo_ids, total__gt=0, start__lte=until)
+            .values("slo_id")
+            .annotate(latest=Max("start"))
+        )
+        return dict.fromkeys(slo_ids) | {row["slo_id"]: row["latest"] for row in latest}
     sql = f"""
         SELECT request.slo_id,
                (SELECT MAX(start) FROM {SLIBucket._meta.db_table}

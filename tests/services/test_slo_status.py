@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from services import actions, budget
+from services import actions, budget, selectors, snapshots
 from services.models import (
     SLO,
     BudgetPolicy,
@@ -118,10 +118,8 @@ SLO_SHAPES = {
 }
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("shape", SLO_SHAPES)
-def test_the_database_path_computes_what_the_in_memory_engine_computes(service, shape):
-    now = datetime(2026, 11, 3, 7, 42, tzinfo=UTC)
+def shaped_slo(service, shape, now) -> tuple[SLO, list[budget.Bucket], list[budget.Interval]]:
+    """An SLO of the shape with a fortnight of varied buckets and two maintenance windows."""
     slo = SLO.objects.create(
         service=service,
         name="Shape",
@@ -142,6 +140,14 @@ def test_the_database_path_computes_what_the_in_memory_engine_computes(service, 
     SLIBucket.objects.bulk_create(
         SLIBucket(slo=slo, start=b.start, good=b.good, total=b.total) for b in buckets
     )
+    return slo, buckets, maintenance
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shape", SLO_SHAPES)
+def test_the_database_path_computes_what_the_in_memory_engine_computes(service, shape):
+    now = datetime(2026, 11, 3, 7, 42, tzinfo=UTC)
+    slo, buckets, maintenance = shaped_slo(service, shape, now)
     window = budget.window_bounds(now, kind=slo.window_kind, days=7, tz=slo.time_zone)
     timeslices = None
     if slo.budgeting_method == "timeslices":
@@ -172,6 +178,21 @@ def test_the_database_path_computes_what_the_in_memory_engine_computes(service, 
     assert [month["attainment"] for month in status.monthly][-len(months) :] == pytest.approx(
         [month.attainment for month in months]
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shape", SLO_SHAPES)
+def test_rollups_summed_in_python_for_sqlite_equal_those_postgresql_sums(service, shape):
+    now = datetime(2026, 11, 3, 7, 42, tzinfo=UTC)
+    slo, _, maintenance = shaped_slo(service, shape, now)
+    request = snapshots.rollup_request(slo, now, budget.excluded_bucket_ranges(maintenance))
+    end = budget.align_down(now)
+
+    in_python = selectors._rollups_in_python([request], end=end)[slo.pk]
+
+    in_postgresql = selectors.slo_bucket_rollups([request], end=end)[slo.pk]
+    assert sorted(in_python, key=repr) == sorted(in_postgresql, key=repr)
+    assert len(in_python) > 14
 
 
 @pytest.mark.django_db
