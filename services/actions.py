@@ -3,12 +3,14 @@
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import repeat
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -429,15 +431,12 @@ def slo_status_recompute(*, slo: SLO, now: datetime, sync_error: str | None = No
     return status
 
 
-#: Snapshots written per statement by slo_statuses_recompute().
-STATUS_BATCH = 500
-
-
 def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) -> int:
-    """Recompute the snapshot of every SLO (or of `slos`) from stored buckets, in batches: the
-    figures in two queries per 250 SLOs, the snapshots in one statement per 500. Sync
-    outcomes (last sync time and error) are kept, and an SLO whose last sync failed stays
-    stale. Returns how many snapshots were written."""
+    """Recompute the snapshot of every SLO (or of `slos`) from stored buckets, in batches of
+    ROLLUP_BATCH SLOs: each batch's figures in two queries (batches side by side, see
+    _figures_of_batches), its snapshots in one statement. Sync outcomes (last sync time and
+    error) are kept, and an SLO whose last sync failed stays stale. Returns how many snapshots
+    were written."""
     slos = list(SLO.objects.order_by("pk") if slos is None else slos)
     failing = set(
         SLOStatus.objects.filter(slo__in=slos)
@@ -449,11 +448,12 @@ def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) 
         for field in SLOStatus._meta.concrete_fields
         if field.name not in {"slo", "last_sync_at", "last_sync_error"}
     ]
+    batches = [slos[first : first + ROLLUP_BATCH] for first in range(0, len(slos), ROLLUP_BATCH)]
     written = 0
-    for first in range(0, len(slos), STATUS_BATCH):
-        batch = slos[first : first + STATUS_BATCH]
+    for batch, fields_by_slo in zip(batches, _figures_of_batches(batches, now), strict=True):
         statuses = []
-        for slo, fields in zip(batch, _status_fields(batch, now).values(), strict=True):
+        for slo in batch:
+            fields = fields_by_slo[slo.pk]
             fields["stale"] = fields["stale"] or slo.pk in failing
             statuses.append(SLOStatus(slo=slo, **fields))
         with transaction.atomic():
@@ -462,3 +462,27 @@ def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) 
             )
         written += len(statuses)
     return written
+
+
+#: Batches whose figures are computed side by side, each on its own database connection: while
+#: PostgreSQL sums one batch's buckets, Python turns another's rollups into snapshots.
+RECOMPUTE_THREADS = 2
+
+
+def _figures_of_batches(batches: list[list[SLO]], now: datetime):
+    """_status_fields() of each batch, in order. In threads when there are several batches and
+    no transaction is open: another connection sees only committed buckets."""
+    if len(batches) < 2 or connection.in_atomic_block:
+        return (_status_fields(batch, now) for batch in batches)
+    pool = ThreadPoolExecutor(RECOMPUTE_THREADS)
+    try:
+        return list(pool.map(_status_fields_on_own_connection, batches, repeat(now)))
+    finally:
+        pool.shutdown()
+
+
+def _status_fields_on_own_connection(slos: list[SLO], now: datetime) -> dict[int, dict]:
+    try:
+        return _status_fields(slos, now)
+    finally:
+        connections.close_all()  # this thread's connections only
