@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from services import actions, budget, selectors, snapshots
 from services.models import (
@@ -419,3 +420,21 @@ def test_the_metrics_read_every_snapshot_in_a_constant_number_of_queries(
         with django_assert_max_num_queries(3):
             response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
         assert response.content.decode().count("portal_slo_stale{") == size
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_recomputed_side_by_side_give_the_snapshots_one_connection_gives(
+    service, monkeypatch
+):
+    monkeypatch.setattr(actions, "ROLLUP_BATCH", 2)
+    slos = make_slos(service, 5)
+    with transaction.atomic():  # an open transaction keeps the work on this connection
+        actions.slo_statuses_recompute(now=NOW)
+    one_connection = {status.slo_id: status.attainment for status in SLOStatus.objects.all()}
+    SLOStatus.objects.all().delete()
+
+    assert actions.slo_statuses_recompute(now=NOW) == 5
+
+    side_by_side = {status.slo_id: status.attainment for status in SLOStatus.objects.all()}
+    assert side_by_side == one_connection
+    assert [side_by_side[slo.pk] for slo in slos] == [1.0, 0.99, 0.98, 0.97, 0.96]
