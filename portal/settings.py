@@ -181,7 +181,13 @@ SLI_STALE_AFTER_MINUTES = env.int("SLI_STALE_AFTER_MINUTES", default=15)
 ALERTMANAGER_WEBHOOK_TOKEN = env.str("ALERTMANAGER_WEBHOOK_TOKEN", default="")
 ALERT_SEVERITY_MAP = env.dict(
     "ALERT_SEVERITY_MAP",
-    default={"critical": "SEV1", "page": "SEV2", "error": "SEV2", "warning": "SEV3", "info": "SEV4"},
+    default={
+        "critical": "SEV1",
+        "page": "SEV2",
+        "error": "SEV2",
+        "warning": "SEV3",
+        "info": "SEV4",
+    },
 )
 ALERT_DEFAULT_SEVERITY = env.str("ALERT_DEFAULT_SEVERITY", default="SEV3")
 
