@@ -4,11 +4,9 @@ incidents.selectors, writes through incidents.actions, rules through incidents.p
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from incidents import actions, postmortems, selectors
@@ -16,37 +14,8 @@ from incidents.choices import PostMortemStatus
 from incidents.models import ActionItem, Incident, PostMortem
 from incidents.postmortem_filters import ActionItemFilterSet, PostMortemFilterSet
 from incidents.postmortem_forms import ActionItemForm, PostMortemForm
+from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
 from services.forms import add_action_error
-
-PAGE_SIZE = 25
-
-
-def _wants_fragment(request) -> bool:
-    """htmx asks for a part of the page; a boosted request or a history restore wants it all."""
-    return bool(
-        request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
-    )
-
-
-def _render_page_or_fragment(request, *, page_template, fragment_template, context):
-    template = fragment_template if _wants_fragment(request) else page_template
-    response = render(request, template, context)
-    # The same URL answers with a page or a fragment: caches must tell them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _page(request, queryset):
-    # A tie-breaker on the primary key keeps pages stable when sorting by a shared value.
-    ordering = queryset.query.order_by or queryset.model._meta.ordering
-    return Paginator(queryset.order_by(*ordering, "pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-
-
-def _posted(request):
-    # Not "request.POST or None": an empty submission must still be validated and refused.
-    return request.POST if request.method == "POST" else None
 
 
 def _postmortem_or_404(reference) -> PostMortem:
@@ -115,7 +84,7 @@ def postmortem_edit(request, reference):
             "edit it, and only until it is published."
         )
     detail_url = reverse("postmortem_detail", args=[reference])
-    form = PostMortemForm(_posted(request), instance=postmortem)
+    form = PostMortemForm(posted(request), instance=postmortem)
     if request.method == "POST" and form.is_valid():
         try:
             actions.postmortem_update(postmortem=postmortem, **form.action_arguments())
@@ -206,7 +175,7 @@ def _action_items_context(request, postmortem, *, form=None, form_url=None):
 def _action_item_form_view(request, postmortem, *, item, form_url, success_message):
     """Show or save an action item's form: inside the post-mortem's action-item section for
     htmx, as a page of its own without JavaScript."""
-    form = ActionItemForm(_posted(request), instance=item)
+    form = ActionItemForm(posted(request), instance=item)
     if request.method == "POST" and form.is_valid():
         try:
             if item.pk is None:
@@ -216,7 +185,7 @@ def _action_item_form_view(request, postmortem, *, item, form_url, success_messa
         except ValidationError as error:
             add_action_error(form, error)
         else:
-            if not _wants_fragment(request):
+            if not wants_fragment(request):
                 messages.success(request, success_message)
                 return redirect("postmortem_detail", postmortem.incident.reference)
             postmortem = _postmortem_or_404(postmortem.incident.reference)
@@ -225,7 +194,7 @@ def _action_item_form_view(request, postmortem, *, item, form_url, success_messa
                 "incidents/action_item_section.html",
                 _action_items_context(request, postmortem),
             )
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(
             request,
             "incidents/action_item_section.html",
@@ -285,8 +254,8 @@ def postmortem_list(request):
     filterset = PostMortemFilterSet(
         request.GET, queryset=published.order_by("-published_at", "-pk")
     )
-    page = _page(request, filterset.qs)
-    return _render_page_or_fragment(
+    page = paginate(request, filterset.qs)
+    return render_page_or_fragment(
         request,
         page_template="incidents/postmortem_list.html",
         fragment_template="incidents/postmortem_results.html",
@@ -302,8 +271,8 @@ def action_item_mine(request):
     """The signed-in person's action items, overdue ones marked, wherever they came from."""
     mine = selectors.action_item_list().filter(owner=request.user)
     filterset = ActionItemFilterSet(request.GET, queryset=mine)
-    page = _page(request, filterset.qs)
-    return _render_page_or_fragment(
+    page = paginate(request, filterset.qs)
+    return render_page_or_fragment(
         request,
         page_template="incidents/action_item_mine.html",
         fragment_template="incidents/action_item_mine_results.html",

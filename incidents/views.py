@@ -5,7 +5,6 @@ actions; a page and its htmx fragment come from one view."""
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -31,31 +30,11 @@ from incidents.permissions import can_command, can_declare, can_write_timeline
 from incidents.status_updates import IncidentFacts, draft_status_update, recipients_of
 from incidents.tasks import status_update_queue
 from portal import notifications
+from portal.htmx import paginate, posted, render_page_or_fragment
 from services.forms import add_action_error
 
-PAGE_SIZE = 25
 #: How often an open incident's page asks for new timeline entries.
 TIMELINE_POLL_SECONDS = 10
-
-
-def _wants_fragment(request) -> bool:
-    # A boosted request or a history restore wants the whole page.
-    return bool(
-        request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
-    )
-
-
-def _render(request, page_template, fragment_template, context):
-    template = fragment_template if _wants_fragment(request) else page_template
-    response = render(request, template, context)
-    # The same URL answers with a page or a fragment: caches must tell them apart.
-    patch_vary_headers(response, ["HX-Request", "HX-Target"])
-    return response
-
-
-def _posted(request):
-    # Not "request.POST or None": an empty submission must still be validated and refused.
-    return request.POST if request.method == "POST" else None
 
 
 def can_send_status_updates(user, incident) -> bool:
@@ -70,15 +49,12 @@ def can_send_status_updates(user, incident) -> bool:
 
 def incident_list(request):
     filterset = IncidentFilterSet(request.GET, queryset=selectors.incident_list())
-    queryset = filterset.qs
-    # A tie-breaker on the primary key keeps pages stable when sorting by a shared value.
-    queryset = queryset.order_by(*(queryset.query.order_by or Incident._meta.ordering), "-pk")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return _render(
+    page = paginate(request, filterset.qs, tie_breaker="-pk")
+    return render_page_or_fragment(
         request,
-        "incidents/incident_list.html",
-        "incidents/_incident_results.html",
-        {
+        page_template="incidents/incident_list.html",
+        fragment_template="incidents/_incident_results.html",
+        context={
             "filter": filterset,
             "page_obj": page,
             # Only an empty result needs to know whether there are incidents at all.
@@ -91,7 +67,7 @@ def incident_list(request):
 def incident_declare(request):
     if not can_declare(request.user):
         raise PermissionDenied("Only engineers and SRE leads declare incidents.")
-    form = IncidentDeclareForm(_posted(request))
+    form = IncidentDeclareForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             incident = actions.incident_declare(declared_by=request.user, **form.cleaned_data)
@@ -261,7 +237,7 @@ def incident_edit(request, reference):
     incident = _commanded_incident(request, reference)
     # Taken before validation, which writes the submitted values onto the instance.
     title, cancel_url = f"Edit {incident.reference}", incident.get_absolute_url()
-    form = IncidentEditForm(_posted(request), instance=incident)
+    form = IncidentEditForm(posted(request), instance=incident)
     if request.method == "POST" and form.is_valid():
         try:
             # Validation wrote the submitted values onto the form's instance: the action

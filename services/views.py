@@ -7,12 +7,12 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
+from portal.htmx import paginate, posted, render_page_or_fragment
 from portal.roles import can_create_anything, can_edit, is_sre_lead
 from services import actions, backstage, selectors
 from services.budget import BURN_RATE_KEYS
@@ -27,32 +27,6 @@ from services.forms import (
 )
 from services.models import SLO, MaintenanceWindow, Service, Team
 
-PAGE_SIZE = 25
-
-
-def _render_list(request, *, page_template, results_template, context):
-    """The whole page, or only the results block when htmx asks for it (search, filters,
-    sorting, paging). A boosted request or a history restore wants the whole page."""
-    wants_fragment = (
-        request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
-    )
-    response = render(request, results_template if wants_fragment else page_template, context)
-    # The same URL answers with a page or a fragment: caches must tell them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _page(request, queryset):
-    # A tie-breaker on the primary key keeps pages stable when sorting by a shared value.
-    ordering = queryset.query.order_by or queryset.model._meta.ordering
-    queryset = queryset.order_by(*ordering, "pk")
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _posted(request):
-    # Not "request.POST or None": an empty submission must still be validated and refused.
-    return request.POST if request.method == "POST" else None
-
 
 def _require_sre_lead(user):
     if not is_sre_lead(user):
@@ -61,11 +35,11 @@ def _require_sre_lead(user):
 
 def service_list(request):
     filterset = ServiceFilterSet(request.GET, queryset=selectors.service_list())
-    page = _page(request, filterset.qs)
-    return _render_list(
+    page = paginate(request, filterset.qs)
+    return render_page_or_fragment(
         request,
         page_template="services/service_list.html",
-        results_template="services/_service_results.html",
+        fragment_template="services/_service_results.html",
         context={
             "filter": filterset,
             "page_obj": page,
@@ -94,7 +68,7 @@ def service_add(request):
         raise PermissionDenied("You are not an engineer of any team.")
     # The team page's "Add a service" link names the team to preselect.
     form = ServiceForm(
-        _posted(request),
+        posted(request),
         initial={"owner_team": request.GET.get("owner_team")},
         user=request.user,
     )
@@ -119,7 +93,7 @@ def service_edit(request, slug):
         raise PermissionDenied("Only the owning team's engineers and SRE leads edit a service.")
     # Taken before validation, which writes the submitted values onto the instance.
     title, cancel_url = f"Edit {service.name}", service.get_absolute_url()
-    form = ServiceForm(_posted(request), instance=service, user=request.user)
+    form = ServiceForm(posted(request), instance=service, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             service = actions.service_update(service=service, **form.action_arguments())
@@ -148,11 +122,11 @@ def service_delete(request, slug):
 
 def team_list(request):
     filterset = TeamFilterSet(request.GET, queryset=selectors.team_list())
-    page = _page(request, filterset.qs)
-    return _render_list(
+    page = paginate(request, filterset.qs)
+    return render_page_or_fragment(
         request,
         page_template="services/team_list.html",
-        results_template="services/_team_results.html",
+        fragment_template="services/_team_results.html",
         context={
             "filter": filterset,
             "page_obj": page,
@@ -176,7 +150,7 @@ def team_detail(request, slug):
 
 def team_add(request):
     _require_sre_lead(request.user)
-    form = TeamForm(_posted(request))
+    form = TeamForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             team = actions.team_create(**form.action_arguments())
@@ -196,7 +170,7 @@ def team_edit(request, slug):
     _require_sre_lead(request.user)
     team = get_object_or_404(Team, slug=slug)
     title, cancel_url = f"Edit {team.name}", team.get_absolute_url()
-    form = TeamForm(_posted(request), instance=team)
+    form = TeamForm(posted(request), instance=team)
     if request.method == "POST" and form.is_valid():
         try:
             team = actions.team_update(team=team, **form.action_arguments())
@@ -228,9 +202,7 @@ def team_delete(request, slug):
 
 def backstage_import(request):
     _require_sre_lead(request.user)
-    form = BackstageImportForm(
-        _posted(request), request.FILES if request.method == "POST" else None
-    )
+    form = BackstageImportForm(posted(request), request.FILES if request.method == "POST" else None)
     report_lines = None
     if request.method == "POST" and form.is_valid():
         sources = [backstage.Source(name, text) for name, text in form.cleaned_data["files"]]
@@ -259,11 +231,11 @@ def _scorecard_queryset():
 
 def _render_scorecard(request, *, queryset, context):
     filterset = SLOFilterSet(request.GET, queryset=queryset)
-    page = _page(request, filterset.qs)
-    return _render_list(
+    page = paginate(request, filterset.qs)
+    return render_page_or_fragment(
         request,
         page_template="services/scorecard.html",
-        results_template="services/_scorecard_results.html",
+        fragment_template="services/_scorecard_results.html",
         context={
             "filter": filterset,
             "page_obj": page,
@@ -344,7 +316,7 @@ def slo_detail(request, service_slug, slo_slug):
 def slo_add(request, service_slug):
     service = get_object_or_404(Service, slug=service_slug)
     _require_slo_editor(request.user, service, "add")
-    form = SLOForm(_posted(request), instance=SLO(service=service))
+    form = SLOForm(posted(request), instance=SLO(service=service))
     if request.method == "POST" and form.is_valid():
         try:
             slo = actions.slo_create(service=service, **form.action_arguments())
@@ -368,7 +340,7 @@ def slo_edit(request, service_slug, slo_slug):
     slo = _get_slo(SLO.objects.select_related("service"), service_slug, slo_slug)
     _require_slo_editor(request.user, slo, "edit")
     title, cancel_url = f"Edit {slo.name}", slo.get_absolute_url()
-    form = SLOForm(_posted(request), instance=slo)
+    form = SLOForm(posted(request), instance=slo)
     if request.method == "POST" and form.is_valid():
         try:
             slo = actions.slo_update(slo=slo, **form.action_arguments())
@@ -395,7 +367,7 @@ def slo_delete(request, service_slug, slo_slug):
 def maintenance_window_add(request, service_slug, slo_slug):
     slo = _get_slo(SLO.objects.select_related("service"), service_slug, slo_slug)
     _require_slo_editor(request.user, slo, "plan maintenance for")
-    form = MaintenanceWindowForm(_posted(request))
+    form = MaintenanceWindowForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             actions.maintenance_window_create(slo=slo, **form.action_arguments())
