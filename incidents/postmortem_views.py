@@ -14,8 +14,8 @@ from incidents.choices import PostMortemStatus
 from incidents.models import ActionItem, Incident, PostMortem
 from incidents.postmortem_filters import ActionItemFilterSet, PostMortemFilterSet
 from incidents.postmortem_forms import ActionItemForm, PostMortemForm
+from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
-from services.forms import add_action_error
 
 
 def _postmortem_or_404(reference) -> PostMortem:

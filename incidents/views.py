@@ -30,8 +30,8 @@ from incidents.permissions import can_command, can_declare, can_write_timeline
 from incidents.status_updates import IncidentFacts, draft_status_update, recipients_of
 from incidents.tasks import status_update_queue
 from portal import notifications
+from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment
-from services.forms import add_action_error
 
 #: How often an open incident's page asks for new timeline entries.
 TIMELINE_POLL_SECONDS = 10

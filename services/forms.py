@@ -10,16 +10,6 @@ from portal.roles import editable_team_ids, is_sre_lead
 from services.models import SLO, MaintenanceWindow, Service, Team
 
 
-def add_action_error(form: forms.Form, error: ValidationError) -> None:
-    """Show a ValidationError raised by an action on the form: on its field when the form
-    has that field, otherwise at the top, so no action error turns into a 500."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 def _https_by_default(model_field, **kwargs):
     # A link typed without a scheme means https (what Django 6 will assume anyway).
     if isinstance(model_field, models.URLField):

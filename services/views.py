@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
+from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment
 from portal.roles import can_create_anything, can_edit, is_sre_lead
 from services import actions, backstage, selectors
@@ -23,7 +24,6 @@ from services.forms import (
     ServiceForm,
     SLOForm,
     TeamForm,
-    add_action_error,
 )
 from services.models import SLO, MaintenanceWindow, Service, Team
 

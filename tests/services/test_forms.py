@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from portal.forms import add_action_error
 from services.choices import Lifecycle, Tier
-from services.forms import BackstageImportForm, ServiceForm, TeamForm, add_action_error
+from services.forms import BackstageImportForm, ServiceForm, TeamForm
 from tests.factories import ServiceFactory, TagFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
