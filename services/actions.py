@@ -30,6 +30,7 @@ from services.models import (
     Tag,
     Team,
 )
+from services.models.slos import query_over
 
 
 def tags_for_names(names: Iterable[str]) -> list[Tag]:
@@ -305,7 +306,7 @@ class SyncResult:
 
 def sli_query(query: str) -> str:
     """The Sloth-form query measuring one bucket: {{.window}} becomes the bucket length."""
-    return query.replace("{{.window}}", f"{budget.BUCKET // timedelta(minutes=1)}m")
+    return query_over(query, f"{budget.BUCKET // timedelta(minutes=1)}m")
 
 
 def _buckets_from_rates(

@@ -34,8 +34,8 @@ import yaml
 
 from services.budget import BURN_RATE_RULES, LOOKBACK_WINDOWS, PAGE, TICKET, BurnRateRule
 from services.choices import QueryKind, WindowKind
+from services.models.slos import query_over
 
-WINDOW_PLACEHOLDER = "{{.window}}"
 CALENDAR_MONTH_DAYS = 30
 ALERT_NAME = "ErrorBudgetBurn"
 SERVICE_LABEL = "service"
@@ -76,8 +76,8 @@ def error_budget(slo) -> Decimal:
 
 def error_ratio_query(slo, window: str) -> str:
     """The SLO's error ratio over `window` in PromQL, from its Sloth-form queries."""
-    events = slo.events_query.strip().replace(WINDOW_PLACEHOLDER, window)
-    total = slo.total_query.strip().replace(WINDOW_PLACEHOLDER, window)
+    events = query_over(slo.events_query, window)
+    total = query_over(slo.total_query, window)
     if slo.query_kind == QueryKind.BAD_TOTAL:
         return f"({events})\n/\n({total})"
     return f"1 - (\n  ({events})\n  /\n  ({total})\n)"

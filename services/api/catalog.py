@@ -177,13 +177,8 @@ class TeamViewSet(viewsets.ModelViewSet):
     filterset_class = TeamFilterSet
 
     def get_queryset(self):
-        # Aggregating querysets drop the model's default ordering; pages need a stable one.
-        return (
-            selectors.team_list()
-            .prefetch_related(
-                Prefetch("memberships", queryset=Membership.objects.select_related("user"))
-            )
-            .order_by("name")
+        return selectors.team_list().prefetch_related(
+            Prefetch("memberships", queryset=Membership.objects.select_related("user"))
         )
 
     def perform_destroy(self, instance):
@@ -214,12 +209,8 @@ class ServiceViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         # Dependencies are shown as slugs only: fetch just those, one query per direction.
         slugs = Service.objects.only("id", "slug").order_by("slug")
-        return (
-            selectors.service_list()
-            .prefetch_related(
-                Prefetch("depends_on", queryset=slugs), Prefetch("dependents", queryset=slugs)
-            )
-            .order_by("name")
+        return selectors.service_list().prefetch_related(
+            Prefetch("depends_on", queryset=slugs), Prefetch("dependents", queryset=slugs)
         )
 
     def perform_create(self, serializer):

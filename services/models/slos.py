@@ -25,6 +25,11 @@ BUCKET_MINUTES = 5
 WINDOW_PLACEHOLDER = "{{.window}}"
 
 
+def query_over(query: str, window: str) -> str:
+    """A Sloth-form query with its range set, e.g. query_over(q, "5m")."""
+    return query.strip().replace(WINDOW_PLACEHOLDER, window)
+
+
 class BudgetPolicy(models.Model):
     """Named tiers of error budget remaining and what each means for changes.
 

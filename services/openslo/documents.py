@@ -15,6 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from services.backstage.sources import Source
 from services.choices import BudgetingMethod, QueryKind, SLIKind, WindowKind
+from services.models.slos import WINDOW_PLACEHOLDER
 
 API_VERSION = "openslo/v1"
 SLI_KIND_ANNOTATION = "reliability-portal/sli-kind"
@@ -32,7 +33,6 @@ BUDGETING_METHODS = {
     "Occurrences": BudgetingMethod.OCCURRENCES,
     "Timeslices": BudgetingMethod.TIMESLICES,
 }
-WINDOW_PLACEHOLDER = "{{.window}}"
 DURATION = re.compile(r"^([1-9][0-9]*)([smhdwMQY])$")
 DURATION_UNITS = {
     "s": timedelta(seconds=1),
