@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import postmortems
+from incidents import postmortems, selectors, tasks
 from incidents.choices import (
     ActionItemStatus,
     IncidentRole,
@@ -28,15 +28,48 @@ from incidents.lifecycle import (
     can_transition,
     timestamps_to_stamp,
 )
-from incidents.models import ActionItem, Incident, PostMortem, TimelineEntry
+from incidents.metrics import (
+    PERIOD_MONTHS,
+    incident_metrics,
+    keys_to_str,
+    metrics_to_json,
+    period_start,
+)
+from incidents.models import (
+    ActionItem,
+    Incident,
+    IncidentMetricsSnapshot,
+    PostMortem,
+    TimelineEntry,
+)
 from incidents.references import next_incident_reference
 from portal.roles import ENGINEER
-from services.models import Service
+from services.models import Service, Team
 
 #: The fields incident_update changes; the rest move through their own actions.
 UPDATABLE_FIELDS = frozenset(
     {"title", "summary", "impact", "users_affected", "started_at", "detected_at"}
 )
+
+
+#: What the incident metrics read of an incident, besides its affected services.
+METRIC_FIELDS = (
+    "severity",
+    "team_id",
+    "started_at",
+    "detected_at",
+    "acknowledged_at",
+    "resolved_at",
+)
+
+
+def _metric_facts(incident: Incident) -> tuple:
+    return tuple(getattr(incident, name) for name in METRIC_FIELDS)
+
+
+def _recompute_metrics_on_commit() -> None:
+    """The metrics page reads snapshots: refresh them once the change is committed."""
+    tasks.recompute_incident_metrics.delay_on_commit()
 
 
 def _name(user) -> str:
@@ -132,6 +165,7 @@ def incident_declare(
     timeline_entry_add(
         incident=incident, kind=TimelineKind.DECLARED, text=text, author=declared_by, at=now
     )
+    _recompute_metrics_on_commit()
     return incident
 
 
@@ -185,6 +219,7 @@ def incident_change_status(*, incident: Incident, status: str, by=None, note: st
             }
         )
     now = timezone.now()
+    facts = _metric_facts(incident)
     if status == IncidentStatus.INVESTIGATING:
         for field in REOPEN_CLEARS:
             setattr(incident, field, None)
@@ -204,6 +239,8 @@ def incident_change_status(*, incident: Incident, status: str, by=None, note: st
     timeline_entry_add(
         incident=incident, kind=TimelineKind.STATUS_CHANGE, text=text, author=by, at=now
     )
+    if _metric_facts(incident) != facts:
+        _recompute_metrics_on_commit()
     return incident
 
 
@@ -225,6 +262,7 @@ def incident_change_severity(
     if note.strip():
         text += f"\n\n{note.strip()}"
     timeline_entry_add(incident=incident, kind=TimelineKind.SEVERITY_CHANGE, text=text, author=by)
+    _recompute_metrics_on_commit()
     return incident
 
 
@@ -239,6 +277,7 @@ def incident_assign_role(*, incident: Incident, role: str, user, by=None) -> Inc
     previous_id = getattr(incident, f"{role}_id")
     if (user.pk if user else None) == previous_id:
         return incident
+    acknowledged_at = incident.acknowledged_at
     setattr(incident, role, user)
     label = IncidentRole(role).label
     if user is None:
@@ -251,6 +290,8 @@ def incident_assign_role(*, incident: Incident, role: str, user, by=None) -> Inc
     incident.full_clean()
     incident.save()
     timeline_entry_add(incident=incident, kind=TimelineKind.ROLE_CHANGE, text=text, author=by)
+    if incident.acknowledged_at != acknowledged_at:
+        _recompute_metrics_on_commit()
     return incident
 
 
@@ -265,6 +306,7 @@ def incident_update(
         raise TypeError(f"incident_update cannot change {', '.join(sorted(unknown))}")
     _lock(incident)
     _refuse_if_closed(incident)
+    facts = _metric_facts(incident)
     changed = [name for name, value in fields.items() if getattr(incident, name) != value]
     for name in changed:
         setattr(incident, name, fields[name])
@@ -293,6 +335,8 @@ def incident_update(
         text=f"Changed {', '.join(labels)} ({_name(by)}).",
         author=by,
     )
+    if "services" in changed or _metric_facts(incident) != facts:
+        _recompute_metrics_on_commit()
     return incident
 
 
@@ -324,6 +368,77 @@ def incident_subscribe(*, incident: Incident, user, subscribed: bool = True) -> 
         incident.subscribers.add(user)
     else:
         incident.subscribers.remove(user)
+
+
+# --- metrics snapshots ----------------------------------------------------------------------
+
+#: What a recompute writes over an existing snapshot.
+SNAPSHOT_FIELDS = [
+    "computed_at",
+    "period_start",
+    "period_end",
+    "figures",
+    "service_names",
+    "team_names",
+]
+
+
+def _metrics_snapshot(
+    team_id, months: int, records, now: datetime, service_names, team_names
+) -> IncidentMetricsSnapshot:
+    start = period_start(now, months)
+    figures = incident_metrics(records, start=start, end=now)
+    return IncidentMetricsSnapshot(
+        team_id=team_id,
+        months=months,
+        computed_at=now,
+        period_start=start,
+        period_end=now,
+        figures=metrics_to_json(figures),
+        # Only the names this snapshot's rows show.
+        service_names=keys_to_str({key: service_names[key] for key in figures.by_service}),
+        team_names=keys_to_str({key: team_names[key] for key in figures.by_team}),
+    )
+
+
+def incident_metrics_snapshots_recompute(*, now: datetime) -> int:
+    """Recompute the metrics snapshot of the organisation and of every team (with incidents
+    or not) for each period in PERIOD_MONTHS, ending at ``now``. The longest period's
+    incidents are read once (two queries) and every snapshot is derived from them in memory;
+    the snapshots are upserted in one transaction. Returns how many were written."""
+    earliest = period_start(now, max(PERIOD_MONTHS))
+    records, service_names, team_names = selectors.incident_records(
+        Incident.objects.filter(started_at__gte=earliest, started_at__lt=now)
+    )
+    records_by_team = {}
+    for record in records:
+        records_by_team.setdefault(record.team_id, []).append(record)
+    scopes = [(None, records)] + [
+        (team_id, records_by_team.get(team_id, []))
+        for team_id in Team.objects.order_by("pk").values_list("pk", flat=True)
+    ]
+    snapshots = [
+        _metrics_snapshot(team_id, months, scope, now, service_names, team_names)
+        for team_id, scope in scopes
+        for months in PERIOD_MONTHS
+    ]
+    with transaction.atomic():
+        IncidentMetricsSnapshot.objects.bulk_create(
+            [snapshot for snapshot in snapshots if snapshot.team_id is not None],
+            update_conflicts=True,
+            unique_fields=["team", "months"],
+            update_fields=SNAPSHOT_FIELDS,
+        )
+        # An upsert cannot name the organisation's partial unique constraint as its conflict
+        # target: its few rows go one by one.
+        for snapshot in snapshots:
+            if snapshot.team_id is None:
+                IncidentMetricsSnapshot.objects.update_or_create(
+                    team=None,
+                    months=snapshot.months,
+                    defaults={name: getattr(snapshot, name) for name in SNAPSHOT_FIELDS},
+                )
+    return len(snapshots)
 
 
 # --- post-mortems and action items ----------------------------------------------------------

@@ -1,5 +1,6 @@
 """Admin pages for SRE leads: severities, incidents (with their timeline and alerts),
-status updates, post-mortems and action items, with change history.
+status updates, post-mortems and action items, with change history, and the metrics
+snapshots the worker computes.
 
 Incidents are declared and moved through their lifecycle in the portal, where the
 actions write the timeline; here SRE leads correct details. The timeline stays
@@ -15,6 +16,7 @@ from incidents.models import (
     ActionItem,
     Incident,
     IncidentAlert,
+    IncidentMetricsSnapshot,
     PostMortem,
     SeverityLevel,
     StatusUpdate,
@@ -180,3 +182,22 @@ class ActionItemAdmin(SimpleHistoryAdmin):
     search_fields = ["title", "postmortem__incident__reference"]
     autocomplete_fields = ["postmortem", "owner"]
     readonly_fields = ["completed_at", "created_at", "updated_at"]
+
+
+@admin.register(IncidentMetricsSnapshot)
+class IncidentMetricsSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "months", "computed_at", "period_start", "period_end"]
+    list_filter = ["months"]
+    list_select_related = ["team"]
+    search_fields = ["team__name"]
+    readonly_fields = [field.name for field in IncidentMetricsSnapshot._meta.fields]
+
+    # The worker writes snapshots; it rewrites any change within minutes.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

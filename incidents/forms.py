@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind
 from incidents.lifecycle import ALLOWED_TRANSITIONS
+from incidents.metrics import PERIOD_MONTHS
 from incidents.models import Incident
 from incidents.status_updates import unfilled_prompts
 from services.models import Service, Team
@@ -103,7 +104,7 @@ class IncidentMetricsForm(forms.Form):
     """The period and scope of the metrics page: the last N months, the whole organisation or
     one team."""
 
-    PERIODS = [(3, "3 months"), (6, "6 months"), (12, "12 months"), (24, "24 months")]
+    PERIODS = [(months, f"{months} months") for months in PERIOD_MONTHS]
 
     months = forms.TypedChoiceField(
         choices=PERIODS, coerce=int, initial=12, required=False, label="Period"

@@ -15,6 +15,10 @@ Definitions (after the incident-metrics sections of the SRE handbooks the portal
 Each mean comes with its median, since one long outage drags a mean far from the typical
 incident. Records missing a timestamp are left out of the figures needing it, never
 counted as zero; each figure says how many incidents it covers.
+
+The worker stores the figures of each period as JSON (``metrics_to_json``) in
+incidents.models.IncidentMetricsSnapshot, and the metrics page reads them back
+(``metrics_from_json``).
 """
 
 import datetime as dt
@@ -22,6 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from incidents.choices import Severity
+
+#: The periods the metrics page offers, in months, and the worker keeps figures for.
+PERIOD_MONTHS = (3, 6, 12, 24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,21 @@ def _mtbf_of(records: list[IncidentRecord]) -> dt.timedelta | None:
     return mean_time_between_failures(record.started_at for record in records)
 
 
+def period_start(end: dt.datetime, months: int) -> dt.datetime:
+    """The first instant of the month ``months - 1`` months before ``end``'s month: a period
+    of N months is the N calendar months up to ``end``, the current one included."""
+    month_index = end.year * 12 + end.month - 1 - (months - 1)
+    return end.replace(
+        year=month_index // 12,
+        month=month_index % 12 + 1,
+        day=1,
+        hour=0,
+        minute=0,
+        second=0,
+        microsecond=0,
+    )
+
+
 def month_starts(start: dt.datetime, end: dt.datetime, tz: dt.tzinfo = dt.UTC) -> list[dt.date]:
     """The first days of the months [start, end) touches, in ``tz``."""
     month = start.astimezone(tz).date().replace(day=1)
@@ -155,4 +177,72 @@ def incident_metrics(
         by_month=counts_by_month(records, start=start, end=end, tz=tz),
         by_service={key: severity_counts(group) for key, group in by_service.items()},
         by_team={key: severity_counts(group) for key, group in by_team.items()},
+    )
+
+
+# --- JSON: durations as seconds, ids and months as string keys --------------------------------
+
+
+def _seconds(duration: dt.timedelta | None) -> float | None:
+    return None if duration is None else duration.total_seconds()
+
+
+def _duration(seconds: float | None) -> dt.timedelta | None:
+    return None if seconds is None else dt.timedelta(seconds=seconds)
+
+
+def _stats_to_json(stats: DurationStats) -> dict:
+    return {"count": stats.count, "mean": _seconds(stats.mean), "median": _seconds(stats.median)}
+
+
+def _stats_from_json(data: dict) -> DurationStats:
+    return DurationStats(
+        count=data["count"], mean=_duration(data["mean"]), median=_duration(data["median"])
+    )
+
+
+def keys_to_str(mapping: dict, value=lambda value: value) -> dict[str, object]:
+    """``mapping`` with the string keys JSON needs (ids of services and teams), each value
+    passed through ``value``."""
+    return {str(key): value(item) for key, item in mapping.items()}
+
+
+def keys_to_int(mapping: dict, value=lambda value: value) -> dict[int, object]:
+    """The reverse of ``keys_to_str``."""
+    return {int(key): value(item) for key, item in mapping.items()}
+
+
+def metrics_to_json(metrics: IncidentMetrics) -> dict:
+    """The figures as JSON data: durations in seconds, ids and months (ISO dates) as keys."""
+    return {
+        "count": metrics.count,
+        "mttd": _stats_to_json(metrics.mttd),
+        "mtta": _stats_to_json(metrics.mtta),
+        "mttr": _stats_to_json(metrics.mttr),
+        "mtbf": _seconds(metrics.mtbf),
+        "mtbf_by_service": keys_to_str(metrics.mtbf_by_service, _seconds),
+        "mtbf_by_team": keys_to_str(metrics.mtbf_by_team, _seconds),
+        "by_month": {month.isoformat(): counts for month, counts in metrics.by_month.items()},
+        "by_service": keys_to_str(metrics.by_service),
+        "by_team": keys_to_str(metrics.by_team),
+    }
+
+
+def metrics_from_json(data: dict) -> IncidentMetrics:
+    """The figures ``metrics_to_json`` wrote. Months come back in calendar order: PostgreSQL's
+    jsonb keeps keys in an order of its own."""
+    return IncidentMetrics(
+        count=data["count"],
+        mttd=_stats_from_json(data["mttd"]),
+        mtta=_stats_from_json(data["mtta"]),
+        mttr=_stats_from_json(data["mttr"]),
+        mtbf=_duration(data["mtbf"]),
+        mtbf_by_service=keys_to_int(data["mtbf_by_service"], _duration),
+        mtbf_by_team=keys_to_int(data["mtbf_by_team"], _duration),
+        by_month={
+            dt.date.fromisoformat(month): data["by_month"][month]
+            for month in sorted(data["by_month"])
+        },
+        by_service=keys_to_int(data["by_service"]),
+        by_team=keys_to_int(data["by_team"]),
     )

@@ -1,4 +1,5 @@
-"""Background work of incidents: sending status updates.
+"""Background work of incidents: sending status updates and recomputing the metrics
+snapshots.
 
 ``status_update_queue`` records a status update and enqueues its sending once the
 transaction commits; ``send_status_update`` is the task that sends it.
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from incidents.actions import timeline_entry_add
+from incidents import actions
 from incidents.choices import TimelineKind
 from incidents.models import StatusUpdate
 from incidents.status_updates import recipients_of
@@ -86,7 +87,7 @@ def send_status_update(self, status_update_id: int) -> None:
     except notifications.PermanentNotificationError as error:
         with transaction.atomic():
             _release_claim(status_update_id)
-            timeline_entry_add(
+            actions.timeline_entry_add(
                 incident=incident,
                 kind=TimelineKind.STATUS_UPDATE,
                 text=f"The {status_update.get_kind_display().lower()} status update "
@@ -95,10 +96,18 @@ def send_status_update(self, status_update_id: int) -> None:
         return
     with transaction.atomic():
         StatusUpdate.objects.filter(id=status_update_id).update(recipients=recipients)
-        timeline_entry_add(
+        actions.timeline_entry_add(
             incident=incident,
             author=status_update.created_by,
             kind=TimelineKind.STATUS_UPDATE,
             text=f"{status_update.get_kind_display()} status update “{status_update.subject}” "
             f"sent to {len(recipients)} recipient{'s' if len(recipients) != 1 else ''}.",
         )
+
+
+@shared_task
+def recompute_incident_metrics() -> None:
+    """Recompute the metrics page's snapshots. Beat runs it every few minutes even when no
+    incident changed, since the periods end now and their months move on; a change to an
+    incident's figures queues it at once."""
+    actions.incident_metrics_snapshots_recompute(now=timezone.now())

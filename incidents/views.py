@@ -341,20 +341,6 @@ def status_update_new(request, reference):
 # --- Metrics --------------------------------------------------------------------------------
 
 
-def _months_back(moment, months: int):
-    """The first instant of the month ``months - 1`` months before ``moment``'s month."""
-    month_index = moment.year * 12 + moment.month - 1 - (months - 1)
-    return moment.replace(
-        year=month_index // 12,
-        month=month_index % 12 + 1,
-        day=1,
-        hour=0,
-        minute=0,
-        second=0,
-        microsecond=0,
-    )
-
-
 def _severity_rows(counts: dict, names: dict) -> list[dict]:
     """Rows of a counts-by-severity table, the most incidents first."""
     rows = [
@@ -373,16 +359,12 @@ def incident_metrics(request):
     form = IncidentMetricsForm(request.GET or None)
     months = form.period_months()
     team = form.cleaned_data.get("team") if form.is_valid() else None
-    end = timezone.now()
-    start = _months_back(end, months)
-    incidents = Incident.objects.filter(team=team) if team else None
-    figures, service_names, team_names = selectors.incident_metrics_for_period(
-        start=start, end=end, incidents=incidents
-    )
-    service_rows = _severity_rows(figures.by_service, service_names)
+    period = selectors.incident_metrics_of(team=team, months=months, now=timezone.now())
+    figures = period.figures
+    service_rows = _severity_rows(figures.by_service, period.service_names)
     for row in service_rows:
         row["mtbf"] = figures.mtbf_by_service.get(row["key"])
-    team_rows = _severity_rows(figures.by_team, team_names)
+    team_rows = _severity_rows(figures.by_team, period.team_names)
     for row in team_rows:
         row["mtbf"] = figures.mtbf_by_team.get(row["key"])
     chart = {
@@ -398,8 +380,9 @@ def incident_metrics(request):
         {
             "form": form,
             "figures": figures,
-            "start": start,
-            "end": end,
+            "start": period.start,
+            "end": period.end,
+            "computed_at": period.computed_at,
             "team": team,
             "severities": Severity.values,
             "month_rows": [

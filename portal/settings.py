@@ -164,6 +164,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
     "sync-slis": {"task": "services.tasks.sync_slis", "schedule": 60.0},
+    "recompute-incident-metrics": {
+        "task": "incidents.tasks.recompute_incident_metrics",
+        "schedule": 300.0,
+    },
 }
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)

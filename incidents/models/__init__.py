@@ -7,6 +7,7 @@ from incidents.models.incidents import (
     StatusUpdate,
     TimelineEntry,
 )
+from incidents.models.metrics import IncidentMetricsSnapshot
 from incidents.models.postmortems import ActionItem, PostMortem
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "ActionItem",
     "Incident",
     "IncidentAlert",
+    "IncidentMetricsSnapshot",
     "IncidentReferenceCounter",
     "PostMortem",
     "SeverityLevel",

@@ -2,8 +2,10 @@
 history kept, lists cheap at any size."""
 
 import pytest
+from django.utils import timezone
 
-from incidents.models import Incident, SeverityLevel, TimelineEntry
+from incidents import actions
+from incidents.models import Incident, IncidentMetricsSnapshot, SeverityLevel, TimelineEntry
 from tests.incidents.factories import (
     ActionItemFactory,
     IncidentFactory,
@@ -20,6 +22,7 @@ ADMIN_PAGES = [
     "incidents/statusupdate",
     "incidents/postmortem",
     "incidents/actionitem",
+    "incidents/incidentmetricssnapshot",
 ]
 
 
@@ -31,12 +34,16 @@ def records(service, owner):
         fingerprint="abc", labels={"alertname": "Down"}, starts_at=incident.started_at
     )
     postmortem = PostMortemFactory(incident=incident, author=owner)
+    actions.incident_metrics_snapshots_recompute(now=timezone.now())
     return {
         "incidents/severitylevel": SeverityLevel.objects.get(code="SEV1"),
         "incidents/incident": incident,
         "incidents/statusupdate": StatusUpdateFactory(incident=incident, created_by=owner),
         "incidents/postmortem": postmortem,
         "incidents/actionitem": ActionItemFactory(postmortem=postmortem, owner=owner),
+        "incidents/incidentmetricssnapshot": IncidentMetricsSnapshot.objects.get(
+            team=None, months=12
+        ),
     }
 
 
@@ -58,7 +65,13 @@ def test_history_pages_are_open_to_sre_leads(model, records, sre_lead, client_fo
 
 
 @pytest.mark.parametrize(
-    "model", ["incidents/severitylevel", "incidents/incident", "incidents/statusupdate"]
+    "model",
+    [
+        "incidents/severitylevel",
+        "incidents/incident",
+        "incidents/statusupdate",
+        "incidents/incidentmetricssnapshot",
+    ],
 )
 def test_records_made_by_the_portal_are_not_added_in_the_admin(model, sre_lead, client_for):
     assert client_for(sre_lead).get(f"/admin/{model}/add/").status_code == 403
@@ -146,3 +159,13 @@ def test_the_incident_list_costs_the_same_for_few_and_many(
     client = client_for(sre_lead)
     with django_assert_max_num_queries(12):
         assert client.get("/admin/incidents/incident/").status_code == 200
+
+
+def test_metrics_snapshots_are_read_only_in_the_admin(records, sre_lead, client_for):
+    snapshot = records["incidents/incidentmetricssnapshot"]
+    client = client_for(sre_lead)
+    response = client.post(change_url("incidents/incidentmetricssnapshot", snapshot), {"months": 3})
+    assert response.status_code == 403
+    delete = f"/admin/incidents/incidentmetricssnapshot/{snapshot.pk}/delete/"
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert IncidentMetricsSnapshot.objects.get(pk=snapshot.pk).months == 12

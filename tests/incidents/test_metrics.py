@@ -2,17 +2,22 @@
 directly and through the selector that reads them from the database."""
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from incidents.metrics import (
     DurationStats,
+    IncidentMetrics,
     IncidentRecord,
     duration_stats,
     incident_metrics,
     mean_time_between_failures,
+    metrics_from_json,
+    metrics_to_json,
     month_starts,
+    period_start,
 )
 from incidents.selectors import incident_metrics_for_period
 from tests.factories import ServiceFactory, TeamFactory
@@ -153,6 +158,56 @@ class TestBuildingBlocks:
         assert month_starts(start, end, ZoneInfo("America/New_York")) == [
             dt.date(2026, 1, 1),
             dt.date(2026, 2, 1),
+        ]
+
+    @pytest.mark.parametrize(
+        ("end", "months", "start"),
+        [
+            (dt.datetime(2026, 3, 10, 12, 30, tzinfo=UTC), 3, dt.datetime(2026, 1, 1, tzinfo=UTC)),
+            (dt.datetime(2026, 1, 31, 23, 59, tzinfo=UTC), 3, dt.datetime(2025, 11, 1, tzinfo=UTC)),
+            (dt.datetime(2026, 3, 10, tzinfo=UTC), 24, dt.datetime(2024, 4, 1, tzinfo=UTC)),
+            (dt.datetime(2026, 12, 1, tzinfo=UTC), 12, dt.datetime(2026, 1, 1, tzinfo=UTC)),
+        ],
+    )
+    def test_a_period_of_n_months_starts_n_minus_one_months_before_the_current_one(
+        self, end, months, start
+    ):
+        assert period_start(end, months) == start
+
+
+class TestMetricsAsJSON:
+    """The snapshots store the figures as JSON: what comes back equals what went in."""
+
+    def round_trip(self, metrics: IncidentMetrics) -> IncidentMetrics:
+        return metrics_from_json(json.loads(json.dumps(metrics_to_json(metrics))))
+
+    def test_the_figures_of_a_history_come_back_unchanged(self):
+        metrics = incident_metrics(HISTORY, start=START, end=END)
+        assert self.round_trip(metrics) == metrics
+
+    def test_durations_keep_their_microseconds_and_missing_figures_stay_missing(self):
+        odd = dt.timedelta(days=400, seconds=7, microseconds=123457)
+        metrics = IncidentMetrics(
+            count=3,
+            mttd=DurationStats(count=1, mean=odd, median=odd / 2),
+            mtta=DurationStats(count=0, mean=None, median=None),
+            mttr=DurationStats(count=3, mean=MINUTE / 3, median=MINUTE),
+            mtbf=None,
+            mtbf_by_service={7: odd, 8: None},
+            mtbf_by_team={3: None},
+            by_month={dt.date(2026, 2, 1): counts(sev4=3)},
+            by_service={7: counts(sev4=2), 8: counts(sev4=1)},
+            by_team={3: counts(sev4=3)},
+        )
+        assert self.round_trip(metrics) == metrics
+
+    def test_months_come_back_in_calendar_order_whatever_the_stored_order(self):
+        data = metrics_to_json(incident_metrics(HISTORY, start=START, end=END))
+        data["by_month"] = dict(reversed(data["by_month"].items()))
+        assert list(metrics_from_json(data).by_month) == [
+            dt.date(2026, 1, 1),
+            dt.date(2026, 2, 1),
+            dt.date(2026, 3, 1),
         ]
 
 
