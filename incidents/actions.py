@@ -40,6 +40,7 @@ from incidents.models import (
     Incident,
     IncidentMetricsSnapshot,
     PostMortem,
+    StatusUpdate,
     TimelineEntry,
 )
 from incidents.references import next_incident_reference
@@ -368,6 +369,21 @@ def incident_subscribe(*, incident: Incident, user, subscribed: bool = True) -> 
         incident.subscribers.add(user)
     else:
         incident.subscribers.remove(user)
+
+
+# --- status updates -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def status_update_queue(*, incident, kind: str, subject: str, body: str, by) -> StatusUpdate:
+    """Record a status update written by ``by`` and send it once this transaction commits."""
+    status_update = StatusUpdate(
+        incident=incident, kind=kind, subject=subject.strip(), body=body.strip(), created_by=by
+    )
+    status_update.full_clean()
+    status_update.save()
+    tasks.send_status_update.delay_on_commit(status_update.id)
+    return status_update
 
 
 # --- metrics snapshots ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ built on portal.roles.
 - The engineers of its teams (the owning team and the teams of the affected services),
   the people holding one of its roles and SRE leads write its timeline (notes, key
   events).
+- Its commander, its communications lead and SRE leads send its status updates.
 """
 
 from rest_framework import permissions
@@ -50,6 +51,13 @@ def can_write_timeline(user, incident) -> bool:
         return False
     role_holder_ids = {getattr(incident, f"{role}_id") for role in IncidentRole.values}
     return is_sre_lead(user) or user.pk in role_holder_ids or _is_team_engineer(user, incident)
+
+
+def can_send_status_updates(user, incident) -> bool:
+    """Whoever commands the incident, and its communications lead, speak for it."""
+    return can_command(user, incident) or (
+        user.is_authenticated and user.pk == incident.communications_lead_id
+    )
 
 
 class IncidentPermission(permissions.BasePermission):

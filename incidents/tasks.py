@@ -1,9 +1,5 @@
-"""Background work of incidents: sending status updates and recomputing the metrics
-snapshots.
-
-``status_update_queue`` records a status update and enqueues its sending once the
-transaction commits; ``send_status_update`` is the task that sends it.
-"""
+"""Background work of incidents: sending status updates (queued by
+incidents.actions.status_update_queue) and recomputing the metrics snapshots."""
 
 import logging
 
@@ -20,18 +16,6 @@ from portal import notifications
 from services.models import Service
 
 logger = logging.getLogger(__name__)
-
-
-@transaction.atomic
-def status_update_queue(*, incident, kind: str, subject: str, body: str, by) -> StatusUpdate:
-    """Record a status update written by ``by`` and send it once this transaction commits."""
-    status_update = StatusUpdate(
-        incident=incident, kind=kind, subject=subject.strip(), body=body.strip(), created_by=by
-    )
-    status_update.full_clean()
-    status_update.save()
-    send_status_update.delay_on_commit(status_update.id)
-    return status_update
 
 
 def _status_update_with_audience(status_update_id: int) -> StatusUpdate:

@@ -26,22 +26,19 @@ from incidents.forms import (
     StatusUpdateKindForm,
 )
 from incidents.models import Incident, StatusUpdate, TimelineEntry
-from incidents.permissions import can_command, can_declare, can_write_timeline
+from incidents.permissions import (
+    can_command,
+    can_declare,
+    can_send_status_updates,
+    can_write_timeline,
+)
 from incidents.status_updates import IncidentFacts, draft_status_update, recipients_of
-from incidents.tasks import status_update_queue
 from portal import notifications
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment
 
 #: How often an open incident's page asks for new timeline entries.
 TIMELINE_POLL_SECONDS = 10
-
-
-def can_send_status_updates(user, incident) -> bool:
-    """Whoever commands the incident, and its communications lead, speak for it."""
-    return can_command(user, incident) or (
-        user.is_authenticated and user.pk == incident.communications_lead_id
-    )
 
 
 # --- List and declaring ---------------------------------------------------------------------
@@ -320,7 +317,7 @@ def status_update_new(request, reference):
     if not form.is_valid() or step == "edit":
         return render(request, "incidents/status_update_form.html", {**context, "form": form})
     if step == "send":
-        status_update_queue(incident=incident, by=request.user, **form.cleaned_data)
+        actions.status_update_queue(incident=incident, by=request.user, **form.cleaned_data)
         messages.success(
             request,
             f"The status update is on its way to {len(recipients)} "

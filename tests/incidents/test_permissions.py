@@ -1,10 +1,16 @@
-"""Who may declare, steer and write the timeline of an incident: the rules the UI, the admin
-and the API share."""
+"""Who may declare, steer, write the timeline of and send status updates for an incident: the
+rules the UI, the admin and the API share."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from incidents.permissions import can_command, can_declare, can_write_timeline, incident_team_ids
+from incidents.permissions import (
+    can_command,
+    can_declare,
+    can_send_status_updates,
+    can_write_timeline,
+    incident_team_ids,
+)
 from tests.factories import ServiceFactory
 from tests.incidents.factories import IncidentFactory
 
@@ -68,3 +74,16 @@ def test_role_holders_write_the_timeline_whatever_their_team(users, service):
         "sre_lead",
     }
     assert not can_write_timeline(AnonymousUser(), incident)
+
+
+def test_the_commander_its_communications_lead_and_sre_leads_send_status_updates(users, service):
+    incident = IncidentFactory(
+        services=[service], commander=users["outsider"], communications_lead=users["viewer"]
+    )
+    assert allowed(can_send_status_updates, users, incident) == {"outsider", "viewer", "sre_lead"}
+    assert not can_send_status_updates(AnonymousUser(), incident)
+
+
+def test_without_a_commander_its_teams_engineers_send_status_updates(users, service):
+    incident = IncidentFactory(services=[service])
+    assert allowed(can_send_status_updates, users, incident) == {"owner", "teammate", "sre_lead"}

@@ -9,6 +9,7 @@ import redis
 import time_machine
 from celery.contrib.testing.worker import start_worker
 
+from incidents.actions import status_update_queue
 from incidents.choices import Severity, StatusUpdateKind, TimelineKind
 from incidents.models import Incident, StatusUpdate, TimelineEntry
 from incidents.status_updates import (
@@ -17,7 +18,7 @@ from incidents.status_updates import (
     recipients_of,
     unfilled_prompts,
 )
-from incidents.tasks import send_status_update, status_update_queue
+from incidents.tasks import send_status_update
 from portal.celery import app as celery_app
 from portal.notifications import RetryableNotificationError
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
