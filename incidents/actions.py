@@ -183,10 +183,18 @@ def _refuse_if_closed(incident: Incident) -> None:
 
 
 @transaction.atomic
-def incident_change_status(*, incident: Incident, status: str, by=None, note: str = "") -> Incident:
+def incident_change_status(
+    *, incident: Incident, status: str, by=None, note: str = "", at: datetime | None = None
+) -> Incident:
     """Move the incident along its lifecycle (incidents.lifecycle), stamping the time of
-    the new status. Reopening clears the mitigation and resolution times; closing an
-    incident that needs a post-mortem waits for it to be published."""
+    the new status: ``at``, when the change happened, for changes the portal learns of
+    after the fact (alert intake); now by default. Reopening clears the mitigation and
+    resolution times; closing an incident that needs a post-mortem waits for it to be
+    published."""
+    now = timezone.now()
+    at = at or now
+    if at > now:
+        raise ValidationError({"at": "A status change cannot happen in the future."})
     _lock(incident)
     current = incident.status
     if status not in IncidentStatus.values:
@@ -219,16 +227,15 @@ def incident_change_status(*, incident: Incident, status: str, by=None, note: st
                 "is published."
             }
         )
-    now = timezone.now()
     facts = _metric_facts(incident)
     if status == IncidentStatus.INVESTIGATING:
         for field in REOPEN_CLEARS:
             setattr(incident, field, None)
     for field in timestamps_to_stamp(status):
         if getattr(incident, field) is None:
-            setattr(incident, field, now)
+            setattr(incident, field, at)
     if by is not None and incident.acknowledged_at is None:
-        incident.acknowledged_at = now
+        incident.acknowledged_at = at
     incident.status = status
     incident.full_clean()
     incident.save()
@@ -238,7 +245,7 @@ def incident_change_status(*, incident: Incident, status: str, by=None, note: st
     if note.strip():
         text += f"\n\n{note.strip()}"
     timeline_entry_add(
-        incident=incident, kind=TimelineKind.STATUS_CHANGE, text=text, author=by, at=now
+        incident=incident, kind=TimelineKind.STATUS_CHANGE, text=text, author=by, at=at
     )
     if _metric_facts(incident) != facts:
         _recompute_metrics_on_commit()

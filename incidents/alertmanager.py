@@ -17,7 +17,8 @@ Two steps, kept apart so that nothing is written from a payload that is not unde
       A firing alert on an incident in monitoring reopens it to investigating.
   resolved alerts
       one timeline entry each; once every alert of the incident is resolved, the incident
-      moves to monitoring (a person confirms the recovery and resolves it).
+      moves to monitoring (a person confirms the recovery and resolves it), mitigated when
+      the last of its alerts ended.
 
 Alertmanager re-sends a group's notification on every ``repeat_interval`` and retries
 failed deliveries, so the same payload arrives many times: an alert's state is stored per
@@ -36,6 +37,7 @@ from django.utils.text import Truncator
 
 from incidents import actions
 from incidents.choices import IncidentSource, IncidentStatus, Severity, TimelineKind
+from incidents.lifecycle import TIMESTAMP_ORDER
 from incidents.models import Incident, IncidentAlert
 from services.models import Service
 
@@ -290,9 +292,11 @@ def _incident_for(webhook: Webhook, outcome: IntakeOutcome) -> Incident | None:
     return incident
 
 
-def _record_alerts(incident: Incident, webhook: Webhook, outcome: IntakeOutcome) -> bool:
-    """Store each alert's state on the incident with a timeline entry per change; answer
-    whether any of the incident's alerts is still firing."""
+def _record_alerts(
+    incident: Incident, webhook: Webhook, outcome: IntakeOutcome
+) -> list[IncidentAlert]:
+    """Store each alert's state on the incident with a timeline entry per change; return all
+    of the incident's alerts as they now are."""
     now = timezone.now()
     stored = {alert.fingerprint: alert for alert in incident.alerts.all()}
     for alert in webhook.alerts:
@@ -320,7 +324,18 @@ def _record_alerts(incident: Incident, webhook: Webhook, outcome: IntakeOutcome)
             text=_alert_text(alert, event),
             at=min(at, now),
         )
-    return any(alert.status == FIRING for alert in stored.values())
+    return list(stored.values())
+
+
+def _mitigated_at(incident: Incident, alerts: list[IncidentAlert]) -> datetime:
+    """When the incident stopped hurting: the latest end of its resolved alerts (the delivery
+    time for one without an end), though never in the future (a clock ahead of ours) nor
+    before the times the incident already has (they must stay in order)."""
+    now = timezone.now()
+    ended = max(alert.ends_at or now for alert in alerts)
+    earlier = TIMESTAMP_ORDER[: TIMESTAMP_ORDER.index("mitigated_at")]
+    known = [getattr(incident, name) for name in earlier if getattr(incident, name) is not None]
+    return max(min(ended, now), *known)
 
 
 def _follow_new_alerts(incident: Incident, webhook: Webhook, outcome: IntakeOutcome) -> None:
@@ -349,7 +364,8 @@ def webhook_receive(*, webhook: Webhook) -> IntakeOutcome:
     if incident is None:
         outcome.detail = "No open incident for this alert group; nothing to resolve."
         return outcome
-    still_firing = _record_alerts(incident, webhook, outcome)
+    alerts = _record_alerts(incident, webhook, outcome)
+    still_firing = any(alert.status == FIRING for alert in alerts)
     if outcome.firing and not outcome.created:
         _follow_new_alerts(incident, webhook, outcome)
     before = incident.status
@@ -362,6 +378,7 @@ def webhook_receive(*, webhook: Webhook) -> IntakeOutcome:
             incident=incident,
             status=IncidentStatus.MONITORING,
             note="All of its alerts are resolved; confirm the recovery, then resolve it.",
+            at=_mitigated_at(incident, alerts),
         )
     if incident.status != before:
         outcome.status_change = (before, incident.status)

@@ -127,6 +127,36 @@ class TestChangeStatus:
             "Status: Monitoring → Resolved (Olivia Owner).",
         ]
 
+    @pytest.fixture
+    def alert_incident(self, service):
+        """Opened by an alert 25 minutes ago: detected then, acknowledged by no one."""
+        return actions.incident_declare(
+            title="Errors",
+            severity=Severity.SEV3,
+            services=[service],
+            started_at=later(-25),
+            detected_at=later(-25),
+        )
+
+    def test_a_change_learnt_of_later_is_stamped_with_when_it_happened(self, alert_incident):
+        actions.incident_change_status(incident=alert_incident, status="monitoring", at=later(-5))
+        alert_incident.refresh_from_db()
+        assert alert_incident.mitigated_at == later(-5)
+        assert alert_incident.timeline_entries.get(kind=TimelineKind.STATUS_CHANGE).at == later(-5)
+
+    def test_a_change_cannot_be_dated_in_the_future_or_out_of_order(self, alert_incident):
+        with pytest.raises(ValidationError) as error:
+            actions.incident_change_status(
+                incident=alert_incident, status="monitoring", at=later(1)
+            )
+        assert "at" in error.value.message_dict
+        with pytest.raises(ValidationError):
+            actions.incident_change_status(
+                incident=alert_incident, status="monitoring", at=later(-40)
+            )
+        alert_incident.refresh_from_db()
+        assert alert_incident.mitigated_at is None
+
     def test_resolving_straight_away_also_marks_it_mitigated(self, incident, owner):
         actions.incident_change_status(incident=incident, status="resolved", by=owner)
         assert incident.mitigated_at == incident.resolved_at == NOW

@@ -3,7 +3,7 @@ and bad input that writes nothing."""
 
 import copy
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -392,6 +392,38 @@ def test_when_every_alert_is_resolved_the_incident_moves_to_monitoring(intake):
     assert len(entries(incident)) == 4  # two fired, two resolved
     [change] = entries(incident, TimelineKind.STATUS_CHANGE)
     assert change.startswith("Status: Investigating → Monitoring")
+
+
+def test_the_incident_is_mitigated_when_its_last_alert_ended_not_when_told(intake, time_machine):
+    time_machine.move_to(NOW - timedelta(minutes=10), tick=False)
+    one, two = alert_body(fingerprint="f1"), alert_body(fingerprint="f2")
+    deliver(intake, webhook_body(one, two))
+    time_machine.move_to(NOW, tick=False)
+
+    # Alertmanager tells of the recovery a few minutes late (group_interval, a retry).
+    deliver(
+        intake,
+        webhook_body(
+            resolved(one, ends_at="2026-11-24T09:01:00Z"),
+            resolved(two, ends_at="2026-11-24T09:02:30Z"),
+        ),
+    )
+
+    incident = the_incident()
+    assert incident.status == IncidentStatus.MONITORING
+    assert incident.mitigated_at == datetime(2026, 11, 24, 9, 2, 30, tzinfo=UTC)
+    [change] = incident.timeline_entries.filter(kind=TimelineKind.STATUS_CHANGE)
+    assert change.at == incident.mitigated_at
+
+
+def test_an_end_before_the_incident_was_detected_is_mitigated_at_its_detection(intake):
+    # Declared at 09:05, when the portal first heard of it: an earlier end cannot come first.
+    deliver(intake, webhook_body())
+
+    deliver(intake, webhook_body(resolved(alert_body(), ends_at="2026-11-24T09:01:00Z")))
+
+    incident = the_incident()
+    assert incident.mitigated_at == incident.detected_at == NOW
 
 
 def test_a_resolution_delivered_again_changes_nothing(intake):
