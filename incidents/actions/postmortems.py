@@ -1,0 +1,178 @@
+"""Writes to post-mortems and their action items; workflow steps note themselves on the
+incident's timeline."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from incidents import postmortems
+from incidents.actions.incidents import _lock, _name, timeline_entry_add
+from incidents.choices import ActionItemStatus, PostMortemStatus, TimelineKind
+from incidents.models import ActionItem, Incident, PostMortem
+
+#: The post-mortem fields people write; status, dates and author move through the actions.
+POSTMORTEM_WRITABLE_FIELDS = frozenset(PostMortem.SECTIONS)
+ACTION_ITEM_WRITABLE_FIELDS = frozenset(
+    {"title", "owner", "due_date", "priority", "kind", "status", "wont_do_reason"}
+)
+
+
+def _lock_postmortem(postmortem: PostMortem) -> None:
+    """Lock the post-mortem's row and reload it, so two workflow steps at once take turns."""
+    PostMortem.objects.select_for_update().filter(pk=postmortem.pk).values_list("pk").get()
+    postmortem.refresh_from_db()
+
+
+def _move_postmortem(postmortem: PostMortem, status: str) -> None:
+    if not postmortems.can_transition(postmortem.status, status):
+        raise ValidationError(
+            {
+                "status": f"A post-mortem that is {postmortem.get_status_display().lower()} "
+                f"cannot become {PostMortemStatus(status).label.lower()}."
+            }
+        )
+    postmortem.status = status
+
+
+@transaction.atomic
+def postmortem_start(*, incident: Incident, by) -> PostMortem:
+    """Start the incident's post-mortem as a draft filled in from the incident: summary,
+    impact and durations, and its key (pinned) timeline events; due per the settings."""
+    _lock(incident)
+    if incident.resolved_at is None:
+        raise ValidationError("A post-mortem starts once the incident is resolved.")
+    if PostMortem.objects.filter(incident=incident).exists():
+        raise ValidationError("This incident already has a post-mortem.")
+    key_events = incident.timeline_entries.filter(pinned=True)
+    postmortem = PostMortem(
+        incident=incident,
+        author=by,
+        due_at=postmortems.due_at_for(incident),
+        **postmortems.first_draft(incident, key_events),
+    )
+    postmortem.full_clean()
+    postmortem.save()
+    timeline_entry_add(
+        incident=incident,
+        kind=TimelineKind.POSTMORTEM,
+        text=f"Post-mortem started by {_name(by)}.",
+        author=by,
+    )
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_update(
+    *, postmortem: PostMortem, reviewers: Iterable | None = None, **sections
+) -> PostMortem:
+    """Change the sections and reviewers of a post-mortem that is not yet published."""
+    unknown = set(sections) - POSTMORTEM_WRITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"postmortem_update cannot change {', '.join(sorted(unknown))}")
+    _lock_postmortem(postmortem)
+    if postmortem.status == PostMortemStatus.PUBLISHED:
+        raise ValidationError("The post-mortem is published; its record is final.")
+    if reviewers is not None:
+        reviewers = list(reviewers)
+        # A review is a second pair of eyes: the author publishing alone would skip it.
+        if postmortem.author_id in {reviewer.pk for reviewer in reviewers}:
+            raise ValidationError({"reviewers": "The author cannot review their own post-mortem."})
+    for name, value in sections.items():
+        setattr(postmortem, name, value)
+    postmortem.full_clean()
+    postmortem.save()
+    if reviewers is not None:
+        postmortem.reviewers.set(reviewers)
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_submit_for_review(*, postmortem: PostMortem, by) -> PostMortem:
+    """Hand the draft to its reviewers; it needs at least one."""
+    _lock_postmortem(postmortem)
+    _move_postmortem(postmortem, PostMortemStatus.IN_REVIEW)
+    if not postmortem.reviewers.exists():
+        raise ValidationError({"reviewers": "Name at least one reviewer first."})
+    postmortem.full_clean()
+    postmortem.save()
+    timeline_entry_add(
+        incident=postmortem.incident,
+        kind=TimelineKind.POSTMORTEM,
+        text=f"Post-mortem submitted for review by {_name(by)}.",
+        author=by,
+    )
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_return_to_draft(*, postmortem: PostMortem, by) -> PostMortem:
+    _lock_postmortem(postmortem)
+    _move_postmortem(postmortem, PostMortemStatus.DRAFT)
+    postmortem.full_clean()
+    postmortem.save()
+    timeline_entry_add(
+        incident=postmortem.incident,
+        kind=TimelineKind.POSTMORTEM,
+        text=f"Post-mortem returned to draft by {_name(by)}.",
+        author=by,
+    )
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_publish(*, postmortem: PostMortem, by) -> PostMortem:
+    """Publish a reviewed post-mortem; from then on it is searchable and final, and a
+    SEV1/SEV2 incident may close."""
+    _lock_postmortem(postmortem)
+    _move_postmortem(postmortem, PostMortemStatus.PUBLISHED)
+    postmortem.published_at = timezone.now()
+    postmortem.full_clean()
+    postmortem.save()
+    timeline_entry_add(
+        incident=postmortem.incident,
+        kind=TimelineKind.POSTMORTEM,
+        text=f"Post-mortem published by {_name(by)}.",
+        author=by,
+    )
+    return postmortem
+
+
+def _set_completion(action_item: ActionItem, previous_status: str | None) -> None:
+    """Done items remember when they were done; anything else has no completion time."""
+    if action_item.status != ActionItemStatus.DONE:
+        action_item.completed_at = None
+    elif previous_status != ActionItemStatus.DONE or action_item.completed_at is None:
+        action_item.completed_at = timezone.now()
+    if action_item.status != ActionItemStatus.WONT_DO:
+        action_item.wont_do_reason = ""
+
+
+@transaction.atomic
+def action_item_create(*, postmortem: PostMortem, **fields) -> ActionItem:
+    action_item = ActionItem(postmortem=postmortem, **fields)
+    _set_completion(action_item, None)
+    action_item.full_clean()
+    action_item.save()
+    return action_item
+
+
+@transaction.atomic
+def action_item_update(*, action_item: ActionItem, **fields) -> ActionItem:
+    """Change any of the item's fields, its status included (see action_item_set_status)."""
+    unknown = set(fields) - ACTION_ITEM_WRITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"action_item_update cannot change {', '.join(sorted(unknown))}")
+    previous_status = action_item.status
+    for name, value in fields.items():
+        setattr(action_item, name, value)
+    _set_completion(action_item, previous_status)
+    action_item.full_clean()
+    action_item.save()
+    return action_item
+
+
+def action_item_set_status(*, action_item: ActionItem, status: str, reason: str = "") -> ActionItem:
+    """Move the item to a status; won't do needs the reason why."""
+    return action_item_update(action_item=action_item, status=status, wont_do_reason=reason)
