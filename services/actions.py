@@ -5,13 +5,14 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import repeat
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q, Sum, Value
+from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -26,6 +27,7 @@ from services.models import (
     Membership,
     Service,
     SLIBucket,
+    SLIRollup,
     SLOStatus,
     Tag,
     Team,
@@ -235,7 +237,54 @@ def slo_buckets_upsert(*, slo: SLO, buckets: Iterable[budget.Bucket]) -> int:
         update_fields=["good", "total"],
         batch_size=2000,
     )
+    if rows:
+        slo_rollups_refresh(slo_ids=[slo.pk], since=min(rows), until=max(rows) + budget.BUCKET)
     return len(rows)
+
+
+def slo_rollups_refresh(
+    *,
+    slo_ids: Sequence[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    bucket_model=SLIBucket,
+    rollup_model=SLIRollup,
+) -> None:
+    """Re-sum the hour and day rollups of the SLOs' buckets (every SLO's by default) in the
+    hours and days that [since, until) touches (all by default), each span in one INSERT …
+    SELECT in the database. Buckets are only ever added or replaced, never removed on their own
+    (they go with their SLO, and so do its rollups), so upserting every touched unit keeps the
+    rollups equal to the sums of the buckets. The models are parameters for the migration that
+    builds the first rollups with its historical models."""
+    for span, truncate in ((SLIRollup.Span.HOUR, TruncHour), (SLIRollup.Span.DAY, TruncDay)):
+        length = timedelta(seconds=span)
+        buckets = bucket_model.objects.order_by()
+        if slo_ids is not None:
+            buckets = buckets.filter(slo_id__in=slo_ids)
+        if since is not None:
+            buckets = buckets.filter(start__gte=budget.floor_to(since, length))
+        if until is not None:
+            buckets = buckets.filter(start__lt=budget.ceil_to(until, length))
+        sums = (
+            buckets.annotate(unit=truncate("start", tzinfo=UTC))
+            .values("slo_id", "unit")
+            .annotate(
+                good_sum=Sum("good"),
+                total_sum=Sum("total"),
+                present=Count("pk", filter=Q(total__gt=0)),
+                span=Value(int(span)),
+            )
+        )
+        select, parameters = sums.query.sql_with_params()
+        quote = connection.ops.quote_name
+        columns = ", ".join(map(quote, ["slo_id", "start", "good", "total", "present", "span"]))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(rollup_model._meta.db_table)} ({columns}) {select}"
+                " ON CONFLICT (slo_id, span, start) DO UPDATE SET good = excluded.good,"
+                " total = excluded.total, present = excluded.present",
+                parameters,
+            )
 
 
 def slo_buckets_push(*, slo: SLO, buckets: Iterable[Mapping]) -> int:

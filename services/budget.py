@@ -88,7 +88,7 @@ class Bucket:
 def align_down(moment: datetime) -> datetime:
     """The start of the bucket holding `moment` (in UTC)."""
     _require_aware(moment, "moment")
-    return _align(moment, BUCKET)
+    return floor_to(moment, BUCKET)
 
 
 def window_bounds(
@@ -164,7 +164,7 @@ def excluded_bucket_ranges(exclusions: Iterable[Interval]) -> list[Interval]:
         _require_aware(start, "maintenance start")
         _require_aware(end, "maintenance end")
         if end > start:
-            widened.append((align_down(start), _align_up(end)))
+            widened.append((align_down(start), ceil_to(end, BUCKET)))
     merged: list[Interval] = []
     for start, end in sorted(widened):
         if merged and start <= merged[-1][1]:
@@ -192,9 +192,9 @@ def count_expected_slices(
     `slice_length` that overlap it, less those whose every bucket in the window is excluded."""
     _require_window(start, end)
     ranges = excluded_bucket_ranges(exclusions)
-    expected = _grid_points(_align(start, slice_length), end, slice_length)
+    expected = _grid_points(floor_to(start, slice_length), end, slice_length)
     for excluded_start, excluded_end in ranges:
-        slice_start = _align(max(start, excluded_start), slice_length)
+        slice_start = floor_to(max(start, excluded_start), slice_length)
         while slice_start < min(end, excluded_end):
             in_window = (max(start, slice_start), min(end, slice_start + slice_length))
             if count_expected_buckets(*in_window, ranges) == 0:
@@ -655,12 +655,14 @@ def _grid_points(start: datetime, end: datetime, step: timedelta) -> int:
     return -((EPOCH - end) // step) + ((EPOCH - start) // step)
 
 
-def _align(moment: datetime, step: timedelta) -> datetime:
+def floor_to(moment: datetime, step: timedelta) -> datetime:
+    """The latest multiple of `step` since the epoch at or before `moment`."""
     return EPOCH + (moment - EPOCH) // step * step
 
 
-def _align_up(moment: datetime) -> datetime:
-    return EPOCH - (EPOCH - moment) // BUCKET * BUCKET
+def ceil_to(moment: datetime, step: timedelta) -> datetime:
+    """The earliest multiple of `step` since the epoch at or after `moment`."""
+    return EPOCH - (EPOCH - moment) // step * step
 
 
 def _month_start(year: int, month: int, zone: tzinfo) -> datetime:

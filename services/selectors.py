@@ -27,6 +27,7 @@ from services.models import (
     Membership,
     Service,
     SLIBucket,
+    SLIRollup,
     Tag,
     Team,
 )
@@ -143,10 +144,11 @@ class BucketRollup:
 
 @dataclass(frozen=True, slots=True)
 class RollupRequest:
-    """One SLO's part of slo_bucket_rollups(): from `history` (its oldest month) with hours from
-    `recent` on, months in `time_zone`, slices of `slice_seconds` good from `slice_target` (both
-    None: occurrences) and the bucket ranges `excluded` for maintenance
-    (budget.excluded_bucket_ranges)."""
+    """One SLO's part of slo_bucket_rollups(): its data from `history` (its oldest month) with
+    days counted back from `recent` on, months in `time_zone`, slices of `slice_seconds` good
+    from `slice_target` (both None: occurrences), the bucket ranges `excluded` for maintenance
+    (budget.excluded_bucket_ranges), and how to read it (snapshots.read_plan): the ranges of
+    whole stored day and hour rollups, and the ranges to read bucket by bucket."""
 
     slo_id: int
     history: datetime
@@ -155,73 +157,100 @@ class RollupRequest:
     slice_seconds: float | None
     slice_target: float | None
     excluded: Sequence[Interval]
+    days: Sequence[Interval]
+    hours: Sequence[Interval]
+    buckets: Sequence[Interval]
 
 
-_MONTH = "date_trunc('month', b.start AT TIME ZONE request.zone)"
+_MONTH = "date_trunc('month', piece.start AT TIME ZONE piece.zone)"
+_BACK = "floor((%(end_epoch)s - date_part('epoch', piece.start) - %(bucket_seconds)s)"
 
 _ROLLUP_SQL = f"""
-    WITH request(slo_id, history, recent, zone, slice_seconds, target, excluded) AS (
-        SELECT * FROM unnest(%(ids)s::bigint[], %(histories)s::timestamptz[],
-                             %(recents)s::timestamptz[], %(zones)s::text[], %(slices)s::float8[],
-                             %(targets)s::float8[], %(excluded)s::tstzmultirange[])
+    WITH part(slo_id, span, low, high, recent, zone, slice_seconds, target) AS (
+        SELECT * FROM unnest(%(ids)s::bigint[], %(spans)s::int[], %(lows)s::timestamptz[],
+                             %(highs)s::timestamptz[], %(recents)s::timestamptz[],
+                             %(zones)s::text[], %(slices)s::float8[], %(targets)s::float8[])
+    ),
+    piece(slo_id, recent, zone, slice_seconds, start, good, total, present, good_slices,
+          bad_slices) AS (
+        SELECT part.slo_id, part.recent, part.zone, part.slice_seconds, u.start, u.good, u.total,
+               u.present, 0, 0
+        FROM part
+        JOIN {SLIRollup._meta.db_table} u
+          ON u.slo_id = part.slo_id AND u.span = part.span
+         AND u.start >= part.low AND u.start < part.high
+        WHERE part.span > %(bucket_seconds)s
+        UNION ALL
+        SELECT part.slo_id, part.recent, part.zone, part.slice_seconds, b.start, b.good, b.total,
+               CASE WHEN b.total > 0 THEN 1 ELSE 0 END,
+               -- Division as budget.Timeslices.is_good() divides: the same IEEE doubles.
+               CASE WHEN part.slice_seconds = %(bucket_seconds)s AND b.total > 0
+                         AND b.good::float8 / b.total >= part.target THEN 1 ELSE 0 END,
+               CASE WHEN part.slice_seconds = %(bucket_seconds)s AND b.total > 0
+                         AND b.good::float8 / b.total < part.target THEN 1 ELSE 0 END
+        FROM part
+        JOIN {SLIBucket._meta.db_table} b
+          ON b.slo_id = part.slo_id AND b.start >= part.low AND b.start < part.high
+        WHERE part.span = %(bucket_seconds)s
     )
-    SELECT b.slo_id,
-           CASE WHEN b.start >= request.recent
-                THEN floor((%(end_epoch)s - date_part('epoch', b.start) - %(bucket_seconds)s)
-                           / 86400)::int END AS days_back,
-           CASE WHEN b.start >= %(since_3d)s
-                THEN floor((%(end_epoch)s - date_part('epoch', b.start) - %(bucket_seconds)s)
-                           / 3600)::int END AS hours_back,
-           CASE WHEN b.start >= %(since_30m)s
-                THEN floor((%(end_epoch)s - date_part('epoch', b.start) - %(bucket_seconds)s)
-                           / %(bucket_seconds)s)::int END AS buckets_back,
+    SELECT piece.slo_id,
+           CASE WHEN piece.start >= piece.recent THEN {_BACK} / 86400)::int END AS days_back,
+           CASE WHEN piece.start >= %(since_3d)s THEN {_BACK} / 3600)::int END AS hours_back,
+           CASE WHEN piece.start >= %(since_30m)s
+                THEN {_BACK} / %(bucket_seconds)s)::int END AS buckets_back,
            (date_part('year', {_MONTH}) * 12 + date_part('month', {_MONTH}) - 1)::int,
-           CASE WHEN request.slice_seconds > %(bucket_seconds)s
-                THEN floor(date_part('epoch', b.start) / request.slice_seconds)::bigint
+           CASE WHEN piece.slice_seconds > %(bucket_seconds)s
+                THEN floor(date_part('epoch', piece.start) / piece.slice_seconds)::bigint
            END AS part,
-           SUM(b.good)::bigint, SUM(b.total)::bigint, COUNT(*) FILTER (WHERE b.total > 0),
-           -- Division as budget.Timeslices.is_good() divides: the same IEEE doubles.
-           COUNT(*) FILTER (WHERE request.slice_seconds = %(bucket_seconds)s AND b.total > 0
-                            AND b.good::float8 / b.total >= request.target),
-           COUNT(*) FILTER (WHERE request.slice_seconds = %(bucket_seconds)s AND b.total > 0
-                            AND b.good::float8 / b.total < request.target)
-    FROM request
-    JOIN {SLIBucket._meta.db_table} b
-      ON b.slo_id = request.slo_id AND b.start >= request.history AND b.start < %(end)s
-    WHERE NOT request.excluded @> b.start
-    GROUP BY b.slo_id, days_back, hours_back, buckets_back, {_MONTH}, part
+           SUM(piece.good)::bigint, SUM(piece.total)::bigint, SUM(piece.present)::bigint,
+           SUM(piece.good_slices)::bigint, SUM(piece.bad_slices)::bigint
+    FROM piece
+    GROUP BY piece.slo_id, days_back, hours_back, buckets_back, {_MONTH}, part
 """
 
 
-def _multirange(intervals: Sequence[Interval]) -> str:
-    """Half-open intervals as a PostgreSQL tstzmultirange literal."""
-    ranges = ",".join(f"[{start.isoformat()},{end.isoformat()})" for start, end in intervals)
-    return "{" + ranges + "}"
+def _rollup_parameters(requests: Sequence[RollupRequest], *, end: datetime) -> dict:
+    """_ROLLUP_SQL's parameters: a row per range of each request's read plan, carrying what
+    the grouping needs of its SLO, so that each range is one index range scan."""
+    columns: dict[str, list] = {
+        name: []
+        for name in ("ids", "spans", "lows", "highs", "recents", "zones", "slices", "targets")
+    }
+    for request in requests:
+        plan = (
+            (SLIRollup.Span.DAY, request.days),
+            (SLIRollup.Span.HOUR, request.hours),
+            (BUCKET.total_seconds(), request.buckets),
+        )
+        for span, ranges in plan:
+            for low, high in ranges:
+                columns["ids"].append(request.slo_id)
+                columns["spans"].append(int(span))
+                columns["lows"].append(low)
+                columns["highs"].append(high)
+                columns["recents"].append(request.recent)
+                columns["zones"].append(request.time_zone)
+                columns["slices"].append(request.slice_seconds)
+                columns["targets"].append(request.slice_target)
+    return columns | {
+        "end_epoch": end.timestamp(),
+        "bucket_seconds": BUCKET.total_seconds(),
+        "since_3d": end - max(LOOKBACK_WINDOWS.values()),
+        "since_30m": end - timedelta(minutes=30),
+    }
 
 
 def slo_bucket_rollups(
     requests: Sequence[RollupRequest], *, end: datetime
 ) -> dict[int, list[BucketRollup]]:
     """The rollups of many SLOs' buckets before `end`, maintenance left out, summed in the
-    database in one query: every figure of a snapshot (windows, timeslices, chart series,
-    months) is a sum of rollups, so no bucket travels to Python. Databases other than
+    database in one query from the stored day and hour rollups where the request's plan reads
+    them and from the buckets elsewhere: every figure of a snapshot (windows, timeslices, chart
+    series, months) is a sum of rollups, so no bucket travels to Python. Databases other than
     PostgreSQL (the embedded SQLite of `make run`) get the same rollups summed in Python."""
     if connection.vendor != "postgresql":
         return _rollups_in_python(requests, end=end)
-    parameters = {
-        "ids": [request.slo_id for request in requests],
-        "histories": [request.history for request in requests],
-        "recents": [request.recent for request in requests],
-        "zones": [request.time_zone for request in requests],
-        "slices": [request.slice_seconds for request in requests],
-        "targets": [request.slice_target for request in requests],
-        "excluded": [_multirange(request.excluded) for request in requests],
-        "end": end,
-        "end_epoch": end.timestamp(),
-        "bucket_seconds": BUCKET.total_seconds(),
-        "since_3d": end - max(LOOKBACK_WINDOWS.values()),
-        "since_30m": end - timedelta(minutes=30),
-    }
+    parameters = _rollup_parameters(requests, end=end)
     rollups: dict[int, list[BucketRollup]] = {request.slo_id: [] for request in requests}
     with transaction.atomic(), connection.cursor() as cursor:
         # For this statement only: memory enough to group the batch in a hash table rather than

@@ -10,6 +10,7 @@ buckets.
 """
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,13 @@ from services.selectors import BucketRollup, RollupRequest
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+#: Spans of the stored rollups (services.models.SLIRollup), read where a recompute can, longest
+#: first, instead of the buckets they sum.
+ROLLUP_SPANS = (DAY, HOUR)
+#: The longest look-back window shorter than an hour: its rollups are single buckets.
+LONGEST_SUB_HOUR_WINDOW = max(
+    length for length in budget.LOOKBACK_WINDOWS.values() if length < HOUR
+)
 #: Hours of 1h burn rates in a snapshot's chart series: the longest look-back window's.
 BURN_SERIES_HOURS = max(budget.LOOKBACK_WINDOWS.values()) // HOUR
 #: Calendar months of attainment history a snapshot carries, the current one included.
@@ -62,15 +70,99 @@ def rollup_request(slo, now: datetime, excluded: Sequence[budget.Interval]) -> R
     end = budget.observed_end(window(slo, now), now)
     lookback = max(budget.LOOKBACK_WINDOWS.values())
     slices = timeslices(slo)
+    history = min(history_start(slo, now), window_start, end - lookback)
+    recent = min(window_start, end - lookback)
+    cuts = [recent, *(edge for excluded_range in excluded for edge in excluded_range)]
+    cuts += (end - back * DAY for back in range(1, (end - recent) // DAY + 1))
+    cuts += (end - back * HOUR for back in range(1, lookback // HOUR + 1))
+    cuts += (
+        end - back * budget.BUCKET
+        for back in range(1, LONGEST_SUB_HOUR_WINDOW // budget.BUCKET + 1)
+    )
+    cuts += (start for start, _ in budget.calendar_months(history, end, slo.time_zone))
+    # A rollup spans whole slices only where a slice is a whole number of rollup spans.
+    spans = [
+        span for span in ROLLUP_SPANS if slices is None or slices.length % span == timedelta(0)
+    ]
+    by_span, by_bucket = read_plan(history, end, cuts, spans, excluded)
     return RollupRequest(
         slo_id=slo.pk,
-        history=min(history_start(slo, now), window_start, end - lookback),
-        recent=min(window_start, end - lookback),
+        history=history,
+        recent=recent,
         time_zone=slo.time_zone,
         slice_seconds=slices.length.total_seconds() if slices else None,
         slice_target=slices.target if slices else None,
         excluded=excluded,
+        days=by_span.get(DAY, []),
+        hours=by_span.get(HOUR, []),
+        buckets=by_bucket,
     )
+
+
+def read_plan(
+    start: datetime,
+    end: datetime,
+    cuts: Iterable[datetime],
+    spans: Sequence[timedelta],
+    excluded: Sequence[budget.Interval],
+) -> tuple[dict[timedelta, list[budget.Interval]], list[budget.Interval]]:
+    """How to read the data of [start, end) but `excluded`: for each span (longest first), the
+    ranges of whole units of that span (counted from the epoch, like the stored rollups) that
+    no cut falls strictly inside — the moments where a rollup's key changes — and what is left,
+    to be read bucket by bucket. A unit no cut falls in belongs to one rollup, so reading it
+    whole sums what its buckets would; excluded ranges start and end at cuts, so a unit is
+    either wholly excluded or not at all."""
+    cuts = sorted(set(cuts))
+    pending = [(start, end)]
+    by_span = {}
+    for span in spans:
+        units = (budget.floor_to(cut, span) for cut in cuts)
+        broken = sorted({unit for unit, cut in zip(units, cuts, strict=True) if unit != cut})
+        whole, left = [], []
+        for low, high in pending:
+            first, last = budget.ceil_to(low, span), budget.floor_to(high, span)
+            if first >= last:
+                left.append((low, high))
+                continue
+            left.append((low, first))
+            cursor = first
+            for unit in broken[bisect_left(broken, first) : bisect_left(broken, last)]:
+                whole.append((cursor, unit))
+                left.append((unit, unit + span))
+                cursor = unit + span
+            whole.append((cursor, last))
+            left.append((last, high))
+        by_span[span] = _without(whole, excluded)
+        pending = _merged(left)
+    return by_span, _without(pending, excluded)
+
+
+def _merged(ranges: Iterable[budget.Interval]) -> list[budget.Interval]:
+    """Sorted, non-empty ranges with touching or overlapping ones joined."""
+    merged: list[list[datetime]] = []
+    for low, high in sorted(ranges):
+        if low >= high:
+            continue
+        if merged and low <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return [(low, high) for low, high in merged]
+
+
+def _without(ranges: Iterable[budget.Interval], excluded: Sequence[budget.Interval]):
+    """`ranges` less the sorted, disjoint `excluded` ranges."""
+    remaining = []
+    for low, high in _merged(ranges):
+        for excluded_low, excluded_high in excluded:
+            if excluded_high <= low or excluded_low >= high:
+                continue
+            if excluded_low > low:
+                remaining.append((low, excluded_low))
+            low = max(low, excluded_high)
+        if low < high:
+            remaining.append((low, high))
+    return remaining
 
 
 def _counts(rollups: Iterable[BucketRollup], start, end, excluded) -> budget.WindowCounts:

@@ -5,6 +5,7 @@ from services.models.slos import (
     BudgetPolicyTier,
     MaintenanceWindow,
     SLIBucket,
+    SLIRollup,
     SLOStatus,
 )
 
@@ -15,6 +16,7 @@ __all__ = [
     "MaintenanceWindow",
     "Membership",
     "SLIBucket",
+    "SLIRollup",
     "SLOStatus",
     "Service",
     "Tag",

@@ -263,6 +263,32 @@ class SLIBucket(models.Model):
         return f"{self.slo} at {self.start:%Y-%m-%d %H:%M}: {self.good}/{self.total}"
 
 
+class SLIRollup(models.Model):
+    """The sums of one SLO's buckets over one UTC hour or day, kept up to date by every bucket
+    write (services.actions.slo_buckets_upsert), so that a recompute reads a day of history as
+    one row rather than 288 buckets wherever no window, month or slice boundary cuts the day."""
+
+    class Span(models.IntegerChoices):
+        HOUR = 3600, "hour"
+        DAY = 86400, "day"
+
+    slo = models.ForeignKey(SLO, on_delete=models.CASCADE, related_name="rollups")
+    span = models.PositiveIntegerField(choices=Span.choices)
+    start = models.DateTimeField()
+    good = models.BigIntegerField()
+    total = models.BigIntegerField()
+    present = models.PositiveIntegerField(help_text="Buckets with data (total above zero).")
+
+    class Meta:
+        ordering = ["slo", "span", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["slo", "span", "start"], name="unique_sli_rollup"),
+        ]
+
+    def __str__(self):
+        return f"{self.slo}: {self.get_span_display()} from {self.start:%Y-%m-%d %H:%M}"
+
+
 class SLOStatus(models.Model):
     """The snapshot of an SLO that a worker computes after each sync or push.
 

@@ -16,12 +16,16 @@ from services.models import (
     BudgetPolicy,
     BudgetPolicyTier,
     MaintenanceWindow,
-    SLIBucket,
     SLOStatus,
 )
 from tests.services.prometheus import checkout
 
 NOW = datetime(2026, 11, 1, 12, 0, 30, tzinfo=UTC)
+
+
+def store(slo, *buckets: budget.Bucket) -> None:
+    """Buckets stored as a sync stores them, rollups included."""
+    actions.slo_buckets_upsert(slo=slo, buckets=buckets)
 
 
 def recompute(slo, now=NOW) -> SLOStatus:
@@ -109,6 +113,10 @@ SLO_SHAPES = {
         "slice_target": Decimal("99.5"),
     },
     "calendar month in Kolkata": {"window_kind": "calendar_month", "time_zone": "Asia/Kolkata"},
+    "calendar month in Kathmandu": {
+        "window_kind": "calendar_month",
+        "time_zone": "Asia/Kathmandu",
+    },
     "calendar month timeslices": {
         "window_kind": "calendar_month",
         "time_zone": "Europe/Berlin",
@@ -120,7 +128,9 @@ SLO_SHAPES = {
 
 
 def shaped_slo(service, shape, now) -> tuple[SLO, list[budget.Bucket], list[budget.Interval]]:
-    """An SLO of the shape with a fortnight of varied buckets and two maintenance windows."""
+    """An SLO of the shape with five weeks of varied buckets (across a month's end in every time
+    zone, so that months, days and hours of rollups all come into play) and two maintenance
+    windows."""
     slo = SLO.objects.create(
         service=service,
         name="Shape",
@@ -137,17 +147,23 @@ def shaped_slo(service, shape, now) -> tuple[SLO, list[budget.Bucket], list[budg
     ]
     for start, end in maintenance:
         MaintenanceWindow.objects.create(slo=slo, start=start, end=end, reason="upgrade")
-    buckets = random_buckets(datetime(2026, 10, 20, tzinfo=UTC), now, seed=len(shape))
-    SLIBucket.objects.bulk_create(
-        SLIBucket(slo=slo, start=b.start, good=b.good, total=b.total) for b in buckets
-    )
+    buckets = random_buckets(datetime(2026, 9, 28, tzinfo=UTC), now, seed=len(shape))
+    actions.slo_buckets_upsert(slo=slo, buckets=buckets)
     return slo, buckets, maintenance
 
 
+#: A recompute's moment off every hour, and one at midnight (where days and hours of rollups
+#: line up with the windows).
+RECOMPUTE_MOMENTS = [
+    datetime(2026, 11, 3, 7, 42, tzinfo=UTC),
+    datetime(2026, 11, 3, 0, 0, 10, tzinfo=UTC),
+]
+
+
 @pytest.mark.django_db
+@pytest.mark.parametrize("now", RECOMPUTE_MOMENTS, ids=["off the hour", "at midnight"])
 @pytest.mark.parametrize("shape", SLO_SHAPES)
-def test_the_database_path_computes_what_the_in_memory_engine_computes(service, shape):
-    now = datetime(2026, 11, 3, 7, 42, tzinfo=UTC)
+def test_the_database_path_computes_what_the_in_memory_engine_computes(service, shape, now):
     slo, buckets, maintenance = shaped_slo(service, shape, now)
     window = budget.window_bounds(now, kind=slo.window_kind, days=7, tz=slo.time_zone)
     timeslices = None
@@ -182,9 +198,9 @@ def test_the_database_path_computes_what_the_in_memory_engine_computes(service, 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("now", RECOMPUTE_MOMENTS, ids=["off the hour", "at midnight"])
 @pytest.mark.parametrize("shape", SLO_SHAPES)
-def test_rollups_summed_in_python_for_sqlite_equal_those_postgresql_sums(service, shape):
-    now = datetime(2026, 11, 3, 7, 42, tzinfo=UTC)
+def test_rollups_summed_in_python_for_sqlite_equal_those_postgresql_sums(service, shape, now):
     slo, _, maintenance = shaped_slo(service, shape, now)
     request = snapshots.rollup_request(slo, now, budget.excluded_bucket_ranges(maintenance))
     end = budget.align_down(now)
@@ -232,14 +248,12 @@ def test_the_budget_burn_down_has_a_point_per_day_falling_with_each_day_s_bad_ev
     start = datetime(2026, 10, 29, 12, 0, tzinfo=UTC)
     # 100 events a bucket; 1 bad a bucket on the first day, none on the second, 2 on the third.
     bad_per_day = [1, 0, 2]
-    SLIBucket.objects.bulk_create(
-        SLIBucket(
-            slo=slo,
-            start=start + n * budget.BUCKET,
-            good=100 - bad_per_day[n // 288],
-            total=100,
-        )
-        for n in range(3 * 288)
+    store(
+        slo,
+        *(
+            budget.Bucket(start + n * budget.BUCKET, 100 - bad_per_day[n // 288], 100)
+            for n in range(3 * 288)
+        ),
     )
 
     status = recompute(slo)
@@ -263,8 +277,8 @@ def test_monthly_history_covers_twelve_calendar_months_and_says_which_were_met(s
         events_query=checkout.EVENTS_QUERY,
         total_query=checkout.TOTAL_QUERY,
     )
-    SLIBucket.objects.create(slo=slo, start=datetime(2026, 9, 15, tzinfo=UTC), good=995, total=1000)
-    SLIBucket.objects.create(slo=slo, start=datetime(2026, 10, 2, tzinfo=UTC), good=98, total=100)
+    store(slo, budget.Bucket(datetime(2026, 9, 15, tzinfo=UTC), 995, 1000))
+    store(slo, budget.Bucket(datetime(2026, 10, 2, tzinfo=UTC), 98, 100))
 
     status = recompute(slo)
 
@@ -288,9 +302,7 @@ def test_an_slo_whose_newest_data_is_older_than_the_staleness_limit_is_stale(
     checkout_slo, settings
 ):
     settings.SLI_STALE_AFTER_MINUTES = 15
-    SLIBucket.objects.create(
-        slo=checkout_slo, start=datetime(2026, 11, 1, 11, 40, tzinfo=UTC), good=1, total=1
-    )
+    store(checkout_slo, budget.Bucket(datetime(2026, 11, 1, 11, 40, tzinfo=UTC), 1, 1))
 
     assert not recompute(checkout_slo, datetime(2026, 11, 1, 12, 0, tzinfo=UTC)).stale
     assert recompute(checkout_slo, datetime(2026, 11, 1, 12, 0, 1, tzinfo=UTC)).stale
@@ -318,9 +330,7 @@ def test_the_tier_comes_from_the_slo_s_own_budget_policy(checkout_slo):
     checkout_slo.budget_policy = policy
     checkout_slo.save()
     # 0.4 % bad against a 1.5 % budget: 73 % left, healthy by default, "shut" by this policy.
-    SLIBucket.objects.create(
-        slo=checkout_slo, start=datetime(2026, 11, 1, 11, 0, tzinfo=UTC), good=996, total=1000
-    )
+    store(checkout_slo, budget.Bucket(datetime(2026, 11, 1, 11, 0, tzinfo=UTC), 996, 1000))
 
     status = recompute(checkout_slo)
 
@@ -360,9 +370,7 @@ def make_slos(service, count) -> list[SLO]:
             events_query=checkout.EVENTS_QUERY,
             total_query=checkout.TOTAL_QUERY,
         )
-        SLIBucket.objects.create(
-            slo=slo, start=datetime(2026, 11, 1, 11, 50, tzinfo=UTC), good=100 - number, total=100
-        )
+        store(slo, budget.Bucket(datetime(2026, 11, 1, 11, 50, tzinfo=UTC), 100 - number, 100))
         slos.append(slo)
     return slos
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db.models import Min, Sum
 
-from services import actions, tasks
+from services import actions, budget, tasks
 from services.budget import BUCKET
 from services.metrics import SYNC_ERRORS
 from services.models import SLO, SLIBucket, SLOStatus
@@ -289,8 +289,10 @@ def test_pushed_buckets_are_stored_and_the_recompute_enqueued_once_the_push_comm
 
 @pytest.mark.django_db
 def test_the_recompute_after_a_push_counts_the_pushed_buckets(checkout_slo):
-    SLIBucket.objects.create(slo=checkout_slo, start=at(11, 50), good=99, total=100)
-    SLIBucket.objects.create(slo=checkout_slo, start=at(11, 55), good=100, total=100)
+    actions.slo_buckets_upsert(
+        slo=checkout_slo,
+        buckets=[budget.Bucket(at(11, 50), 99, 100), budget.Bucket(at(11, 55), 100, 100)],
+    )
 
     with time_machine.travel(NOW, tick=False):
         tasks.recompute_slo_status(checkout_slo.pk)
