@@ -1,6 +1,6 @@
 """SLO benchmark: recomputing every status snapshot, and the scorecard and SLO API at scale.
 
-    .venv/bin/python bench/slo.py [--slos 2000] [--days 30] [--requests 100]
+    .venv/bin/python bench/slo.py [--slos 2000] [--days 30] [--requests 100] [--explain]
 
 Runs on a throw-away PostgreSQL (tests/servers.py), or, when DATABASE_URL is set, on a test
 database that Django creates next to that one and drops afterwards. It loads the SLOs (ten
@@ -161,7 +161,28 @@ def recompute_all() -> tuple[float, int]:
     return time.perf_counter() - started, written
 
 
-def benchmark(slo_count: int, days: int, request_count: int) -> bool:
+def explain_one_batch() -> None:
+    """EXPLAIN ANALYZE of the rollup statement for the first batch of SLOs, and how long the
+    batch's recompute takes in all."""
+    from django.db import connection
+
+    from services import actions
+    from services.models import SLO
+
+    def explain(execute, sql, params, many, context):
+        if sql.lstrip().startswith("WITH part"):
+            context["cursor"].execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            print("\n".join(row[0] for row in context["cursor"].fetchall()), "\n")
+        return execute(sql, params, many, context)
+
+    batch = list(SLO.objects.order_by("pk")[: actions.ROLLUP_BATCH])
+    started = time.perf_counter()
+    with connection.execute_wrapper(explain):
+        actions.slo_statuses_recompute(now=NOW, slos=batch)
+    print(f"one batch of {len(batch)} SLOs, explained: {time.perf_counter() - started:.2f} s\n")
+
+
+def benchmark(slo_count: int, days: int, request_count: int, explain: bool) -> bool:
     from collections import Counter
 
     from django.test import Client
@@ -182,6 +203,8 @@ def benchmark(slo_count: int, days: int, request_count: int) -> bool:
     print(f"{buckets:,} buckets loaded in {time.perf_counter() - started:.0f} s\n")
 
     recompute_all()  # warm: the buckets' pages in memory, as after the previous cycle
+    if explain:
+        explain_one_batch()
     timings = [recompute_all() for _ in range(3)]
     seconds = statistics.median(duration for duration, _ in timings)
     written = timings[0][1]
@@ -230,6 +253,9 @@ def main() -> int:
     parser.add_argument("--slos", type=int, default=2000)
     parser.add_argument("--days", type=int, default=30, help="days of buckets per SLO")
     parser.add_argument("--requests", type=int, default=100, help="requests per page")
+    parser.add_argument(
+        "--explain", action="store_true", help="EXPLAIN ANALYZE the first batch's rollup query"
+    )
     args = parser.parse_args()
 
     server = None
@@ -257,7 +283,7 @@ def main() -> int:
         database = connection.creation.create_test_db(verbosity=0)
         try:
             with override_settings(STORAGES=storages):
-                all_met = benchmark(args.slos, args.days, args.requests)
+                all_met = benchmark(args.slos, args.days, args.requests, args.explain)
         finally:
             connection.creation.destroy_test_db(database, verbosity=0)
     finally:

@@ -243,7 +243,9 @@ class SLIBucket(models.Model):
     exactly; unique per (SLO, start) so that a re-sync or a re-push never counts twice.
     """
 
-    slo = models.ForeignKey(SLO, on_delete=models.CASCADE, related_name="buckets")
+    # No index of its own: the unique (slo, start) index serves every lookup by SLO, and a
+    # second one tempts the planner into filtering a whole SLO's buckets for a time range.
+    slo = models.ForeignKey(SLO, on_delete=models.CASCADE, related_name="buckets", db_index=False)
     start = models.DateTimeField()
     good = models.BigIntegerField()
     total = models.BigIntegerField()
@@ -272,7 +274,8 @@ class SLIRollup(models.Model):
         HOUR = 3600, "hour"
         DAY = 86400, "day"
 
-    slo = models.ForeignKey(SLO, on_delete=models.CASCADE, related_name="rollups")
+    # Lookups by SLO use the unique (slo, span, start) index, as for the buckets.
+    slo = models.ForeignKey(SLO, on_delete=models.CASCADE, related_name="rollups", db_index=False)
     span = models.PositiveIntegerField(choices=Span.choices)
     start = models.DateTimeField()
     good = models.BigIntegerField()
