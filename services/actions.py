@@ -11,14 +11,13 @@ from itertools import repeat
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
-from django.db.models import Count, Max, Q, Sum, Value
+from django.db.models import Count, F, Max, Q, Sum, Value
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 from django.utils.text import slugify
 
 from services import budget, prometheus, selectors, snapshots, tasks
 from services.choices import QueryKind
-from services.metrics import SYNC_DURATION, SYNC_ERRORS
 from services.models import (
     SLO,
     BudgetPolicy,
@@ -347,6 +346,16 @@ SYNC_CHUNK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
+class SyncOutcome:
+    """How a sync from Prometheus went: how long it took, and its error ("" when it worked),
+    which a retry may cure or not."""
+
+    seconds: float
+    error: str = ""
+    retryable: bool = False
+
+
+@dataclass(frozen=True)
 class SyncResult:
     slo: SLO
     buckets_written: int
@@ -409,12 +418,11 @@ def slo_sync(*, slo: SLO, now: datetime) -> SyncResult:
             written += slo_buckets_upsert(slo=slo, buckets=_buckets_from_rates(slo, events, totals))
             chunk_start = chunk_end
     except prometheus.PrometheusError as error:
-        SYNC_ERRORS.labels("retryable" if error.retryable else "permanent").inc()
-        slo_status_recompute(slo=slo, now=now, sync_error=str(error))
+        outcome = SyncOutcome(time.perf_counter() - started, str(error), error.retryable)
+        slo_status_recompute(slo=slo, now=now, sync=outcome)
         raise
-    finally:
-        SYNC_DURATION.observe(time.perf_counter() - started)
-    status = slo_status_recompute(slo=slo, now=now, sync_error="")
+    outcome = SyncOutcome(time.perf_counter() - started)
+    status = slo_status_recompute(slo=slo, now=now, sync=outcome)
     return SyncResult(slo=slo, buckets_written=written, status=status)
 
 
@@ -462,22 +470,26 @@ def _status_fields(slos: Sequence[SLO], now: datetime) -> dict[int, dict]:
 
 
 @transaction.atomic
-def slo_status_recompute(*, slo: SLO, now: datetime, sync_error: str | None = None) -> SLOStatus:
-    """Compute the SLO's snapshot from its stored buckets and store it.
-
-    `sync_error` records a Prometheus sync's outcome: "" after a successful sync (also sets
-    last_sync_at), the error's message after a failed one (the snapshot is stale while it
-    stands), None when no sync happened (a push): the last outcome is kept."""
+def slo_status_recompute(*, slo: SLO, now: datetime, sync: SyncOutcome | None = None) -> SLOStatus:
+    """Compute the SLO's snapshot from its stored buckets and store it, with the outcome of the
+    sync from Prometheus that preceded it: after a successful one the last sync time is set;
+    after a failed one its error stands (the snapshot stays stale while it does) and the failed
+    syncs are counted by kind. Without a sync (a push, an edit) the last outcome is kept."""
     fields = _status_fields([slo], now)[slo.pk]
-    if sync_error is None:
+    if sync is None:
         failing = SLOStatus.objects.filter(slo=slo).exclude(last_sync_error="").exists()
     else:
-        fields["last_sync_error"] = sync_error
-        if not sync_error:
+        fields["last_sync_error"] = sync.error
+        fields["last_sync_seconds"] = sync.seconds
+        if not sync.error:
             fields["last_sync_at"] = now
-        failing = bool(sync_error)
+        failing = bool(sync.error)
     fields["stale"] = fields["stale"] or failing
     status, _ = SLOStatus.objects.update_or_create(slo=slo, defaults=fields)
+    if failing and sync is not None:
+        counter = "retryable_sync_errors" if sync.retryable else "permanent_sync_errors"
+        SLOStatus.objects.filter(slo=slo).update(**{counter: F(counter) + 1})
+        status.refresh_from_db(fields=[counter])
     return status
 
 
@@ -496,7 +508,7 @@ def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) 
     figures = [
         field.name
         for field in SLOStatus._meta.concrete_fields
-        if field.name not in {"slo", "last_sync_at", "last_sync_error"}
+        if field.name != "slo" and field.name not in SLOStatus.SYNC_OUTCOME_FIELDS
     ]
     batches = [slos[first : first + ROLLUP_BATCH] for first in range(0, len(slos), ROLLUP_BATCH)]
     written = 0

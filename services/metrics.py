@@ -1,9 +1,8 @@
-"""Catalog and SLO gauges for /metrics, read from the database at scrape time, and the SLI
-sync's own duration and errors."""
+"""Catalog and SLO metrics for /metrics, read from the database at scrape time: the SLO
+snapshots and the outcomes of the syncs from Prometheus, whichever process did the syncing."""
 
 from django.db.models import Count
-from prometheus_client import Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from services.budget import BUCKET
 from services.models import Service, SLOStatus, Team
@@ -23,20 +22,6 @@ class CatalogCollector:
         yield GaugeMetricFamily(
             "portal_catalog_teams", "Teams in the catalog.", value=Team.objects.count()
         )
-
-
-# SLI sync, recorded by the process that syncs (the worker). With PROMETHEUS_MULTIPROC_DIR shared
-# by web and worker processes, the web's /metrics adds up every process's observations.
-SYNC_DURATION = Histogram(
-    "portal_slo_sync_duration_seconds",
-    "Time to sync one SLO from Prometheus: queries, storing buckets, recomputing its status.",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
-)
-SYNC_ERRORS = Counter(
-    "portal_slo_sync_errors_total",
-    "SLO syncs that failed, by kind: retryable (Prometheus unreachable) or permanent (query).",
-    ["kind"],
-)
 
 
 class SLOCollector:
@@ -74,6 +59,17 @@ class SLOCollector:
             "1 while the SLO's last sync from Prometheus failed, else 0.",
             labels=labels,
         )
+        sync_seconds = GaugeMetricFamily(
+            "portal_slo_sync_duration_seconds",
+            "How long the SLO's last sync took: its queries and storing the buckets.",
+            labels=labels,
+        )
+        sync_errors = CounterMetricFamily(
+            "portal_slo_sync_errors",
+            "Failed syncs, by kind: retryable (Prometheus unreachable or failing) or permanent "
+            "(a query Prometheus refused).",
+            labels=[*labels, "kind"],
+        )
         rows = SLOStatus.objects.values_list(
             "slo__service__slug",
             "slo__slug",
@@ -84,8 +80,13 @@ class SLOCollector:
             "latest_data_at",
             "computed_at",
             "last_sync_error",
+            "last_sync_seconds",
+            "retryable_sync_errors",
+            "permanent_sync_errors",
         ).order_by("slo__service__slug", "slo__slug")
-        for service, slo, budget_left, attained, rates, is_stale, latest, computed, error in rows:
+        for row in rows:
+            service, slo, budget_left, attained, rates, is_stale, latest, computed, *sync = row
+            error, seconds, retryable_errors, permanent_errors = sync
             key = [service, slo]
             if budget_left is not None:
                 remaining.add_metric(key, budget_left)
@@ -98,4 +99,17 @@ class SLOCollector:
             sync_failing.add_metric(key, float(bool(error)))
             if latest is not None:
                 data_age.add_metric(key, max(0.0, (computed - latest - BUCKET).total_seconds()))
-        yield from (remaining, attainment, burn_rates, stale, data_age, sync_failing)
+            if seconds is not None:
+                sync_seconds.add_metric(key, seconds)
+            sync_errors.add_metric([*key, "retryable"], retryable_errors)
+            sync_errors.add_metric([*key, "permanent"], permanent_errors)
+        yield from (
+            remaining,
+            attainment,
+            burn_rates,
+            stale,
+            data_age,
+            sync_failing,
+            sync_seconds,
+            sync_errors,
+        )

@@ -323,6 +323,24 @@ class SLOStatus(models.Model):
     monthly = models.JSONField(default=list, help_text="Attainment per calendar month.")
     last_sync_at = models.DateTimeField(null=True)
     last_sync_error = models.TextField(blank=True)
+    # Kept in the database rather than in the syncing process's memory, so that /metrics shows
+    # them whichever process serves it.
+    last_sync_seconds = models.FloatField(null=True, help_text="How long the last sync took.")
+    retryable_sync_errors = models.PositiveIntegerField(
+        default=0, help_text="Syncs that failed because Prometheus was unreachable or failing."
+    )
+    permanent_sync_errors = models.PositiveIntegerField(
+        default=0, help_text="Syncs that failed because Prometheus refused a query."
+    )
+
+    #: What a sync records: a recompute from stored buckets leaves these as they are.
+    SYNC_OUTCOME_FIELDS = (
+        "last_sync_at",
+        "last_sync_error",
+        "last_sync_seconds",
+        "retryable_sync_errors",
+        "permanent_sync_errors",
+    )
 
     class Meta:
         verbose_name = "SLO status"

@@ -13,7 +13,6 @@ from django.db.models import Min, Sum
 
 from services import actions, budget, tasks
 from services.budget import BUCKET
-from services.metrics import SYNC_ERRORS
 from services.models import SLO, SLIBucket, SLOStatus
 from services.prometheus import PrometheusQueryError, PrometheusUnavailable
 from tests.portal.test_metrics import sample, scrape
@@ -41,8 +40,10 @@ def sync(slo, now=NOW):
         return actions.slo_sync(slo=slo, now=now)
 
 
-def errors_counted(kind: str) -> float:
-    return SYNC_ERRORS.labels(kind)._value.get()
+def errors_counted(slo, kind: str) -> int:
+    """The SLO's failed syncs of one kind, as stored for /metrics."""
+    status = SLOStatus.objects.filter(slo=slo).first()
+    return getattr(status, f"{kind}_sync_errors", 0)
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ def test_while_prometheus_is_unreachable_the_status_is_stale_and_nothing_stored_
     sync(checkout_slo)
     before = stored(checkout_slo)
     settings.PROMETHEUS_URL = f"http://127.0.0.1:{free_port()}"
-    counted = errors_counted("retryable")
+    counted = errors_counted(checkout_slo, "retryable")
 
     with pytest.raises(PrometheusUnavailable) as raised:
         sync(checkout_slo, NOW + timedelta(minutes=5))
@@ -163,7 +164,7 @@ def test_while_prometheus_is_unreachable_the_status_is_stale_and_nothing_stored_
     assert "unreachable" in status.last_sync_error
     assert status.last_sync_at == NOW
     assert status.computed_at == NOW + timedelta(minutes=5)
-    assert errors_counted("retryable") == counted + 1
+    assert errors_counted(checkout_slo, "retryable") == counted + 1
 
 
 @pytest.mark.django_db
@@ -187,7 +188,7 @@ def test_the_next_successful_sync_clears_the_error_and_the_staleness(
 def test_a_query_prometheus_refuses_is_recorded_as_a_permanent_error(prometheus, checkout_slo):
     checkout_slo.total_query = 'sum(rate(http_requests_total{job="checkout"}[{{.window}}])'
     checkout_slo.save()
-    counted = errors_counted("permanent")
+    counted = errors_counted(checkout_slo, "permanent")
 
     with pytest.raises(PrometheusQueryError) as raised:
         sync(checkout_slo)
@@ -196,7 +197,7 @@ def test_a_query_prometheus_refuses_is_recorded_as_a_permanent_error(prometheus,
     status = SLOStatus.objects.get(slo=checkout_slo)
     assert "parse error" in status.last_sync_error
     assert status.stale
-    assert errors_counted("permanent") == counted + 1
+    assert errors_counted(checkout_slo, "permanent") == counted + 1
 
 
 # --- Celery: fan-out, retries -----------------------------------------------------------------
@@ -229,12 +230,12 @@ def test_beat_s_task_fans_out_one_sync_per_slo_to_a_real_worker(prometheus, chec
 
 @pytest.mark.usefixtures("celery_worker", "unreachable_prometheus", "quick_retries")
 def test_a_worker_retries_an_unreachable_prometheus_with_backoff_then_gives_up(checkout_slo):
-    counted = errors_counted("retryable")
+    counted = errors_counted(checkout_slo, "retryable")
 
     tasks.sync_slo.delay(checkout_slo.pk)
 
     attempts = 1 + tasks.SYNC_RETRIES
-    assert wait_for(lambda: errors_counted("retryable") == counted + attempts, 30)
+    assert wait_for(lambda: errors_counted(checkout_slo, "retryable") == counted + attempts, 30)
     assert SLOStatus.objects.get(slo=checkout_slo).stale
 
 
@@ -242,13 +243,13 @@ def test_a_worker_retries_an_unreachable_prometheus_with_backoff_then_gives_up(c
 def test_a_worker_does_not_retry_a_refused_query(checkout_slo):
     checkout_slo.events_query = "sum(rate(http_requests_total[{{.window}}]"
     checkout_slo.save()
-    counted = errors_counted("permanent")
+    counted = errors_counted(checkout_slo, "permanent")
 
     tasks.sync_slo.delay(checkout_slo.pk)
 
-    assert wait_for(lambda: errors_counted("permanent") == counted + 1, 30)
+    assert wait_for(lambda: errors_counted(checkout_slo, "permanent") == counted + 1, 30)
     # Long enough for a few retries at the shortened backoff: none comes.
-    assert not wait_for(lambda: errors_counted("permanent") > counted + 1, 2)
+    assert not wait_for(lambda: errors_counted(checkout_slo, "permanent") > counted + 1, 2)
     assert "parse error" in SLOStatus.objects.get(slo=checkout_slo).last_sync_error
 
 
@@ -438,7 +439,11 @@ def test_metrics_show_the_sync_and_each_slo_s_budget_burn_rates_and_staleness(
     assert sample(samples, "portal_slo_stale", **labels) == 0
     assert sample(samples, "portal_slo_sync_failing", **labels) == 0
     assert sample(samples, "portal_slo_data_age_seconds", **labels) == 30
-    assert sample(samples, "portal_slo_sync_duration_seconds_count") >= 1
+    assert sample(samples, "portal_slo_sync_duration_seconds", **labels) == pytest.approx(
+        status.last_sync_seconds
+    )
+    assert 0 < status.last_sync_seconds < 10
+    assert sample(samples, "portal_slo_sync_errors_total", **labels, kind="retryable") == 0
 
 
 @pytest.mark.django_db
@@ -452,9 +457,7 @@ def test_metrics_show_a_failing_sync_as_an_error_and_a_stale_slo(
     samples = scrape(client)
 
     labels = {"service": "payments-api", "slo": "checkout-availability"}
-    assert sample(samples, "portal_slo_sync_errors_total", kind="retryable") == errors_counted(
-        "retryable"
-    )
-    assert errors_counted("retryable") >= 1
+    assert sample(samples, "portal_slo_sync_errors_total", **labels, kind="retryable") == 1
+    assert sample(samples, "portal_slo_sync_errors_total", **labels, kind="permanent") == 0
     assert sample(samples, "portal_slo_stale", **labels) == 1
     assert sample(samples, "portal_slo_sync_failing", **labels) == 1
