@@ -154,69 +154,75 @@ def _timeline_incident(request, reference) -> Incident:
     return incident
 
 
-@require_POST
-def incident_change_status(request, reference):
-    incident = _commanded_incident(request, reference)
-    form = IncidentStatusForm(request.POST, incident=incident)
+def _change_in_place(request, incident, form_name: str, form, change, *, success: str):
+    """An in-place change of the incident page: `change(form.cleaned_data)` runs the action
+    once the form is valid; its refusal shows on the form, as the form's own errors do."""
     if form.is_valid():
         try:
-            actions.incident_change_status(
-                incident=incident, status=form.cleaned_data["status"], by=request.user
-            )
+            change(form.cleaned_data)
         except ValidationError as error:
             add_action_error(form, error)
         else:
-            return _after_change(request, incident, success="The status was changed.")
-    return _after_change(request, incident, status_form=form)
+            return _after_change(request, incident, success=success)
+    return _after_change(request, incident, **{form_name: form})
+
+
+@require_POST
+def incident_change_status(request, reference):
+    incident = _commanded_incident(request, reference)
+    return _change_in_place(
+        request,
+        incident,
+        "status_form",
+        IncidentStatusForm(request.POST, incident=incident),
+        lambda data: actions.incident_change_status(
+            incident=incident, status=data["status"], by=request.user
+        ),
+        success="The status was changed.",
+    )
 
 
 @require_POST
 def incident_change_severity(request, reference):
     incident = _commanded_incident(request, reference)
-    form = IncidentSeverityForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.incident_change_severity(
-                incident=incident, severity=form.cleaned_data["severity"], by=request.user
-            )
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            return _after_change(request, incident, success="The severity was changed.")
-    return _after_change(request, incident, severity_form=form)
+    return _change_in_place(
+        request,
+        incident,
+        "severity_form",
+        IncidentSeverityForm(request.POST),
+        lambda data: actions.incident_change_severity(
+            incident=incident, severity=data["severity"], by=request.user
+        ),
+        success="The severity was changed.",
+    )
 
 
 @require_POST
 def incident_assign_role(request, reference):
     incident = _commanded_incident(request, reference)
-    form = IncidentRoleForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.incident_assign_role(
-                incident=incident,
-                role=form.cleaned_data["role"],
-                user=form.cleaned_data["person"],
-                by=request.user,
-            )
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            return _after_change(request, incident, success="The role was assigned.")
-    return _after_change(request, incident, role_form=form)
+    return _change_in_place(
+        request,
+        incident,
+        "role_form",
+        IncidentRoleForm(request.POST),
+        lambda data: actions.incident_assign_role(
+            incident=incident, role=data["role"], user=data["person"], by=request.user
+        ),
+        success="The role was assigned.",
+    )
 
 
 @require_POST
 def incident_add_note(request, reference):
     incident = _timeline_incident(request, reference)
-    form = IncidentNoteForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.incident_add_note(incident=incident, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            return _after_change(request, incident, success="The note was added.")
-    return _after_change(request, incident, note_form=form)
+    return _change_in_place(
+        request,
+        incident,
+        "note_form",
+        IncidentNoteForm(request.POST),
+        lambda data: actions.incident_add_note(incident=incident, by=request.user, **data),
+        success="The note was added.",
+    )
 
 
 @require_POST
