@@ -3,23 +3,26 @@
 ``/api/incidents/`` lists (with the UI list's filters), declares (POST), shows and
 edits (PATCH: title, summary, impact, users affected, start and detection times,
 affected services). Lifecycle moves are actions on an incident: ``status/``,
-``severity/``, ``roles/``, ``notes/`` and ``timeline/{entry}/pin/`` (POST), and its
-``timeline/`` and ``status-updates/`` read. Permissions are incidents.permissions',
+``severity/``, ``roles/``, ``notes/`` and ``timeline/{entry}/pin/`` (POST), its
+``timeline/`` reads, and ``status-updates/`` reads and sends (POST), with a draft to start
+from at ``status-updates/draft/?kind=``. Permissions are incidents.permissions',
 the UI's; domain errors come back as 400s naming the field.
 """
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from incidents import actions, selectors
-from incidents.choices import IncidentRole, IncidentStatus, Severity
+from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind
 from incidents.filters import IncidentFilterSet
 from incidents.models import Incident, IncidentAlert, StatusUpdate, TimelineEntry
 from incidents.permissions import IncidentPermission
+from incidents.status_updates import recipients_of, unfilled_prompt_errors
 from services.api import model_errors_as_bad_request
 from services.models import Service
 
@@ -180,6 +183,25 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class StatusUpdateSendSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=StatusUpdateKind.choices)
+    subject = serializers.CharField(max_length=250)
+    body = serializers.CharField()
+
+    def validate(self, data):
+        errors = unfilled_prompt_errors(subject=data["subject"], body=data["body"])
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+
+class StatusUpdateDraftSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=StatusUpdateKind.choices)
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    recipients = serializers.ListField(child=serializers.EmailField())
+
+
 class IncidentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -284,9 +306,50 @@ class IncidentViewSet(
         actions.timeline_entry_pin(entry=entry, pinned=data["pinned"])
         return Response(TimelineEntrySerializer(entry).data)
 
-    @extend_schema(responses=StatusUpdateSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="status-updates", filterset_class=None)
+    @extend_schema(methods=["GET"], request=None, responses=StatusUpdateSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=StatusUpdateSendSerializer,
+        responses={201: StatusUpdateSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="status-updates", filterset_class=None)
     def status_updates(self, request, pk=None):
+        """GET: the incident's status updates, newest first. POST: send one (kind, subject,
+        body; prompts of a draft filled in) by email to its teams and followers."""
         incident = self.get_object()
+        if request.method == "POST":
+            data = self._validated(StatusUpdateSendSerializer)
+            with model_errors_as_bad_request():
+                update = actions.status_update_queue(incident=incident, by=request.user, **data)
+            return Response(StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(selectors.status_update_list(incident))
         return self.get_paginated_response(StatusUpdateSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", enum=StatusUpdateKind.values, required=True)],
+        responses=StatusUpdateDraftSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="status-updates/draft",
+        url_name="status-update-draft",
+        filterset_class=None,
+    )
+    def status_update_draft(self, request, pk=None):
+        """The draft of a status update of ``?kind=`` from the incident's facts, with who
+        would receive it: fill in its prompts (``[[…]]``) and POST it to status-updates/."""
+        incident = self.get_object()
+        kind = serializers.ChoiceField(choices=StatusUpdateKind.choices)
+        try:
+            kind = kind.run_validation(request.query_params.get("kind", ""))
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({"kind": error.detail}) from error
+        draft = selectors.status_update_draft(incident, kind, now=timezone.now())
+        data = {
+            "kind": kind,
+            "subject": draft.subject,
+            "body": draft.body,
+            "recipients": recipients_of(incident),
+        }
+        return Response(StatusUpdateDraftSerializer(data).data)

@@ -7,7 +7,7 @@ from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpda
 from incidents.lifecycle import ALLOWED_TRANSITIONS
 from incidents.metrics import PERIOD_MONTHS
 from incidents.models import Incident
-from incidents.status_updates import unfilled_prompts
+from incidents.status_updates import unfilled_prompt_errors
 from services.models import Service, Team
 
 
@@ -92,11 +92,11 @@ class StatusUpdateForm(forms.Form):
 
     def clean(self):
         cleaned_data = super().clean()
-        for field in ("subject", "body"):
-            prompts = unfilled_prompts(cleaned_data.get(field, ""))
-            if prompts:
-                listed = "; ".join(f"“{prompt}”" for prompt in prompts)
-                self.add_error(field, f"Fill in or remove the prompts in [[…]]: {listed}.")
+        errors = unfilled_prompt_errors(
+            subject=cleaned_data.get("subject", ""), body=cleaned_data.get("body", "")
+        )
+        for field, message in errors.items():
+            self.add_error(field, message)
         return cleaned_data
 
 

@@ -62,8 +62,8 @@ def can_send_status_updates(user, incident) -> bool:
 
 class IncidentPermission(permissions.BasePermission):
     """The rules above for the incident API: reads for everyone signed in, declaring for
-    engineers, timeline writes (``TIMELINE_ACTIONS``) for its teams and role holders,
-    every other change for whoever commands it."""
+    engineers, timeline writes (``TIMELINE_ACTIONS``) for its teams and role holders, status
+    updates for whoever speaks for it, every other change for whoever commands it."""
 
     TIMELINE_ACTIONS = frozenset({"notes", "pin"})
 
@@ -75,6 +75,10 @@ class IncidentPermission(permissions.BasePermission):
         return True
 
     def has_object_permission(self, request, view, obj):
+        # Drafting a status update is the first step of sending one, as in the UI.
+        sending = view.action == "status_updates" and request.method == "POST"
+        if sending or view.action == "status_update_draft":
+            return can_send_status_updates(request.user, obj)
         if request.method in permissions.SAFE_METHODS:
             return True
         if view.action in self.TIMELINE_ACTIONS:

@@ -5,6 +5,7 @@ import operator
 from dataclasses import dataclass
 from functools import reduce
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
@@ -40,6 +41,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.postmortems import BudgetImpact, allowed_bad_events
+from incidents.status_updates import Draft, IncidentFacts, draft_status_update
 from services.budget import align_down, excluded_bucket_ranges, window_bounds
 from services.models import SLO, Service, SLIBucket, Team
 
@@ -173,6 +175,18 @@ def incident_metrics_of(*, team: Team | None, months: int, now: dt.datetime) -> 
         start=start, end=now, incidents=Incident.objects.filter(team=team) if team else None
     )
     return PeriodMetrics(figures, service_names, team_names, start, now, computed_at=None)
+
+
+def status_update_draft(incident: Incident, kind: str, *, now: dt.datetime) -> Draft:
+    """The draft of a ``kind`` status update: the incident's facts, its link and its
+    severity's name filled in, prompts (``[[…]]``) where a person must write."""
+    level = severity_levels().get(incident.severity)
+    facts = IncidentFacts.of(
+        incident,
+        url=settings.PORTAL_BASE_URL.rstrip("/") + incident.get_absolute_url(),
+        severity_name=level.name if level else "",
+    )
+    return draft_status_update(kind, facts, now=now)
 
 
 # --- post-mortems and action items ----------------------------------------------------------

@@ -165,6 +165,23 @@ def unfilled_prompts(text: str) -> list[str]:
     return [match.strip() for match in PROMPT.findall(text)]
 
 
+def unfilled_prompt_errors(**texts: str) -> dict[str, str]:
+    """An error for each of the named texts (subject, body) still holding a draft's prompts:
+    readers must never get a template's blanks."""
+    errors = {}
+    for field, text in texts.items():
+        prompts = unfilled_prompts(text)
+        if prompts:
+            listed = "; ".join(f"“{prompt}”" for prompt in prompts)
+            errors[field] = f"Fill in or remove the prompts in [[…]]: {listed}."
+    return errors
+
+
+NOBODY_TO_TELL = (
+    "No one would receive it: the incident's teams have no email address and nobody follows it."
+)
+
+
 def recipients_of(incident) -> list[str]:
     """Who receives an incident's status updates: the owning team, the teams owning the
     affected services, and the subscribers, each address once. Reads the incident's team,

@@ -2,7 +2,6 @@
 changes, status updates and the metrics page. Reads go through selectors, writes through
 actions; a page and its htmx fragment come from one view."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,7 +31,7 @@ from incidents.permissions import (
     can_send_status_updates,
     can_write_timeline,
 )
-from incidents.status_updates import IncidentFacts, draft_status_update, recipients_of
+from incidents.status_updates import NOBODY_TO_TELL, recipients_of
 from portal import notifications
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment
@@ -276,19 +275,8 @@ def incident_follow(request, reference):
 # --- Status updates -------------------------------------------------------------------------
 
 
-NOBODY_TO_TELL = (
-    "No one would receive it: the incident's teams have no email address and nobody follows it."
-)
-
-
 def _draft(incident, kind) -> dict:
-    level = selectors.severity_levels().get(incident.severity)
-    facts = IncidentFacts.of(
-        incident,
-        url=settings.PORTAL_BASE_URL.rstrip("/") + incident.get_absolute_url(),
-        severity_name=level.name if level else "",
-    )
-    draft = draft_status_update(kind, facts, now=timezone.now())
+    draft = selectors.status_update_draft(incident, kind, now=timezone.now())
     return {"kind": kind, "subject": draft.subject, "body": draft.body}
 
 
@@ -323,7 +311,11 @@ def status_update_new(request, reference):
     if not form.is_valid() or step == "edit":
         return render(request, "incidents/status_update_form.html", {**context, "form": form})
     if step == "send":
-        actions.status_update_queue(incident=incident, by=request.user, **form.cleaned_data)
+        try:
+            actions.status_update_queue(incident=incident, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_action_error(form, error)
+            return render(request, "incidents/status_update_form.html", {**context, "form": form})
         messages.success(
             request,
             f"The status update is on its way to {len(recipients)} "

@@ -19,6 +19,7 @@ from incidents.lifecycle import (
 )
 from incidents.models import Incident, StatusUpdate, TimelineEntry
 from incidents.references import next_incident_reference
+from incidents.status_updates import NOBODY_TO_TELL, recipients_of, unfilled_prompt_errors
 from portal.roles import ENGINEER
 from services.models import Service
 
@@ -358,7 +359,13 @@ def incident_subscribe(*, incident: Incident, user, subscribed: bool = True) -> 
 
 @transaction.atomic
 def status_update_queue(*, incident, kind: str, subject: str, body: str, by) -> StatusUpdate:
-    """Record a status update written by ``by`` and send it once this transaction commits."""
+    """Record a status update written by ``by`` and send it once this transaction commits.
+    Refused while it still holds a draft's prompts or nobody would receive it."""
+    errors = unfilled_prompt_errors(subject=subject, body=body)
+    if errors:
+        raise ValidationError(errors)
+    if not recipients_of(incident):
+        raise ValidationError(NOBODY_TO_TELL)
     status_update = StatusUpdate(
         incident=incident, kind=kind, subject=subject.strip(), body=body.strip(), created_by=by
     )

@@ -91,6 +91,8 @@ class TestReading:
             ("post", url(incident, "notes/")),
             ("get", url(incident, "timeline/")),
             ("get", url(incident, "status-updates/")),
+            ("post", url(incident, "status-updates/")),
+            ("get", url(incident, "status-updates/draft/")),
         ]:
             assert getattr(client, method)(path).status_code == 401, (method, path)
 
@@ -332,6 +334,91 @@ class TestTimelineWrites:
         other = TimelineEntryFactory()
         response = api_client_for(sre_lead).post(url(incident, f"timeline/{other.pk}/pin/"))
         assert response.status_code == 404
+
+
+class TestStatusUpdates:
+    def test_the_commander_drafts_fills_in_and_sends_an_update(
+        self, api_client_for, teammate, incident
+    ):
+        client = api_client_for(teammate)
+
+        draft = client.get(url(incident, "status-updates/draft/"), {"kind": "update"})
+
+        assert draft.status_code == 200
+        drafted = draft.json()
+        assert incident.reference in drafted["subject"]
+        assert "[[" in drafted["body"]
+        assert drafted["recipients"] == ["payments@example.test"]
+        body = drafted["body"].replace("[[", "").replace("]]", "")
+        sent = client.post(
+            url(incident, "status-updates/"),
+            {"kind": "update", "subject": drafted["subject"], "body": body},
+            format="json",
+        )
+        assert sent.status_code == 201, sent.json()
+        assert sent.json()["created_by"] == "tom"
+        assert incident.status_updates.get().subject == drafted["subject"]
+
+    def test_a_draft_s_prompts_left_in_are_a_400_naming_the_field(
+        self, api_client_for, teammate, incident
+    ):
+        client = api_client_for(teammate)
+        drafted = client.get(url(incident, "status-updates/draft/"), {"kind": "initial"}).json()
+
+        response = client.post(
+            url(incident, "status-updates/"),
+            {"kind": "initial", "subject": "Checkout is failing", "body": drafted["body"]},
+            format="json",
+        )
+
+        assert response.status_code == 400
+        assert "prompts" in response.json()["body"][0]
+        assert not incident.status_updates.exists()
+
+    def test_an_update_nobody_would_receive_is_a_400(
+        self, api_client_for, sre_lead, payments, incident
+    ):
+        payments.email = ""
+        payments.save()
+
+        response = api_client_for(sre_lead).post(
+            url(incident, "status-updates/"),
+            {"kind": "update", "subject": "Still on it", "body": "Rolling back."},
+            format="json",
+        )
+
+        assert response.status_code == 400
+        assert "No one would receive it" in str(response.json())
+        assert not incident.status_updates.exists()
+
+    def test_a_bad_kind_is_a_400_naming_it(self, api_client_for, teammate, incident):
+        client = api_client_for(teammate)
+        assert "kind" in client.get(url(incident, "status-updates/draft/"), {"kind": "x"}).json()
+        response = client.post(
+            url(incident, "status-updates/"),
+            {"kind": "gossip", "subject": "a", "body": "b"},
+            format="json",
+        )
+        assert response.status_code == 400
+        assert "kind" in response.json()
+
+    def test_the_commander_communications_lead_and_sre_leads_speak_for_the_incident(
+        self, api_client_for, users, incident, outsider
+    ):
+        incident.communications_lead = outsider
+        incident.save()
+        allowed = {"teammate", "outsider", "sre_lead"}
+        for name, user in users.items():
+            client = api_client_for(user)
+            drafted = client.get(url(incident, "status-updates/draft/"), {"kind": "update"})
+            sent = client.post(
+                url(incident, "status-updates/"),
+                {"kind": "update", "subject": f"From {name}", "body": "Rolling back."},
+                format="json",
+            )
+            expected = (200, 201) if name in allowed else (403, 403)
+            assert (drafted.status_code, sent.status_code) == expected, name
+        assert incident.status_updates.count() == len(allowed)
 
 
 class TestQueryCounts:
