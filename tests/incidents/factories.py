@@ -48,6 +48,21 @@ class IncidentFactory(factory.django.DjangoModelFactory):
                 self.save(update_fields=["team"])
 
 
+def resolved_incident(service, *, started, minutes, severity=Severity.SEV2):
+    """A resolved incident on ``service``: detected after 5 minutes, acknowledged after 7,
+    mitigated and resolved after ``minutes``."""
+    return IncidentFactory(
+        services=[service],
+        severity=severity,
+        status=IncidentStatus.RESOLVED,
+        started_at=started,
+        detected_at=started + dt.timedelta(minutes=5),
+        acknowledged_at=started + dt.timedelta(minutes=7),
+        mitigated_at=started + dt.timedelta(minutes=minutes),
+        resolved_at=started + dt.timedelta(minutes=minutes),
+    )
+
+
 class TimelineEntryFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = TimelineEntry

@@ -10,13 +10,13 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from incidents import actions, tasks
-from incidents.choices import IncidentStatus, Severity
+from incidents.choices import Severity
 from incidents.metrics import PERIOD_MONTHS
 from incidents.models import IncidentMetricsSnapshot
 from portal.timezones import COOKIE
 from services.models import Team
 from tests.factories import ServiceFactory, TeamFactory
-from tests.incidents.factories import IncidentFactory
+from tests.incidents.factories import resolved_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -34,19 +34,6 @@ def as_user(request, client_for):
         return client_for(request.getfixturevalue(name))
 
     return sign_in
-
-
-def resolved_incident(service, *, started, minutes, severity=Severity.SEV2):
-    return IncidentFactory(
-        services=[service],
-        severity=severity,
-        status=IncidentStatus.RESOLVED,
-        started_at=started,
-        detected_at=started + dt.timedelta(minutes=5),
-        acknowledged_at=started + dt.timedelta(minutes=7),
-        mitigated_at=started + dt.timedelta(minutes=minutes),
-        resolved_at=started + dt.timedelta(minutes=minutes),
-    )
 
 
 @pytest.fixture

@@ -15,7 +15,12 @@ from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpda
 from incidents.models import Incident, StatusUpdate, TimelineEntry
 from incidents.templatetags.incidents import duration
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
-from tests.incidents.factories import IncidentFactory, StatusUpdateFactory, TimelineEntryFactory
+from tests.incidents.factories import (
+    IncidentFactory,
+    StatusUpdateFactory,
+    TimelineEntryFactory,
+    resolved_incident,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -680,19 +685,6 @@ def test_an_unknown_kind_goes_back_to_choosing_one(as_user, incident):
 
 
 # --- Metrics --------------------------------------------------------------------------------
-
-
-def resolved_incident(service, *, started, minutes, severity=Severity.SEV2):
-    return IncidentFactory(
-        services=[service],
-        severity=severity,
-        status=IncidentStatus.RESOLVED,
-        started_at=started,
-        detected_at=started + dt.timedelta(minutes=5),
-        acknowledged_at=started + dt.timedelta(minutes=7),
-        mitigated_at=started + dt.timedelta(minutes=minutes),
-        resolved_at=started + dt.timedelta(minutes=minutes),
-    )
 
 
 @pytest.mark.parametrize("user", SIGNED_IN)
