@@ -36,6 +36,19 @@ def _move_postmortem(postmortem: PostMortem, status: str) -> None:
     postmortem.status = status
 
 
+def _save_move(postmortem: PostMortem, *, by, done: str) -> PostMortem:
+    """Save a post-mortem moved to its new status and say so on the incident's timeline."""
+    postmortem.full_clean()
+    postmortem.save()
+    timeline_entry_add(
+        incident=postmortem.incident,
+        kind=TimelineKind.POSTMORTEM,
+        text=f"Post-mortem {done} by {_name(by)}.",
+        author=by,
+    )
+    return postmortem
+
+
 @transaction.atomic
 def postmortem_start(*, incident: Incident, by) -> PostMortem:
     """Start the incident's post-mortem as a draft filled in from the incident: summary,
@@ -95,30 +108,14 @@ def postmortem_submit_for_review(*, postmortem: PostMortem, by) -> PostMortem:
     _move_postmortem(postmortem, PostMortemStatus.IN_REVIEW)
     if not postmortem.reviewers.exists():
         raise ValidationError({"reviewers": "Name at least one reviewer first."})
-    postmortem.full_clean()
-    postmortem.save()
-    timeline_entry_add(
-        incident=postmortem.incident,
-        kind=TimelineKind.POSTMORTEM,
-        text=f"Post-mortem submitted for review by {_name(by)}.",
-        author=by,
-    )
-    return postmortem
+    return _save_move(postmortem, by=by, done="submitted for review")
 
 
 @transaction.atomic
 def postmortem_return_to_draft(*, postmortem: PostMortem, by) -> PostMortem:
     _lock_postmortem(postmortem)
     _move_postmortem(postmortem, PostMortemStatus.DRAFT)
-    postmortem.full_clean()
-    postmortem.save()
-    timeline_entry_add(
-        incident=postmortem.incident,
-        kind=TimelineKind.POSTMORTEM,
-        text=f"Post-mortem returned to draft by {_name(by)}.",
-        author=by,
-    )
-    return postmortem
+    return _save_move(postmortem, by=by, done="returned to draft")
 
 
 @transaction.atomic
@@ -128,15 +125,7 @@ def postmortem_publish(*, postmortem: PostMortem, by) -> PostMortem:
     _lock_postmortem(postmortem)
     _move_postmortem(postmortem, PostMortemStatus.PUBLISHED)
     postmortem.published_at = timezone.now()
-    postmortem.full_clean()
-    postmortem.save()
-    timeline_entry_add(
-        incident=postmortem.incident,
-        kind=TimelineKind.POSTMORTEM,
-        text=f"Post-mortem published by {_name(by)}.",
-        author=by,
-    )
-    return postmortem
+    return _save_move(postmortem, by=by, done="published")
 
 
 def _set_completion(action_item: ActionItem, previous_status: str | None) -> None:
