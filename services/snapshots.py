@@ -66,6 +66,11 @@ def history_start(slo, now: datetime) -> datetime:
 
 
 def rollup_request(slo, now: datetime, excluded: Sequence[budget.Interval]) -> RollupRequest:
+    """What slo_bucket_rollups() needs of `slo` at `now`: how to group its data, and a read
+    plan cut at every moment where a group's key changes (the day, hour and bucket boundaries
+    counted back from the end, the start of the recent range, month starts in the SLO's time
+    zone, maintenance edges), so that stored rollups are read only where they fall wholly
+    inside one group."""
     window_start, _ = window(slo, now)
     end = budget.observed_end(window(slo, now), now)
     lookback = max(budget.LOOKBACK_WINDOWS.values())
