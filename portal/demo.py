@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from incidents.demo import load_demo_incidents
 from portal.roles import grant_sre_lead
@@ -418,8 +419,26 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     teams = _load_teams(users, summary)
     _load_services(teams, summary)
     load_demo_slos(timezone.now())
+    schedule_demo_sli_data()
     load_demo_incidents(timezone.now())
     return summary
+
+
+#: How often the worker pushes the demo SLOs' new buckets.
+DEMO_SLI_DATA_EVERY_MINUTES = 5
+
+
+def schedule_demo_sli_data() -> None:
+    """Have beat push the demo SLOs' data every few minutes, so that they stay fresh while
+    the demo runs. Kept in beat's database schedule, next to the settings' tasks, since only a
+    database with the demo loaded needs it."""
+    every, _ = IntervalSchedule.objects.get_or_create(
+        every=DEMO_SLI_DATA_EVERY_MINUTES, period=IntervalSchedule.MINUTES
+    )
+    PeriodicTask.objects.update_or_create(
+        name="Demo SLI data",
+        defaults={"task": "portal.tasks.push_demo_sli_data", "interval": every, "enabled": True},
+    )
 
 
 def _load_people(password_hash, reset_passwords, summary) -> dict:

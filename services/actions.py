@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from services import budget, prometheus, selectors, snapshots, tasks
-from services.choices import QueryKind
+from services.choices import QueryKind, SLISource
 from services.models import (
     SLO,
     BudgetPolicy,
@@ -140,6 +140,9 @@ def slo_update(*, slo: SLO, **fields) -> SLO:
         setattr(slo, name, value)
     slo.full_clean()
     slo.save()
+    if slo.source == SLISource.PUSH:
+        # No sync will come to clear a failed one's error: it would keep the SLO stale.
+        SLOStatus.objects.filter(slo=slo).update(last_sync_error="")
     tasks.recompute_slo_status.delay_on_commit(slo.pk)
     return slo
 

@@ -132,6 +132,7 @@ class SLOAdmin(SimpleHistoryAdmin):
         "sli_kind",
         "window_kind",
         "budgeting_method",
+        "source",
         "budget_policy",
         "status__alert",
         "status__policy_tier",
@@ -146,7 +147,10 @@ class SLOAdmin(SimpleHistoryAdmin):
         (None, {"fields": ["service", "name", "slug", "description", "sli_kind"]}),
         ("Objective", {"fields": ["objective", "window_kind", "window_days", "time_zone"]}),
         ("Budgeting", {"fields": ["budgeting_method", "slice_minutes", "slice_target"]}),
-        ("Queries", {"fields": ["query_kind", "events_query", "total_query", "labels"]}),
+        (
+            "SLI data",
+            {"fields": ["source", "query_kind", "events_query", "total_query", "labels"]},
+        ),
         ("Policy", {"fields": ["budget_policy"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]

@@ -46,6 +46,13 @@ class QueryKind(models.TextChoices):
     BAD_TOTAL = "bad_total", "Bad and total events"
 
 
+class SLISource(models.TextChoices):
+    """Where an SLO's buckets come from."""
+
+    PROMETHEUS = "prometheus", "Prometheus (synced every minute)"
+    PUSH = "push", "Pushed through the API"
+
+
 class AlertState(models.TextChoices):
     # The values are services.budget's alert states.
     PAGE = "page", "Page"

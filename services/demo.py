@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Max
 
 from services import actions, budget, tasks
+from services.choices import SLISource
 from services.models import SLO, Service
 
 
@@ -125,8 +126,10 @@ def _demo_query(demo: DemoSLO, selector: str) -> str:
 
 def load_demo_slos(now: datetime) -> None:
     """Create the demo SLOs that are missing and fill their history up to now: 30 days on the
-    first load, then only the buckets since the newest stored one, as a sync would. The
-    worker computes the snapshots, as it does after every sync."""
+    first load, then only the buckets since the newest stored one. The demo SLOs are fed by
+    pushes: no Prometheus runs under `make run`, and the worker pushes their new buckets every
+    few minutes (portal.tasks.push_demo_sli_data) as another system would. The worker computes
+    the snapshots, as it does after every push."""
     services = {
         service.slug: service
         for service in Service.objects.filter(slug__in=[demo.service for demo in SLOS])
@@ -148,6 +151,7 @@ def load_demo_slos(now: datetime) -> None:
                 slug=demo.slug,
                 sli_kind=demo.sli_kind,
                 objective=Decimal(demo.objective),
+                source=SLISource.PUSH,
                 events_query=_demo_query(demo, 'outcome="good"'),
                 total_query=_demo_query(demo, ""),
                 **(demo.extra or {}),
@@ -159,6 +163,8 @@ def load_demo_slos(now: datetime) -> None:
                     end=now - timedelta(hours=demo.maintenance.end_hours_ago),
                     reason="Database failover drill",
                 )
+        elif slo.source != SLISource.PUSH:  # created before demo SLOs were fed by pushes
+            actions.slo_update(slo=slo, source=SLISource.PUSH)
         newest = getattr(slo, "newest_bucket", None)
         since = None if newest is None else newest + budget.BUCKET
         actions.slo_buckets_upsert(slo=slo, buckets=_synthetic_buckets(demo, now, since))

@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from services.budget import UNKNOWN_TIER
-from services.choices import AlertState, Lifecycle, Tier
+from services.choices import AlertState, Lifecycle, SLISource, Tier
 from services.models import SLO, Service, Tag, Team
 from services.selectors import policy_tier_names
 
@@ -131,6 +131,7 @@ class SLOFilterSet(django_filters.FilterSet):
         field_name="status__alert", choices=AlertState.choices, label="Alert", distinct=False
     )
     stale = django_filters.BooleanFilter(field_name="status__stale", label="Stale")
+    source = django_filters.ChoiceFilter(choices=SLISource.choices, label="SLI data")
     ordering = NullsLastOrderingFilter(
         fields=(
             ("budget_remaining", "budget"),

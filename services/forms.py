@@ -160,6 +160,7 @@ class SLOForm(forms.ModelForm):
             "budgeting_method",
             "slice_minutes",
             "slice_target",
+            "source",
             "query_kind",
             "events_query",
             "total_query",

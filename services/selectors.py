@@ -19,6 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from services.budget import BUCKET, LOOKBACK_WINDOWS, Interval
+from services.choices import SLISource
 from services.models import (
     SLO,
     BudgetPolicy,
@@ -103,6 +104,11 @@ def slo_detail() -> QuerySet[SLO]:
             Prefetch("maintenance_windows", queryset=MaintenanceWindow.objects.order_by("-start"))
         )
     )
+
+
+def slos_synced_from_prometheus() -> QuerySet[SLO]:
+    """The SLOs whose data the worker fetches from Prometheus: not those fed by pushes."""
+    return SLO.objects.filter(source=SLISource.PROMETHEUS).order_by("pk")
 
 
 def budget_policy_list() -> QuerySet[BudgetPolicy]:

@@ -5,7 +5,7 @@ import random
 from celery import shared_task
 from django.utils import timezone
 
-from services import actions
+from services import actions, selectors
 from services.models import SLO
 from services.prometheus import PrometheusError
 
@@ -24,8 +24,9 @@ def backoff_seconds(retries: int) -> float:
 
 @shared_task
 def sync_slis():
-    """One sync task per SLO, so that a slow or failing SLO holds up no other."""
-    for slo_id in SLO.objects.order_by("pk").values_list("pk", flat=True):
+    """One sync task per SLO fed by Prometheus, so that a slow or failing SLO holds up no
+    other."""
+    for slo_id in selectors.slos_synced_from_prometheus().values_list("pk", flat=True):
         sync_slo.delay(slo_id)
 
 
@@ -33,8 +34,8 @@ def sync_slis():
 def sync_slo(self, slo_id: int):
     """Fetch one SLO's new buckets and recompute its status. Retried with exponential backoff
     while Prometheus is unreachable; a refused query is recorded on the status, not retried."""
-    slo = SLO.objects.filter(pk=slo_id).first()
-    if slo is None:  # deleted since the fan-out
+    slo = selectors.slos_synced_from_prometheus().filter(pk=slo_id).first()
+    if slo is None:  # deleted, or fed by pushes, since the fan-out
         return
     try:
         actions.slo_sync(slo=slo, now=timezone.now())

@@ -63,6 +63,7 @@ class SLOSerializer(serializers.HyperlinkedModelSerializer):
             "budgeting_method",
             "slice_minutes",
             "slice_target",
+            "source",
             "query_kind",
             "events_query",
             "total_query",

@@ -15,6 +15,7 @@ from services.choices import (
     ChangeRule,
     QueryKind,
     SLIKind,
+    SLISource,
     WindowKind,
 )
 from services.models.catalog import Service
@@ -144,6 +145,13 @@ class SLO(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(Decimal("100"))],
         help_text="Timeslices only: percent of good events that makes a slice good.",
+    )
+    source = models.CharField(
+        max_length=20,
+        choices=SLISource.choices,
+        default=SLISource.PROMETHEUS,
+        help_text="Where the SLI data comes from: the queries below, synced from Prometheus, "
+        "or buckets another system pushes to POST /api/slos/{id}/buckets/.",
     )
     query_kind = models.CharField(
         max_length=20, choices=QueryKind.choices, default=QueryKind.GOOD_TOTAL

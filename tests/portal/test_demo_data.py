@@ -1,14 +1,17 @@
 import stat
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
 
 from portal import demo
 from portal.roles import is_sre_lead
-from services.choices import Lifecycle, MembershipRole
-from services.models import Membership, Service, Tag, Team
+from portal.tasks import push_demo_sli_data
+from services.choices import Lifecycle, MembershipRole, SLISource
+from services.models import SLO, Membership, Service, SLIBucket, SLIRollup, Tag, Team
 
 
 @pytest.fixture
@@ -134,3 +137,22 @@ def test_edits_to_demo_services_survive_a_reload(var_dir):
     load()
     assert Service.objects.get(slug="cart").description == "Edited by hand."
     assert Service.objects.filter(slug="promotions").exists()
+
+
+@pytest.mark.django_db
+def test_demo_slos_are_fed_by_pushes_that_beat_keeps_coming(var_dir, time_machine):
+    time_machine.move_to(datetime(2026, 11, 2, 9, 0, tzinfo=UTC), tick=False)
+    load()
+    load()
+    slos = SLO.objects.all()
+    assert slos and {slo.source for slo in slos} == {SLISource.PUSH}
+    schedule = PeriodicTask.objects.get(task="portal.tasks.push_demo_sli_data")
+    assert (schedule.interval.every, schedule.interval.period) == (5, "minutes")
+    newest = SLIBucket.objects.filter(slo__slug="checkout-availability").latest("start").start
+
+    time_machine.move_to(datetime(2026, 11, 2, 9, 30, tzinfo=UTC), tick=False)
+    push_demo_sli_data()
+
+    pushed = SLIBucket.objects.filter(slo__slug="checkout-availability", start__gt=newest)
+    assert pushed.count() == 6
+    assert SLIRollup.objects.filter(slo__slug="checkout-availability", start__gt=newest).exists()

@@ -23,6 +23,7 @@ def slo_form(service, **changes):
         "window_days": "30",
         "time_zone": "UTC",
         "budgeting_method": "occurrences",
+        "source": "prometheus",
         "query_kind": "good_total",
         "events_query": EVENTS,
         "total_query": TOTAL,

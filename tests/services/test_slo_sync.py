@@ -416,6 +416,58 @@ def test_sync_slis_with_an_unknown_slug_says_so(checkout_slo):
         call_command("sync_slis", slo="nonexistent")
 
 
+def pushed_slo(service) -> SLO:
+    return SLO.objects.create(
+        service=service,
+        name="Pushed",
+        slug="pushed",
+        objective=Decimal("99"),
+        source="push",
+        events_query=checkout.EVENTS_QUERY,
+        total_query=checkout.TOTAL_QUERY,
+    )
+
+
+@pytest.mark.django_db
+def test_beat_s_fan_out_leaves_out_the_slos_fed_by_pushes(checkout_slo, service, broker):
+    pushed_slo(service)
+
+    tasks.sync_slis()
+
+    assert broker.llen("celery") == 1
+    checkout_slo.source = "push"
+    checkout_slo.save()
+    tasks.sync_slis()
+    assert broker.llen("celery") == 1
+
+
+@pytest.mark.django_db
+def test_sync_slis_skips_slos_fed_by_pushes_and_says_so_when_asked_for_one(
+    prometheus, checkout_slo, service, capsys
+):
+    pushed = pushed_slo(service)
+    with time_machine.travel(NOW, tick=False):
+        call_command("sync_slis")
+        with pytest.raises(CommandError, match="fed by pushes"):
+            call_command("sync_slis", slo="pushed")
+
+    assert "pushed" not in capsys.readouterr().out
+    assert stored(checkout_slo)
+    assert not stored(pushed)
+
+
+@pytest.mark.django_db
+def test_an_slo_switched_to_pushes_drops_the_error_of_its_last_sync(
+    unreachable_prometheus, checkout_slo
+):
+    with pytest.raises(PrometheusUnavailable):
+        sync(checkout_slo)
+
+    actions.slo_update(slo=checkout_slo, source="push")
+
+    assert SLOStatus.objects.get(slo=checkout_slo).last_sync_error == ""
+
+
 # --- /metrics -------------------------------------------------------------------------------
 
 

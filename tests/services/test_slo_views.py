@@ -53,6 +53,7 @@ def valid_slo_form(**changes):
         "window_days": "28",
         "time_zone": "UTC",
         "budgeting_method": "occurrences",
+        "source": "push",
         "query_kind": "good_total",
         "events_query": 'sum(rate(http_request_duration_seconds_bucket{le="0.3"}[{{.window}}]))',
         "total_query": "sum(rate(http_request_duration_seconds_count[{{.window}}]))",
@@ -379,6 +380,17 @@ def test_the_slo_page_shows_a_failed_sync_and_staleness(as_user, service):
     assertContains(response, ">stale<")
 
 
+def test_the_slo_page_says_where_the_data_comes_from(as_user, service):
+    slo = make_slo(service)
+    make_status(slo, last_sync_at=datetime(2026, 11, 1, 11, 59, tzinfo=UTC))
+    assertContains(as_user("viewer").get(slo.get_absolute_url()), "last sync")
+    slo.source = "push"
+    slo.save()
+    response = as_user("viewer").get(slo.get_absolute_url())
+    assertContains(response, "data pushed through the API")
+    assertNotContains(response, "last sync")
+
+
 def test_an_slo_never_computed_says_so_instead_of_showing_figures(as_user, service):
     slo = make_slo(service)
     response = as_user("viewer").get(slo.get_absolute_url())
@@ -442,7 +454,7 @@ def test_editors_add_an_slo_to_a_service(as_user, service, user):
     response = as_user(user).post(reverse("slo_add", args=[service.slug]), valid_slo_form())
     slo = SLO.objects.get(service=service, slug="checkout-latency")
     assertRedirects(response, slo.get_absolute_url())
-    assert slo.window_days == 28
+    assert (slo.window_days, slo.source) == (28, "push")
     assert (
         slo.history.first().history_user.username
         == {"owner": "olivia", "teammate": "tom", "sre_lead": "sasha"}[user]

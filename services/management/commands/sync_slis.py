@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from services import actions
+from services import actions, selectors
 from services.models import SLO
 from services.prometheus import PrometheusError
 
@@ -13,7 +13,9 @@ def _percent(fraction: float | None) -> str:
 
 
 class Command(BaseCommand):
-    help = "Fetch new SLI buckets from Prometheus and recompute the SLOs' status, once."
+    help = (
+        "Fetch new SLI buckets from Prometheus and recompute the status of the SLOs it feeds, once."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -23,11 +25,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, slo=None, **options):
-        slos = SLO.objects.select_related("service").order_by("service__slug", "slug")
+        slos = selectors.slos_synced_from_prometheus().select_related("service")
+        slos = slos.order_by("service__slug", "slug")
         if slo:
+            if not SLO.objects.filter(slug=slo).exists():
+                raise CommandError(f"No SLO has the slug “{slo}”.")
             slos = slos.filter(slug=slo)
             if not slos:
-                raise CommandError(f"No SLO has the slug “{slo}”.")
+                raise CommandError(f"“{slo}” is fed by pushes through the API, not by Prometheus.")
         failed = 0
         for one in slos:
             name = f"{one.service.slug}/{one.slug}"
