@@ -16,6 +16,7 @@ import statistics
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -237,14 +238,10 @@ def benchmark(request_count: int, show_queries: bool) -> bool:
     return all_met
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=200, help="requests per page")
-    parser.add_argument(
-        "--queries", action="store_true", help="also print each page's SQL with its time"
-    )
-    args = parser.parse_args()
-
+def run_on_throwaway_database(benchmark: Callable[[], bool]) -> int:
+    """Run `benchmark` (it answers whether every target was met) in a Django set up as a
+    production process is, on a test database: on a throw-away PostgreSQL (tests/servers.py),
+    or next to the one DATABASE_URL names. Prints the verdict; returns the exit status."""
     server = None
     if not os.environ.get("DATABASE_URL"):
         from tests.servers import start_postgres
@@ -274,7 +271,7 @@ def main() -> int:
         database = connection.creation.create_test_db(verbosity=0)
         try:
             with override_settings(STORAGES=storages):
-                all_met = benchmark(args.requests, args.queries)
+                all_met = benchmark()
         finally:
             connection.creation.destroy_test_db(database, verbosity=0)
     finally:
@@ -283,6 +280,16 @@ def main() -> int:
     print()
     print("All targets met." if all_met else "Some targets missed (see above).")
     return 0 if all_met else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per page")
+    parser.add_argument(
+        "--queries", action="store_true", help="also print each page's SQL with its time"
+    )
+    args = parser.parse_args()
+    return run_on_throwaway_database(lambda: benchmark(args.requests, args.queries))
 
 
 if __name__ == "__main__":

@@ -14,20 +14,24 @@ same number of queries at 20 and at 20,000 incidents; p95 under 100 ms for each 
 
 import argparse
 import cProfile
-import os
 import pstats
 import random
 import re
 import statistics
 import sys
 import time
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.catalog import latencies_ms, p95, print_queries, queries_per_request
+from bench.catalog import (
+    latencies_ms,
+    p95,
+    print_queries,
+    queries_per_request,
+    run_on_throwaway_database,
+)
 
 TEAMS, SERVICES, ENGINEERS = 20, 200, 60
 SMALL, LARGE = 20, 20_000
@@ -375,42 +379,9 @@ def main() -> int:
         "--incidents", type=int, default=LARGE, help="size of the large history (a quick try)"
     )
     args = parser.parse_args()
-
-    server = None
-    if not os.environ.get("DATABASE_URL"):
-        from tests.servers import start_postgres
-
-        server, os.environ["DATABASE_URL"] = start_postgres()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    # What a production process runs with (see bench/catalog.py).
-    os.environ["DEBUG"] = "false"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    warnings.filterwarnings("ignore", message="No directory at")
-    try:
-        import django
-
-        django.setup()
-        from django.conf import settings
-        from django.db import connection
-        from django.test.utils import override_settings
-
-        storages = {
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-        database = connection.creation.create_test_db(verbosity=0)
-        try:
-            with override_settings(STORAGES=storages):
-                all_met = benchmark(args.requests, args.queries, args.incidents, args.explain)
-        finally:
-            connection.creation.destroy_test_db(database, verbosity=0)
-    finally:
-        if server:
-            server.stop()
-    print()
-    print("All targets met." if all_met else "Some targets missed (see above).")
-    return 0 if all_met else 1
+    return run_on_throwaway_database(
+        lambda: benchmark(args.requests, args.queries, args.incidents, args.explain)
+    )
 
 
 if __name__ == "__main__":

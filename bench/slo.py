@@ -13,17 +13,15 @@ Targets: recompute all under 20 s; scorecard p95 under 200 ms; the same queries 
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.catalog import latencies_ms, p95, queries_per_request
+from bench.catalog import latencies_ms, p95, queries_per_request, run_on_throwaway_database
 
 SLOS_PER_SERVICE = 10
 SMALL = 10
@@ -257,41 +255,9 @@ def main() -> int:
         "--explain", action="store_true", help="EXPLAIN ANALYZE the first batch's rollup query"
     )
     args = parser.parse_args()
-
-    server = None
-    if not os.environ.get("DATABASE_URL"):
-        from tests.servers import start_postgres
-
-        server, os.environ["DATABASE_URL"] = start_postgres()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    os.environ["DEBUG"] = "false"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    warnings.filterwarnings("ignore", message="No directory at")
-    try:
-        import django
-
-        django.setup()
-        from django.conf import settings
-        from django.db import connection
-        from django.test.utils import override_settings
-
-        storages = {
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-        database = connection.creation.create_test_db(verbosity=0)
-        try:
-            with override_settings(STORAGES=storages):
-                all_met = benchmark(args.slos, args.days, args.requests, args.explain)
-        finally:
-            connection.creation.destroy_test_db(database, verbosity=0)
-    finally:
-        if server:
-            server.stop()
-    print()
-    print("All targets met." if all_met else "Some targets missed (see above).")
-    return 0 if all_met else 1
+    return run_on_throwaway_database(
+        lambda: benchmark(args.slos, args.days, args.requests, args.explain)
+    )
 
 
 if __name__ == "__main__":
