@@ -83,6 +83,7 @@ def test_an_slo_never_computed_lists_with_no_status(api_as, slo):
         ({"team": "search"}, ["Elsewhere"]),
         ({"service": "payments-api"}, ["Comfortable", "Exhausted"]),
         ({"stale": "true"}, ["Elsewhere"]),
+        ({"source": "push"}, ["Elsewhere"]),
         ({"ordering": "budget"}, ["Exhausted", "Elsewhere", "Comfortable"]),
         ({"ordering": "-attainment"}, ["Comfortable", "Elsewhere", "Exhausted"]),
     ],
@@ -99,6 +100,8 @@ def test_the_slo_list_filters_and_sorts_like_the_scorecard(
         attainment=0.99,
     )
     elsewhere = make_slo(ServiceFactory(owner_team=search_team), 3, name="Elsewhere")
+    elsewhere.source = "push"
+    elsewhere.save()
     make_status(elsewhere, remaining=0.5, stale=True, attainment=0.995)
     response = api_as("viewer").get(SLOS, params)
     assert [slo["name"] for slo in response.json()["results"]] == expected
@@ -106,6 +109,7 @@ def test_the_slo_list_filters_and_sorts_like_the_scorecard(
 
 def test_an_unknown_filter_value_is_a_400_not_a_500(api_as, slo):
     assert api_as("viewer").get(SLOS, {"alert": "loud"}).status_code == 400
+    assert api_as("viewer").get(SLOS, {"source": "carrier-pigeon"}).status_code == 400
 
 
 @pytest.mark.parametrize("count", [3, 30])
