@@ -227,7 +227,12 @@ MAX_PUSHED_BUCKETS = 10_000
 @transaction.atomic
 def slo_buckets_upsert(*, slo: SLO, buckets: Iterable[budget.Bucket]) -> int:
     """Store buckets, replacing those stored for the same starts, so that a re-sync or a re-push
-    of a bucket never counts it twice. Returns how many buckets were written."""
+    of a bucket never counts it twice, and re-sum the rollups they fall in. Returns how many
+    buckets were written.
+
+    Writes to one SLO take turns (a lock on its row): a rollup re-summed while another write's
+    buckets in the same hour were not yet committed would leave them out."""
+    SLO.objects.select_for_update().filter(pk=slo.pk).exists()
     rows = {
         bucket.start: SLIBucket(slo=slo, start=bucket.start, good=bucket.good, total=bucket.total)
         for bucket in buckets

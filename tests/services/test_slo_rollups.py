@@ -3,11 +3,13 @@ buckets stored before them, and the read plan that tells a recompute which of th
 
 import importlib
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.db import connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,6 +69,48 @@ def test_every_write_keeps_the_rollups_equal_to_the_sums_of_the_buckets(checkout
     assert rollups == bucket_sums(checkout_slo)
     assert {span for span, _ in rollups} == {3600, 86400}
     assert rollups[(86400, datetime(2026, 10, 29, tzinfo=UTC))] == (3, 4, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_to_one_slo_at_once_leave_no_bucket_out_of_the_rollups(checkout_slo):
+    """A sync still in its transaction and a push into the same hour: the push waits for the
+    sync, so its rollups include the sync's bucket."""
+    sync_stored, push_done = threading.Event(), threading.Event()
+    errors = []
+
+    def sync():
+        try:
+            with transaction.atomic():
+                actions.slo_buckets_upsert(slo=checkout_slo, buckets=[budget.Bucket(START, 9, 10)])
+                sync_stored.set()
+                # The push runs meanwhile, up to the lock, and must not finish before this commit.
+                assert not push_done.wait(timeout=1)
+        except Exception as error:  # a thread cannot raise into the test: collect it
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def push():
+        try:
+            sync_stored.wait(timeout=10)
+            actions.slo_buckets_upsert(
+                slo=checkout_slo, buckets=[budget.Bucket(START + budget.BUCKET, 7, 10)]
+            )
+            push_done.set()
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sync), threading.Thread(target=push)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert stored_rollups(checkout_slo) == bucket_sums(checkout_slo)
+    assert stored_rollups(checkout_slo)[(3600, budget.floor_to(START, HOUR))] == (16, 20, 2)
 
 
 @pytest.mark.django_db
