@@ -165,6 +165,7 @@ def explain_one_batch() -> None:
     from django.db import connection
 
     from services import actions
+    from services.actions.sli import ROLLUP_BATCH
     from services.models import SLO
 
     def explain(execute, sql, params, many, context):
@@ -173,7 +174,7 @@ def explain_one_batch() -> None:
             print("\n".join(row[0] for row in context["cursor"].fetchall()), "\n")
         return execute(sql, params, many, context)
 
-    batch = list(SLO.objects.order_by("pk")[: actions.ROLLUP_BATCH])
+    batch = list(SLO.objects.order_by("pk")[:ROLLUP_BATCH])
     started = time.perf_counter()
     with connection.execute_wrapper(explain):
         actions.slo_statuses_recompute(now=NOW, slos=batch)

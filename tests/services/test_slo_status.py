@@ -11,6 +11,7 @@ import time_machine
 from django.db import transaction
 
 from services import actions, budget, selectors, snapshots
+from services.actions import sli as sli_actions
 from services.models import (
     SLO,
     BudgetPolicy,
@@ -434,7 +435,7 @@ def test_the_metrics_read_every_snapshot_in_a_constant_number_of_queries(
 def test_batches_recomputed_side_by_side_give_the_snapshots_one_connection_gives(
     service, monkeypatch
 ):
-    monkeypatch.setattr(actions, "ROLLUP_BATCH", 2)
+    monkeypatch.setattr(sli_actions, "ROLLUP_BATCH", 2)
     slos = make_slos(service, 5)
     with transaction.atomic():  # an open transaction keeps the work on this connection
         actions.slo_statuses_recompute(now=NOW)
