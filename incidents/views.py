@@ -33,7 +33,7 @@ from incidents.permissions import (
 )
 from incidents.status_updates import NOBODY_TO_TELL, recipients_of
 from portal import notifications
-from portal.forms import add_action_error
+from portal.forms import add_action_error, form_page
 from portal.htmx import paginate, posted, render_page_or_fragment
 
 #: How often an open incident's page asks for new timeline entries.
@@ -240,22 +240,20 @@ def incident_edit(request, reference):
     # Taken before validation, which writes the submitted values onto the instance.
     title, cancel_url = f"Edit {incident.reference}", incident.get_absolute_url()
     form = IncidentEditForm(posted(request), instance=incident)
-    if request.method == "POST" and form.is_valid():
-        try:
-            # Validation wrote the submitted values onto the form's instance: the action
-            # gets the incident as stored, and compares against that.
-            actions.incident_update(
-                incident=Incident.objects.get(pk=incident.pk),
-                by=request.user,
-                **form.action_arguments(),
-            )
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            messages.success(request, f"{incident.reference} was saved.")
-            return redirect(incident)
-    return render(
-        request, "form_page.html", {"form": form, "title": title, "cancel_url": cancel_url}
+
+    def save(**arguments):
+        # Validation wrote the submitted values onto the form's instance: the action gets the
+        # incident as stored, and compares against that.
+        stored = Incident.objects.get(pk=incident.pk)
+        return actions.incident_update(incident=stored, by=request.user, **arguments)
+
+    return form_page(
+        request,
+        form,
+        save,
+        title=title,
+        cancel_url=cancel_url,
+        success=lambda saved: f"{saved.reference} was saved.",
     )
 
 

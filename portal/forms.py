@@ -1,7 +1,11 @@
 """Form helpers shared by every app's views."""
 
+from collections.abc import Callable
+
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
 
 
 def add_action_error(form: forms.Form, error: ValidationError) -> None:
@@ -12,3 +16,30 @@ def add_action_error(form: forms.Form, error: ValidationError) -> None:
         return
     for field, errors in error.error_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+def form_page(
+    request,
+    form,
+    save: Callable[..., object],
+    *,
+    title: str,
+    cancel_url: str,
+    success: Callable[[object], str],
+    redirect_to=None,
+):
+    """A page of one create or edit form (form_page.html). On a valid POST, `save` runs the
+    action with the form's action arguments; the action's refusal shows on the form, as the
+    form's own errors do; once saved, `success(saved)` is the message and the page redirects
+    to `redirect_to`, or to what was saved."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(**form.action_arguments())
+        except ValidationError as error:
+            add_action_error(form, error)
+        else:
+            messages.success(request, success(saved))
+            return redirect(redirect_to or saved)
+    return render(
+        request, "form_page.html", {"form": form, "title": title, "cancel_url": cancel_url}
+    )

@@ -4,6 +4,7 @@ fragment come from one view."""
 
 import zoneinfo
 from datetime import datetime
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
-from portal.forms import add_action_error
+from portal.forms import form_page
 from portal.htmx import paginate, posted, render_page_or_fragment
 from portal.roles import can_create_anything, can_edit, is_sre_lead
 from services import actions, backstage, selectors
@@ -72,18 +73,13 @@ def service_add(request):
         initial={"owner_team": request.GET.get("owner_team")},
         user=request.user,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            service = actions.service_create(**form.action_arguments())
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            messages.success(request, f"Service “{service.name}” was added to the catalog.")
-            return redirect(service)
-    return render(
+    return form_page(
         request,
-        "form_page.html",
-        {"form": form, "title": "Add a service", "cancel_url": reverse("service_list")},
+        form,
+        actions.service_create,
+        title="Add a service",
+        cancel_url=reverse("service_list"),
+        success=lambda service: f"Service “{service.name}” was added to the catalog.",
     )
 
 
@@ -94,18 +90,13 @@ def service_edit(request, slug):
     # Taken before validation, which writes the submitted values onto the instance.
     title, cancel_url = f"Edit {service.name}", service.get_absolute_url()
     form = ServiceForm(posted(request), instance=service, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            service = actions.service_update(service=service, **form.action_arguments())
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            messages.success(request, f"Service “{service.name}” was saved.")
-            return redirect(service)
-    return render(
+    return form_page(
         request,
-        "form_page.html",
-        {"form": form, "title": title, "cancel_url": cancel_url},
+        form,
+        partial(actions.service_update, service=service),
+        title=title,
+        cancel_url=cancel_url,
+        success=lambda service: f"Service “{service.name}” was saved.",
     )
 
 
@@ -151,18 +142,13 @@ def team_detail(request, slug):
 def team_add(request):
     _require_sre_lead(request.user)
     form = TeamForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = actions.team_create(**form.action_arguments())
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            messages.success(request, f"Team “{team.name}” was created.")
-            return redirect(team)
-    return render(
+    return form_page(
         request,
-        "form_page.html",
-        {"form": form, "title": "Add a team", "cancel_url": reverse("team_list")},
+        form,
+        actions.team_create,
+        title="Add a team",
+        cancel_url=reverse("team_list"),
+        success=lambda team: f"Team “{team.name}” was created.",
     )
 
 
@@ -171,18 +157,13 @@ def team_edit(request, slug):
     team = get_object_or_404(Team, slug=slug)
     title, cancel_url = f"Edit {team.name}", team.get_absolute_url()
     form = TeamForm(posted(request), instance=team)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = actions.team_update(team=team, **form.action_arguments())
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            messages.success(request, f"Team “{team.name}” was saved.")
-            return redirect(team)
-    return render(
+    return form_page(
         request,
-        "form_page.html",
-        {"form": form, "title": title, "cancel_url": cancel_url},
+        form,
+        partial(actions.team_update, team=team),
+        title=title,
+        cancel_url=cancel_url,
+        success=lambda team: f"Team “{team.name}” was saved.",
     )
 
 
@@ -317,22 +298,13 @@ def slo_add(request, service_slug):
     service = get_object_or_404(Service, slug=service_slug)
     _require_slo_editor(request.user, service, "add")
     form = SLOForm(posted(request), instance=SLO(service=service))
-    if request.method == "POST" and form.is_valid():
-        try:
-            slo = actions.slo_create(service=service, **form.action_arguments())
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            messages.success(request, f"SLO “{slo.name}” was added to {service.name}.")
-            return redirect(slo)
-    return render(
+    return form_page(
         request,
-        "form_page.html",
-        {
-            "form": form,
-            "title": f"Add an SLO to {service.name}",
-            "cancel_url": service.get_absolute_url(),
-        },
+        form,
+        partial(actions.slo_create, service=service),
+        title=f"Add an SLO to {service.name}",
+        cancel_url=service.get_absolute_url(),
+        success=lambda slo: f"SLO “{slo.name}” was added to {service.name}.",
     )
 
 
@@ -341,16 +313,13 @@ def slo_edit(request, service_slug, slo_slug):
     _require_slo_editor(request.user, slo, "edit")
     title, cancel_url = f"Edit {slo.name}", slo.get_absolute_url()
     form = SLOForm(posted(request), instance=slo)
-    if request.method == "POST" and form.is_valid():
-        try:
-            slo = actions.slo_update(slo=slo, **form.action_arguments())
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            messages.success(request, f"SLO “{slo.name}” was saved.")
-            return redirect(slo)
-    return render(
-        request, "form_page.html", {"form": form, "title": title, "cancel_url": cancel_url}
+    return form_page(
+        request,
+        form,
+        partial(actions.slo_update, slo=slo),
+        title=title,
+        cancel_url=cancel_url,
+        success=lambda slo: f"SLO “{slo.name}” was saved.",
     )
 
 
@@ -368,22 +337,14 @@ def maintenance_window_add(request, service_slug, slo_slug):
     slo = _get_slo(SLO.objects.select_related("service"), service_slug, slo_slug)
     _require_slo_editor(request.user, slo, "plan maintenance for")
     form = MaintenanceWindowForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.maintenance_window_create(slo=slo, **form.action_arguments())
-        except ValidationError as error:
-            add_action_error(form, error)
-        else:
-            messages.success(request, "The maintenance window was added.")
-            return redirect(slo)
-    return render(
+    return form_page(
         request,
-        "form_page.html",
-        {
-            "form": form,
-            "title": f"Plan maintenance for {slo.name}",
-            "cancel_url": slo.get_absolute_url(),
-        },
+        form,
+        partial(actions.maintenance_window_create, slo=slo),
+        title=f"Plan maintenance for {slo.name}",
+        cancel_url=slo.get_absolute_url(),
+        success=lambda window: "The maintenance window was added.",
+        redirect_to=slo,
     )
 
 
