@@ -144,7 +144,7 @@ class SLOFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = SLO
-        fields = ["q", "team", "service", "tier", "policy_tier", "alert", "stale"]
+        fields = ["q", "team", "service", "tier", "policy_tier", "alert", "stale", "source"]
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -213,19 +213,21 @@ def test_the_scorecard_sorts_by_name(as_user, service):
         ({"tier": "1"}, "Elsewhere", "Comfortable"),
         ({"q": "comfort"}, "Comfortable", "Exhausted"),
         ({"policy_tier": "unknown"}, "Brand new", "Comfortable"),
+        ({"source": "push"}, "Brand new", "Comfortable"),
     ],
 )
-def test_the_scorecard_filters_by_team_tier_policy_tier_and_alert(
+def test_the_scorecard_filters_by_team_tier_policy_tier_alert_and_source(
     as_user, service, search_team, params, shown, hidden
 ):
     make_status(make_slo(service, 1, name="Comfortable"), remaining=0.9, tier="healthy")
     make_status(make_slo(service, 2, name="Exhausted"), remaining=-0.1, tier="frozen", alert="page")
-    make_slo(service, 3, name="Brand new")
+    SLO.objects.filter(pk=make_slo(service, 3, name="Brand new").pk).update(source="push")
     elsewhere = ServiceFactory(owner_team=search_team, tier=1)
     make_status(make_slo(elsewhere, 4, name="Elsewhere"), remaining=0.6, tier="healthy")
     response = as_user("viewer").get(reverse("slo_list"), params)
     assertContains(response, f">{shown}<")
     assertNotContains(response, f">{hidden}<")
+    assertContains(response, 'name="source"')
 
 
 def test_the_scorecard_answers_htmx_with_the_results_alone(as_user, slo):
