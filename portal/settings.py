@@ -136,6 +136,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Seconds an SMTP connect, command or reply may take: a server that accepts and never
+# answers must not hold a worker forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="reliability-portal@localhost")
 
 # Celery: Redis in production; an embedded file-system broker when no broker URL is set,
@@ -151,6 +154,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The transport expects its folders to exist; web, worker and beat may start in any order.
     for _folder in ("queue", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+else:
+    # A publish to a broker that is down fails at once instead of retrying for seconds: the
+    # broker is a doorbell (portal.doorbell), and a request must not hang on it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
+    }
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -164,11 +176,19 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
     "sync-slis": {"task": "services.tasks.sync_slis", "schedule": 60.0},
+    "sweep": {"task": "portal.tasks.sweep", "schedule": 60.0},
     "recompute-incident-metrics": {
         "task": "incidents.tasks.recompute_incident_metrics",
         "schedule": 300.0,
     },
 }
+# Every task is bounded: a hung mail server or query ends in a soft time limit (the task
+# records why) and, if that is ignored, a hard one that replaces the worker process.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+# The sweeps that portal.tasks.sweep rings every minute and at worker start: each finds
+# recorded work (dirty snapshots, unsent messages) whose enqueueing was lost, and does it.
+PORTAL_SWEEPS = []
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
 

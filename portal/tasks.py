@@ -1,8 +1,10 @@
 import socket
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
+from portal import doorbell
 from portal.models import Heartbeat
 from services.demo import load_demo_slos
 
@@ -23,3 +25,13 @@ def push_demo_sli_data():
     """The demo SLOs' buckets up to now, as a system pushing SLI data would send them; beat
     runs it when `make run` loaded the demo (portal.demo.schedule_demo_sli_data)."""
     load_demo_slos(timezone.now())
+
+
+@shared_task
+def sweep():
+    """Ring for every kind of recorded work (settings.PORTAL_SWEEPS): each app's sweep task
+    finds what the database says is still to do — work whose ring was lost while the broker
+    was down, or whose worker died — and does it, once. Beat runs this every minute and every
+    worker runs it when it starts."""
+    for name in settings.PORTAL_SWEEPS:
+        doorbell.ring_by_name(name)

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Max
 
+from portal import doorbell
 from services import actions, budget, tasks
 from services.choices import SLISource
 from services.models import SLO, Service
@@ -168,7 +169,7 @@ def load_demo_slos(now: datetime) -> None:
         newest = getattr(slo, "newest_bucket", None)
         since = None if newest is None else newest + budget.BUCKET
         actions.slo_buckets_upsert(slo=slo, buckets=_synthetic_buckets(demo, now, since))
-    tasks.recompute_slo_statuses.delay_on_commit()
+    doorbell.ring_on_commit(tasks.recompute_slo_statuses)
 
 
 def _synthetic_buckets(demo: DemoSLO, now: datetime, since: datetime | None) -> list[budget.Bucket]:

@@ -56,7 +56,12 @@ def celery_broker(redis_url):
     """Tasks go to the session's real Redis."""
     settings.CELERY_BROKER_URL = redis_url
     celery_app.conf.broker_url = redis_url
-    celery_app.conf.broker_transport_options = {}
+    celery_app.conf.broker_transport_options = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
+    }
     yield redis_url
 
 

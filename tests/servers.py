@@ -141,11 +141,14 @@ def start_postgres() -> tuple[Server, str]:
     return server, f"postgres://portal@127.0.0.1:{server.port}/postgres"
 
 
-def start_redis() -> tuple[Server, str]:
-    """Start Redis without persistence; return the server and its URL."""
+def start_redis(port: int | None = None) -> tuple[Server, str]:
+    """Start Redis without persistence (on ``port``, e.g. to bring a stopped one back where
+    its clients expect it, else a free one); return the server and its URL."""
     redis_server = find_binary("redis-server")
     directory = tempfile.mkdtemp(prefix="portal-redis-")
-    server = Server(directory=directory, port=free_port(), log_path=os.path.join(directory, "log"))
+    server = Server(
+        directory=directory, port=port or free_port(), log_path=os.path.join(directory, "log")
+    )
     server._log = open(server.log_path, "w")  # noqa: SIM115 - closed by stop()
     server.process = subprocess.Popen(
         [

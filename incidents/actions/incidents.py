@@ -20,6 +20,7 @@ from incidents.lifecycle import (
 from incidents.models import Incident, StatusUpdate, TimelineEntry
 from incidents.references import next_incident_reference
 from incidents.status_updates import NOBODY_TO_TELL, recipients_of, unfilled_prompt_errors
+from portal import doorbell
 from portal.roles import ENGINEER
 from services.models import Service
 
@@ -46,7 +47,7 @@ def _metric_facts(incident: Incident) -> tuple:
 
 def _recompute_metrics_on_commit() -> None:
     """The metrics page reads snapshots: refresh them once the change is committed."""
-    tasks.recompute_incident_metrics.delay_on_commit()
+    doorbell.ring_on_commit(tasks.recompute_incident_metrics)
 
 
 def _name(user) -> str:
@@ -371,5 +372,5 @@ def status_update_queue(*, incident, kind: str, subject: str, body: str, by) -> 
     )
     status_update.full_clean()
     status_update.save()
-    tasks.send_status_update.delay_on_commit(status_update.id)
+    doorbell.ring_on_commit(tasks.send_status_update, status_update.id)
     return status_update

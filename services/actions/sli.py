@@ -16,6 +16,7 @@ from django.db.models import Count, F, Max, Q, Sum, Value
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
+from portal import doorbell
 from services import budget, prometheus, selectors, snapshots, tasks
 from services.choices import QueryKind
 from services.models import (
@@ -131,7 +132,7 @@ def slo_buckets_push(*, slo: SLO, buckets: Iterable[Mapping]) -> int:
         raise ValidationError({"buckets": errors})
     with transaction.atomic():
         stored = slo_buckets_upsert(slo=slo, buckets=checked)
-        tasks.recompute_slo_status.delay_on_commit(slo.pk)
+        doorbell.ring_on_commit(tasks.recompute_slo_status, slo.pk)
     return stored
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from portal import doorbell
 from services import tasks
 from services.choices import SLISource
 from services.models import (
@@ -35,7 +36,7 @@ def slo_update(*, slo: SLO, **fields) -> SLO:
     if slo.source == SLISource.PUSH:
         # No sync will come to clear a failed one's error: it would keep the SLO stale.
         SLOStatus.objects.filter(slo=slo).update(last_sync_error="")
-    tasks.recompute_slo_status.delay_on_commit(slo.pk)
+    doorbell.ring_on_commit(tasks.recompute_slo_status, slo.pk)
     return slo
 
 
@@ -51,7 +52,7 @@ def maintenance_window_create(*, slo: SLO, **fields) -> MaintenanceWindow:
     window = MaintenanceWindow(slo=slo, **fields)
     window.full_clean()
     window.save()
-    tasks.recompute_slo_status.delay_on_commit(slo.pk)
+    doorbell.ring_on_commit(tasks.recompute_slo_status, slo.pk)
     return window
 
 
@@ -60,7 +61,7 @@ def maintenance_window_delete(*, window: MaintenanceWindow) -> None:
     """Drop a maintenance window; its buckets count again once the snapshot is recomputed."""
     slo_id = window.slo_id
     window.delete()
-    tasks.recompute_slo_status.delay_on_commit(slo_id)
+    doorbell.ring_on_commit(tasks.recompute_slo_status, slo_id)
 
 
 def _set_policy_tiers(policy: BudgetPolicy, tiers: Iterable[dict]) -> None:
@@ -99,7 +100,7 @@ def budget_policy_update(
     if tiers is not None:
         _set_policy_tiers(policy, tiers)
         # Every snapshot carries its tier: the SLOs following this policy may have moved.
-        tasks.recompute_slo_statuses.delay_on_commit()
+        doorbell.ring_on_commit(tasks.recompute_slo_statuses)
     return policy
 
 
