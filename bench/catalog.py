@@ -56,7 +56,7 @@ def pages(slug: str) -> dict[str, dict]:
 def load_catalog(first: int, last: int, teams, tags, rng) -> None:
     """Services numbered first..last-1, each depending on up to three earlier ones."""
     from services.choices import Lifecycle, Tier
-    from services.models import Service
+    from services.models.catalog import Service
 
     lifecycles = list(Lifecycle.values)
     services = []
@@ -102,7 +102,7 @@ def load_organisation():
     from django.contrib.auth.hashers import make_password
 
     from portal.roles import grant_sre_lead
-    from services.models import Tag, Team
+    from services.models.catalog import Tag, Team
 
     User = get_user_model()
     unusable = make_password(None)
@@ -180,7 +180,7 @@ def p95(values: list[float]) -> float:
 def benchmark(request_count: int, show_queries: bool) -> bool:
     from django.test import Client
 
-    from services.models import Service
+    from services.models.catalog import Service
 
     rng = random.Random(2026)
     teams, tags, sre_lead = load_organisation()

@@ -78,7 +78,7 @@ def load_organisation(rng):
 
     from portal.roles import grant_sre_lead
     from services.choices import Lifecycle, Tier
-    from services.models import Service, Team
+    from services.models.catalog import Service, Team
 
     User = get_user_model()
     unusable = make_password(None)
@@ -130,13 +130,13 @@ def load_incidents(first: int, last: int, total: int, engineers, services, rng) 
         PostMortemStatus,
         TimelineKind,
     )
-    from incidents.models import (
+    from incidents.models.incidents import (
         Incident,
         IncidentAlert,
         IncidentReferenceCounter,
-        PostMortem,
         TimelineEntry,
     )
+    from incidents.models.postmortems import PostMortem
     from incidents.references import format_reference
 
     severities, weights = zip(*SEVERITY_WEIGHTS.items(), strict=True)
@@ -283,7 +283,7 @@ def recompute_metrics_snapshots() -> tuple[int, float]:
     snapshots. Returns how many were written and the seconds it took."""
     from django.utils import timezone
 
-    from incidents.actions import incident_metrics_snapshots_recompute
+    from incidents.actions.metrics import incident_metrics_snapshots_recompute
 
     began = time.perf_counter()
     written = incident_metrics_snapshots_recompute(now=timezone.now())
@@ -294,7 +294,8 @@ def benchmark(request_count: int, show_queries: bool, size: int, explain: bool) 
     from django.db import connection
     from django.test import Client
 
-    from incidents.models import Incident, PostMortem, TimelineEntry
+    from incidents.models.incidents import Incident, TimelineEntry
+    from incidents.models.postmortems import PostMortem
 
     rng = random.Random(2026)
     engineers, services, sre_lead = load_organisation(rng)

@@ -48,7 +48,7 @@ def load_slos(first: int, last: int, services) -> None:
     """SLOs numbered first..last-1 over the services; their shapes follow the number."""
     from decimal import Decimal
 
-    from services.models import SLO
+    from services.models.slos import SLO
 
     slos = []
     for number in range(first, last):
@@ -77,8 +77,8 @@ def load_buckets(days: int) -> int:
     per bucket; about 1 % of buckets are missing; burning SLOs burn fast in the last two hours."""
     from django.db import connection
 
-    from services import actions
-    from services.models import SLO, MaintenanceWindow, SLIBucket, SLIRollup
+    from services.actions.sli import slo_rollups_refresh
+    from services.models.slos import SLO, MaintenanceWindow, SLIBucket, SLIRollup
 
     first = NOW.replace(minute=0) - timedelta(days=days)
     case = " ".join(
@@ -111,7 +111,7 @@ def load_buckets(days: int) -> int:
             )
             print(f"  buckets for {batch + len(ids)} of {len(slo_ids)} SLOs", flush=True)
         started = time.perf_counter()
-        actions.slo_rollups_refresh()
+        slo_rollups_refresh()
         print(f"  hour and day rollups summed in {time.perf_counter() - started:.0f} s", flush=True)
         for model in (SLIBucket, SLIRollup):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
@@ -132,7 +132,7 @@ def load_organisation(slo_count: int):
     from django.contrib.auth.hashers import make_password
 
     from portal.roles import grant_sre_lead
-    from services.models import Service, Team
+    from services.models.catalog import Service, Team
 
     teams = Team.objects.bulk_create(
         Team(name=f"Team {number:03}", slug=f"team-{number:03}") for number in range(40)
@@ -152,10 +152,10 @@ def load_organisation(slo_count: int):
 
 
 def recompute_all() -> tuple[float, int]:
-    from services import actions
+    from services.actions.sli import slo_statuses_recompute
 
     started = time.perf_counter()
-    written = actions.slo_statuses_recompute(now=NOW)
+    written = slo_statuses_recompute(now=NOW)
     return time.perf_counter() - started, written
 
 
@@ -164,9 +164,8 @@ def explain_one_batch() -> None:
     batch's recompute takes in all."""
     from django.db import connection
 
-    from services import actions
-    from services.actions.sli import ROLLUP_BATCH
-    from services.models import SLO
+    from services.actions.sli import ROLLUP_BATCH, slo_statuses_recompute
+    from services.models.slos import SLO
 
     def explain(execute, sql, params, many, context):
         if sql.lstrip().startswith("WITH part"):
@@ -177,7 +176,7 @@ def explain_one_batch() -> None:
     batch = list(SLO.objects.order_by("pk")[:ROLLUP_BATCH])
     started = time.perf_counter()
     with connection.execute_wrapper(explain):
-        actions.slo_statuses_recompute(now=NOW, slos=batch)
+        slo_statuses_recompute(now=NOW, slos=batch)
     print(f"one batch of {len(batch)} SLOs, explained: {time.perf_counter() - started:.2f} s\n")
 
 
@@ -186,7 +185,7 @@ def benchmark(slo_count: int, days: int, request_count: int, explain: bool) -> b
 
     from django.test import Client
 
-    from services.models import SLOStatus
+    from services.models.slos import SLOStatus
 
     services, sre_lead = load_organisation(slo_count)
     client = Client()

@@ -11,17 +11,16 @@ from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import actions
-from incidents.models import (
-    ActionItem,
+from incidents.actions.incidents import timeline_entry_pin
+from incidents.models.incidents import (
     Incident,
     IncidentAlert,
-    IncidentMetricsSnapshot,
-    PostMortem,
     SeverityLevel,
     StatusUpdate,
     TimelineEntry,
 )
+from incidents.models.metrics import IncidentMetricsSnapshot
+from incidents.models.postmortems import ActionItem, PostMortem
 
 
 @admin.register(SeverityLevel)
@@ -43,7 +42,7 @@ class TimelineEntryPinFormSet(BaseInlineFormSet):
     """Saves an entry through the pin action: its key-event mark is all that may change."""
 
     def save_existing(self, form, obj, commit=True):
-        return actions.timeline_entry_pin(entry=obj, pinned=form.cleaned_data["pinned"])
+        return timeline_entry_pin(entry=obj, pinned=form.cleaned_data["pinned"])
 
 
 class TimelineEntryInline(admin.TabularInline):

@@ -35,11 +35,17 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import Truncator
 
-from incidents import actions
+from incidents.actions.incidents import (
+    incident_change_severity,
+    incident_change_status,
+    incident_declare,
+    incident_update,
+    timeline_entry_add,
+)
 from incidents.choices import IncidentSource, IncidentStatus, Severity, TimelineKind
 from incidents.lifecycle import TIMESTAMP_ORDER
-from incidents.models import Incident, IncidentAlert
-from services.models import Service
+from incidents.models.incidents import Incident, IncidentAlert
+from services.models.catalog import Service
 
 SUPPORTED_VERSION = "4"
 FIRING = "firing"
@@ -271,7 +277,7 @@ def _incident_for(webhook: Webhook, outcome: IntakeOutcome) -> Incident | None:
     services, outcome.unknown_services = _services_named(firing)
     try:
         with transaction.atomic():
-            incident = actions.incident_declare(
+            incident = incident_declare(
                 title=alert_title(webhook),
                 severity=alert_severity(firing) or settings.ALERT_DEFAULT_SEVERITY,
                 services=services,
@@ -318,7 +324,7 @@ def _record_alerts(
         known.full_clean()
         known.save()
         stored[alert.fingerprint] = known
-        actions.timeline_entry_add(
+        timeline_entry_add(
             incident=incident,
             kind=TimelineKind.ALERT,
             text=_alert_text(alert, event),
@@ -345,13 +351,13 @@ def _follow_new_alerts(incident: Incident, webhook: Webhook, outcome: IntakeOutc
     fired = [alert for alert in webhook.alerts if alert.fingerprint in outcome.firing]
     severity = alert_severity(fired)
     if severity is not None and severity < incident.severity:
-        actions.incident_change_severity(
+        incident_change_severity(
             incident=incident, severity=severity, note="A more severe alert fired."
         )
     services, outcome.unknown_services = _services_named(fired)
     affected = list(incident.services.all())
     if not set(services) <= set(affected):
-        actions.incident_update(
+        incident_update(
             incident=incident, services=affected + [s for s in services if s not in affected]
         )
 
@@ -370,11 +376,11 @@ def webhook_receive(*, webhook: Webhook) -> IntakeOutcome:
         _follow_new_alerts(incident, webhook, outcome)
     before = incident.status
     if outcome.firing and before == IncidentStatus.MONITORING:
-        actions.incident_change_status(
+        incident_change_status(
             incident=incident, status=IncidentStatus.INVESTIGATING, note="An alert fired again."
         )
     elif outcome.resolved and not still_firing and before in AWAITING_RECOVERY:
-        actions.incident_change_status(
+        incident_change_status(
             incident=incident,
             status=IncidentStatus.MONITORING,
             note="All of its alerts are resolved; confirm the recovery, then resolve it.",

@@ -17,14 +17,24 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import actions, selectors
+from incidents import selectors
+from incidents.actions.incidents import (
+    incident_add_note,
+    incident_assign_role,
+    incident_change_severity,
+    incident_change_status,
+    incident_declare,
+    incident_update,
+    status_update_queue,
+    timeline_entry_pin,
+)
 from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind
 from incidents.filters import IncidentFilterSet
-from incidents.models import Incident, IncidentAlert, StatusUpdate, TimelineEntry
+from incidents.models.incidents import Incident, IncidentAlert, StatusUpdate, TimelineEntry
 from incidents.permissions import IncidentPermission
 from incidents.status_updates import recipients_of, unfilled_prompt_errors
-from services.api import model_errors_as_bad_request
-from services.models import Service
+from services.api.catalog import model_errors_as_bad_request
+from services.models.catalog import Service
 
 User = get_user_model()
 
@@ -93,7 +103,7 @@ class IncidentSerializer(serializers.HyperlinkedModelSerializer):
 
     def update(self, instance, validated_data):
         with model_errors_as_bad_request():
-            return actions.incident_update(
+            return incident_update(
                 incident=instance, by=self.context["request"].user, **validated_data
             )
 
@@ -246,7 +256,7 @@ class IncidentViewSet(
     def create(self, request):
         data = self._validated(IncidentDeclareSerializer)
         with model_errors_as_bad_request():
-            incident = actions.incident_declare(declared_by=request.user, **data)
+            incident = incident_declare(declared_by=request.user, **data)
         return self._detail_response(incident, status.HTTP_201_CREATED)
 
     @extend_schema(request=StatusChangeSerializer, responses=IncidentDetailSerializer)
@@ -255,7 +265,7 @@ class IncidentViewSet(
         incident = self.get_object()
         data = self._validated(StatusChangeSerializer)
         with model_errors_as_bad_request():
-            actions.incident_change_status(incident=incident, by=request.user, **data)
+            incident_change_status(incident=incident, by=request.user, **data)
         return self._detail_response(incident)
 
     @extend_schema(request=SeverityChangeSerializer, responses=IncidentDetailSerializer)
@@ -264,7 +274,7 @@ class IncidentViewSet(
         incident = self.get_object()
         data = self._validated(SeverityChangeSerializer)
         with model_errors_as_bad_request():
-            actions.incident_change_severity(incident=incident, by=request.user, **data)
+            incident_change_severity(incident=incident, by=request.user, **data)
         return self._detail_response(incident)
 
     @extend_schema(request=RoleAssignmentSerializer, responses=IncidentDetailSerializer)
@@ -273,7 +283,7 @@ class IncidentViewSet(
         incident = self.get_object()
         data = self._validated(RoleAssignmentSerializer)
         with model_errors_as_bad_request():
-            actions.incident_assign_role(incident=incident, by=request.user, **data)
+            incident_assign_role(incident=incident, by=request.user, **data)
         return self._detail_response(incident)
 
     @extend_schema(request=TimelineEntrySerializer, responses={201: TimelineEntrySerializer})
@@ -282,7 +292,7 @@ class IncidentViewSet(
         incident = self.get_object()
         data = self._validated(TimelineEntrySerializer)
         with model_errors_as_bad_request():
-            entry = actions.incident_add_note(incident=incident, by=request.user, **data)
+            entry = incident_add_note(incident=incident, by=request.user, **data)
         return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
@@ -303,7 +313,7 @@ class IncidentViewSet(
         incident = self.get_object()
         entry = get_object_or_404(TimelineEntry, incident=incident, pk=entry_id)
         data = self._validated(PinSerializer)
-        actions.timeline_entry_pin(entry=entry, pinned=data["pinned"])
+        timeline_entry_pin(entry=entry, pinned=data["pinned"])
         return Response(TimelineEntrySerializer(entry).data)
 
     @extend_schema(methods=["GET"], request=None, responses=StatusUpdateSerializer(many=True))
@@ -320,7 +330,7 @@ class IncidentViewSet(
         if request.method == "POST":
             data = self._validated(StatusUpdateSendSerializer)
             with model_errors_as_bad_request():
-                update = actions.status_update_queue(incident=incident, by=request.user, **data)
+                update = status_update_queue(incident=incident, by=request.user, **data)
             return Response(StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(selectors.status_update_list(incident))
         return self.get_paginated_response(StatusUpdateSerializer(page, many=True).data)

@@ -12,11 +12,16 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from incidents import actions
+from incidents.actions.incidents import (
+    incident_add_note,
+    incident_assign_role,
+    incident_change_status,
+    incident_declare,
+)
 from incidents.choices import IncidentRole, IncidentStatus, TimelineKind
-from incidents.models import Incident, TimelineEntry
+from incidents.models.incidents import Incident, TimelineEntry
 from incidents.references import next_incident_reference
-from services.models import Service
+from services.models.catalog import Service
 
 
 @dataclass(frozen=True)
@@ -195,7 +200,7 @@ def _past_incident(demo: DemoIncident, now, people, services) -> None:
 def _open_incident(demo: DemoIncident, now, people, services) -> None:
     commander = people[demo.commander]
     started = now - timedelta(days=demo.days_ago)
-    incident = actions.incident_declare(
+    incident = incident_declare(
         title=demo.title,
         severity=demo.severity,
         services=[services[slug] for slug in demo.services],
@@ -206,16 +211,14 @@ def _open_incident(demo: DemoIncident, now, people, services) -> None:
         commander=commander,
     )
     scribe = people.get("marco", commander)
-    actions.incident_assign_role(
-        incident=incident, role=IncidentRole.SCRIBE, user=scribe, by=commander
-    )
-    actions.incident_add_note(
+    incident_assign_role(incident=incident, role=IncidentRole.SCRIBE, user=scribe, by=commander)
+    incident_add_note(
         incident=incident,
         text="Declines come from two issuers only; their 3-D Secure callbacks time out.",
         by=scribe,
         pinned=True,
     )
-    actions.incident_change_status(
+    incident_change_status(
         incident=incident,
         status=IncidentStatus.IDENTIFIED,
         by=commander,

@@ -6,8 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from incidents.choices import OPEN_STATUSES, IncidentStatus, Severity
-from incidents.models import Incident
-from services.models import Service, Team
+from incidents.models.incidents import Incident
+from services.models.catalog import Service, Team
 
 _AffectedService = Incident.services.through
 

@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind
 from incidents.lifecycle import ALLOWED_TRANSITIONS
 from incidents.metrics import PERIOD_MONTHS
-from incidents.models import Incident
+from incidents.models.incidents import Incident
 from incidents.status_updates import unfilled_prompt_errors
-from services.models import Service, Team
+from services.models.catalog import Service, Team
 
 
 def _people():

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.alertmanager import PayloadError, parse_webhook, webhook_receive
-from services.api import model_errors_as_bad_request
+from services.api.catalog import model_errors_as_bad_request
 
 ALERTMANAGER = "alertmanager"
 

@@ -11,12 +11,23 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from incidents import actions, postmortems, selectors
+from incidents import postmortems, selectors
+from incidents.actions.postmortems import (
+    action_item_create,
+    action_item_set_status,
+    action_item_update,
+    postmortem_publish,
+    postmortem_return_to_draft,
+    postmortem_start,
+    postmortem_submit_for_review,
+    postmortem_update,
+)
 from incidents.choices import ActionItemStatus
-from incidents.models import ActionItem, Incident, PostMortem
+from incidents.models.incidents import Incident
+from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.postmortem_filters import ActionItemFilterSet, PostMortemFilterSet
 from portal.roles import is_sre_lead
-from services.api import model_errors_as_bad_request
+from services.api.catalog import model_errors_as_bad_request
 
 
 def _people():
@@ -68,15 +79,15 @@ class PostMortemSerializer(serializers.ModelSerializer):
         incident = validated_data.pop("incident")
         user = self.context["request"].user
         with model_errors_as_bad_request():
-            postmortem = actions.postmortem_start(incident=incident, by=user)
+            postmortem = postmortem_start(incident=incident, by=user)
             if validated_data:
-                postmortem = actions.postmortem_update(postmortem=postmortem, **validated_data)
+                postmortem = postmortem_update(postmortem=postmortem, **validated_data)
         return postmortem
 
     def update(self, instance, validated_data):
         validated_data.pop("incident", None)
         with model_errors_as_bad_request():
-            return actions.postmortem_update(postmortem=instance, **validated_data)
+            return postmortem_update(postmortem=instance, **validated_data)
 
 
 class PostMortemPermission(permissions.BasePermission):
@@ -134,19 +145,19 @@ class PostMortemViewSet(
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Draft → in review; needs at least one reviewer."""
-        return self._workflow_step(actions.postmortem_submit_for_review)
+        return self._workflow_step(postmortem_submit_for_review)
 
     @extend_schema(request=None, responses=PostMortemSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         """In review → published, by a reviewer or an SRE lead."""
-        return self._workflow_step(actions.postmortem_publish)
+        return self._workflow_step(postmortem_publish)
 
     @extend_schema(request=None, responses=PostMortemSerializer)
     @action(detail=True, methods=["post"], url_path="return-to-draft")
     def return_to_draft(self, request, pk=None):
         """In review → draft."""
-        return self._workflow_step(actions.postmortem_return_to_draft)
+        return self._workflow_step(postmortem_return_to_draft)
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
@@ -188,12 +199,12 @@ class ActionItemSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         with model_errors_as_bad_request():
-            return actions.action_item_create(**validated_data)
+            return action_item_create(**validated_data)
 
     def update(self, instance, validated_data):
         validated_data.pop("postmortem", None)
         with model_errors_as_bad_request():
-            return actions.action_item_update(action_item=instance, **validated_data)
+            return action_item_update(action_item=instance, **validated_data)
 
 
 class ActionItemStatusSerializer(serializers.Serializer):
@@ -245,5 +256,5 @@ class ActionItemViewSet(
         payload = ActionItemStatusSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         with model_errors_as_bad_request():
-            actions.action_item_set_status(action_item=action_item, **payload.validated_data)
+            action_item_set_status(action_item=action_item, **payload.validated_data)
         return Response(self.get_serializer(self.get_object()).data)

@@ -14,9 +14,9 @@ from incidents.choices import (
     PostMortemStatus,
     Severity,
 )
-from incidents.models import ActionItem, PostMortem
+from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.selectors import overdue_action_items_q
-from services.models import Service
+from services.models.catalog import Service
 
 #: What full-text search reads: the incident's title first, then every section.
 SEARCH_VECTOR = SearchVector("incident__title", weight="A", config="english") + SearchVector(

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from incidents.models import ActionItem, PostMortem
+from incidents.models.postmortems import ActionItem, PostMortem
 
 MARKDOWN_HELP = "Markdown: **bold**, lists, tables, links (http, https, mailto)."
 

@@ -9,9 +9,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from incidents import actions, postmortems, selectors
+from incidents import postmortems, selectors
+from incidents.actions import postmortems as postmortems_actions
+from incidents.actions.postmortems import (
+    action_item_create,
+    action_item_update,
+    postmortem_return_to_draft,
+    postmortem_submit_for_review,
+    postmortem_update,
+)
 from incidents.choices import PostMortemStatus
-from incidents.models import ActionItem, Incident, PostMortem
+from incidents.models.incidents import Incident
+from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.postmortem_filters import ActionItemFilterSet, PostMortemFilterSet
 from incidents.postmortem_forms import ActionItemForm, PostMortemForm
 from portal.forms import add_action_error
@@ -68,7 +77,7 @@ def postmortem_start(request, reference):
     if not postmortems.can_start_postmortem(request.user, incident):
         raise PermissionDenied("Only the incident's commander, teams and SRE leads start it.")
     try:
-        actions.postmortem_start(incident=incident, by=request.user)
+        postmortems_actions.postmortem_start(incident=incident, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("postmortem_detail", reference)
@@ -87,7 +96,7 @@ def postmortem_edit(request, reference):
     form = PostMortemForm(posted(request), instance=postmortem)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.postmortem_update(postmortem=postmortem, **form.action_arguments())
+            postmortem_update(postmortem=postmortem, **form.action_arguments())
         except ValidationError as error:
             add_action_error(form, error)
         else:
@@ -124,7 +133,7 @@ def postmortem_submit(request, reference):
         request,
         reference,
         allowed=postmortems.can_submit_for_review,
-        action=actions.postmortem_submit_for_review,
+        action=postmortem_submit_for_review,
         done="The post-mortem was submitted for review.",
         refused="Only the post-mortem's editors submit a draft for review.",
     )
@@ -136,7 +145,7 @@ def postmortem_publish(request, reference):
         request,
         reference,
         allowed=postmortems.can_publish,
-        action=actions.postmortem_publish,
+        action=postmortems_actions.postmortem_publish,
         done="The post-mortem was published.",
         refused="Only a reviewer or an SRE lead publishes a post-mortem in review.",
     )
@@ -148,7 +157,7 @@ def postmortem_return(request, reference):
         request,
         reference,
         allowed=postmortems.can_return_to_draft,
-        action=actions.postmortem_return_to_draft,
+        action=postmortem_return_to_draft,
         done="The post-mortem is a draft again.",
         refused="Only its reviewers, editors and SRE leads return a post-mortem in review.",
     )
@@ -179,9 +188,9 @@ def _action_item_form_view(request, postmortem, *, item, form_url, success_messa
     if request.method == "POST" and form.is_valid():
         try:
             if item.pk is None:
-                actions.action_item_create(postmortem=postmortem, **form.action_arguments())
+                action_item_create(postmortem=postmortem, **form.action_arguments())
             else:
-                actions.action_item_update(action_item=item, **form.action_arguments())
+                action_item_update(action_item=item, **form.action_arguments())
         except ValidationError as error:
             add_action_error(form, error)
         else:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from incidents.choices import PostMortemStatus, TimelineKind
 from incidents.permissions import incident_team_ids
 from portal.roles import editable_team_ids, is_sre_lead
-from services.budget import objective_from_percent
+from services.budget.figures import objective_from_percent
 
 #: Which status may follow which. Published is final: what was published stays on record,
 #: and later learnings go into a new note or action item.

@@ -1,6 +1,6 @@
 """Incident references, INC-YYYY-NNNN: numbered from 1 each year, unique and gap-free."""
 
-from incidents.models import IncidentReferenceCounter
+from incidents.models.incidents import IncidentReferenceCounter
 
 
 def format_reference(year: int, number: int) -> str:

@@ -29,21 +29,21 @@ from incidents.metrics import (
     keys_to_int,
     period_start,
 )
-from incidents.models import (
+from incidents.models.incidents import (
     OPEN_FIRST,
-    ActionItem,
     Incident,
     IncidentAlert,
-    IncidentMetricsSnapshot,
-    PostMortem,
     SeverityLevel,
     StatusUpdate,
     TimelineEntry,
 )
+from incidents.models.metrics import IncidentMetricsSnapshot
+from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.postmortems import BudgetImpact, allowed_bad_events
 from incidents.status_updates import Draft, IncidentFacts, draft_status_update
-from services.budget import align_down, excluded_bucket_ranges, window_bounds
-from services.models import SLO, Service, SLIBucket, Team
+from services.budget.windows import align_down, excluded_bucket_ranges, window_bounds
+from services.models.catalog import Service, Team
+from services.models.slos import SLO, SLIBucket
 
 _ROLE_FIELDS = ("commander", "tech_lead", "communications_lead", "scribe")
 

@@ -8,12 +8,11 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from incidents import actions
 from incidents.choices import TimelineKind
-from incidents.models import StatusUpdate
+from incidents.models.incidents import StatusUpdate
 from incidents.status_updates import recipients_of
 from portal import notifications
-from services.models import Service
+from services.models.catalog import Service
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +48,8 @@ def send_status_update(self, status_update_id: int) -> None:
     retryable one to be tried again later (with backoff), a permanent one noted on the
     timeline for a person to look at.
     """
+    from incidents.actions.incidents import timeline_entry_add
+
     claimed = StatusUpdate.objects.filter(id=status_update_id, sent_at=None).update(
         sent_at=timezone.now()
     )
@@ -71,7 +72,7 @@ def send_status_update(self, status_update_id: int) -> None:
     except notifications.PermanentNotificationError as error:
         with transaction.atomic():
             _release_claim(status_update_id)
-            actions.timeline_entry_add(
+            timeline_entry_add(
                 incident=incident,
                 kind=TimelineKind.STATUS_UPDATE,
                 text=f"The {status_update.get_kind_display().lower()} status update "
@@ -80,7 +81,7 @@ def send_status_update(self, status_update_id: int) -> None:
         return
     with transaction.atomic():
         StatusUpdate.objects.filter(id=status_update_id).update(recipients=recipients)
-        actions.timeline_entry_add(
+        timeline_entry_add(
             incident=incident,
             author=status_update.created_by,
             kind=TimelineKind.STATUS_UPDATE,
@@ -94,4 +95,6 @@ def recompute_incident_metrics() -> None:
     """Recompute the metrics page's snapshots. Beat runs it every few minutes even when no
     incident changed, since the periods end now and their months move on; a change to an
     incident's figures queues it at once."""
-    actions.incident_metrics_snapshots_recompute(now=timezone.now())
+    from incidents.actions.metrics import incident_metrics_snapshots_recompute
+
+    incident_metrics_snapshots_recompute(now=timezone.now())

@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from incidents import actions, selectors
+from incidents import selectors
+from incidents.actions import incidents as incidents_actions
+from incidents.actions.incidents import incident_subscribe, incident_update, status_update_queue
 from incidents.choices import Severity, StatusUpdateKind
 from incidents.filters import IncidentFilterSet
 from incidents.forms import (
@@ -24,7 +26,7 @@ from incidents.forms import (
     StatusUpdateForm,
     StatusUpdateKindForm,
 )
-from incidents.models import Incident, StatusUpdate, TimelineEntry
+from incidents.models.incidents import Incident, StatusUpdate, TimelineEntry
 from incidents.permissions import (
     can_command,
     can_declare,
@@ -66,7 +68,9 @@ def incident_declare(request):
     form = IncidentDeclareForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            incident = actions.incident_declare(declared_by=request.user, **form.cleaned_data)
+            incident = incidents_actions.incident_declare(
+                declared_by=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             add_action_error(form, error)
         else:
@@ -174,7 +178,7 @@ def incident_change_status(request, reference):
         incident,
         "status_form",
         IncidentStatusForm(request.POST, incident=incident),
-        lambda data: actions.incident_change_status(
+        lambda data: incidents_actions.incident_change_status(
             incident=incident, status=data["status"], by=request.user
         ),
         success="The status was changed.",
@@ -189,7 +193,7 @@ def incident_change_severity(request, reference):
         incident,
         "severity_form",
         IncidentSeverityForm(request.POST),
-        lambda data: actions.incident_change_severity(
+        lambda data: incidents_actions.incident_change_severity(
             incident=incident, severity=data["severity"], by=request.user
         ),
         success="The severity was changed.",
@@ -204,7 +208,7 @@ def incident_assign_role(request, reference):
         incident,
         "role_form",
         IncidentRoleForm(request.POST),
-        lambda data: actions.incident_assign_role(
+        lambda data: incidents_actions.incident_assign_role(
             incident=incident, role=data["role"], user=data["person"], by=request.user
         ),
         success="The role was assigned.",
@@ -219,7 +223,9 @@ def incident_add_note(request, reference):
         incident,
         "note_form",
         IncidentNoteForm(request.POST),
-        lambda data: actions.incident_add_note(incident=incident, by=request.user, **data),
+        lambda data: incidents_actions.incident_add_note(
+            incident=incident, by=request.user, **data
+        ),
         success="The note was added.",
     )
 
@@ -229,7 +235,7 @@ def timeline_entry_pin(request, reference, entry_id):
     incident = _timeline_incident(request, reference)
     entry = get_object_or_404(TimelineEntry, pk=entry_id, incident=incident)
     pinned = request.POST.get("pinned") == "true"
-    actions.timeline_entry_pin(entry=entry, pinned=pinned)
+    incidents_actions.timeline_entry_pin(entry=entry, pinned=pinned)
     return _after_change(
         request, incident, success="Marked as a key event." if pinned else "No longer a key event."
     )
@@ -245,7 +251,7 @@ def incident_edit(request, reference):
         # Validation wrote the submitted values onto the form's instance: the action gets the
         # incident as stored, and compares against that.
         stored = Incident.objects.get(pk=incident.pk)
-        return actions.incident_update(incident=stored, by=request.user, **arguments)
+        return incident_update(incident=stored, by=request.user, **arguments)
 
     return form_page(
         request,
@@ -262,7 +268,7 @@ def incident_follow(request, reference):
     """Anyone signed in may follow an incident: they receive its status updates."""
     incident = _incident(reference)
     following = request.POST.get("following") == "true"
-    actions.incident_subscribe(incident=incident, user=request.user, subscribed=following)
+    incident_subscribe(incident=incident, user=request.user, subscribed=following)
     return _after_change(
         request,
         incident,
@@ -310,7 +316,7 @@ def status_update_new(request, reference):
         return render(request, "incidents/status_update_form.html", {**context, "form": form})
     if step == "send":
         try:
-            actions.status_update_queue(incident=incident, by=request.user, **form.cleaned_data)
+            status_update_queue(incident=incident, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_action_error(form, error)
             return render(request, "incidents/status_update_form.html", {**context, "form": form})

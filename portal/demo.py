@@ -23,10 +23,10 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from incidents.demo import load_demo_incidents
 from portal.roles import grant_sre_lead
-from services import actions
+from services.actions.catalog import membership_set, service_create, team_create
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.demo import load_demo_slos
-from services.models import Service, Team
+from services.models.catalog import Service, Team
 
 ADMIN_USERNAME = "admin"
 PASSWORD_FILE_NAME = "demo-password"
@@ -492,7 +492,7 @@ def _load_teams(users, summary) -> dict:
     for slug, (name, description, channel, manager, members) in TEAMS.items():
         if slug in teams:
             continue
-        team = actions.team_create(
+        team = team_create(
             name=name,
             slug=slug,
             description=description,
@@ -501,7 +501,7 @@ def _load_teams(users, summary) -> dict:
             manager=users[manager],
         )
         for username, role in members.items():
-            actions.membership_set(team=team, user=users[username], role=role)
+            membership_set(team=team, user=users[username], role=role)
         teams[slug] = team
         summary.teams_created += 1
     return teams
@@ -515,7 +515,7 @@ def _load_services(teams, summary) -> None:
     for demo in SERVICES:
         if demo.slug in services:
             continue
-        services[demo.slug] = actions.service_create(
+        services[demo.slug] = service_create(
             name=demo.name,
             slug=demo.slug,
             description=demo.description,

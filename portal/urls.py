@@ -8,16 +8,17 @@ from incidents import api as incidents_api
 from incidents import postmortem_api
 from incidents.intake_api import AlertmanagerWebhookView
 from portal import health, metrics, views
-from services import api as services_api
 from services import interchange_api
+from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
+from services.api.slos import BudgetPolicyViewSet, SLOViewSet
 
 router = DefaultRouter()
-router.register("teams", services_api.TeamViewSet, basename="team")
-router.register("memberships", services_api.MembershipViewSet, basename="membership")
-router.register("tags", services_api.TagViewSet, basename="tag")
-router.register("services", services_api.ServiceViewSet, basename="service")
-router.register("slos", services_api.SLOViewSet, basename="slo")
-router.register("budget-policies", services_api.BudgetPolicyViewSet, basename="budgetpolicy")
+router.register("teams", TeamViewSet, basename="team")
+router.register("memberships", MembershipViewSet, basename="membership")
+router.register("tags", TagViewSet, basename="tag")
+router.register("services", ServiceViewSet, basename="service")
+router.register("slos", SLOViewSet, basename="slo")
+router.register("budget-policies", BudgetPolicyViewSet, basename="budgetpolicy")
 router.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 router.register("postmortems", postmortem_api.PostMortemViewSet, basename="postmortem")
 router.register("action-items", postmortem_api.ActionItemViewSet, basename="actionitem")

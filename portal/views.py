@@ -2,7 +2,7 @@ from django.shortcuts import render
 
 from portal.roles import can_create_anything, editable_team_ids
 from services import selectors
-from services.models import Service, Team
+from services.models.catalog import Service, Team
 
 
 def home(request):

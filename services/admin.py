@@ -5,18 +5,9 @@ from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from services import selectors
-from services.budget import UNKNOWN_TIER
-from services.models import (
-    SLO,
-    BudgetPolicy,
-    BudgetPolicyTier,
-    MaintenanceWindow,
-    Membership,
-    Service,
-    SLOStatus,
-    Tag,
-    Team,
-)
+from services.budget.figures import UNKNOWN_TIER
+from services.models.catalog import Membership, Service, Tag, Team
+from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
 from services.templatetags.slo_format import percent
 
 

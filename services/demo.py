@@ -15,9 +15,13 @@ from decimal import Decimal
 from django.db.models import Max
 
 from portal import doorbell
-from services import actions, budget, tasks
+from services import tasks
+from services.actions.sli import slo_buckets_upsert
+from services.actions.slos import maintenance_window_create, slo_create, slo_update
+from services.budget.windows import BUCKET, Bucket, align_down
 from services.choices import SLISource
-from services.models import SLO, Service
+from services.models.catalog import Service
+from services.models.slos import SLO
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ def load_demo_slos(now: datetime) -> None:
             continue
         slo = existing.get((demo.service, demo.slug))
         if slo is None:
-            slo = actions.slo_create(
+            slo = slo_create(
                 service=services[demo.service],
                 name=demo.name,
                 slug=demo.slug,
@@ -158,25 +162,25 @@ def load_demo_slos(now: datetime) -> None:
                 **(demo.extra or {}),
             )
             if demo.maintenance:
-                actions.maintenance_window_create(
+                maintenance_window_create(
                     slo=slo,
                     start=now - timedelta(hours=demo.maintenance.start_hours_ago),
                     end=now - timedelta(hours=demo.maintenance.end_hours_ago),
                     reason="Database failover drill",
                 )
         elif slo.source != SLISource.PUSH:  # created before demo SLOs were fed by pushes
-            actions.slo_update(slo=slo, source=SLISource.PUSH)
+            slo_update(slo=slo, source=SLISource.PUSH)
         newest = getattr(slo, "newest_bucket", None)
-        since = None if newest is None else newest + budget.BUCKET
-        actions.slo_buckets_upsert(slo=slo, buckets=_synthetic_buckets(demo, now, since))
+        since = None if newest is None else newest + BUCKET
+        slo_buckets_upsert(slo=slo, buckets=_synthetic_buckets(demo, now, since))
     doorbell.ring_on_commit(tasks.recompute_slo_statuses)
 
 
-def _synthetic_buckets(demo: DemoSLO, now: datetime, since: datetime | None) -> list[budget.Bucket]:
+def _synthetic_buckets(demo: DemoSLO, now: datetime, since: datetime | None) -> list[Bucket]:
     """5-minute buckets from `since` (at most 30 days back) to now, with a daily traffic cycle
     and noise seeded by the bucket's start, so the same moment always draws the same counts."""
-    end = budget.align_down(now - timedelta(hours=demo.data_stops_hours_ago))
-    start = budget.align_down(now) - timedelta(days=DEMO_HISTORY_DAYS)
+    end = align_down(now - timedelta(hours=demo.data_stops_hours_ago))
+    start = align_down(now) - timedelta(days=DEMO_HISTORY_DAYS)
     if since is not None:
         start = max(start, since)
     periods = [period for period in (*demo.outages, demo.maintenance) if period]
@@ -197,6 +201,6 @@ def _synthetic_buckets(demo: DemoSLO, now: datetime, since: datetime | None) -> 
         )
         expected_bad = total * rate * rng.uniform(0.5, 1.5)
         bad = min(total, int(expected_bad) + (rng.random() < expected_bad % 1))
-        buckets.append(budget.Bucket(start=moment, good=total - bad, total=total))
-        moment += budget.BUCKET
+        buckets.append(Bucket(start=moment, good=total - bad, total=total))
+        moment += BUCKET
     return buckets

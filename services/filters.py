@@ -5,9 +5,10 @@ from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from services.budget import UNKNOWN_TIER
+from services.budget.figures import UNKNOWN_TIER
 from services.choices import AlertState, Lifecycle, SLISource, Tier
-from services.models import SLO, Service, Tag, Team
+from services.models.catalog import Service, Tag, Team
+from services.models.slos import SLO
 from services.selectors import policy_tier_names
 
 

@@ -7,7 +7,8 @@ from django.db import models
 from django.utils.text import slugify
 
 from portal.roles import editable_team_ids, is_sre_lead
-from services.models import SLO, MaintenanceWindow, Service, Team
+from services.models.catalog import Service, Team
+from services.models.slos import SLO, MaintenanceWindow
 
 
 def _https_by_default(model_field, **kwargs):

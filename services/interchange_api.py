@@ -20,14 +20,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from services.backstage.sources import MAX_SOURCE_BYTES, Source
-from services.openslo import (
-    OpenSLOError,
-    OpenSLOPermissionError,
-    UnknownService,
-    export_yaml,
-    import_sources,
-    slos_for_export,
-)
+from services.openslo.documents import OpenSLOError, OpenSLOPermissionError
+from services.openslo.exporter import UnknownService, export_yaml, slos_for_export
+from services.openslo.importer import import_sources
 from services.rules import rules_yaml
 
 YAML_CONTENT_TYPE = "text/yaml; charset=utf-8"

@@ -4,8 +4,9 @@ snapshots and the outcomes of the syncs from Prometheus, whichever process did t
 from django.db.models import Count
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from services.budget import BUCKET
-from services.models import Service, SLOStatus, Team
+from services.budget.windows import BUCKET
+from services.models.catalog import Service, Team
+from services.models.slos import SLOStatus
 
 
 class CatalogCollector:

@@ -32,7 +32,8 @@ from decimal import Decimal
 
 import yaml
 
-from services.budget import BURN_RATE_RULES, LOOKBACK_WINDOWS, PAGE, TICKET, BurnRateRule
+from services.budget.figures import BURN_RATE_RULES, PAGE, TICKET, BurnRateRule
+from services.budget.windows import LOOKBACK_WINDOWS
 from services.choices import QueryKind, WindowKind
 from services.models.slos import query_over
 

@@ -18,19 +18,16 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from services.budget import BUCKET, LOOKBACK_WINDOWS, Interval
+from services.budget.windows import BUCKET, LOOKBACK_WINDOWS, Interval
 from services.choices import SLISource
-from services.models import (
+from services.models.catalog import Membership, Service, Tag, Team
+from services.models.slos import (
     SLO,
     BudgetPolicy,
     BudgetPolicyTier,
     MaintenanceWindow,
-    Membership,
-    Service,
     SLIBucket,
     SLIRollup,
-    Tag,
-    Team,
 )
 
 

@@ -17,7 +17,29 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from services import budget
+from services.budget.evaluation import evaluate
+from services.budget.figures import (
+    DEFAULT_TIERS,
+    BudgetTier,
+    SliceCounts,
+    Timeslices,
+    WindowCounts,
+    burn_rate,
+    objective_from_percent,
+)
+from services.budget.windows import (
+    BUCKET,
+    LOOKBACK_WINDOWS,
+    WHOLE_WINDOW,
+    Interval,
+    calendar_months,
+    ceil_to,
+    count_expected_buckets,
+    count_expected_slices,
+    floor_to,
+    observed_end,
+    window_bounds,
+)
 from services.choices import BudgetingMethod, WindowKind
 from services.selectors import BucketRollup, RollupRequest
 
@@ -27,11 +49,9 @@ DAY = timedelta(days=1)
 #: first, instead of the buckets they sum.
 ROLLUP_SPANS = (DAY, HOUR)
 #: The longest look-back window shorter than an hour: its rollups are single buckets.
-LONGEST_SUB_HOUR_WINDOW = max(
-    length for length in budget.LOOKBACK_WINDOWS.values() if length < HOUR
-)
+LONGEST_SUB_HOUR_WINDOW = max(length for length in LOOKBACK_WINDOWS.values() if length < HOUR)
 #: Hours of 1h burn rates in a snapshot's chart series: the longest look-back window's.
-BURN_SERIES_HOURS = max(budget.LOOKBACK_WINDOWS.values()) // HOUR
+BURN_SERIES_HOURS = max(LOOKBACK_WINDOWS.values()) // HOUR
 #: Calendar months of attainment history a snapshot carries, the current one included.
 MONTHS_OF_HISTORY = 12
 
@@ -40,21 +60,19 @@ MONTHS_OF_HISTORY = 12
 class SnapshotInputs:
     """What a snapshot needs besides the rollups, loaded once for many SLOs."""
 
-    excluded: list[budget.Interval]
-    tiers: tuple[budget.BudgetTier, ...]
+    excluded: list[Interval]
+    tiers: tuple[BudgetTier, ...]
     stale_after: timedelta
 
 
-def window(slo, now: datetime) -> budget.Interval:
-    return budget.window_bounds(now, kind=slo.window_kind, days=slo.window_days, tz=slo.time_zone)
+def window(slo, now: datetime) -> Interval:
+    return window_bounds(now, kind=slo.window_kind, days=slo.window_days, tz=slo.time_zone)
 
 
-def timeslices(slo) -> budget.Timeslices | None:
+def timeslices(slo) -> Timeslices | None:
     if slo.budgeting_method != BudgetingMethod.TIMESLICES:
         return None
-    return budget.Timeslices(
-        timedelta(minutes=slo.slice_minutes), float(Decimal(slo.slice_target) / 100)
-    )
+    return Timeslices(timedelta(minutes=slo.slice_minutes), float(Decimal(slo.slice_target) / 100))
 
 
 def history_start(slo, now: datetime) -> datetime:
@@ -65,26 +83,23 @@ def history_start(slo, now: datetime) -> datetime:
     return datetime(months // 12, months % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
 
 
-def rollup_request(slo, now: datetime, excluded: Sequence[budget.Interval]) -> RollupRequest:
+def rollup_request(slo, now: datetime, excluded: Sequence[Interval]) -> RollupRequest:
     """What slo_bucket_rollups() needs of `slo` at `now`: how to group its data, and a read
     plan cut at every moment where a group's key changes (the day, hour and bucket boundaries
     counted back from the end, the start of the recent range, month starts in the SLO's time
     zone, maintenance edges), so that stored rollups are read only where they fall wholly
     inside one group."""
     window_start, _ = window(slo, now)
-    end = budget.observed_end(window(slo, now), now)
-    lookback = max(budget.LOOKBACK_WINDOWS.values())
+    end = observed_end(window(slo, now), now)
+    lookback = max(LOOKBACK_WINDOWS.values())
     slices = timeslices(slo)
     history = min(history_start(slo, now), window_start, end - lookback)
     recent = min(window_start, end - lookback)
     cuts = [recent, *(edge for excluded_range in excluded for edge in excluded_range)]
     cuts += (end - back * DAY for back in range(1, (end - recent) // DAY + 1))
     cuts += (end - back * HOUR for back in range(1, lookback // HOUR + 1))
-    cuts += (
-        end - back * budget.BUCKET
-        for back in range(1, LONGEST_SUB_HOUR_WINDOW // budget.BUCKET + 1)
-    )
-    cuts += (start for start, _ in budget.calendar_months(history, end, slo.time_zone))
+    cuts += (end - back * BUCKET for back in range(1, LONGEST_SUB_HOUR_WINDOW // BUCKET + 1))
+    cuts += (start for start, _ in calendar_months(history, end, slo.time_zone))
     # A rollup spans whole slices only where a slice is a whole number of rollup spans.
     spans = [
         span for span in ROLLUP_SPANS if slices is None or slices.length % span == timedelta(0)
@@ -109,8 +124,8 @@ def read_plan(
     end: datetime,
     cuts: Iterable[datetime],
     spans: Sequence[timedelta],
-    excluded: Sequence[budget.Interval],
-) -> tuple[dict[timedelta, list[budget.Interval]], list[budget.Interval]]:
+    excluded: Sequence[Interval],
+) -> tuple[dict[timedelta, list[Interval]], list[Interval]]:
     """How to read the data of [start, end) but `excluded`: for each span (longest first), the
     ranges of whole units of that span (counted from the epoch, like the stored rollups) that
     no cut falls strictly inside — the moments where a rollup's key changes — and what is left,
@@ -121,11 +136,11 @@ def read_plan(
     pending = [(start, end)]
     by_span = {}
     for span in spans:
-        units = (budget.floor_to(cut, span) for cut in cuts)
+        units = (floor_to(cut, span) for cut in cuts)
         broken = sorted({unit for unit, cut in zip(units, cuts, strict=True) if unit != cut})
         whole, left = [], []
         for low, high in pending:
-            first, last = budget.ceil_to(low, span), budget.floor_to(high, span)
+            first, last = ceil_to(low, span), floor_to(high, span)
             if first >= last:
                 left.append((low, high))
                 continue
@@ -142,7 +157,7 @@ def read_plan(
     return by_span, _without(pending, excluded)
 
 
-def _merged(ranges: Iterable[budget.Interval]) -> list[budget.Interval]:
+def _merged(ranges: Iterable[Interval]) -> list[Interval]:
     """Sorted, non-empty ranges with touching or overlapping ones joined."""
     merged: list[list[datetime]] = []
     for low, high in sorted(ranges):
@@ -155,7 +170,7 @@ def _merged(ranges: Iterable[budget.Interval]) -> list[budget.Interval]:
     return [(low, high) for low, high in merged]
 
 
-def _without(ranges: Iterable[budget.Interval], excluded: Sequence[budget.Interval]):
+def _without(ranges: Iterable[Interval], excluded: Sequence[Interval]):
     """`ranges` less the sorted, disjoint `excluded` ranges."""
     remaining = []
     for low, high in _merged(ranges):
@@ -170,26 +185,24 @@ def _without(ranges: Iterable[budget.Interval], excluded: Sequence[budget.Interv
     return remaining
 
 
-def _counts(rollups: Iterable[BucketRollup], start, end, excluded) -> budget.WindowCounts:
+def _counts(rollups: Iterable[BucketRollup], start, end, excluded) -> WindowCounts:
     good = total = present = 0
     for rollup in rollups:
         good += rollup.good
         total += rollup.total
         present += rollup.present
-    return budget.WindowCounts(
-        good, total, present, budget.count_expected_buckets(start, end, excluded)
-    )
+    return WindowCounts(good, total, present, count_expected_buckets(start, end, excluded))
 
 
 def _tally_slices(
-    rollups: Iterable[BucketRollup], slices: budget.Timeslices
+    rollups: Iterable[BucketRollup], slices: Timeslices
 ) -> tuple[int, int, dict[int | None, int]]:
     """Good and bad slices with data among the rollups, and the bad ones by the day (days back)
     their oldest bucket falls in. Slices one bucket long come judged by the database; longer ones
     are judged here on the sums of the rollups carrying them."""
     good_slices = bad_slices = 0
     bad_by_day: dict[int | None, int] = {}
-    if slices.length == budget.BUCKET:
+    if slices.length == BUCKET:
         for rollup in rollups:
             good_slices += rollup.good_slices
             bad_slices += rollup.bad_slices
@@ -222,10 +235,10 @@ def status_fields(
     slo, now: datetime, rollups: list[BucketRollup], latest: datetime | None, inputs: SnapshotInputs
 ) -> dict:
     """The SLOStatus fields of `slo` at `now` (the sync outcome fields aside)."""
-    objective = budget.objective_from_percent(slo.objective)
+    objective = objective_from_percent(slo.objective)
     slo_window = window(slo, now)
     window_start = slo_window[0]
-    end = budget.observed_end(slo_window, now)
+    end = observed_end(slo_window, now)
     excluded = inputs.excluded
     recent = [rollup for rollup in rollups if rollup.days_back is not None]
     last_days = [rollup for rollup in recent if rollup.hours_back is not None]
@@ -237,28 +250,28 @@ def status_fields(
         in_window = [rollup for rollup in recent if rollup.days_back < days]
 
     counts = {}
-    for key, length in budget.LOOKBACK_WINDOWS.items():
+    for key, length in LOOKBACK_WINDOWS.items():
         if length >= HOUR:
             inside = [rollup for rollup in last_days if rollup.hours_back < length // HOUR]
         else:
             inside = [
                 rollup
                 for rollup in last_days
-                if rollup.buckets_back is not None and rollup.buckets_back < length // budget.BUCKET
+                if rollup.buckets_back is not None and rollup.buckets_back < length // BUCKET
             ]
         counts[key] = _counts(inside, end - length, end, excluded)
-    counts[budget.WHOLE_WINDOW] = _counts(in_window, window_start, end, excluded)
+    counts[WHOLE_WINDOW] = _counts(in_window, window_start, end, excluded)
 
     slices = timeslices(slo)
     slice_counts = bad_slices_by_day = None
     if slices:
         good_slices, bad_slices, bad_slices_by_day = _tally_slices(in_window, slices)
-        slice_counts = budget.SliceCounts(
+        slice_counts = SliceCounts(
             good_slices,
             bad_slices,
-            budget.count_expected_slices(*slo_window, slices.length, excluded),
+            count_expected_slices(*slo_window, slices.length, excluded),
         )
-    figures = budget.evaluate(
+    figures = evaluate(
         objective=objective,
         window=slo_window,
         now=now,
@@ -326,7 +339,7 @@ def _burn_series(window_start, end, in_window, objective) -> list[list]:
     points = []
     for back in range(hours - 1, -1, -1):
         good, total = sums.get(back, (0, 0))
-        rate = budget.burn_rate(budget.WindowCounts(good, total, 0, 0), objective)
+        rate = burn_rate(WindowCounts(good, total, 0, 0), objective)
         points.append([(end - back * HOUR).isoformat(), _compact(rate)])
     return points
 
@@ -339,7 +352,7 @@ def _monthly(slo, now, end, rollups, objective, slices) -> list[dict]:
     for rollup in rollups:
         by_month.setdefault(rollup.month, []).append(rollup)
     history = []
-    for month_start, month_end in budget.calendar_months(history_start(slo, now), end, zone):
+    for month_start, month_end in calendar_months(history_start(slo, now), end, zone):
         local = month_start.astimezone(zone)
         month_rollups = by_month.get((local.year, local.month), [])
         if slices is None:
@@ -360,12 +373,12 @@ def _monthly(slo, now, end, rollups, objective, slices) -> list[dict]:
     return history
 
 
-def policy_tiers(policy) -> tuple[budget.BudgetTier, ...]:
+def policy_tiers(policy) -> tuple[BudgetTier, ...]:
     """A BudgetPolicy's tiers, best first (the model's ordering), as the engine's tiers."""
     if policy is None:
-        return budget.DEFAULT_TIERS
+        return DEFAULT_TIERS
     return tuple(
-        budget.BudgetTier(
+        BudgetTier(
             tier.name,
             -math.inf if tier.min_remaining is None else float(tier.min_remaining),
             tier.min_included,

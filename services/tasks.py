@@ -5,8 +5,8 @@ import random
 from celery import shared_task
 from django.utils import timezone
 
-from services import actions, selectors
-from services.models import SLO
+from services import selectors
+from services.models.slos import SLO
 from services.prometheus import PrometheusError
 
 #: Retries of one SLO's sync while Prometheus is unreachable; beat starts a fresh sync every
@@ -38,7 +38,9 @@ def sync_slo(self, slo_id: int):
     if slo is None:  # deleted, or fed by pushes, since the fan-out
         return
     try:
-        actions.slo_sync(slo=slo, now=timezone.now())
+        from services.actions.sli import slo_sync
+
+        slo_sync(slo=slo, now=timezone.now())
     except PrometheusError as error:
         if error.retryable:
             raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries)) from error
@@ -49,10 +51,14 @@ def recompute_slo_status(slo_id: int):
     """Recompute one SLO's status from its stored buckets (after a push)."""
     slo = SLO.objects.filter(pk=slo_id).first()
     if slo is not None:
-        actions.slo_status_recompute(slo=slo, now=timezone.now())
+        from services.actions.sli import slo_status_recompute
+
+        slo_status_recompute(slo=slo, now=timezone.now())
 
 
 @shared_task
 def recompute_slo_statuses():
     """Recompute every SLO's status from stored buckets (after a change of budget policy)."""
-    actions.slo_statuses_recompute(now=timezone.now())
+    from services.actions.sli import slo_statuses_recompute
+
+    slo_statuses_recompute(now=timezone.now())

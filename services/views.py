@@ -16,8 +16,14 @@ from django.utils.cache import patch_vary_headers
 from portal.forms import form_page
 from portal.htmx import paginate, posted, render_page_or_fragment
 from portal.roles import can_create_anything, can_edit, is_sre_lead
-from services import actions, backstage, selectors
-from services.budget import BURN_RATE_KEYS
+from services import selectors
+from services.actions import catalog as catalog_actions
+from services.actions import slos as slos_actions
+from services.actions.catalog import service_create, service_update, team_create, team_update
+from services.actions.slos import maintenance_window_create, slo_create, slo_update
+from services.backstage.importer import import_sources
+from services.backstage.sources import BackstageImportError, Source
+from services.budget.windows import BURN_RATE_KEYS
 from services.filters import ServiceFilterSet, SLOFilterSet, TeamFilterSet
 from services.forms import (
     BackstageImportForm,
@@ -26,7 +32,8 @@ from services.forms import (
     SLOForm,
     TeamForm,
 )
-from services.models import SLO, MaintenanceWindow, Service, Team
+from services.models.catalog import Service, Team
+from services.models.slos import SLO, MaintenanceWindow
 
 
 def _require_sre_lead(user):
@@ -76,7 +83,7 @@ def service_add(request):
     return form_page(
         request,
         form,
-        actions.service_create,
+        service_create,
         title="Add a service",
         cancel_url=reverse("service_list"),
         success=lambda service: f"Service “{service.name}” was added to the catalog.",
@@ -93,7 +100,7 @@ def service_edit(request, slug):
     return form_page(
         request,
         form,
-        partial(actions.service_update, service=service),
+        partial(service_update, service=service),
         title=title,
         cancel_url=cancel_url,
         success=lambda service: f"Service “{service.name}” was saved.",
@@ -105,7 +112,7 @@ def service_delete(request, slug):
     if not can_edit(request.user, service):
         raise PermissionDenied("Only the owning team's engineers and SRE leads delete a service.")
     if request.method == "POST":
-        actions.service_delete(service=service)
+        catalog_actions.service_delete(service=service)
         messages.success(request, f"Service “{service.name}” was deleted.")
         return redirect("service_list")
     return render(request, "services/service_confirm_delete.html", {"object": service})
@@ -145,7 +152,7 @@ def team_add(request):
     return form_page(
         request,
         form,
-        actions.team_create,
+        team_create,
         title="Add a team",
         cancel_url=reverse("team_list"),
         success=lambda team: f"Team “{team.name}” was created.",
@@ -160,7 +167,7 @@ def team_edit(request, slug):
     return form_page(
         request,
         form,
-        partial(actions.team_update, team=team),
+        partial(team_update, team=team),
         title=title,
         cancel_url=cancel_url,
         success=lambda team: f"Team “{team.name}” was saved.",
@@ -172,7 +179,7 @@ def team_delete(request, slug):
     team = get_object_or_404(selectors.team_detail(), slug=slug)
     if request.method == "POST":
         try:
-            actions.team_delete(team=team)
+            catalog_actions.team_delete(team=team)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect(team)
@@ -186,10 +193,10 @@ def backstage_import(request):
     form = BackstageImportForm(posted(request), request.FILES if request.method == "POST" else None)
     report_lines = None
     if request.method == "POST" and form.is_valid():
-        sources = [backstage.Source(name, text) for name, text in form.cleaned_data["files"]]
+        sources = [Source(name, text) for name, text in form.cleaned_data["files"]]
         try:
-            report_lines = backstage.import_sources(sources).summary_lines()
-        except backstage.BackstageImportError as error:
+            report_lines = import_sources(sources).summary_lines()
+        except BackstageImportError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "The catalog was imported.")
@@ -301,7 +308,7 @@ def slo_add(request, service_slug):
     return form_page(
         request,
         form,
-        partial(actions.slo_create, service=service),
+        partial(slo_create, service=service),
         title=f"Add an SLO to {service.name}",
         cancel_url=service.get_absolute_url(),
         success=lambda slo: f"SLO “{slo.name}” was added to {service.name}.",
@@ -316,7 +323,7 @@ def slo_edit(request, service_slug, slo_slug):
     return form_page(
         request,
         form,
-        partial(actions.slo_update, slo=slo),
+        partial(slo_update, slo=slo),
         title=title,
         cancel_url=cancel_url,
         success=lambda slo: f"SLO “{slo.name}” was saved.",
@@ -327,7 +334,7 @@ def slo_delete(request, service_slug, slo_slug):
     slo = _get_slo(SLO.objects.select_related("service"), service_slug, slo_slug)
     _require_slo_editor(request.user, slo, "delete")
     if request.method == "POST":
-        actions.slo_delete(slo=slo)
+        slos_actions.slo_delete(slo=slo)
         messages.success(request, f"SLO “{slo.name}” was deleted.")
         return redirect(slo.service)
     return render(request, "services/slo_confirm_delete.html", {"object": slo})
@@ -340,7 +347,7 @@ def maintenance_window_add(request, service_slug, slo_slug):
     return form_page(
         request,
         form,
-        partial(actions.maintenance_window_create, slo=slo),
+        partial(maintenance_window_create, slo=slo),
         title=f"Plan maintenance for {slo.name}",
         cancel_url=slo.get_absolute_url(),
         success=lambda window: "The maintenance window was added.",
@@ -357,7 +364,7 @@ def maintenance_window_delete(request, service_slug, slo_slug, pk):
     )
     _require_slo_editor(request.user, window.slo, "plan maintenance for")
     if request.method == "POST":
-        actions.maintenance_window_delete(window=window)
+        slos_actions.maintenance_window_delete(window=window)
         messages.success(request, "The maintenance window was deleted.")
         return redirect(window.slo)
     return render(request, "services/slo_maintenance_confirm_delete.html", {"object": window})

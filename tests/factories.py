@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from services.choices import Lifecycle, MembershipRole, Tier
-from services.models import Membership, Service, Tag, Team
+from services.models.catalog import Membership, Service, Tag, Team
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -17,12 +17,12 @@ from incidents.lifecycle import (
     can_transition,
     timestamps_to_stamp,
 )
-from incidents.models import Incident, StatusUpdate, TimelineEntry
+from incidents.models.incidents import Incident, StatusUpdate, TimelineEntry
 from incidents.references import next_incident_reference
 from incidents.status_updates import NOBODY_TO_TELL, recipients_of, unfilled_prompt_errors
 from portal import doorbell
 from portal.roles import ENGINEER
-from services.models import Service
+from services.models.catalog import Service
 
 #: The fields incident_update changes; the rest move through their own actions.
 UPDATABLE_FIELDS = frozenset(

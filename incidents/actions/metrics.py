@@ -12,8 +12,9 @@ from incidents.metrics import (
     metrics_to_json,
     period_start,
 )
-from incidents.models import Incident, IncidentMetricsSnapshot
-from services.models import Team
+from incidents.models.incidents import Incident
+from incidents.models.metrics import IncidentMetricsSnapshot
+from services.models.catalog import Team
 
 #: What a recompute writes over an existing snapshot.
 SNAPSHOT_FIELDS = [

@@ -10,7 +10,8 @@ from django.utils import timezone
 from incidents import postmortems
 from incidents.actions.incidents import _lock, _name, timeline_entry_add
 from incidents.choices import ActionItemStatus, PostMortemStatus, TimelineKind
-from incidents.models import ActionItem, Incident, PostMortem
+from incidents.models.incidents import Incident
+from incidents.models.postmortems import ActionItem, PostMortem
 
 #: The post-mortem fields people write; status, dates and author move through the actions.
 POSTMORTEM_WRITABLE_FIELDS = frozenset(PostMortem.SECTIONS)

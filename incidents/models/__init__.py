@@ -1,24 +1,3 @@
-from incidents.models.incidents import (
-    OPEN_FIRST,
-    Incident,
-    IncidentAlert,
-    IncidentReferenceCounter,
-    SeverityLevel,
-    StatusUpdate,
-    TimelineEntry,
-)
-from incidents.models.metrics import IncidentMetricsSnapshot
-from incidents.models.postmortems import ActionItem, PostMortem
-
-__all__ = [
-    "OPEN_FIRST",
-    "ActionItem",
-    "Incident",
-    "IncidentAlert",
-    "IncidentMetricsSnapshot",
-    "IncidentReferenceCounter",
-    "PostMortem",
-    "SeverityLevel",
-    "StatusUpdate",
-    "TimelineEntry",
-]
+# Django registers the models of the modules imported here; callers import each model
+# from the module that defines it.
+from incidents.models import incidents, metrics, postmortems  # noqa: F401

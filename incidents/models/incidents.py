@@ -20,7 +20,7 @@ from incidents.choices import (
     TimelineKind,
 )
 from incidents.lifecycle import TIMESTAMP_ORDER
-from services.models import Service, Team
+from services.models.catalog import Service, Team
 
 
 class SeverityLevel(models.Model):

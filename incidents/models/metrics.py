@@ -3,7 +3,7 @@
 from django.db import models
 
 from incidents.metrics import PERIOD_MONTHS, IncidentMetrics, metrics_from_json
-from services.models import Team
+from services.models.catalog import Team
 
 
 class IncidentMetricsSnapshot(models.Model):

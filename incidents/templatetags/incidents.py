@@ -8,7 +8,7 @@ from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
 
 from incidents.choices import OPEN_STATUSES
-from incidents.models import Incident
+from incidents.models.incidents import Incident
 
 register = template.Library()
 

@@ -6,12 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from services.models import (
-    Membership,
-    Service,
-    Tag,
-    Team,
-)
+from services.models.catalog import Membership, Service, Tag, Team
 
 
 def tags_for_names(names: Iterable[str]) -> list[Tag]:

@@ -17,17 +17,27 @@ from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
 from portal import doorbell
-from services import budget, prometheus, selectors, snapshots, tasks
+from services import prometheus, selectors, snapshots, tasks
+from services.budget.figures import DEFAULT_TIERS
+from services.budget.windows import (
+    BUCKET,
+    Bucket,
+    Interval,
+    align_down,
+    ceil_to,
+    excluded_bucket_ranges,
+    floor_to,
+)
 from services.choices import QueryKind
-from services.models import (
+from services.models.slos import (
     SLO,
     BudgetPolicy,
     MaintenanceWindow,
     SLIBucket,
     SLIRollup,
     SLOStatus,
+    query_over,
 )
-from services.models.slos import query_over
 
 # --- SLI data and status snapshots ---------------------------------------------------------------
 
@@ -36,7 +46,7 @@ MAX_PUSHED_BUCKETS = 10_000
 
 
 @transaction.atomic
-def slo_buckets_upsert(*, slo: SLO, buckets: Iterable[budget.Bucket]) -> int:
+def slo_buckets_upsert(*, slo: SLO, buckets: Iterable[Bucket]) -> int:
     """Store buckets, replacing those stored for the same starts, so that a re-sync or a re-push
     of a bucket never counts it twice, and re-sum the rollups they fall in. Returns how many
     buckets were written.
@@ -56,7 +66,7 @@ def slo_buckets_upsert(*, slo: SLO, buckets: Iterable[budget.Bucket]) -> int:
         batch_size=2000,
     )
     if rows:
-        slo_rollups_refresh(slo_ids=[slo.pk], since=min(rows), until=max(rows) + budget.BUCKET)
+        slo_rollups_refresh(slo_ids=[slo.pk], since=min(rows), until=max(rows) + BUCKET)
     return len(rows)
 
 
@@ -80,9 +90,9 @@ def slo_rollups_refresh(
         if slo_ids is not None:
             buckets = buckets.filter(slo_id__in=slo_ids)
         if since is not None:
-            buckets = buckets.filter(start__gte=budget.floor_to(since, length))
+            buckets = buckets.filter(start__gte=floor_to(since, length))
         if until is not None:
-            buckets = buckets.filter(start__lt=budget.ceil_to(until, length))
+            buckets = buckets.filter(start__lt=ceil_to(until, length))
         sums = (
             buckets.annotate(unit=truncate("start", tzinfo=UTC))
             .values("slo_id", "unit")
@@ -136,16 +146,16 @@ def slo_buckets_push(*, slo: SLO, buckets: Iterable[Mapping]) -> int:
     return stored
 
 
-def _pushed_bucket(item: Mapping, now: datetime) -> budget.Bucket:
+def _pushed_bucket(item: Mapping, now: datetime) -> Bucket:
     start, good, total = item["start"], item["good"], item["total"]
     if not isinstance(start, datetime):
         raise TypeError("start must be a date and time.")
     for name, count in (("good", good), ("total", total)):
         if isinstance(count, bool) or not isinstance(count, int):
             raise TypeError(f"{name} must be a whole number.")
-    if budget.align_down(start) != start:
+    if align_down(start) != start:
         raise ValueError(f"start {start.isoformat()} must fall on a 5-minute boundary.")
-    bucket = budget.Bucket(start=start, good=good, total=total)
+    bucket = Bucket(start=start, good=good, total=total)
     if bucket.start > now:
         raise ValueError(f"start {bucket.start.isoformat()} lies in the future.")
     return bucket
@@ -183,16 +193,16 @@ class SyncResult:
 
 def sli_query(query: str) -> str:
     """The Sloth-form query measuring one bucket: {{.window}} becomes the bucket length."""
-    return query_over(query, f"{budget.BUCKET // timedelta(minutes=1)}m")
+    return query_over(query, f"{BUCKET // timedelta(minutes=1)}m")
 
 
 def _buckets_from_rates(
     slo: SLO, events: Mapping[datetime, float], totals: Mapping[datetime, float]
-) -> list[budget.Bucket]:
+) -> list[Bucket]:
     """Counts per bucket from per-second rates evaluated at each bucket's end. A bucket needs a
     total; where the events query has no value (no series matched) there were no such events.
     Rounding and extrapolation may push good past total by a fraction: good is capped."""
-    seconds = budget.BUCKET.total_seconds()
+    seconds = BUCKET.total_seconds()
     buckets = []
     for evaluated_at, total_rate in sorted(totals.items()):
         if math.isnan(total_rate):
@@ -202,9 +212,7 @@ def _buckets_from_rates(
         counted = 0 if math.isnan(event_rate) else max(0, round(event_rate * seconds))
         good = counted if slo.query_kind == QueryKind.GOOD_TOTAL else total - counted
         buckets.append(
-            budget.Bucket(
-                start=evaluated_at - budget.BUCKET, good=min(max(good, 0), total), total=total
-            )
+            Bucket(start=evaluated_at - BUCKET, good=min(max(good, 0), total), total=total)
         )
     return buckets
 
@@ -222,15 +230,15 @@ def slo_sync(*, slo: SLO, now: datetime) -> SyncResult:
     window_start, _ = snapshots.window(slo, now)
     last_stored = SLIBucket.objects.filter(slo=slo).aggregate(last=Max("start"))["last"]
     chunk_start = max(window_start, last_stored) if last_stored else window_start
-    until = budget.align_down(now)
+    until = align_down(now)
     written = 0
     try:
         while chunk_start < until:
             chunk_end = min(until, chunk_start + SYNC_CHUNK)
             span = {
-                "start": chunk_start + budget.BUCKET,
+                "start": chunk_start + BUCKET,
                 "end": chunk_end,
-                "step": budget.BUCKET,
+                "step": BUCKET,
             }
             events = prometheus.query_range(sli_query(slo.events_query), **span)
             totals = prometheus.query_range(sli_query(slo.total_query), **span)
@@ -253,7 +261,7 @@ ROLLUP_BATCH = 250
 
 def _snapshot_inputs(slos: Sequence[SLO]) -> dict[int, snapshots.SnapshotInputs]:
     """Maintenance windows and policy tiers of many SLOs in three queries."""
-    windows: dict[int, list[budget.Interval]] = {}
+    windows: dict[int, list[Interval]] = {}
     for slo_id, start, end in MaintenanceWindow.objects.filter(
         slo_id__in=[slo.pk for slo in slos]
     ).values_list("slo_id", "start", "end"):
@@ -264,8 +272,8 @@ def _snapshot_inputs(slos: Sequence[SLO]) -> dict[int, snapshots.SnapshotInputs]
     stale_after = timedelta(minutes=settings.SLI_STALE_AFTER_MINUTES)
     return {
         slo.pk: snapshots.SnapshotInputs(
-            excluded=budget.excluded_bucket_ranges(windows.get(slo.pk, [])),
-            tiers=tiers.get(slo.budget_policy_id or default_policy, budget.DEFAULT_TIERS),
+            excluded=excluded_bucket_ranges(windows.get(slo.pk, [])),
+            tiers=tiers.get(slo.budget_policy_id or default_policy, DEFAULT_TIERS),
             stale_after=stale_after,
         )
         for slo in slos
@@ -279,7 +287,7 @@ def _status_fields(slos: Sequence[SLO], now: datetime) -> dict[int, dict]:
     for first in range(0, len(slos), ROLLUP_BATCH):
         batch = slos[first : first + ROLLUP_BATCH]
         requests = [snapshots.rollup_request(slo, now, inputs[slo.pk].excluded) for slo in batch]
-        rollups = selectors.slo_bucket_rollups(requests, end=budget.align_down(now))
+        rollups = selectors.slo_bucket_rollups(requests, end=align_down(now))
         latest = selectors.slo_latest_data([slo.pk for slo in batch], until=now)
         for slo in batch:
             fields[slo.pk] = snapshots.status_fields(

@@ -8,13 +8,7 @@ from django.db import transaction
 from portal import doorbell
 from services import tasks
 from services.choices import SLISource
-from services.models import (
-    SLO,
-    BudgetPolicy,
-    BudgetPolicyTier,
-    MaintenanceWindow,
-    SLOStatus,
-)
+from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
 
 
 @transaction.atomic

@@ -15,9 +15,18 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.settings import api_settings
 
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
-from services import actions, selectors
+from services import selectors
+from services.actions.catalog import (
+    membership_set,
+    service_create,
+    service_delete,
+    service_update,
+    team_create,
+    team_delete,
+    team_update,
+)
 from services.filters import ServiceFilterSet, TeamFilterSet
-from services.models import Membership, Service, Tag, Team
+from services.models.catalog import Membership, Service, Tag, Team
 
 
 @contextmanager
@@ -69,11 +78,11 @@ class TeamSerializer(serializers.HyperlinkedModelSerializer):
 
     def create(self, validated_data):
         with model_errors_as_bad_request():
-            return actions.team_create(**validated_data)
+            return team_create(**validated_data)
 
     def update(self, instance, validated_data):
         with model_errors_as_bad_request():
-            return actions.team_update(team=instance, **validated_data)
+            return team_update(team=instance, **validated_data)
 
 
 class MembershipSerializer(serializers.HyperlinkedModelSerializer):
@@ -99,11 +108,11 @@ class MembershipSerializer(serializers.HyperlinkedModelSerializer):
 
     def create(self, validated_data):
         with model_errors_as_bad_request():
-            return actions.membership_set(**validated_data)
+            return membership_set(**validated_data)
 
     def update(self, instance, validated_data):
         with model_errors_as_bad_request():
-            return actions.membership_set(
+            return membership_set(
                 team=instance.team,
                 user=instance.user,
                 role=validated_data.get("role", instance.role),
@@ -164,11 +173,11 @@ class ServiceSerializer(serializers.HyperlinkedModelSerializer):
 
     def create(self, validated_data):
         with model_errors_as_bad_request():
-            return actions.service_create(**validated_data)
+            return service_create(**validated_data)
 
     def update(self, instance, validated_data):
         with model_errors_as_bad_request():
-            return actions.service_update(service=instance, **validated_data)
+            return service_update(service=instance, **validated_data)
 
 
 class TeamViewSet(viewsets.ModelViewSet):
@@ -183,7 +192,7 @@ class TeamViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         with model_errors_as_bad_request():
-            actions.team_delete(team=instance)
+            team_delete(team=instance)
 
 
 class MembershipViewSet(viewsets.ModelViewSet):
@@ -224,7 +233,7 @@ class ServiceViewSet(viewsets.ModelViewSet):
         serializer.save()
 
     def perform_destroy(self, instance):
-        actions.service_delete(service=instance)
+        service_delete(service=instance)
 
     def _check_may_own(self, team):
         if not can_edit_team_records(self.request.user, team.pk):

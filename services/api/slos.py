@@ -13,11 +13,23 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
-from services import actions, budget, selectors
+from services import selectors
+from services.actions.sli import slo_buckets_push
+from services.actions.slos import (
+    budget_policy_create,
+    budget_policy_delete,
+    budget_policy_update,
+    slo_create,
+    slo_delete,
+    slo_update,
+)
 from services.api.catalog import model_errors_as_bad_request
+from services.budget.figures import UNKNOWN_TIER, objective_from_percent
+from services.budget.windows import BURN_RATE_KEYS
 from services.choices import AlertState, WindowKind
 from services.filters import SLOFilterSet
-from services.models import SLO, BudgetPolicy, BudgetPolicyTier, Service, SLOStatus
+from services.models.catalog import Service
+from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, SLOStatus
 
 
 class SLOStatusSummarySerializer(serializers.ModelSerializer):
@@ -90,11 +102,11 @@ class SLOSerializer(serializers.HyperlinkedModelSerializer):
 
     def create(self, validated_data):
         with model_errors_as_bad_request():
-            return actions.slo_create(**validated_data)
+            return slo_create(**validated_data)
 
     def update(self, instance, validated_data):
         with model_errors_as_bad_request():
-            return actions.slo_update(slo=instance, **validated_data)
+            return slo_update(slo=instance, **validated_data)
 
 
 class SLOFullStatusSerializer(serializers.Serializer):
@@ -135,15 +147,15 @@ class SLOFullStatusSerializer(serializers.Serializer):
             "start": status.window_start if status else None,
             "end": status.window_end if status else None,
         }
-        figures = {"objective": budget.objective_from_percent(slo.objective), "window": window}
+        figures = {"objective": objective_from_percent(slo.objective), "window": window}
         if status is None:
             return figures | {
                 "attainment": None,
                 "budget_remaining": None,
                 "budget_consumed": None,
-                "burn_rates": dict.fromkeys(budget.BURN_RATE_KEYS),
+                "burn_rates": dict.fromkeys(BURN_RATE_KEYS),
                 "alert": AlertState.NONE,
-                "policy_tier": budget.UNKNOWN_TIER,
+                "policy_tier": UNKNOWN_TIER,
                 "coverage": None,
                 "stale": True,
                 "latest_data_at": None,
@@ -157,7 +169,7 @@ class SLOFullStatusSerializer(serializers.Serializer):
             "attainment": status.attainment,
             "budget_remaining": status.remaining,
             "budget_consumed": status.consumed,
-            "burn_rates": {key: status.burn_rates.get(key) for key in budget.BURN_RATE_KEYS},
+            "burn_rates": {key: status.burn_rates.get(key) for key in BURN_RATE_KEYS},
             "alert": status.alert,
             "policy_tier": status.policy_tier,
             "coverage": status.coverage,
@@ -220,7 +232,7 @@ class SLOViewSet(viewsets.ModelViewSet):
         serializer.save()
 
     def perform_destroy(self, instance):
-        actions.slo_delete(slo=instance)
+        slo_delete(slo=instance)
 
     @extend_schema(responses=SLOFullStatusSerializer)
     @action(detail=True, methods=["get"])
@@ -241,7 +253,7 @@ class SLOViewSet(viewsets.ModelViewSet):
         Idempotent on start; all or nothing; the status is recomputed once the push commits."""
         slo = self.get_object()
         with model_errors_as_bad_request():
-            stored = actions.slo_buckets_push(slo=slo, buckets=_pushed_buckets(request.data))
+            stored = slo_buckets_push(slo=slo, buckets=_pushed_buckets(request.data))
         return Response({"stored": stored}, status=202)
 
 
@@ -268,11 +280,11 @@ class BudgetPolicySerializer(serializers.HyperlinkedModelSerializer):
 
     def create(self, validated_data):
         with model_errors_as_bad_request():
-            return actions.budget_policy_create(**validated_data)
+            return budget_policy_create(**validated_data)
 
     def update(self, instance, validated_data):
         with model_errors_as_bad_request():
-            return actions.budget_policy_update(policy=instance, **validated_data)
+            return budget_policy_update(policy=instance, **validated_data)
 
 
 class BudgetPolicyViewSet(viewsets.ModelViewSet):
@@ -286,4 +298,4 @@ class BudgetPolicyViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         with model_errors_as_bad_request():
-            actions.budget_policy_delete(policy=instance)
+            budget_policy_delete(policy=instance)

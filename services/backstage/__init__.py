@@ -45,17 +45,3 @@ that an earlier import took from the same sources and that are gone from them ar
 `ImportReport.missing` and kept: retiring a service is a decision for a person. Teams record
 no source, so a vanished Group cannot be reported.
 """
-
-from services.backstage.entities import EntityRef, parse_sources
-from services.backstage.importer import ImportReport, import_sources
-from services.backstage.sources import BackstageImportError, Source, read_source
-
-__all__ = [
-    "BackstageImportError",
-    "EntityRef",
-    "ImportReport",
-    "Source",
-    "import_sources",
-    "parse_sources",
-    "read_source",
-]

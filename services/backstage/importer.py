@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from services.actions import (
+from services.actions.catalog import (
     membership_set,
     service_create,
     service_update,
@@ -20,7 +20,7 @@ from services.actions import (
 from services.backstage.entities import EntityRef, Origin, ParsedCatalog, parse_sources, slug_for
 from services.backstage.sources import Source
 from services.choices import MembershipRole
-from services.models import Membership, Service, Team
+from services.models.catalog import Membership, Service, Team
 
 
 @dataclass

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 def sum_stored_buckets(apps, schema_editor):
     """The rollups of the buckets stored before rollups existed."""
-    from services.actions import slo_rollups_refresh
+    from services.actions.sli import slo_rollups_refresh
 
     slo_rollups_refresh(
         bucket_model=apps.get_model("services", "SLIBucket"),

@@ -1,24 +1,3 @@
-from services.models.catalog import Membership, Service, Tag, Team
-from services.models.slos import (
-    SLO,
-    BudgetPolicy,
-    BudgetPolicyTier,
-    MaintenanceWindow,
-    SLIBucket,
-    SLIRollup,
-    SLOStatus,
-)
-
-__all__ = [
-    "SLO",
-    "BudgetPolicy",
-    "BudgetPolicyTier",
-    "MaintenanceWindow",
-    "Membership",
-    "SLIBucket",
-    "SLIRollup",
-    "SLOStatus",
-    "Service",
-    "Tag",
-    "Team",
-]
+# Django registers the models of the modules imported here; callers import each model
+# from the module that defines it.
+from services.models import catalog, slos  # noqa: F401

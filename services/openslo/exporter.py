@@ -7,7 +7,8 @@ import yaml
 from django.db.models import QuerySet
 
 from services.choices import BudgetingMethod, QueryKind, WindowKind
-from services.models import SLO, Service
+from services.models.catalog import Service
+from services.models.slos import SLO
 from services.openslo.documents import (
     API_VERSION,
     BUDGET_POLICY_ANNOTATION,

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from portal.roles import can_edit_team_records
-from services import actions
+from services.actions.slos import slo_create, slo_update
 from services.backstage.sources import Source
-from services.models import SLO, BudgetPolicy, Service
+from services.models.catalog import Service
+from services.models.slos import SLO, BudgetPolicy
 from services.openslo.documents import OpenSLOPermissionError, SLODefinition, parse_sources
 
 
@@ -75,7 +76,7 @@ def import_definitions(definitions: list[SLODefinition], *, user=None) -> Import
         name = "/".join(definition.key)
         try:
             if slo is None:
-                actions.slo_create(
+                slo_create(
                     service=services[definition.service_slug],
                     budget_policy=policy,
                     **definition.fields,
@@ -86,7 +87,7 @@ def import_definitions(definitions: list[SLODefinition], *, user=None) -> Import
             ):
                 report.unchanged.append(name)
             else:
-                actions.slo_update(slo=slo, budget_policy=policy, **definition.fields)
+                slo_update(slo=slo, budget_policy=policy, **definition.fields)
                 report.updated.append(name)
         except ValidationError as error:
             raise definition.model_error(error) from error

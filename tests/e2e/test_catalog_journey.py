@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from services.choices import Tier
-from services.models import Service
+from services.models.catalog import Service
 from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import expect
 
 from incidents.choices import IncidentStatus, PostMortemStatus
-from incidents.models import Incident
+from incidents.models.incidents import Incident
 from portal.celery import app as celery_app
 
 pytestmark = pytest.mark.e2e

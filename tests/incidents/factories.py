@@ -12,7 +12,8 @@ from incidents.choices import (
     StatusUpdateKind,
     TimelineKind,
 )
-from incidents.models import ActionItem, Incident, PostMortem, StatusUpdate, TimelineEntry
+from incidents.models.incidents import Incident, StatusUpdate, TimelineEntry
+from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.references import next_incident_reference
 from tests.factories import UserFactory
 

@@ -6,9 +6,16 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from incidents import actions, postmortems
+from incidents import postmortems
+from incidents.actions.incidents import incident_change_status, incident_declare
+from incidents.actions.postmortems import (
+    action_item_create,
+    action_item_set_status,
+    action_item_update,
+    postmortem_start,
+)
 from incidents.choices import ActionItemStatus, IncidentStatus, Severity
-from incidents.models import ActionItem
+from incidents.models.postmortems import ActionItem
 from incidents.postmortem_filters import ActionItemFilterSet
 from incidents.selectors import action_item_list
 from tests.factories import UserFactory
@@ -28,7 +35,7 @@ def frozen_time(time_machine):
 
 @pytest.fixture
 def postmortem(service, teammate):
-    incident = actions.incident_declare(
+    incident = incident_declare(
         title="Slow checkout",
         severity=Severity.SEV3,
         services=[service],
@@ -36,8 +43,8 @@ def postmortem(service, teammate):
         commander=teammate,
         started_at=NOW - dt.timedelta(hours=2),
     )
-    actions.incident_change_status(incident=incident, status="resolved", by=teammate)
-    return actions.postmortem_start(incident=incident, by=teammate)
+    incident_change_status(incident=incident, status="resolved", by=teammate)
+    return postmortem_start(incident=incident, by=teammate)
 
 
 def create(postmortem, owner, **changes):
@@ -49,7 +56,7 @@ def create(postmortem, owner, **changes):
         "priority": "P1",
     }
     fields.update(changes)
-    return actions.action_item_create(postmortem=postmortem, **fields)
+    return action_item_create(postmortem=postmortem, **fields)
 
 
 def test_a_new_action_item_is_open_and_belongs_to_the_postmortem(postmortem, owner):
@@ -72,7 +79,7 @@ def test_an_action_item_needs_a_title_and_a_known_kind(postmortem, owner):
 def test_wont_do_needs_a_reason(postmortem, owner):
     item = create(postmortem, owner)
     with pytest.raises(ValidationError) as refused:
-        actions.action_item_set_status(action_item=item, status=ActionItemStatus.WONT_DO)
+        action_item_set_status(action_item=item, status=ActionItemStatus.WONT_DO)
     assert list(refused.value.message_dict) == ["wont_do_reason"]
     item.refresh_from_db()
     assert item.status == ActionItemStatus.OPEN
@@ -80,7 +87,7 @@ def test_wont_do_needs_a_reason(postmortem, owner):
 
 def test_wont_do_keeps_its_reason_on_record(postmortem, owner):
     item = create(postmortem, owner)
-    actions.action_item_set_status(
+    action_item_set_status(
         action_item=item, status=ActionItemStatus.WONT_DO, reason="The service is retired."
     )
     item.refresh_from_db()
@@ -92,25 +99,25 @@ def test_wont_do_keeps_its_reason_on_record(postmortem, owner):
 
 def test_done_records_when_and_reopening_clears_it(postmortem, owner, frozen_time):
     item = create(postmortem, owner)
-    actions.action_item_set_status(action_item=item, status=ActionItemStatus.DONE)
+    action_item_set_status(action_item=item, status=ActionItemStatus.DONE)
     assert item.completed_at == NOW
     frozen_time.move_to(NOW + dt.timedelta(days=1), tick=False)
-    actions.action_item_update(action_item=item, title="Alert on pool use above 80 %")
+    action_item_update(action_item=item, title="Alert on pool use above 80 %")
     assert item.completed_at == NOW  # an edit of a done item keeps its completion time
-    actions.action_item_set_status(action_item=item, status=ActionItemStatus.IN_PROGRESS)
+    action_item_set_status(action_item=item, status=ActionItemStatus.IN_PROGRESS)
     assert item.completed_at is None
 
 
 def test_a_reason_is_dropped_when_the_item_is_taken_up_again(postmortem, owner):
     item = create(postmortem, owner, status=ActionItemStatus.WONT_DO, wont_do_reason="No time")
-    actions.action_item_set_status(action_item=item, status=ActionItemStatus.OPEN)
+    action_item_set_status(action_item=item, status=ActionItemStatus.OPEN)
     assert item.wont_do_reason == ""
 
 
 def test_updating_refuses_fields_it_does_not_own(postmortem, owner):
     item = create(postmortem, owner)
     with pytest.raises(TypeError, match="postmortem"):
-        actions.action_item_update(action_item=item, postmortem=None)
+        action_item_update(action_item=item, postmortem=None)
 
 
 # --- overdue ---------------------------------------------------------------------------------
@@ -153,11 +160,9 @@ def test_items_stay_tracked_and_overdue_after_the_incident_closes(
     postmortem, owner, teammate, frozen_time
 ):
     item = create(postmortem, owner, due_date=TODAY + dt.timedelta(days=1))
-    incident = actions.incident_change_status(
-        incident=postmortem.incident, status="closed", by=teammate
-    )
+    incident = incident_change_status(incident=postmortem.incident, status="closed", by=teammate)
     assert incident.status == IncidentStatus.CLOSED
-    actions.action_item_set_status(action_item=item, status=ActionItemStatus.IN_PROGRESS)
+    action_item_set_status(action_item=item, status=ActionItemStatus.IN_PROGRESS)
     frozen_time.move_to(NOW + dt.timedelta(days=3), tick=False)
     mine = ActionItemFilterSet({"overdue": "true", "owner": "olivia"}, queryset=action_item_list())
     assert list(mine.qs) == [item]

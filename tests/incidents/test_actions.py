@@ -7,7 +7,16 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from incidents import actions
+from incidents.actions.incidents import (
+    incident_add_note,
+    incident_assign_role,
+    incident_change_severity,
+    incident_change_status,
+    incident_declare,
+    incident_subscribe,
+    incident_update,
+    timeline_entry_pin,
+)
 from incidents.choices import (
     IncidentRole,
     IncidentSource,
@@ -16,7 +25,7 @@ from incidents.choices import (
     Severity,
     TimelineKind,
 )
-from incidents.models import Incident, IncidentReferenceCounter, TimelineEntry
+from incidents.models.incidents import Incident, IncidentReferenceCounter, TimelineEntry
 from tests.factories import ServiceFactory
 from tests.incidents.factories import IncidentFactory, PostMortemFactory, TimelineEntryFactory
 
@@ -44,7 +53,7 @@ def entries(incident, kind=None):
 
 @pytest.fixture
 def incident(service, owner):
-    return actions.incident_declare(
+    return incident_declare(
         title="Checkout fails",
         severity=Severity.SEV2,
         services=[service],
@@ -64,15 +73,13 @@ class TestDeclare:
 
     def test_the_first_affected_service_names_the_owning_team(self, incident, service):
         other = ServiceFactory()
-        second = actions.incident_declare(
-            title="Two services", severity="SEV3", services=[other, service]
-        )
+        second = incident_declare(title="Two services", severity="SEV3", services=[other, service])
         assert incident.team_id == service.owner_team_id
         assert second.team_id == other.owner_team_id
         assert set(second.services.all()) == {other, service}
 
     def test_without_services_the_declaring_engineers_team_owns_it(self, owner, payments):
-        incident = actions.incident_declare(title="Slow", severity="SEV4", declared_by=owner)
+        incident = incident_declare(title="Slow", severity="SEV4", declared_by=owner)
         assert incident.team_id == payments.pk
 
     def test_declaring_writes_the_first_timeline_entry_and_subscribes_the_people(
@@ -84,7 +91,7 @@ class TestDeclare:
         assert list(incident.subscribers.all()) == [owner]
 
     def test_an_incident_from_an_alert_waits_for_a_person_to_acknowledge_it(self, service):
-        incident = actions.incident_declare(
+        incident = incident_declare(
             title="HighErrorRate",
             severity="SEV2",
             services=[service],
@@ -97,12 +104,12 @@ class TestDeclare:
 
     def test_an_incident_cannot_start_in_the_future(self):
         with pytest.raises(ValidationError) as error:
-            actions.incident_declare(title="Soon", severity="SEV3", started_at=later(5))
+            incident_declare(title="Soon", severity="SEV3", started_at=later(5))
         assert "started_at" in error.value.message_dict
 
     def test_bad_input_writes_nothing(self, owner):
         with pytest.raises(ValidationError) as error:
-            actions.incident_declare(title="", severity="SEV9", declared_by=owner)
+            incident_declare(title="", severity="SEV9", declared_by=owner)
         assert set(error.value.message_dict) == {"title", "severity"}
         assert not Incident.objects.exists()
         assert not IncidentReferenceCounter.objects.filter(last_number__gt=0).exists()
@@ -110,14 +117,12 @@ class TestDeclare:
 
 class TestChangeStatus:
     def test_each_status_stamps_its_time_and_writes_an_entry(self, incident, owner):
-        actions.incident_change_status(
-            incident=incident, status="identified", by=owner, note="Bad deploy."
-        )
+        incident_change_status(incident=incident, status="identified", by=owner, note="Bad deploy.")
         assert incident.mitigated_at is None
         with time_machine.travel(later(10), tick=False):
-            actions.incident_change_status(incident=incident, status="monitoring", by=owner)
+            incident_change_status(incident=incident, status="monitoring", by=owner)
         with time_machine.travel(later(20), tick=False):
-            actions.incident_change_status(incident=incident, status="resolved", by=owner)
+            incident_change_status(incident=incident, status="resolved", by=owner)
         incident.refresh_from_db()
         assert incident.status == IncidentStatus.RESOLVED
         assert (incident.mitigated_at, incident.resolved_at) == (later(10), later(20))
@@ -130,7 +135,7 @@ class TestChangeStatus:
     @pytest.fixture
     def alert_incident(self, service):
         """Opened by an alert 25 minutes ago: detected then, acknowledged by no one."""
-        return actions.incident_declare(
+        return incident_declare(
             title="Errors",
             severity=Severity.SEV3,
             services=[service],
@@ -139,34 +144,30 @@ class TestChangeStatus:
         )
 
     def test_a_change_learnt_of_later_is_stamped_with_when_it_happened(self, alert_incident):
-        actions.incident_change_status(incident=alert_incident, status="monitoring", at=later(-5))
+        incident_change_status(incident=alert_incident, status="monitoring", at=later(-5))
         alert_incident.refresh_from_db()
         assert alert_incident.mitigated_at == later(-5)
         assert alert_incident.timeline_entries.get(kind=TimelineKind.STATUS_CHANGE).at == later(-5)
 
     def test_a_change_cannot_be_dated_in_the_future_or_out_of_order(self, alert_incident):
         with pytest.raises(ValidationError) as error:
-            actions.incident_change_status(
-                incident=alert_incident, status="monitoring", at=later(1)
-            )
+            incident_change_status(incident=alert_incident, status="monitoring", at=later(1))
         assert "at" in error.value.message_dict
         with pytest.raises(ValidationError):
-            actions.incident_change_status(
-                incident=alert_incident, status="monitoring", at=later(-40)
-            )
+            incident_change_status(incident=alert_incident, status="monitoring", at=later(-40))
         alert_incident.refresh_from_db()
         assert alert_incident.mitigated_at is None
 
     def test_resolving_straight_away_also_marks_it_mitigated(self, incident, owner):
-        actions.incident_change_status(incident=incident, status="resolved", by=owner)
+        incident_change_status(incident=incident, status="resolved", by=owner)
         assert incident.mitigated_at == incident.resolved_at == NOW
 
     def test_a_transition_the_lifecycle_does_not_allow_is_refused_with_the_options(
         self, incident, owner
     ):
-        actions.incident_change_status(incident=incident, status="monitoring", by=owner)
+        incident_change_status(incident=incident, status="monitoring", by=owner)
         with pytest.raises(ValidationError) as error:
-            actions.incident_change_status(incident=incident, status="identified", by=owner)
+            incident_change_status(incident=incident, status="identified", by=owner)
         assert error.value.message_dict == {
             "status": [
                 "An incident that is monitoring cannot become identified; "
@@ -178,12 +179,12 @@ class TestChangeStatus:
     def test_the_same_status_and_unknown_statuses_are_refused(self, incident, owner):
         for status in ("investigating", "exploded"):
             with pytest.raises(ValidationError) as error:
-                actions.incident_change_status(incident=incident, status=status, by=owner)
+                incident_change_status(incident=incident, status=status, by=owner)
             assert "status" in error.value.message_dict
 
     def test_reopening_clears_mitigation_and_resolution(self, incident, owner):
-        actions.incident_change_status(incident=incident, status="resolved", by=owner)
-        actions.incident_change_status(
+        incident_change_status(incident=incident, status="resolved", by=owner)
+        incident_change_status(
             incident=incident, status="investigating", by=owner, note="Errors are back."
         )
         incident.refresh_from_db()
@@ -192,26 +193,26 @@ class TestChangeStatus:
         assert incident.acknowledged_at == NOW
 
     def test_a_sev2_closes_only_once_its_postmortem_is_published(self, incident, owner):
-        actions.incident_change_status(incident=incident, status="resolved", by=owner)
+        incident_change_status(incident=incident, status="resolved", by=owner)
         with pytest.raises(ValidationError) as error:
-            actions.incident_change_status(incident=incident, status="closed", by=owner)
+            incident_change_status(incident=incident, status="closed", by=owner)
         assert error.value.message_dict == {
             "status": ["A SEV2 incident closes only once its post-mortem is published."]
         }
         postmortem = PostMortemFactory(incident=incident, status=PostMortemStatus.IN_REVIEW)
         with pytest.raises(ValidationError):
-            actions.incident_change_status(incident=incident, status="closed", by=owner)
+            incident_change_status(incident=incident, status="closed", by=owner)
         postmortem.status, postmortem.published_at = PostMortemStatus.PUBLISHED, NOW
         postmortem.save()
-        actions.incident_change_status(incident=incident, status="closed", by=owner)
+        incident_change_status(incident=incident, status="closed", by=owner)
         assert (incident.status, incident.closed_at) == (IncidentStatus.CLOSED, NOW)
 
     def test_a_sev3_closes_without_a_postmortem_and_then_is_final(self, owner):
-        incident = actions.incident_declare(title="Minor", severity="SEV3", declared_by=owner)
-        actions.incident_change_status(incident=incident, status="resolved", by=owner)
-        actions.incident_change_status(incident=incident, status="closed", by=owner)
+        incident = incident_declare(title="Minor", severity="SEV3", declared_by=owner)
+        incident_change_status(incident=incident, status="resolved", by=owner)
+        incident_change_status(incident=incident, status="closed", by=owner)
         with pytest.raises(ValidationError) as error:
-            actions.incident_change_status(incident=incident, status="investigating", by=owner)
+            incident_change_status(incident=incident, status="investigating", by=owner)
         assert error.value.message_dict["status"] == [
             "An incident that is closed cannot become investigating; it is final."
         ]
@@ -220,24 +221,24 @@ class TestChangeStatus:
         incident = IncidentFactory(
             source=IncidentSource.ALERT, alert_group_key="group", started_at=later(-5)
         )
-        actions.incident_change_status(incident=incident, status="monitoring", by=None)
+        incident_change_status(incident=incident, status="monitoring", by=None)
         assert incident.acknowledged_at is None
         with time_machine.travel(later(3), tick=False):
-            actions.incident_change_status(incident=incident, status="investigating", by=owner)
+            incident_change_status(incident=incident, status="investigating", by=owner)
         assert incident.acknowledged_at == later(3)
 
     def test_reopening_is_refused_while_another_incident_holds_the_alert_group(self, owner):
         first = IncidentFactory(source=IncidentSource.ALERT, alert_group_key="group")
-        actions.incident_change_status(incident=first, status="resolved", by=owner)
+        incident_change_status(incident=first, status="resolved", by=owner)
         IncidentFactory(source=IncidentSource.ALERT, alert_group_key="group")
         with pytest.raises(ValidationError) as error:
-            actions.incident_change_status(incident=first, status="investigating", by=owner)
+            incident_change_status(incident=first, status="investigating", by=owner)
         assert "An open incident already exists for this alert group." in str(error.value)
 
 
 class TestSeverityRolesAndDetails:
     def test_changing_the_severity_writes_an_entry(self, incident, sre_lead):
-        actions.incident_change_severity(
+        incident_change_severity(
             incident=incident, severity="SEV1", by=sre_lead, note="Card payments down too."
         )
         assert Incident.objects.get(pk=incident.pk).severity == Severity.SEV1
@@ -248,19 +249,15 @@ class TestSeverityRolesAndDetails:
     def test_the_same_or_an_unknown_severity_is_refused(self, incident, owner):
         for severity in ("SEV2", "SEV0"):
             with pytest.raises(ValidationError) as error:
-                actions.incident_change_severity(incident=incident, severity=severity, by=owner)
+                incident_change_severity(incident=incident, severity=severity, by=owner)
             assert "severity" in error.value.message_dict
 
     def test_assigning_a_role_writes_an_entry_and_subscribes_the_person(
         self, incident, owner, teammate
     ):
-        actions.incident_assign_role(
-            incident=incident, role=IncidentRole.SCRIBE, user=teammate, by=owner
-        )
-        actions.incident_assign_role(
-            incident=incident, role=IncidentRole.SCRIBE, user=teammate, by=owner
-        )
-        actions.incident_assign_role(incident=incident, role="commander", user=None, by=owner)
+        incident_assign_role(incident=incident, role=IncidentRole.SCRIBE, user=teammate, by=owner)
+        incident_assign_role(incident=incident, role=IncidentRole.SCRIBE, user=teammate, by=owner)
+        incident_assign_role(incident=incident, role="commander", user=None, by=owner)
         incident.refresh_from_db()
         assert (incident.scribe, incident.commander) == (teammate, None)
         assert teammate in incident.subscribers.all()
@@ -272,30 +269,28 @@ class TestSeverityRolesAndDetails:
     def test_taking_command_acknowledges_an_alert_incident(self, teammate):
         incident = IncidentFactory(source=IncidentSource.ALERT, alert_group_key="group")
         with time_machine.travel(later(2), tick=False):
-            actions.incident_assign_role(
-                incident=incident, role="commander", user=teammate, by=teammate
-            )
+            incident_assign_role(incident=incident, role="commander", user=teammate, by=teammate)
         assert incident.acknowledged_at == later(2)
 
     def test_an_unknown_role_is_refused(self, incident, owner):
         with pytest.raises(ValidationError) as error:
-            actions.incident_assign_role(incident=incident, role="hero", user=owner, by=owner)
+            incident_assign_role(incident=incident, role="hero", user=owner, by=owner)
         assert "role" in error.value.message_dict
 
     def test_a_closed_incident_keeps_its_record(self, owner):
-        incident = actions.incident_declare(title="Minor", severity="SEV4", declared_by=owner)
-        actions.incident_change_status(incident=incident, status="resolved", by=owner)
-        actions.incident_change_status(incident=incident, status="closed", by=owner)
+        incident = incident_declare(title="Minor", severity="SEV4", declared_by=owner)
+        incident_change_status(incident=incident, status="resolved", by=owner)
+        incident_change_status(incident=incident, status="closed", by=owner)
         with pytest.raises(ValidationError, match="closed"):
-            actions.incident_change_severity(incident=incident, severity="SEV3", by=owner)
+            incident_change_severity(incident=incident, severity="SEV3", by=owner)
         with pytest.raises(ValidationError, match="closed"):
-            actions.incident_assign_role(incident=incident, role="scribe", user=owner, by=owner)
+            incident_assign_role(incident=incident, role="scribe", user=owner, by=owner)
         with pytest.raises(ValidationError, match="closed"):
-            actions.incident_update(incident=incident, by=owner, title="Renamed")
+            incident_update(incident=incident, by=owner, title="Renamed")
 
     def test_updating_details_names_what_changed(self, incident, owner):
         search = ServiceFactory(name="Search")
-        actions.incident_update(
+        incident_update(
             incident=incident,
             by=owner,
             title="Checkout fails for card payments",
@@ -312,22 +307,22 @@ class TestSeverityRolesAndDetails:
         ]
 
     def test_an_update_that_changes_nothing_writes_nothing(self, incident, owner):
-        actions.incident_update(incident=incident, by=owner, title=incident.title)
+        incident_update(incident=incident, by=owner, title=incident.title)
         assert entries(incident, TimelineKind.DETAILS_CHANGE) == []
 
     def test_an_update_keeps_the_timestamps_in_order(self, incident, owner):
         with pytest.raises(ValidationError) as error:
-            actions.incident_update(incident=incident, by=owner, started_at=later(1))
+            incident_update(incident=incident, by=owner, started_at=later(1))
         assert "detected_at" in error.value.message_dict
 
     def test_an_update_cannot_reach_the_fields_with_their_own_actions(self, incident, owner):
         with pytest.raises(TypeError):
-            actions.incident_update(incident=incident, by=owner, status="closed")
+            incident_update(incident=incident, by=owner, status="closed")
 
 
 class TestNotesAndPins:
     def test_a_note_is_written_by_its_author_and_may_be_a_key_event(self, incident, teammate):
-        note = actions.incident_add_note(
+        note = incident_add_note(
             incident=incident, text=" Rolled back to v41. ", by=teammate, pinned=True
         )
         assert (note.kind, note.text, note.author, note.pinned) == (
@@ -338,26 +333,26 @@ class TestNotesAndPins:
         )
 
     def test_a_note_may_be_back_dated_but_not_forward(self, incident, owner):
-        note = actions.incident_add_note(incident=incident, text="Deploy", by=owner, at=later(-20))
+        note = incident_add_note(incident=incident, text="Deploy", by=owner, at=later(-20))
         assert note.at == later(-20)
         with pytest.raises(ValidationError) as error:
-            actions.incident_add_note(incident=incident, text="Later", by=owner, at=later(1))
+            incident_add_note(incident=incident, text="Later", by=owner, at=later(1))
         assert "at" in error.value.message_dict
 
     def test_an_empty_note_is_refused(self, incident, owner):
         with pytest.raises(ValidationError) as error:
-            actions.incident_add_note(incident=incident, text="  ", by=owner)
+            incident_add_note(incident=incident, text="  ", by=owner)
         assert "text" in error.value.message_dict
 
     def test_pinning_and_unpinning_an_entry(self):
         entry = TimelineEntryFactory()
-        actions.timeline_entry_pin(entry=entry)
+        timeline_entry_pin(entry=entry)
         assert TimelineEntry.objects.get(pk=entry.pk).pinned
-        actions.timeline_entry_pin(entry=entry, pinned=False)
+        timeline_entry_pin(entry=entry, pinned=False)
         assert not TimelineEntry.objects.get(pk=entry.pk).pinned
 
     def test_subscribing_and_unsubscribing(self, incident, viewer):
-        actions.incident_subscribe(incident=incident, user=viewer)
+        incident_subscribe(incident=incident, user=viewer)
         assert viewer in incident.subscribers.all()
-        actions.incident_subscribe(incident=incident, user=viewer, subscribed=False)
+        incident_subscribe(incident=incident, user=viewer, subscribed=False)
         assert viewer not in incident.subscribers.all()

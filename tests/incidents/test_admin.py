@@ -4,8 +4,9 @@ history kept, lists cheap at any size."""
 import pytest
 from django.utils import timezone
 
-from incidents import actions
-from incidents.models import Incident, IncidentMetricsSnapshot, SeverityLevel, TimelineEntry
+from incidents.actions.metrics import incident_metrics_snapshots_recompute
+from incidents.models.incidents import Incident, SeverityLevel, TimelineEntry
+from incidents.models.metrics import IncidentMetricsSnapshot
 from tests.incidents.factories import (
     ActionItemFactory,
     IncidentFactory,
@@ -34,7 +35,7 @@ def records(service, owner):
         fingerprint="abc", labels={"alertname": "Down"}, starts_at=incident.started_at
     )
     postmortem = PostMortemFactory(incident=incident, author=owner)
-    actions.incident_metrics_snapshots_recompute(now=timezone.now())
+    incident_metrics_snapshots_recompute(now=timezone.now())
     return {
         "incidents/severitylevel": SeverityLevel.objects.get(code="SEV1"),
         "incidents/incident": incident,

@@ -10,10 +10,10 @@ from django.db import connection
 from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
-from incidents import actions
+from incidents.actions.incidents import incident_change_severity, incident_change_status
 from incidents.alertmanager import PayloadError, parse_webhook
 from incidents.choices import AlertStatus, IncidentSource, IncidentStatus, Severity, TimelineKind
-from incidents.models import Incident, IncidentAlert, TimelineEntry
+from incidents.models.incidents import Incident, IncidentAlert, TimelineEntry
 from tests.factories import ServiceFactory
 
 GROUP_KEY = '{}/{severity=~"^(?:critical|warning)$"}:{alertname="CheckoutErrors"}'
@@ -441,9 +441,7 @@ def test_a_resolution_delivered_again_changes_nothing(intake):
 
 def test_an_identified_incident_also_moves_to_monitoring_when_its_alerts_resolve(intake, sre_lead):
     deliver(intake, webhook_body())
-    actions.incident_change_status(
-        incident=the_incident(), status=IncidentStatus.IDENTIFIED, by=sre_lead
-    )
+    incident_change_status(incident=the_incident(), status=IncidentStatus.IDENTIFIED, by=sre_lead)
 
     deliver(intake, webhook_body(resolved(alert_body())))
 
@@ -468,7 +466,7 @@ def test_an_alert_firing_again_reopens_a_monitoring_incident(intake):
 def test_an_alert_firing_after_the_incident_was_resolved_opens_a_new_one(intake, sre_lead):
     deliver(intake, webhook_body())
     first = the_incident()
-    actions.incident_change_status(incident=first, status=IncidentStatus.RESOLVED, by=sre_lead)
+    incident_change_status(incident=first, status=IncidentStatus.RESOLVED, by=sre_lead)
 
     answer = deliver(intake, webhook_body())
 
@@ -681,7 +679,7 @@ def test_a_more_severe_alert_joining_the_group_raises_the_incident_severity(inta
 def test_alerts_never_lower_a_severity_a_person_raised(intake, sre_lead):
     first = alert_body(fingerprint="f1", severity="warning")
     deliver(intake, webhook_body(first))
-    actions.incident_change_severity(incident=the_incident(), severity=Severity.SEV2, by=sre_lead)
+    incident_change_severity(incident=the_incident(), severity=Severity.SEV2, by=sre_lead)
 
     deliver(intake, webhook_body(first, alert_body(fingerprint="f2", severity="info")))
     deliver(intake, webhook_body(first, alert_body(fingerprint="f3", severity="unmapped")))

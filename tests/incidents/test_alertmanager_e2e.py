@@ -7,7 +7,7 @@ import pytest
 from pytest_django.asserts import assertContains
 
 from incidents.choices import AlertStatus, IncidentSource, IncidentStatus, Severity, TimelineKind
-from incidents.models import Incident
+from incidents.models.incidents import Incident
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
 from incidents.choices import IncidentRole, IncidentStatus, Severity, TimelineKind
-from incidents.models import Incident, TimelineEntry
+from incidents.models.incidents import Incident, TimelineEntry
 from tests.factories import ServiceFactory
 from tests.incidents.factories import (
     IncidentFactory,

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from incidents.choices import IncidentStatus
 from incidents.demo import OPEN_INCIDENT, PAST_INCIDENTS
-from incidents.models import Incident, TimelineEntry
+from incidents.models.incidents import Incident, TimelineEntry
 
 
 @pytest.fixture

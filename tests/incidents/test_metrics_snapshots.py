@@ -9,12 +9,21 @@ from django.conf import settings
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from incidents import actions, tasks
+from incidents import tasks
+from incidents.actions.incidents import (
+    incident_add_note,
+    incident_assign_role,
+    incident_change_severity,
+    incident_change_status,
+    incident_declare,
+    incident_update,
+)
+from incidents.actions.metrics import incident_metrics_snapshots_recompute
 from incidents.choices import Severity
 from incidents.metrics import PERIOD_MONTHS
-from incidents.models import IncidentMetricsSnapshot
+from incidents.models.metrics import IncidentMetricsSnapshot
 from portal.timezones import COOKIE
-from services.models import Team
+from services.models.catalog import Team
 from tests.factories import ServiceFactory, TeamFactory
 from tests.incidents.factories import resolved_incident
 
@@ -54,7 +63,7 @@ def history(service, search_team):
 
 
 def recompute() -> int:
-    return actions.incident_metrics_snapshots_recompute(now=NOW)
+    return incident_metrics_snapshots_recompute(now=NOW)
 
 
 # --- The worker's recompute -----------------------------------------------------------------
@@ -86,7 +95,7 @@ def test_a_rerun_updates_the_snapshots_instead_of_adding_rows(history, service, 
     first = {snapshot.pk for snapshot in IncidentMetricsSnapshot.objects.all()}
     resolved_incident(service, started=NOW - dt.timedelta(days=1), minutes=10)
     later = NOW + dt.timedelta(minutes=5)
-    actions.incident_metrics_snapshots_recompute(now=later)
+    incident_metrics_snapshots_recompute(now=later)
     assert {snapshot.pk for snapshot in IncidentMetricsSnapshot.objects.all()} == first
     organisation = IncidentMetricsSnapshot.objects.get(team=None, months=3)
     assert (organisation.metrics().count, organisation.computed_at) == (3, later)
@@ -113,14 +122,16 @@ def test_the_task_recomputes_the_snapshots_and_beat_runs_it_every_five_minutes(h
 def queued(monkeypatch):
     """The recomputes queued on commit, counted instead of sent."""
     calls = []
-    monkeypatch.setattr(tasks.recompute_incident_metrics, "delay", lambda: calls.append(1))
+    monkeypatch.setattr(
+        tasks.recompute_incident_metrics, "apply_async", lambda *args, **kwargs: calls.append(1)
+    )
     return calls
 
 
 @pytest.fixture
 def declared(service, teammate, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        return actions.incident_declare(
+        return incident_declare(
             title="Checkout fails", severity=Severity.SEV2, services=[service], declared_by=teammate
         )
 
@@ -136,7 +147,7 @@ def test_declaring_an_incident_queues_one_recompute(
     service, teammate, queued, django_capture_on_commit_callbacks
 ):
     def declare():
-        actions.incident_declare(
+        incident_declare(
             title="Checkout fails", severity=Severity.SEV2, services=[service], declared_by=teammate
         )
 
@@ -147,47 +158,45 @@ def test_declaring_an_incident_queues_one_recompute(
     ("change", "recomputes"),
     [
         (
-            lambda incident, by: actions.incident_change_severity(
+            lambda incident, by: incident_change_severity(
                 incident=incident, severity="SEV1", by=by
             ),
             1,
         ),
         (
-            lambda incident, by: actions.incident_change_status(
+            lambda incident, by: incident_change_status(
                 incident=incident, status="resolved", by=by
             ),
             1,
         ),
         (
-            lambda incident, by: actions.incident_change_status(
+            lambda incident, by: incident_change_status(
                 incident=incident, status="identified", by=by
             ),
             0,
         ),
         (
-            lambda incident, by: actions.incident_update(
+            lambda incident, by: incident_update(
                 incident=incident, by=by, started_at=NOW - dt.timedelta(hours=2)
             ),
             1,
         ),
         (
-            lambda incident, by: actions.incident_update(
+            lambda incident, by: incident_update(
                 incident=incident, by=by, services=[ServiceFactory()]
             ),
             1,
         ),
         (
-            lambda incident, by: actions.incident_update(incident=incident, by=by, title="Renamed"),
+            lambda incident, by: incident_update(incident=incident, by=by, title="Renamed"),
             0,
         ),
         (
-            lambda incident, by: actions.incident_add_note(
-                incident=incident, text="Looking.", by=by
-            ),
+            lambda incident, by: incident_add_note(incident=incident, text="Looking.", by=by),
             0,
         ),
         (
-            lambda incident, by: actions.incident_assign_role(
+            lambda incident, by: incident_assign_role(
                 incident=incident, role="scribe", user=by, by=by
             ),
             0,
@@ -217,14 +226,10 @@ def test_taking_command_of_an_unacknowledged_incident_queues_a_recompute(
     service, teammate, queued, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        incident = actions.incident_declare(
-            title="Alert", severity=Severity.SEV3, services=[service]
-        )
+        incident = incident_declare(title="Alert", severity=Severity.SEV3, services=[service])
 
     def take_command():
-        actions.incident_assign_role(
-            incident=incident, role="commander", user=teammate, by=teammate
-        )
+        incident_assign_role(incident=incident, role="commander", user=teammate, by=teammate)
 
     assert changes(django_capture_on_commit_callbacks, queued, take_command) == 1
 

@@ -9,7 +9,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from incidents import actions
+from incidents.actions.incidents import incident_change_status, incident_declare
 from incidents.choices import (
     ActionItemStatus,
     IncidentSource,
@@ -18,7 +18,7 @@ from incidents.choices import (
     Severity,
 )
 from incidents.lifecycle import ALLOWED_TRANSITIONS, can_transition, timestamps_to_stamp
-from incidents.models import Incident, SeverityLevel
+from incidents.models.incidents import Incident, SeverityLevel
 from incidents.references import format_reference, next_incident_reference
 from tests.incidents.factories import (
     ActionItemFactory,
@@ -247,11 +247,11 @@ class TestReferences:
     def test_a_failed_declaration_gives_its_number_back(self):
         with time_machine.travel(NOW, tick=False):
             with pytest.raises(ValidationError):
-                actions.incident_declare(title="", severity=Severity.SEV2)
+                incident_declare(title="", severity=Severity.SEV2)
             with pytest.raises(ValidationError), transaction.atomic():
-                incident = actions.incident_declare(title="Checkout down", severity="SEV2")
-                actions.incident_change_status(incident=incident, status="closed")
-            incident = actions.incident_declare(title="Checkout down", severity=Severity.SEV2)
+                incident = incident_declare(title="Checkout down", severity="SEV2")
+                incident_change_status(incident=incident, status="closed")
+            incident = incident_declare(title="Checkout down", severity=Severity.SEV2)
         assert incident.reference == "INC-2026-0001"
 
     @pytest.mark.django_db(transaction=True)
@@ -263,9 +263,7 @@ class TestReferences:
         def declare(number):
             try:
                 barrier.wait(timeout=10)
-                incident = actions.incident_declare(
-                    title=f"Outage {number}", severity=Severity.SEV3
-                )
+                incident = incident_declare(title=f"Outage {number}", severity=Severity.SEV3)
                 references.append(incident.reference)
             except Exception as error:  # a thread cannot raise into the test: collect it
                 errors.append(error)

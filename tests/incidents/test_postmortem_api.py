@@ -6,9 +6,15 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
-from incidents import actions
+from incidents.actions.incidents import incident_change_status, incident_declare
+from incidents.actions.postmortems import (
+    postmortem_publish,
+    postmortem_start,
+    postmortem_submit_for_review,
+    postmortem_update,
+)
 from incidents.choices import ActionItemStatus, PostMortemStatus, Severity
-from incidents.models import ActionItem, PostMortem
+from incidents.models.postmortems import ActionItem, PostMortem
 from tests.factories import UserFactory
 from tests.incidents.factories import ActionItemFactory, IncidentFactory, PostMortemFactory
 
@@ -38,7 +44,7 @@ def api_as(request, api_client_for):
 
 @pytest.fixture
 def incident(service, teammate):
-    incident = actions.incident_declare(
+    incident = incident_declare(
         title="Checkout fails",
         severity=Severity.SEV2,
         services=[service],
@@ -46,12 +52,12 @@ def incident(service, teammate):
         commander=teammate,
         started_at=NOW - dt.timedelta(hours=1),
     )
-    return actions.incident_change_status(incident=incident, status="resolved", by=teammate)
+    return incident_change_status(incident=incident, status="resolved", by=teammate)
 
 
 @pytest.fixture
 def draft(incident, teammate):
-    return actions.postmortem_start(incident=incident, by=teammate)
+    return postmortem_start(incident=incident, by=teammate)
 
 
 @pytest.fixture
@@ -61,8 +67,8 @@ def reviewer(db):
 
 @pytest.fixture
 def in_review(draft, teammate, reviewer):
-    actions.postmortem_update(postmortem=draft, reviewers=[reviewer])
-    return actions.postmortem_submit_for_review(postmortem=draft, by=teammate)
+    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    return postmortem_submit_for_review(postmortem=draft, by=teammate)
 
 
 def detail(base, pk, suffix=""):
@@ -198,14 +204,14 @@ def test_submitting_without_reviewers_is_a_400(api_as, draft):
 
 @pytest.mark.parametrize("user", EDITORS)
 def test_editors_submit_for_review(api_as, draft, reviewer, user):
-    actions.postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, reviewers=[reviewer])
     response = api_as(user).post(detail(POSTMORTEMS, draft.pk, "submit/"))
     assert (response.status_code, response.json()["status"]) == (200, "in_review")
 
 
 @pytest.mark.parametrize("user", NON_EDITORS)
 def test_others_cannot_submit(api_as, draft, reviewer, user):
-    actions.postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, reviewers=[reviewer])
     assert api_as(user).post(detail(POSTMORTEMS, draft.pk, "submit/")).status_code == 403
 
 
@@ -236,13 +242,13 @@ def test_a_reviewer_returns_it_to_draft(api_as, in_review):
 
 
 def test_a_published_postmortem_is_read_only(api_as, in_review, reviewer):
-    actions.postmortem_publish(postmortem=in_review, by=reviewer)
+    postmortem_publish(postmortem=in_review, by=reviewer)
     response = api_as("sre_lead").patch(detail(POSTMORTEMS, in_review.pk), {"lessons": "Later"})
     assert response.status_code == 403
 
 
 def test_postmortems_filter_by_status_and_search(api_as, in_review, reviewer):
-    actions.postmortem_publish(postmortem=in_review, by=reviewer)
+    postmortem_publish(postmortem=in_review, by=reviewer)
     PostMortemFactory(root_cause="pool exhausted")
     client = api_as("viewer")
     published = client.get(POSTMORTEMS, {"status": "published"}).json()["results"]

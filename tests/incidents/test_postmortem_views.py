@@ -8,10 +8,16 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from incidents import actions
+from incidents.actions.incidents import incident_change_status, incident_declare
+from incidents.actions.postmortems import (
+    postmortem_publish,
+    postmortem_start,
+    postmortem_submit_for_review,
+    postmortem_update,
+)
 from incidents.choices import ActionItemStatus, PostMortemStatus, Severity
-from incidents.models import ActionItem, PostMortem
-from services.models import MaintenanceWindow, SLIBucket
+from incidents.models.postmortems import ActionItem, PostMortem
+from services.models.slos import MaintenanceWindow, SLIBucket
 from tests.factories import ServiceFactory, UserFactory
 from tests.incidents.factories import ActionItemFactory, IncidentFactory, PostMortemFactory
 from tests.services.slo_data import make_slo
@@ -62,7 +68,7 @@ def messages_of(response) -> list[str]:
 
 @pytest.fixture
 def incident(service, teammate):
-    incident = actions.incident_declare(
+    incident = incident_declare(
         title="Checkout fails",
         severity=Severity.SEV2,
         services=[service],
@@ -70,12 +76,12 @@ def incident(service, teammate):
         commander=teammate,
         started_at=NOW - dt.timedelta(hours=1),
     )
-    return actions.incident_change_status(incident=incident, status="resolved", by=teammate)
+    return incident_change_status(incident=incident, status="resolved", by=teammate)
 
 
 @pytest.fixture
 def draft(incident, teammate):
-    return actions.postmortem_start(incident=incident, by=teammate)
+    return postmortem_start(incident=incident, by=teammate)
 
 
 @pytest.fixture
@@ -85,8 +91,8 @@ def reviewer(db):
 
 @pytest.fixture
 def in_review(draft, teammate, reviewer):
-    actions.postmortem_update(postmortem=draft, reviewers=[reviewer])
-    return actions.postmortem_submit_for_review(postmortem=draft, by=teammate)
+    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    return postmortem_submit_for_review(postmortem=draft, by=teammate)
 
 
 def url(name, reference, *args):
@@ -144,7 +150,7 @@ def test_others_see_no_edit_or_workflow_buttons(as_user, draft, user):
 @pytest.mark.parametrize("section", PostMortem.SECTIONS)
 @pytest.mark.parametrize("attempt", XSS_ATTEMPTS.values(), ids=XSS_ATTEMPTS.keys())
 def test_no_script_in_any_section_reaches_the_page(as_user, draft, section, attempt):
-    actions.postmortem_update(postmortem=draft, **{section: f"Before {attempt} after"})
+    postmortem_update(postmortem=draft, **{section: f"Before {attempt} after"})
     response = as_user("viewer").get(url("postmortem_detail", draft.incident.reference))
     html = response.content.decode().lower()
     assert "before" in html
@@ -153,7 +159,7 @@ def test_no_script_in_any_section_reaches_the_page(as_user, draft, section, atte
 
 
 def test_sections_are_rendered_as_markdown(as_user, draft):
-    actions.postmortem_update(postmortem=draft, root_cause="A **missing index** on `orders`.")
+    postmortem_update(postmortem=draft, root_cause="A **missing index** on `orders`.")
     response = as_user("viewer").get(url("postmortem_detail", draft.incident.reference))
     assertContains(response, "A <strong>missing index</strong> on <code>orders</code>.")
 
@@ -179,7 +185,7 @@ def test_the_postmortem_page_takes_the_same_queries_for_any_size(
     as_user, draft, django_assert_max_num_queries, count, sre_lead
 ):
     reviewers = [UserFactory() for _ in range(count)]
-    actions.postmortem_update(postmortem=draft, reviewers=reviewers)
+    postmortem_update(postmortem=draft, reviewers=reviewers)
     for number in range(count):
         ActionItemFactory(postmortem=draft, owner=UserFactory())
         affected = ServiceFactory(owner_team=draft.incident.team)
@@ -286,7 +292,7 @@ def test_naming_the_author_as_reviewer_is_shown_on_the_field(as_user, draft, tea
 
 
 def test_nobody_edits_a_published_postmortem(as_user, in_review, reviewer):
-    actions.postmortem_publish(postmortem=in_review, by=reviewer)
+    postmortem_publish(postmortem=in_review, by=reviewer)
     response = as_user("sre_lead").get(url("postmortem_edit", in_review.incident.reference))
     assert response.status_code == 403
 
@@ -303,7 +309,7 @@ def test_submitting_without_reviewers_says_what_is_missing(as_user, draft):
 
 @pytest.mark.parametrize("user", EDITORS)
 def test_editors_submit_a_draft_with_a_reviewer(as_user, draft, reviewer, user):
-    actions.postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, reviewers=[reviewer])
     response = as_user(user).post(url("postmortem_submit", draft.incident.reference))
     assertRedirects(response, url("postmortem_detail", draft.incident.reference))
     draft.refresh_from_db()
@@ -312,7 +318,7 @@ def test_editors_submit_a_draft_with_a_reviewer(as_user, draft, reviewer, user):
 
 @pytest.mark.parametrize("user", NON_EDITORS)
 def test_others_cannot_submit(as_user, draft, reviewer, user):
-    actions.postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, reviewers=[reviewer])
     response = as_user(user).post(url("postmortem_submit", draft.incident.reference))
     assert response.status_code == 403
 
@@ -415,7 +421,7 @@ def test_others_cannot_add_action_items(as_user, draft, owner, user):
 
 
 def test_action_items_can_be_added_after_publishing(as_user, in_review, reviewer, owner):
-    actions.postmortem_publish(postmortem=in_review, by=reviewer)
+    postmortem_publish(postmortem=in_review, by=reviewer)
     response = as_user("owner").post(
         url("action_item_add", in_review.incident.reference), item_data(owner), **HTMX
     )
@@ -569,7 +575,7 @@ def test_my_overdue_items_are_marked_and_stay_after_the_incident_closes(as_user,
     ActionItemFactory(
         postmortem=postmortem, owner=owner, title="Late", due_date=NOW.date() - dt.timedelta(1)
     )
-    actions.incident_change_status(incident=incident, status="closed", by=owner)
+    incident_change_status(incident=incident, status="closed", by=owner)
     response = as_user("owner").get(reverse("action_item_mine"), {"overdue": "true"})
     assertContains(response, "Late")
     assertContains(response, '<span class="badge overdue">Overdue</span>', html=True)

@@ -8,10 +8,22 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from incidents import actions, postmortems, selectors
+from incidents import postmortems, selectors
+from incidents.actions.incidents import (
+    incident_assign_role,
+    incident_change_status,
+    incident_declare,
+)
+from incidents.actions.postmortems import (
+    postmortem_publish,
+    postmortem_return_to_draft,
+    postmortem_start,
+    postmortem_submit_for_review,
+    postmortem_update,
+)
 from incidents.choices import IncidentRole, IncidentStatus, PostMortemStatus, Severity
-from incidents.models import PostMortem
-from services.models import MaintenanceWindow, SLIBucket
+from incidents.models.postmortems import PostMortem
+from services.models.slos import MaintenanceWindow, SLIBucket
 from tests.factories import ServiceFactory, UserFactory
 from tests.incidents.factories import PostMortemFactory, TimelineEntryFactory
 from tests.services.slo_data import make_slo
@@ -35,7 +47,7 @@ def frozen_time(time_machine):
 @pytest.fixture
 def incident(service, teammate):
     """A SEV2 on the payments API, commanded by the teammate, from 09:00 to 10:00 (now)."""
-    incident = actions.incident_declare(
+    incident = incident_declare(
         title="Checkout fails",
         severity=Severity.SEV2,
         services=[service],
@@ -51,7 +63,7 @@ def incident(service, teammate):
 
 
 def resolve(incident, by):
-    return actions.incident_change_status(incident=incident, status="resolved", by=by)
+    return incident_change_status(incident=incident, status="resolved", by=by)
 
 
 @pytest.fixture
@@ -61,7 +73,7 @@ def resolved(incident, teammate):
 
 @pytest.fixture
 def draft(resolved, teammate):
-    return actions.postmortem_start(incident=resolved, by=teammate)
+    return postmortem_start(incident=resolved, by=teammate)
 
 
 @pytest.fixture
@@ -71,8 +83,8 @@ def reviewer(db):
 
 @pytest.fixture
 def in_review(draft, teammate, reviewer):
-    actions.postmortem_update(postmortem=draft, reviewers=[reviewer])
-    return actions.postmortem_submit_for_review(postmortem=draft, by=teammate)
+    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    return postmortem_submit_for_review(postmortem=draft, by=teammate)
 
 
 # --- due dates -------------------------------------------------------------------------------
@@ -97,13 +109,13 @@ def test_working_days_skip_weekends(resolved_at, days, due):
 
 
 def test_a_postmortem_resolved_on_friday_is_due_the_next_friday(resolved, teammate):
-    postmortem = actions.postmortem_start(incident=resolved, by=teammate)
+    postmortem = postmortem_start(incident=resolved, by=teammate)
     assert postmortem.due_at == dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
 
 
 def test_the_number_of_working_days_comes_from_the_settings(resolved, teammate, settings):
     settings.POSTMORTEM_DUE_WORKING_DAYS = 2
-    postmortem = actions.postmortem_start(incident=resolved, by=teammate)
+    postmortem = postmortem_start(incident=resolved, by=teammate)
     assert postmortem.due_at == dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
 
 
@@ -113,11 +125,11 @@ def test_a_postmortem_past_its_due_date_is_overdue_until_published(draft, frozen
 
 
 def test_a_postmortem_a_sev3_did_not_need_has_no_due_date(service, teammate):
-    incident = actions.incident_declare(
+    incident = incident_declare(
         title="Slow search", severity=Severity.SEV3, services=[service], declared_by=teammate
     )
     resolve(incident, teammate)
-    postmortem = actions.postmortem_start(incident=incident, by=teammate)
+    postmortem = postmortem_start(incident=incident, by=teammate)
     assert (postmortem.due_at, postmortem.is_overdue) == (None, False)
 
 
@@ -146,7 +158,7 @@ def test_a_new_postmortem_timeline_holds_only_the_key_events_in_time_order(incid
     TimelineEntryFactory(incident=incident, at=at(-50), text="Paged the DBA", pinned=True)
     TimelineEntryFactory(incident=incident, at=at(-40), text="Coffee break", pinned=False)
     resolve(incident, teammate)
-    postmortem = actions.postmortem_start(incident=incident, by=teammate)
+    postmortem = postmortem_start(incident=incident, by=teammate)
     assert postmortem.timeline.splitlines() == [
         "- 2026-11-20 09:00 UTC: user impact started",
         "- 2026-11-20 09:10 UTC: Paged the DBA",
@@ -157,13 +169,13 @@ def test_a_new_postmortem_timeline_holds_only_the_key_events_in_time_order(incid
 
 def test_a_postmortem_waits_for_the_incident_to_be_resolved(incident, teammate):
     with pytest.raises(ValidationError, match="once the incident is resolved"):
-        actions.postmortem_start(incident=incident, by=teammate)
+        postmortem_start(incident=incident, by=teammate)
     assert not PostMortem.objects.exists()
 
 
 def test_an_incident_has_one_postmortem(draft, teammate):
     with pytest.raises(ValidationError, match="already has a post-mortem"):
-        actions.postmortem_start(incident=draft.incident, by=teammate)
+        postmortem_start(incident=draft.incident, by=teammate)
     assert PostMortem.objects.count() == 1
 
 
@@ -172,7 +184,7 @@ def test_an_incident_has_one_postmortem(draft, teammate):
 
 def test_a_draft_without_reviewers_cannot_go_to_review(draft, teammate):
     with pytest.raises(ValidationError) as refused:
-        actions.postmortem_submit_for_review(postmortem=draft, by=teammate)
+        postmortem_submit_for_review(postmortem=draft, by=teammate)
     assert refused.value.message_dict == {"reviewers": ["Name at least one reviewer first."]}
     draft.refresh_from_db()
     assert draft.status == PostMortemStatus.DRAFT
@@ -184,40 +196,40 @@ def test_a_draft_with_a_reviewer_goes_to_review(in_review):
 
 def test_a_draft_cannot_be_published_without_review(draft, sre_lead):
     with pytest.raises(ValidationError, match="draft cannot become published"):
-        actions.postmortem_publish(postmortem=draft, by=sre_lead)
+        postmortem_publish(postmortem=draft, by=sre_lead)
 
 
 def test_publishing_stamps_the_time_and_notes_it_on_the_timeline(in_review, reviewer):
-    published = actions.postmortem_publish(postmortem=in_review, by=reviewer)
+    published = postmortem_publish(postmortem=in_review, by=reviewer)
     assert (published.status, published.published_at) == (PostMortemStatus.PUBLISHED, FRIDAY)
     texts = list(in_review.incident.timeline_entries.values_list("text", flat=True))
     assert "Post-mortem published by Rita Reviewer." in texts
 
 
 def test_a_postmortem_in_review_goes_back_to_draft(in_review, reviewer):
-    returned = actions.postmortem_return_to_draft(postmortem=in_review, by=reviewer)
+    returned = postmortem_return_to_draft(postmortem=in_review, by=reviewer)
     assert returned.status == PostMortemStatus.DRAFT
 
 
 def test_a_published_postmortem_is_final(in_review, reviewer):
-    actions.postmortem_publish(postmortem=in_review, by=reviewer)
+    postmortem_publish(postmortem=in_review, by=reviewer)
     with pytest.raises(ValidationError, match="published cannot become draft"):
-        actions.postmortem_return_to_draft(postmortem=in_review, by=reviewer)
+        postmortem_return_to_draft(postmortem=in_review, by=reviewer)
     with pytest.raises(ValidationError, match="its record is final"):
-        actions.postmortem_update(postmortem=in_review, summary="Rewritten history")
+        postmortem_update(postmortem=in_review, summary="Rewritten history")
     in_review.refresh_from_db()
     assert in_review.summary == "Card payments failed for an hour."
 
 
 def test_updating_changes_sections_and_reviewers(draft, reviewer):
-    actions.postmortem_update(postmortem=draft, root_cause="A bad index.", reviewers=[reviewer])
+    postmortem_update(postmortem=draft, root_cause="A bad index.", reviewers=[reviewer])
     draft.refresh_from_db()
     assert (draft.root_cause, list(draft.reviewers.all())) == ("A bad index.", [reviewer])
 
 
 def test_the_author_cannot_review_their_own_postmortem(draft, teammate, reviewer):
     with pytest.raises(ValidationError) as refused:
-        actions.postmortem_update(postmortem=draft, reviewers=[reviewer, teammate])
+        postmortem_update(postmortem=draft, reviewers=[reviewer, teammate])
     assert refused.value.message_dict == {
         "reviewers": ["The author cannot review their own post-mortem."]
     }
@@ -226,7 +238,7 @@ def test_the_author_cannot_review_their_own_postmortem(draft, teammate, reviewer
 
 def test_updating_refuses_fields_that_move_through_the_workflow(draft):
     with pytest.raises(TypeError, match="status"):
-        actions.postmortem_update(postmortem=draft, status=PostMortemStatus.PUBLISHED)
+        postmortem_update(postmortem=draft, status=PostMortemStatus.PUBLISHED)
 
 
 # --- the closing rule ------------------------------------------------------------------------
@@ -235,10 +247,10 @@ def test_updating_refuses_fields_that_move_through_the_workflow(draft):
 def test_a_sev2_incident_closes_once_its_postmortem_is_published(in_review, reviewer, teammate):
     incident = in_review.incident
     with pytest.raises(ValidationError, match="closes only once its post-mortem is published"):
-        actions.incident_change_status(incident=incident, status="closed", by=teammate)
-    actions.postmortem_publish(postmortem=in_review, by=reviewer)
+        incident_change_status(incident=incident, status="closed", by=teammate)
+    postmortem_publish(postmortem=in_review, by=reviewer)
     incident.refresh_from_db()
-    actions.incident_change_status(incident=incident, status="closed", by=teammate)
+    incident_change_status(incident=incident, status="closed", by=teammate)
     assert incident.status == IncidentStatus.CLOSED
 
 
@@ -273,7 +285,7 @@ def test_the_incident_team_commander_author_and_sre_leads_edit_a_draft(draft, pe
 
 
 def test_a_commander_from_another_team_edits_the_postmortem(draft, outsider, teammate):
-    actions.incident_assign_role(
+    incident_assign_role(
         incident=draft.incident, role=IncidentRole.COMMANDER, user=outsider, by=teammate
     )
     draft.incident.refresh_from_db()
@@ -302,7 +314,7 @@ def test_a_reviewer_or_an_sre_lead_publishes(in_review, people, person, may):
 
 
 def test_nobody_edits_a_published_postmortem(in_review, reviewer, people):
-    actions.postmortem_publish(postmortem=in_review, by=reviewer)
+    postmortem_publish(postmortem=in_review, by=reviewer)
     assert not any(postmortems.can_edit_postmortem(person, in_review) for person in people.values())
 
 

@@ -9,9 +9,9 @@ import redis
 import time_machine
 from celery.contrib.testing.worker import start_worker
 
-from incidents.actions import status_update_queue
+from incidents.actions.incidents import status_update_queue
 from incidents.choices import Severity, StatusUpdateKind, TimelineKind
-from incidents.models import Incident, StatusUpdate, TimelineEntry
+from incidents.models.incidents import Incident, StatusUpdate, TimelineEntry
 from incidents.status_updates import (
     IncidentFacts,
     draft_status_update,

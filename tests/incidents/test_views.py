@@ -10,9 +10,9 @@ import redis
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from incidents import actions
+from incidents.actions.incidents import incident_add_note, incident_assign_role, incident_declare
 from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind, TimelineKind
-from incidents.models import Incident, StatusUpdate, TimelineEntry
+from incidents.models.incidents import Incident, StatusUpdate, TimelineEntry
 from incidents.templatetags.incidents import duration
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
 from tests.incidents.factories import (
@@ -57,7 +57,7 @@ def as_user(request, client_for):
 @pytest.fixture
 def incident(service, teammate):
     """A SEV2 on the payments service that Tom (teammate) commands."""
-    return actions.incident_declare(
+    return incident_declare(
         title="Checkout fails",
         severity=Severity.SEV2,
         services=[service],
@@ -571,7 +571,7 @@ def test_an_entry_of_another_incident_cannot_be_pinned_through_this_one(as_user,
 
 
 def test_notes_are_shown_as_text_not_html(as_user, incident):
-    actions.incident_add_note(incident=incident, text="<script>alert(1)</script>", by=None)
+    incident_add_note(incident=incident, text="<script>alert(1)</script>", by=None)
     response = as_user("viewer").get(incident.get_absolute_url())
     assertNotContains(response, "<script>alert(1)</script>")
     assertContains(response, "&lt;script&gt;alert(1)&lt;/script&gt;")
@@ -655,9 +655,7 @@ def test_sending_queues_the_email_after_commit_and_returns_to_the_incident(
 
 
 def test_the_communications_lead_may_send_updates_too(as_user, incident, owner):
-    actions.incident_assign_role(
-        incident=incident, role=IncidentRole.COMMUNICATIONS_LEAD, user=owner
-    )
+    incident_assign_role(incident=incident, role=IncidentRole.COMMUNICATIONS_LEAD, user=owner)
     assert as_user("owner").get(url("status_update_new", incident)).status_code == 200
 
 

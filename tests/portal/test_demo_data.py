@@ -11,7 +11,8 @@ from portal import demo
 from portal.roles import is_sre_lead
 from portal.tasks import push_demo_sli_data
 from services.choices import Lifecycle, MembershipRole, SLISource
-from services.models import SLO, Membership, Service, SLIBucket, SLIRollup, Tag, Team
+from services.models.catalog import Membership, Service, Tag, Team
+from services.models.slos import SLO, SLIBucket, SLIRollup
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.models import SLO
+from services.models.slos import SLO
 from tests.portal.test_tasks import broker, celery_worker  # noqa: F401 - fixtures shared here
 from tests.servers import find_binary, start_prometheus
 from tests.services.prometheus import checkout

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.models import SLO, SLOStatus
+from services.models.slos import SLO, SLOStatus
 
 COMPUTED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BURN_RATE_KEYS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "window")

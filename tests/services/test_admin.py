@@ -4,7 +4,7 @@ import pytest
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from services.choices import Lifecycle, MembershipRole, Tier
-from services.models import Membership
+from services.models.catalog import Membership
 from tests.factories import MembershipFactory, ServiceFactory, TagFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db

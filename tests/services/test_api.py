@@ -7,9 +7,9 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.test import APIClient
 
 from portal.pagination import PortalPagination
-from services.api import model_errors_as_bad_request
+from services.api.catalog import model_errors_as_bad_request
 from services.choices import Lifecycle, MembershipRole, Tier
-from services.models import Membership, Service, Team
+from services.models.catalog import Membership, Service, Team
 from tests.factories import (
     MembershipFactory,
     ServiceFactory,

@@ -8,17 +8,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from services.backstage import (
-    BackstageImportError,
-    EntityRef,
-    Source,
-    import_sources,
-    parse_sources,
-    read_source,
-)
+from services.backstage.entities import EntityRef, parse_sources
+from services.backstage.importer import import_sources
+from services.backstage.sources import BackstageImportError, Source, read_source
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.management.commands.import_backstage import Command as ImportBackstageCommand
-from services.models import Membership, Service, Tag, Team
+from services.models.catalog import Membership, Service, Tag, Team
 from tests.factories import MembershipFactory, ServiceFactory, TeamFactory, UserFactory
 
 SAMPLES = Path(__file__).parent / "backstage"

@@ -8,17 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.budget import (
-    BUCKET,
-    BURN_RATE_KEYS,
+from services.budget.evaluation import evaluate, evaluate_buckets, monthly_attainment
+from services.budget.figures import (
     BURN_RATE_RULES,
-    CALENDAR_MONTH,
     NO_ALERT,
     PAGE,
-    ROLLING,
     TICKET,
     UNKNOWN_TIER,
-    Bucket,
     BudgetTier,
     SliceCounts,
     Timeslices,
@@ -26,23 +22,27 @@ from services.budget import (
     aggregate,
     alert_state,
     burn_rate,
-    burn_rate_windows,
-    calendar_months,
-    count_expected_buckets,
-    count_expected_slices,
     count_slices,
     data_freshness,
-    evaluate,
-    evaluate_buckets,
-    excluded_bucket_ranges,
     is_stale,
-    monthly_attainment,
     objective_from_percent,
-    observed_end,
     occurrences_budget,
     policy_tier,
     time_until_exhaustion,
     timeslices_budget,
+)
+from services.budget.windows import (
+    BUCKET,
+    BURN_RATE_KEYS,
+    CALENDAR_MONTH,
+    ROLLING,
+    Bucket,
+    burn_rate_windows,
+    calendar_months,
+    count_expected_buckets,
+    count_expected_slices,
+    excluded_bucket_ranges,
+    observed_end,
     window_bounds,
 )
 

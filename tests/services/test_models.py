@@ -6,9 +6,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.roles import can_edit
-from services import actions
+from services.actions.catalog import service_create, service_update, tags_for_names, team_delete
 from services.choices import BudgetingMethod, ChangeRule, Lifecycle
-from services.models import SLO, BudgetPolicy, Membership, SLIBucket, Tag
+from services.models.catalog import Membership, Tag
+from services.models.slos import SLO, BudgetPolicy, SLIBucket
 from tests.factories import MembershipFactory, ServiceFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,7 @@ def test_a_user_is_a_member_of_a_team_once(payments, owner):
 
 
 def test_tags_differing_only_in_case_are_one_tag(db):
-    tags = actions.tags_for_names(["Python", "python", " PYTHON ", ""])
+    tags = tags_for_names(["Python", "python", " PYTHON ", ""])
 
     assert len(tags) == 1
     assert Tag.objects.count() == 1
@@ -70,7 +71,7 @@ def test_tags_differing_only_in_case_are_one_tag(db):
 
 def test_a_service_cannot_depend_on_itself(service):
     with pytest.raises(ValidationError) as error:
-        actions.service_update(service=service, depends_on=[service])
+        service_update(service=service, depends_on=[service])
 
     assert error.value.message_dict == {"depends_on": ["A service cannot depend on itself."]}
     assert not service.depends_on.exists()
@@ -78,7 +79,7 @@ def test_a_service_cannot_depend_on_itself(service):
 
 def test_dependencies_are_kept_in_both_directions(payments):
     database = ServiceFactory(owner_team=payments, slug="database")
-    api = actions.service_create(
+    api = service_create(
         name="API", slug="api", owner_team=payments, lifecycle=Lifecycle.PRODUCTION,
         depends_on=[database], tags=["edge"],
     )  # fmt: skip
@@ -90,7 +91,7 @@ def test_dependencies_are_kept_in_both_directions(payments):
 
 def test_a_team_that_owns_services_cannot_be_deleted(service, payments):
     with pytest.raises(ValidationError):
-        actions.team_delete(team=payments)
+        team_delete(team=payments)
 
     assert payments.__class__.objects.filter(pk=payments.pk).exists()
 

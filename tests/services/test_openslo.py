@@ -14,17 +14,13 @@ from django.core.management.base import CommandError
 from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
-from services import actions
-from services.backstage import Source
+from services.actions.slos import maintenance_window_create, slo_create
+from services.backstage.sources import Source
 from services.choices import BudgetingMethod, QueryKind, SLIKind, WindowKind
-from services.models import SLO, BudgetPolicy
-from services.openslo import (
-    OpenSLOError,
-    OpenSLOPermissionError,
-    export_yaml,
-    import_sources,
-    slos_for_export,
-)
+from services.models.slos import SLO, BudgetPolicy
+from services.openslo.documents import OpenSLOError, OpenSLOPermissionError
+from services.openslo.exporter import export_yaml, slos_for_export
+from services.openslo.importer import import_sources
 from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +177,7 @@ class TestImport:
 
     def test_a_re_import_keeps_the_maintenance_windows_planned_in_the_portal(self, imported):
         slo = SLO.objects.get(slug="availability")
-        window = actions.maintenance_window_create(
+        window = maintenance_window_create(
             slo=slo,
             start=datetime(2026, 3, 1, 22, tzinfo=UTC),
             end=datetime(2026, 3, 1, 23, tzinfo=UTC),
@@ -193,7 +189,7 @@ class TestImport:
         assert list(slo.maintenance_windows.all()) == [window]
 
     def test_an_slo_made_in_the_portal_is_updated_by_slug_not_duplicated(self, service):
-        made_here = actions.slo_create(
+        made_here = slo_create(
             service=service,
             name="Availability",
             slug="availability",
@@ -250,7 +246,7 @@ class TestExport:
     def varied_slos(self, imported, service):
         """The samples plus SLOs made in the portal with what the samples leave out."""
         policy = BudgetPolicy.objects.create(name="Strict", slug="strict")
-        actions.slo_create(
+        slo_create(
             service=service,
             name="Refund errors",
             slug="refund-errors",
@@ -265,7 +261,7 @@ class TestExport:
             labels={"team": "payments", "owner": "ledger"},
             budget_policy=policy,
         )
-        actions.slo_create(
+        slo_create(
             service=service,
             name="Settlement slices",
             slug="settlement-slices",
@@ -690,7 +686,7 @@ class TestAPI:
         self, service, owner, api_client_for, django_assert_max_num_queries, count
     ):
         for number in range(count):
-            actions.slo_create(
+            slo_create(
                 service=service,
                 name=f"SLO {number}",
                 slug=f"slo-{number}",

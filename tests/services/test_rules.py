@@ -12,17 +12,12 @@ import yaml
 from django.core.management import ManagementUtility, call_command
 from rest_framework.test import APIClient
 
-from services import actions
-from services.budget import (
-    BURN_RATE_RULES,
-    LOOKBACK_WINDOWS,
-    PAGE,
-    TICKET,
-    WindowCounts,
-    burn_rate,
-)
+from services.actions.slos import slo_create
+from services.budget.figures import BURN_RATE_RULES, PAGE, TICKET, WindowCounts, burn_rate
+from services.budget.windows import LOOKBACK_WINDOWS
 from services.choices import BudgetingMethod, QueryKind, WindowKind
-from services.models import SLO, Service
+from services.models.catalog import Service
+from services.models.slos import SLO
 from services.rules import ALERT_NAME, rules_document, rules_yaml
 from tests.servers import find_binary
 
@@ -242,7 +237,7 @@ class TestPromtool:
                 "total_query": TOTAL_QUERY,
                 **shape,
             }
-            actions.slo_create(service=service, **fields)
+            slo_create(service=service, **fields)
 
     def test_the_exported_rules_pass_promtool_check_rules(self, slos, tmp_path):
         with (tmp_path / "slo-rules.yaml").open("w") as rules_file:
@@ -402,7 +397,7 @@ class TestCommand:
             name="Search index", slug="search-index", owner_team=search_team
         )
         for owner, slug in ((service, "availability"), (search, "query-success")):
-            actions.slo_create(
+            slo_create(
                 service=owner,
                 name=slug,
                 slug=slug,
@@ -448,7 +443,7 @@ class TestCommand:
 class TestAPI:
     @pytest.fixture
     def availability(self, service):
-        return actions.slo_create(
+        return slo_create(
             service=service,
             name="Availability",
             slug="availability",
@@ -500,7 +495,7 @@ class TestAPI:
         self, service, owner, api_client_for, django_assert_max_num_queries, count
     ):
         for number in range(count):
-            actions.slo_create(
+            slo_create(
                 service=service,
                 name=f"SLO {number}",
                 slug=f"slo-{number}",

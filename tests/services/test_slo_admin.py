@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.models import BudgetPolicy, MaintenanceWindow
+from services.models.slos import BudgetPolicy, MaintenanceWindow
 from tests.factories import ServiceFactory
 from tests.services.slo_data import make_slo, make_status
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from services.models import SLO, BudgetPolicy, SLIBucket
+from services.models.slos import SLO, BudgetPolicy, SLIBucket
 from tests.factories import ServiceFactory
 from tests.services.slo_data import BURN_RATE_KEYS, make_slo, make_status
 

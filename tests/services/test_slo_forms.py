@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.forms import MaintenanceWindowForm, SLOForm
-from services.models import SLO
+from services.models.slos import SLO
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,10 @@ from django.db import connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services import actions, budget, snapshots
-from services.models import SLO, SLIBucket, SLIRollup
+from services import snapshots
+from services.actions.sli import slo_buckets_upsert
+from services.budget.windows import BUCKET, Bucket, align_down, floor_to
+from services.models.slos import SLO, SLIBucket, SLIRollup
 from tests.services.prometheus import checkout
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -26,7 +28,7 @@ def bucket_sums(slo) -> dict[tuple[int, datetime], tuple[int, int, int]]:
     sums: dict[tuple[int, datetime], list[int]] = {}
     for bucket in SLIBucket.objects.filter(slo=slo):
         for span in SLIRollup.Span:
-            unit = budget.floor_to(bucket.start, timedelta(seconds=span))
+            unit = floor_to(bucket.start, timedelta(seconds=span))
             row = sums.setdefault((span.value, unit), [0, 0, 0])
             row[0] += bucket.good
             row[1] += bucket.total
@@ -41,15 +43,13 @@ def stored_rollups(slo) -> dict[tuple[int, datetime], tuple[int, int, int]]:
     }
 
 
-def varied_buckets(first: datetime, count: int, seed: int) -> list[budget.Bucket]:
+def varied_buckets(first: datetime, count: int, seed: int) -> list[Bucket]:
     generator = random.Random(seed)
     buckets = []
     for number in range(count):
         total = generator.choice([0, 10, 100, 1000])
         buckets.append(
-            budget.Bucket(
-                first + number * budget.BUCKET, total - generator.randint(0, total // 10), total
-            )
+            Bucket(first + number * BUCKET, total - generator.randint(0, total // 10), total)
         )
     return buckets
 
@@ -58,11 +58,11 @@ def varied_buckets(first: datetime, count: int, seed: int) -> list[budget.Bucket
 def test_every_write_keeps_the_rollups_equal_to_the_sums_of_the_buckets(checkout_slo):
     # Two days from 21:35 across a midnight, then a re-sync replacing an hour that straddles
     # no boundary of its own but sits inside a day already summed, then a late bucket alone.
-    actions.slo_buckets_upsert(slo=checkout_slo, buckets=varied_buckets(START, 576, seed=1))
-    actions.slo_buckets_upsert(
-        slo=checkout_slo, buckets=varied_buckets(START + 5 * HOUR + 25 * budget.BUCKET, 12, seed=2)
+    slo_buckets_upsert(slo=checkout_slo, buckets=varied_buckets(START, 576, seed=1))
+    slo_buckets_upsert(
+        slo=checkout_slo, buckets=varied_buckets(START + 5 * HOUR + 25 * BUCKET, 12, seed=2)
     )
-    actions.slo_buckets_upsert(slo=checkout_slo, buckets=[budget.Bucket(START - DAY, 3, 4)])
+    slo_buckets_upsert(slo=checkout_slo, buckets=[Bucket(START - DAY, 3, 4)])
 
     rollups = stored_rollups(checkout_slo)
 
@@ -81,7 +81,7 @@ def test_writes_to_one_slo_at_once_leave_no_bucket_out_of_the_rollups(checkout_s
     def sync():
         try:
             with transaction.atomic():
-                actions.slo_buckets_upsert(slo=checkout_slo, buckets=[budget.Bucket(START, 9, 10)])
+                slo_buckets_upsert(slo=checkout_slo, buckets=[Bucket(START, 9, 10)])
                 sync_stored.set()
                 # The push runs meanwhile, up to the lock, and must not finish before this commit.
                 assert not push_done.wait(timeout=1)
@@ -93,9 +93,7 @@ def test_writes_to_one_slo_at_once_leave_no_bucket_out_of_the_rollups(checkout_s
     def push():
         try:
             sync_stored.wait(timeout=10)
-            actions.slo_buckets_upsert(
-                slo=checkout_slo, buckets=[budget.Bucket(START + budget.BUCKET, 7, 10)]
-            )
+            slo_buckets_upsert(slo=checkout_slo, buckets=[Bucket(START + BUCKET, 7, 10)])
             push_done.set()
         except Exception as error:
             errors.append(error)
@@ -110,12 +108,12 @@ def test_writes_to_one_slo_at_once_leave_no_bucket_out_of_the_rollups(checkout_s
 
     assert errors == []
     assert stored_rollups(checkout_slo) == bucket_sums(checkout_slo)
-    assert stored_rollups(checkout_slo)[(3600, budget.floor_to(START, HOUR))] == (16, 20, 2)
+    assert stored_rollups(checkout_slo)[(3600, floor_to(START, HOUR))] == (16, 20, 2)
 
 
 @pytest.mark.django_db
 def test_the_migration_sums_the_buckets_stored_before_rollups_existed(checkout_slo):
-    actions.slo_buckets_upsert(slo=checkout_slo, buckets=varied_buckets(START, 300, seed=3))
+    slo_buckets_upsert(slo=checkout_slo, buckets=varied_buckets(START, 300, seed=3))
     expected = stored_rollups(checkout_slo)
     SLIRollup.objects.all().delete()
     migration = importlib.import_module("services.migrations.0005_sli_rollups")
@@ -128,7 +126,7 @@ def test_the_migration_sums_the_buckets_stored_before_rollups_existed(checkout_s
 # --- the read plan --------------------------------------------------------------------------------
 
 EPOCH = datetime(2026, 10, 1, tzinfo=UTC)
-moments = st.integers(0, 10 * 288).map(lambda n: EPOCH + n * budget.BUCKET)
+moments = st.integers(0, 10 * 288).map(lambda n: EPOCH + n * BUCKET)
 
 
 @st.composite
@@ -148,7 +146,7 @@ def buckets_of(ranges) -> list[datetime]:
         moment = low
         while moment < high:
             starts.append(moment)
-            moment += budget.BUCKET
+            moment += BUCKET
     return starts
 
 
@@ -169,8 +167,8 @@ def test_a_read_plan_reads_every_bucket_once_and_no_unit_a_cut_falls_inside(plan
     assert sorted(read) == expected
     for span, ranges in by_span.items():
         for low, high in ranges:
-            assert budget.floor_to(low, span) == low and budget.floor_to(high, span) == high
-            assert not any(low < cut < high and budget.floor_to(cut, span) != cut for cut in cuts)
+            assert floor_to(low, span) == low and floor_to(high, span) == high
+            assert not any(low < cut < high and floor_to(cut, span) != cut for cut in cuts)
 
 
 @pytest.mark.django_db
@@ -194,7 +192,7 @@ def test_a_thirty_day_slo_with_a_year_of_history_reads_a_few_thousand_rows_not_1
     days, hours, buckets = (
         units(request.days, DAY),
         units(request.hours, HOUR),
-        units(request.buckets, budget.BUCKET),
+        units(request.buckets, BUCKET),
     )
     # Whole days from the oldest month up to the window; hours where a day-back, a month
     # start in Kolkata (18:30 UTC) or the look-back windows cut a day; buckets where they cut
@@ -206,7 +204,4 @@ def test_a_thirty_day_slo_with_a_year_of_history_reads_a_few_thousand_rows_not_1
     assert 300 < days < 330
     assert hours < 1_200
     assert buckets < 1_500
-    assert (
-        days * 288 + hours * 12 + buckets
-        == (budget.align_down(now) - request.history) // budget.BUCKET
-    )
+    assert days * 288 + hours * 12 + buckets == (align_down(now) - request.history) // BUCKET

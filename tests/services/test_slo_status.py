@@ -10,34 +10,46 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from services import actions, budget, selectors, snapshots
+from services import selectors, snapshots
 from services.actions import sli as sli_actions
-from services.models import (
-    SLO,
-    BudgetPolicy,
-    BudgetPolicyTier,
-    MaintenanceWindow,
-    SLOStatus,
+from services.actions.sli import (
+    slo_buckets_upsert,
+    slo_status_recompute,
+    slo_statuses_recompute,
+    slo_sync,
 )
+from services.budget import evaluation as evaluation_budget
+from services.budget.evaluation import evaluate_buckets, monthly_attainment
+from services.budget.figures import Timeslices
+from services.budget.windows import (
+    BUCKET,
+    Bucket,
+    Interval,
+    align_down,
+    excluded_bucket_ranges,
+    observed_end,
+    window_bounds,
+)
+from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
 from tests.services.prometheus import checkout
 
 NOW = datetime(2026, 11, 1, 12, 0, 30, tzinfo=UTC)
 
 
-def store(slo, *buckets: budget.Bucket) -> None:
+def store(slo, *buckets: Bucket) -> None:
     """Buckets stored as a sync stores them, rollups included."""
-    actions.slo_buckets_upsert(slo=slo, buckets=buckets)
+    slo_buckets_upsert(slo=slo, buckets=buckets)
 
 
 def recompute(slo, now=NOW) -> SLOStatus:
     with time_machine.travel(now, tick=False):
-        return actions.slo_status_recompute(slo=slo, now=now)
+        return slo_status_recompute(slo=slo, now=now)
 
 
 @pytest.mark.django_db
 def test_a_synced_slo_s_figures_equal_the_hand_computed_ones(prometheus, checkout_slo):
     with time_machine.travel(NOW, tick=False):
-        status = actions.slo_sync(slo=checkout_slo, now=NOW).status
+        status = slo_sync(slo=checkout_slo, now=NOW).status
 
     # The day before 12:00 holds 288 buckets; the gap leaves 4 without data. 281 ordinary
     # buckets hold 500 good of 505, the fast burn's 3 hold 500 good of 600.
@@ -64,7 +76,7 @@ def test_a_synced_slo_s_figures_equal_the_hand_computed_ones(prometheus, checkou
     )
 
 
-def random_buckets(start: datetime, end: datetime, seed: int) -> list[budget.Bucket]:
+def random_buckets(start: datetime, end: datetime, seed: int) -> list[Bucket]:
     """Buckets with varied counts, some missing and some empty, from `start` to `end`."""
     generator = random.Random(seed)
     buckets, moment = [], start
@@ -72,8 +84,8 @@ def random_buckets(start: datetime, end: datetime, seed: int) -> list[budget.Buc
         if generator.random() > 0.05:
             total = generator.choice([0, 50, 100, 1000])
             good = total - generator.choice([0, 0, 0, 1, 5, total // 10])
-            buckets.append(budget.Bucket(moment, max(good, 0), total))
-        moment += budget.BUCKET
+            buckets.append(Bucket(moment, max(good, 0), total))
+        moment += BUCKET
     return buckets
 
 
@@ -89,7 +101,7 @@ def stored_status_as_engine_status(status: SLOStatus) -> dict:
     }
 
 
-def engine_status(figures: budget.SLOStatus) -> dict:
+def engine_status(figures: evaluation_budget.SLOStatus) -> dict:
     return {
         "attainment": figures.attainment,
         "remaining": figures.remaining,
@@ -128,7 +140,7 @@ SLO_SHAPES = {
 }
 
 
-def shaped_slo(service, shape, now) -> tuple[SLO, list[budget.Bucket], list[budget.Interval]]:
+def shaped_slo(service, shape, now) -> tuple[SLO, list[Bucket], list[Interval]]:
     """An SLO of the shape with five weeks of varied buckets (across a month's end in every time
     zone, so that months, days and hours of rollups all come into play) and two maintenance
     windows."""
@@ -149,7 +161,7 @@ def shaped_slo(service, shape, now) -> tuple[SLO, list[budget.Bucket], list[budg
     for start, end in maintenance:
         MaintenanceWindow.objects.create(slo=slo, start=start, end=end, reason="upgrade")
     buckets = random_buckets(datetime(2026, 9, 28, tzinfo=UTC), now, seed=len(shape))
-    actions.slo_buckets_upsert(slo=slo, buckets=buckets)
+    slo_buckets_upsert(slo=slo, buckets=buckets)
     return slo, buckets, maintenance
 
 
@@ -166,16 +178,14 @@ RECOMPUTE_MOMENTS = [
 @pytest.mark.parametrize("shape", SLO_SHAPES)
 def test_the_database_path_computes_what_the_in_memory_engine_computes(service, shape, now):
     slo, buckets, maintenance = shaped_slo(service, shape, now)
-    window = budget.window_bounds(now, kind=slo.window_kind, days=7, tz=slo.time_zone)
+    window = window_bounds(now, kind=slo.window_kind, days=7, tz=slo.time_zone)
     timeslices = None
     if slo.budgeting_method == "timeslices":
-        timeslices = budget.Timeslices(
-            timedelta(minutes=slo.slice_minutes), float(slo.slice_target) / 100
-        )
+        timeslices = Timeslices(timedelta(minutes=slo.slice_minutes), float(slo.slice_target) / 100)
 
     status = recompute(slo, now)
 
-    expected = budget.evaluate_buckets(
+    expected = evaluate_buckets(
         buckets,
         objective=0.995,
         window=window,
@@ -184,11 +194,11 @@ def test_the_database_path_computes_what_the_in_memory_engine_computes(service, 
         exclusions=maintenance,
     )
     assert stored_status_as_engine_status(status) == pytest.approx(engine_status(expected))
-    months = budget.monthly_attainment(
-        [b for b in buckets if b.start < budget.observed_end(window, now)],
+    months = monthly_attainment(
+        [b for b in buckets if b.start < observed_end(window, now)],
         objective=0.995,
         start=datetime(2025, 12, 1, tzinfo=UTC),
-        end=budget.observed_end(window, now),
+        end=observed_end(window, now),
         tz=slo.time_zone,
         timeslices=timeslices,
         exclusions=maintenance,
@@ -203,8 +213,8 @@ def test_the_database_path_computes_what_the_in_memory_engine_computes(service, 
 @pytest.mark.parametrize("shape", SLO_SHAPES)
 def test_rollups_summed_in_python_for_sqlite_equal_those_postgresql_sums(service, shape, now):
     slo, _, maintenance = shaped_slo(service, shape, now)
-    request = snapshots.rollup_request(slo, now, budget.excluded_bucket_ranges(maintenance))
-    end = budget.align_down(now)
+    request = snapshots.rollup_request(slo, now, excluded_bucket_ranges(maintenance))
+    end = align_down(now)
 
     in_python = selectors._rollups_in_python([request], end=end)[slo.pk]
 
@@ -216,7 +226,7 @@ def test_rollups_summed_in_python_for_sqlite_equal_those_postgresql_sums(service
 @pytest.mark.django_db
 def test_the_chart_series_end_at_the_snapshot_s_figures(prometheus, checkout_slo):
     with time_machine.travel(NOW, tick=False):
-        status = actions.slo_sync(slo=checkout_slo, now=NOW).status
+        status = slo_sync(slo=checkout_slo, now=NOW).status
 
     budget_points = status.series["budget"]
     assert len(budget_points) == 1
@@ -251,10 +261,7 @@ def test_the_budget_burn_down_has_a_point_per_day_falling_with_each_day_s_bad_ev
     bad_per_day = [1, 0, 2]
     store(
         slo,
-        *(
-            budget.Bucket(start + n * budget.BUCKET, 100 - bad_per_day[n // 288], 100)
-            for n in range(3 * 288)
-        ),
+        *(Bucket(start + n * BUCKET, 100 - bad_per_day[n // 288], 100) for n in range(3 * 288)),
     )
 
     status = recompute(slo)
@@ -278,8 +285,8 @@ def test_monthly_history_covers_twelve_calendar_months_and_says_which_were_met(s
         events_query=checkout.EVENTS_QUERY,
         total_query=checkout.TOTAL_QUERY,
     )
-    store(slo, budget.Bucket(datetime(2026, 9, 15, tzinfo=UTC), 995, 1000))
-    store(slo, budget.Bucket(datetime(2026, 10, 2, tzinfo=UTC), 98, 100))
+    store(slo, Bucket(datetime(2026, 9, 15, tzinfo=UTC), 995, 1000))
+    store(slo, Bucket(datetime(2026, 10, 2, tzinfo=UTC), 98, 100))
 
     status = recompute(slo)
 
@@ -303,7 +310,7 @@ def test_an_slo_whose_newest_data_is_older_than_the_staleness_limit_is_stale(
     checkout_slo, settings
 ):
     settings.SLI_STALE_AFTER_MINUTES = 15
-    store(checkout_slo, budget.Bucket(datetime(2026, 11, 1, 11, 40, tzinfo=UTC), 1, 1))
+    store(checkout_slo, Bucket(datetime(2026, 11, 1, 11, 40, tzinfo=UTC), 1, 1))
 
     assert not recompute(checkout_slo, datetime(2026, 11, 1, 12, 0, tzinfo=UTC)).stale
     assert recompute(checkout_slo, datetime(2026, 11, 1, 12, 0, 1, tzinfo=UTC)).stale
@@ -331,7 +338,7 @@ def test_the_tier_comes_from_the_slo_s_own_budget_policy(checkout_slo):
     checkout_slo.budget_policy = policy
     checkout_slo.save()
     # 0.4 % bad against a 1.5 % budget: 73 % left, healthy by default, "shut" by this policy.
-    store(checkout_slo, budget.Bucket(datetime(2026, 11, 1, 11, 0, tzinfo=UTC), 996, 1000))
+    store(checkout_slo, Bucket(datetime(2026, 11, 1, 11, 0, tzinfo=UTC), 996, 1000))
 
     status = recompute(checkout_slo)
 
@@ -371,7 +378,7 @@ def make_slos(service, count) -> list[SLO]:
             events_query=checkout.EVENTS_QUERY,
             total_query=checkout.TOTAL_QUERY,
         )
-        store(slo, budget.Bucket(datetime(2026, 11, 1, 11, 50, tzinfo=UTC), 100 - number, 100))
+        store(slo, Bucket(datetime(2026, 11, 1, 11, 50, tzinfo=UTC), 100 - number, 100))
         slos.append(slo)
     return slos
 
@@ -387,7 +394,7 @@ def test_recomputing_every_slo_writes_each_snapshot_and_keeps_sync_outcomes(serv
         last_sync_error="Prometheus answered 503",
     )
 
-    assert actions.slo_statuses_recompute(now=NOW) == 3
+    assert slo_statuses_recompute(now=NOW) == 3
 
     statuses = {status.slo_id: status for status in SLOStatus.objects.all()}
     assert [statuses[slo.pk].attainment for slo in slos] == [1.0, 0.99, 0.98]
@@ -407,7 +414,7 @@ def test_recomputing_every_slo_takes_the_same_queries_for_few_and_for_many(
     for size in (2, 12):
         make_slos(service, size)
         with django_assert_max_num_queries(5 + 4 + 1 + 3):
-            assert actions.slo_statuses_recompute(now=NOW) == size
+            assert slo_statuses_recompute(now=NOW) == size
 
 
 @pytest.mark.django_db
@@ -438,11 +445,11 @@ def test_batches_recomputed_side_by_side_give_the_snapshots_one_connection_gives
     monkeypatch.setattr(sli_actions, "ROLLUP_BATCH", 2)
     slos = make_slos(service, 5)
     with transaction.atomic():  # an open transaction keeps the work on this connection
-        actions.slo_statuses_recompute(now=NOW)
+        slo_statuses_recompute(now=NOW)
     one_connection = {status.slo_id: status.attainment for status in SLOStatus.objects.all()}
     SLOStatus.objects.all().delete()
 
-    assert actions.slo_statuses_recompute(now=NOW) == 5
+    assert slo_statuses_recompute(now=NOW) == 5
 
     side_by_side = {status.slo_id: status.attainment for status in SLOStatus.objects.all()}
     assert side_by_side == one_connection

@@ -11,9 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db.models import Min, Sum
 
-from services import actions, budget, tasks
-from services.budget import BUCKET
-from services.models import SLO, SLIBucket, SLOStatus
+from services import tasks
+from services.actions.sli import slo_buckets_push, slo_buckets_upsert, slo_sync
+from services.actions.slos import slo_update
+from services.budget.windows import BUCKET, Bucket
+from services.models.slos import SLO, SLIBucket, SLOStatus
 from services.prometheus import PrometheusQueryError, PrometheusUnavailable
 from tests.portal.test_metrics import sample, scrape
 from tests.portal.test_tasks import wait_for
@@ -37,7 +39,7 @@ def stored(slo) -> dict[datetime, tuple[int, int]]:
 
 def sync(slo, now=NOW):
     with time_machine.travel(now, tick=False):
-        return actions.slo_sync(slo=slo, now=now)
+        return slo_sync(slo=slo, now=now)
 
 
 def errors_counted(slo, kind: str) -> int:
@@ -280,7 +282,7 @@ def test_pushed_buckets_are_stored_and_the_recompute_enqueued_once_the_push_comm
         time_machine.travel(NOW, tick=False),
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
-        assert actions.slo_buckets_push(slo=checkout_slo, buckets=buckets) == 2
+        assert slo_buckets_push(slo=checkout_slo, buckets=buckets) == 2
         assert broker.llen("celery") == 0
 
     assert stored(checkout_slo) == {at(11, 50): (99, 100), at(11, 55): (100, 100)}
@@ -290,9 +292,9 @@ def test_pushed_buckets_are_stored_and_the_recompute_enqueued_once_the_push_comm
 
 @pytest.mark.django_db
 def test_the_recompute_after_a_push_counts_the_pushed_buckets(checkout_slo):
-    actions.slo_buckets_upsert(
+    slo_buckets_upsert(
         slo=checkout_slo,
-        buckets=[budget.Bucket(at(11, 50), 99, 100), budget.Bucket(at(11, 55), 100, 100)],
+        buckets=[Bucket(at(11, 50), 99, 100), Bucket(at(11, 55), 100, 100)],
     )
 
     with time_machine.travel(NOW, tick=False):
@@ -307,10 +309,8 @@ def test_the_recompute_after_a_push_counts_the_pushed_buckets(checkout_slo):
 @pytest.mark.django_db
 def test_pushing_a_bucket_again_replaces_it(checkout_slo, django_capture_on_commit_callbacks):
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
-        actions.slo_buckets_push(
-            slo=checkout_slo, buckets=[{"start": at(11, 50), "good": 1, "total": 2}]
-        )
-        actions.slo_buckets_push(
+        slo_buckets_push(slo=checkout_slo, buckets=[{"start": at(11, 50), "good": 1, "total": 2}])
+        slo_buckets_push(
             slo=checkout_slo, buckets=[{"start": at(11, 50), "good": 90, "total": 100}]
         )
 
@@ -340,7 +340,7 @@ def test_a_push_with_one_bad_bucket_stores_none_and_names_it(
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(ValidationError) as raised,
     ):
-        actions.slo_buckets_push(slo=checkout_slo, buckets=[good_bucket, bucket])
+        slo_buckets_push(slo=checkout_slo, buckets=[good_bucket, bucket])
 
     (error,) = raised.value.message_dict["buckets"]
     assert error.startswith("Bucket 1: ")
@@ -353,7 +353,7 @@ def test_a_push_with_one_bad_bucket_stores_none_and_names_it(
 def test_a_push_naming_one_start_twice_is_refused(checkout_slo):
     bucket = {"start": at(11, 45), "good": 1, "total": 1}
     with time_machine.travel(NOW, tick=False), pytest.raises(ValidationError) as raised:
-        actions.slo_buckets_push(slo=checkout_slo, buckets=[bucket, bucket])
+        slo_buckets_push(slo=checkout_slo, buckets=[bucket, bucket])
 
     assert raised.value.message_dict["buckets"] == [
         "Bucket 1: start 2026-11-01T11:45:00+00:00 is given twice."
@@ -363,7 +363,7 @@ def test_a_push_naming_one_start_twice_is_refused(checkout_slo):
 @pytest.mark.django_db
 def test_an_empty_push_is_refused(checkout_slo):
     with pytest.raises(ValidationError) as raised:
-        actions.slo_buckets_push(slo=checkout_slo, buckets=[])
+        slo_buckets_push(slo=checkout_slo, buckets=[])
 
     assert raised.value.message_dict["buckets"] == ["Push at least one bucket."]
 
@@ -463,7 +463,7 @@ def test_an_slo_switched_to_pushes_drops_the_error_of_its_last_sync(
     with pytest.raises(PrometheusUnavailable):
         sync(checkout_slo)
 
-    actions.slo_update(slo=checkout_slo, source="push")
+    slo_update(slo=checkout_slo, source="push")
 
     assert SLOStatus.objects.get(slo=checkout_slo).last_sync_error == ""
 

@@ -10,7 +10,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from portal import demo
 from portal.celery import app as celery_app
 from services import demo as slo_demo
-from services.models import SLO, MaintenanceWindow, SLIBucket, SLOStatus
+from services.models.slos import SLO, MaintenanceWindow, SLIBucket, SLOStatus
 from tests.factories import ServiceFactory, TeamFactory
 from tests.services.slo_data import make_slo, make_status
 

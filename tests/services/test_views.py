@@ -7,9 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from services import actions
+from services import views
+from services.actions.catalog import service_update
 from services.choices import Lifecycle, Tier
-from services.models import Service, Team
+from services.models.catalog import Service, Team
 from tests.factories import ServiceFactory, TagFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -290,7 +291,7 @@ def test_others_see_no_edit_or_delete_buttons(as_user, service, user):
 
 
 def test_a_service_page_shows_links_personal_data_tags_and_system(as_user, service):
-    actions.service_update(
+    service_update(
         service=service,
         repository_url="https://git.example.test/payments-api",
         runbook_url="https://wiki.example.test/runbooks/payments",
@@ -419,7 +420,7 @@ def test_an_error_from_the_action_is_shown_on_the_form_not_as_a_500(
     def refuse(**fields):
         raise ValidationError({"name": "Taken by a service being imported.", "other": "Later."})
 
-    monkeypatch.setattr(actions, "service_create", refuse)
+    monkeypatch.setattr(views, "service_create", refuse)
     response = as_user("owner").post(reverse("service_add"), valid_service_data(payments))
     assert response.status_code == 200
     assertContains(response, "Taken by a service being imported.")

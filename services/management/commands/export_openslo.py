@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from services.openslo import UnknownService, export_yaml, slos_for_export
+from services.openslo.exporter import UnknownService, export_yaml, slos_for_export
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from services.openslo import UnknownService, slos_for_export
+from services.openslo.exporter import UnknownService, slos_for_export
 from services.rules import rules_yaml
 
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from services.backstage import BackstageImportError, import_sources, read_source
+from services.backstage.importer import import_sources
+from services.backstage.sources import BackstageImportError, read_source
 
 
 class Command(BaseCommand):

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from services.backstage import BackstageImportError, read_source
-from services.openslo import OpenSLOError, import_sources
+from services.backstage.sources import BackstageImportError, read_source
+from services.openslo.documents import OpenSLOError
+from services.openslo.importer import import_sources
 
 
 class Command(BaseCommand):

@@ -3,8 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from services import actions, selectors
-from services.models import SLO
+from services import selectors
+from services.actions.sli import slo_sync
+from services.models.slos import SLO
 from services.prometheus import PrometheusError
 
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         for one in slos:
             name = f"{one.service.slug}/{one.slug}"
             try:
-                result = actions.slo_sync(slo=one, now=timezone.now())
+                result = slo_sync(slo=one, now=timezone.now())
             except PrometheusError as error:
                 failed += 1
                 self.stderr.write(f"{name}: failed: {error}")

@@ -14,7 +14,7 @@ constants give the counts a test expects, so the two cannot drift apart.
 
 from datetime import UTC, datetime, timedelta
 
-from services.budget import BUCKET
+from services.budget.windows import BUCKET
 
 MINUTE = timedelta(minutes=1)
 FIRST_SCRAPE = datetime(2026, 10, 31, 0, 0, tzinfo=UTC)
