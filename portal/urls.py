@@ -4,11 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from incidents import api as incidents_api
-from incidents import postmortem_api
-from incidents.intake_api import AlertmanagerWebhookView
+from incidents.api import incidents as incidents_api
+from incidents.api import postmortems as postmortem_api
+from incidents.api.intake import AlertmanagerWebhookView
 from portal import health, metrics, views
-from services import interchange_api
+from services.api import interchange as interchange_api
 from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
 
@@ -54,5 +54,4 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("", include("services.urls")),
     path("", include("incidents.urls")),
-    path("", include("incidents.postmortem_urls")),
 ]

@@ -15,8 +15,8 @@ from incidents.actions.postmortems import (
     postmortem_start,
 )
 from incidents.choices import ActionItemStatus, IncidentStatus, Severity
+from incidents.filters.postmortems import ActionItemFilterSet
 from incidents.models.postmortems import ActionItem
-from incidents.postmortem_filters import ActionItemFilterSet
 from incidents.selectors import action_item_list
 from tests.factories import UserFactory
 from tests.incidents.factories import ActionItemFactory

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from incidents.choices import IncidentStatus, Severity
-from incidents.filters import IncidentFilterSet
+from incidents.filters.incidents import IncidentFilterSet
 from incidents.selectors import incident_list
 from tests.factories import ServiceFactory
 from tests.incidents.factories import IncidentFactory

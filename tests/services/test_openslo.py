@@ -778,5 +778,5 @@ class TestAPI:
         assert [
             message
             for message in GENERATOR_STATS._warn_cache
-            if "interchange_api" in message or re.search(r"(PrometheusRules|OpenSLO)View", message)
+            if "api/interchange" in message or re.search(r"(PrometheusRules|OpenSLO)View", message)
         ] == []

@@ -29,7 +29,7 @@ from incidents.actions.incidents import (
     timeline_entry_pin,
 )
 from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind
-from incidents.filters import IncidentFilterSet
+from incidents.filters.incidents import IncidentFilterSet
 from incidents.models.incidents import Incident, IncidentAlert, StatusUpdate, TimelineEntry
 from incidents.permissions import IncidentPermission
 from incidents.status_updates import recipients_of, unfilled_prompt_errors

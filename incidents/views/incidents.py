@@ -14,8 +14,8 @@ from incidents import selectors
 from incidents.actions import incidents as incidents_actions
 from incidents.actions.incidents import incident_subscribe, incident_update, status_update_queue
 from incidents.choices import Severity, StatusUpdateKind
-from incidents.filters import IncidentFilterSet
-from incidents.forms import (
+from incidents.filters.incidents import IncidentFilterSet
+from incidents.forms.incidents import (
     IncidentDeclareForm,
     IncidentEditForm,
     IncidentMetricsForm,

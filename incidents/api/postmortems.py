@@ -23,9 +23,9 @@ from incidents.actions.postmortems import (
     postmortem_update,
 )
 from incidents.choices import ActionItemStatus
+from incidents.filters.postmortems import ActionItemFilterSet, PostMortemFilterSet
 from incidents.models.incidents import Incident
 from incidents.models.postmortems import ActionItem, PostMortem
-from incidents.postmortem_filters import ActionItemFilterSet, PostMortemFilterSet
 from portal.roles import is_sre_lead
 from services.api.catalog import model_errors_as_bad_request
 

@@ -19,10 +19,10 @@ from incidents.actions.postmortems import (
     postmortem_update,
 )
 from incidents.choices import PostMortemStatus
+from incidents.filters.postmortems import ActionItemFilterSet, PostMortemFilterSet
+from incidents.forms.postmortems import ActionItemForm, PostMortemForm
 from incidents.models.incidents import Incident
 from incidents.models.postmortems import ActionItem, PostMortem
-from incidents.postmortem_filters import ActionItemFilterSet, PostMortemFilterSet
-from incidents.postmortem_forms import ActionItemForm, PostMortemForm
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
 
