@@ -7,6 +7,12 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
+from services.models.catalog import (
+    DESCRIPTION_MAX_LENGTH,
+    MAX_DEPENDENCIES_PER_SERVICE,
+    MAX_TAGS_PER_SERVICE,
+)
+
 pytestmark = pytest.mark.django_db
 
 SCHEMA = "/api/schema/"
@@ -23,8 +29,12 @@ def test_the_schema_is_valid_openapi_covering_the_catalog(owner, api_client_for)
         schema["paths"]
     )
     service = schema["components"]["schemas"]["Service"]["properties"]
-    assert service["depends_on"] == {"type": "array", "items": {"type": "string"}}
+    assert service["depends_on"]["type"] == "array"
+    assert service["depends_on"]["items"]["type"] == "string"
+    assert service["depends_on"]["maxItems"] == MAX_DEPENDENCIES_PER_SERVICE
     assert service["tags"]["items"]["type"] == "string"
+    assert service["tags"]["maxItems"] == MAX_TAGS_PER_SERVICE
+    assert service["description"]["maxLength"] == DESCRIPTION_MAX_LENGTH
 
 
 def test_the_catalog_endpoints_generate_without_schema_warnings(owner, api_client_for):
