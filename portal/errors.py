@@ -9,6 +9,7 @@ import sys
 
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.views.defaults import page_not_found as django_page_not_found
 from django.views.defaults import server_error as django_server_error
 
 from portal.api.errors import DATABASE_ERRORS, RETRY_AFTER_SECONDS
@@ -34,3 +35,10 @@ def server_error(request):
     if is_api_request(request):
         return JsonResponse({"detail": "Internal server error."}, status=500)
     return django_server_error(request)
+
+
+def page_not_found(request, exception):
+    """An address under /api/ that matches no endpoint answers in JSON, as the API does."""
+    if is_api_request(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return django_page_not_found(request, exception)

@@ -13,6 +13,7 @@ from services.api import interchange as interchange_api
 from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
 
+handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"
 
 router = DefaultRouter()

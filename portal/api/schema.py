@@ -1,13 +1,23 @@
-"""drf-spectacular postprocessing: document the error answers every operation can give.
+"""The API schema's truth beyond what drf-spectacular infers.
+
+AutoSchema: a read-only field is nullable when the model field it reads (or any relation on
+the way to it) may be null: ``commander`` shows a username, or null while nobody commands.
+drf-spectacular only looks at ``allow_null``, which read-only fields are never given.
+
+document_error_responses, a postprocessing hook: the error answers every operation can give.
 
 drf-spectacular documents what a view declares, mostly its 2xx. The portal's answers to
 bad input, missing rights and outages are uniform (portal.api.errors, DRF's handling), so
 they are documented here once for every operation:
 - 400: field → messages (or a list of messages, or ``detail``) for input that is refused;
-- 401 / 403: ``detail``; 404 on operations with a path parameter;
+- 401 / 403: ``detail``; 404 on operations with a path parameter or a page number;
 - 413 on operations with a request body; 429 when throttled; 503 while the database is away.
 A response a view documents itself is kept; only its missing JSON body is filled in.
 """
+
+from django.core.exceptions import FieldDoesNotExist
+from drf_spectacular import openapi
+from rest_framework import serializers
 
 HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
 JSON = "application/json"
@@ -51,7 +61,7 @@ AUTHENTICATED = {
     "401": ("Not signed in, or a missing, wrong or expired token.", "ErrorDetail"),
     "403": ("Signed in, but not allowed to do this.", "ErrorDetail"),
 }
-WITH_PATH_PARAMETER = {"404": ("No such record.", "ErrorDetail")}
+WITH_PATH_PARAMETER = {"404": ("No such record, or no such page.", "ErrorDetail")}
 WITH_BODY = {"413": ("The request body is too large.", "ErrorDetail")}
 
 
@@ -81,7 +91,10 @@ def document_error_responses(result, generator, request, public):
             if _needs_authentication(operation, default_security):
                 errors.update(AUTHENTICATED)
             parameters = [*path_item.get("parameters", []), *operation.get("parameters", [])]
-            if "{" in path or any(p.get("in") == "path" for p in parameters):
+            # A page past the last is a 404 too ("Invalid page.").
+            if "{" in path or any(
+                p.get("in") == "path" or p.get("name") == "page" for p in parameters
+            ):
                 errors.update(WITH_PATH_PARAMETER)
             if "requestBody" in operation:
                 errors.update(WITH_BODY)
@@ -95,3 +108,33 @@ def document_error_responses(result, generator, request, public):
                         "content"
                     ]
     return result
+
+
+def _reads_a_nullable_model_field(field) -> bool:
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or field.source == "*":
+        return False
+    for attribute in field.source_attrs:
+        try:
+            model_field = model._meta.get_field(attribute)
+        except FieldDoesNotExist:
+            return False
+        if getattr(model_field, "null", False):
+            return True
+        model = model_field.related_model
+        if model is None:
+            return False
+    return False
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _get_serializer_field_meta(self, field, direction):
+        meta = super()._get_serializer_field_meta(field, direction)
+        if (
+            isinstance(field, serializers.Field)
+            and field.read_only
+            and not field.allow_null
+            and _reads_a_nullable_model_field(field)
+        ):
+            meta["nullable"] = True
+        return meta
