@@ -7,7 +7,7 @@ from django.utils import timezone
 from knox.models import AuthToken, get_digest_token
 from knox.settings import CONSTANTS
 
-from portal.models import Heartbeat
+from portal.models import APIToken, Heartbeat
 
 
 @admin.register(Heartbeat)
@@ -33,7 +33,7 @@ class APITokenAddForm(forms.ModelForm):
     )
 
     class Meta:
-        model = AuthToken
+        model = APIToken
         fields = ["user"]
 
     def save(self, commit=True):
@@ -48,21 +48,21 @@ class APITokenAddForm(forms.ModelForm):
         return token
 
 
-# Knox's own admin lists the digest; an API token is listed by its prefix only.
+# Knox's own admin lists the digest; an API token is shown by its prefix only.
 admin.site.unregister(AuthToken)
 
 
-@admin.register(AuthToken)
+@admin.register(APIToken)
 class APITokenAdmin(admin.ModelAdmin):
-    list_display = ["token_key", "user", "created", "expiry", "expired"]
+    list_display = ["prefix", "user", "created", "expiry", "expired"]
     list_select_related = ["user"]
     search_fields = ["token_key", "user__username"]
-    fields = ["token_key", "user", "created", "expiry"]
+    fields = ["prefix", "user", "created", "expiry"]
     readonly_fields = fields
     add_form = APITokenAddForm
 
     @admin.display(description="Prefix")
-    def token_key(self, obj):
+    def prefix(self, obj):
         return f"{obj.token_key}…"
 
     @admin.display(boolean=True)

@@ -24,9 +24,9 @@ def hash_existing_tokens(apps, schema_editor):
         old_tokens = cursor.fetchall()
     for key, user_id, created in old_tokens:
         digest = hash_token(key)
-        AuthToken.objects.create(
+        AuthToken(
             digest=digest, token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH], user_id=user_id
-        )
+        ).save()
         # auto_now_add set "created" to now: keep when the token was really made.
         AuthToken.objects.filter(digest=digest).update(created=created)
     with connection.cursor() as cursor:
@@ -39,4 +39,12 @@ class Migration(migrations.Migration):
         ("knox", "0009_extend_authtoken_field"),
     ]
 
-    operations = [migrations.RunPython(hash_existing_tokens, migrations.RunPython.noop)]
+    operations = [
+        migrations.CreateModel(
+            name="APIToken",
+            fields=[],
+            options={"verbose_name": "API token", "ordering": ["-created"], "proxy": True},
+            bases=("knox.authtoken",),
+        ),
+        migrations.RunPython(hash_existing_tokens, migrations.RunPython.noop),
+    ]

@@ -20,7 +20,7 @@ def records(service, owner):
         "services/membership": Membership.objects.get(user=owner),
         "services/tag": tag,
         "services/service": service,
-        "knox/authtoken": token_create(user=owner)[0],
+        "portal/apitoken": token_create(user=owner)[0],
     }
 
 
@@ -29,7 +29,7 @@ ADMIN_PAGES = [
     "services/membership",
     "services/tag",
     "services/service",
-    "knox/authtoken",
+    "portal/apitoken",
 ]
 
 
