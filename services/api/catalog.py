@@ -130,7 +130,17 @@ class TagSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "service_count"]
 
 
-class TagNamesField(serializers.ListField):
+class CappedListField(serializers.ListField):
+    """A list whose length is checked before its items are: the cost of a refusal stays
+    that of a count, however long the list sent."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class TagNamesField(CappedListField):
     """Tags are written as names (new ones are created) and read back as names."""
 
     child = serializers.CharField(max_length=100)
@@ -142,7 +152,7 @@ class TagNamesField(serializers.ListField):
         return [tag.name for tag in data.all()]
 
 
-class ServiceSlugsField(serializers.ListField):
+class ServiceSlugsField(CappedListField):
     """Services named by slug, looked up in one query (at most
     MAX_DEPENDENCIES_PER_SERVICE of them), each unknown slug named in the error."""
 
@@ -152,9 +162,6 @@ class ServiceSlugsField(serializers.ListField):
         super().__init__(max_length=MAX_DEPENDENCIES_PER_SERVICE, **kwargs)
 
     def to_internal_value(self, data):
-        # Counted before the slugs are read or looked up: the cost stays bounded.
-        if isinstance(data, list) and len(data) > self.max_length:
-            self.fail("max_length", max_length=self.max_length)
         slugs = list(dict.fromkeys(super().to_internal_value(data)))
         found = {service.slug: service for service in Service.objects.filter(slug__in=slugs)}
         unknown = [slug for slug in slugs if slug not in found]
