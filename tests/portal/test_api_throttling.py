@@ -54,3 +54,18 @@ def test_callers_without_a_user_are_limited_per_address(low_rates, client, setti
 
     assert [deliver("10.0.0.1") for _ in range(3)] == [400, 400, 429]
     assert deliver("10.0.0.2") == 400
+
+
+def test_an_unreachable_cache_lets_requests_through(low_rates, owner, api_client_for, monkeypatch):
+    from django.core.cache.backends.redis import RedisCache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from tests.servers import free_port
+
+    unreachable = RedisCache(f"redis://127.0.0.1:{free_port()}/0", {})
+    monkeypatch.setattr(SimpleRateThrottle, "cache", unreachable)
+    api = api_client_for(owner)
+
+    statuses = [api.get("/api/services/").status_code for _ in range(5)]
+
+    assert statuses == [200] * 5
