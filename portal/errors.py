@@ -1,4 +1,4 @@
-"""The portal's answer to an error no view handled (settings: handler500 in portal.urls).
+"""The portal's answers to errors no view handled (handler404 and handler500 in portal.urls).
 
 An unreachable database is not the portal's bug but an outage that passes: pages and API
 alike answer 503 with Retry-After, so clients and proxies retry instead of reporting a

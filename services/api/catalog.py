@@ -13,6 +13,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
 from portal.api.errors import validation_error_detail
+from portal.api.fields import CappedListField
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
 from services import selectors
 from services.actions.catalog import (
@@ -128,16 +129,6 @@ class TagSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = ["id", "name", "slug", "service_count"]
-
-
-class CappedListField(serializers.ListField):
-    """A list whose length is checked before its items are: the cost of a refusal stays
-    that of a count, however long the list sent."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
-            self.fail("max_length", max_length=self.max_length)
-        return super().to_internal_value(data)
 
 
 class TagNamesField(CappedListField):

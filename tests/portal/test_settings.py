@@ -35,6 +35,8 @@ def clean_environment(**variables) -> dict:
     """The test's environment without any portal setting, plus ``variables``."""
     example = (REPOSITORY / ".env.example").read_text()
     names = {line.lstrip("# ").split("=")[0] for line in example.splitlines() if "=" in line}
+    # Also what the test run itself sets (the browser tests allow async-unsafe calls).
+    names |= {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
     environment = {k: v for k, v in os.environ.items() if k not in names}
     return {**environment, **variables}
 
