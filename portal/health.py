@@ -1,5 +1,10 @@
-"""Liveness and readiness probes, open without signing in."""
+"""Liveness and readiness probes, open without signing in.
 
+Anyone can call them, so a failed check says only what failed; the error itself (which
+may name hosts, users or paths) goes to the log.
+"""
+
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,6 +19,8 @@ from portal.celery import app as celery_app
 from portal.models import Heartbeat
 from portal.tasks import HEARTBEAT
 
+logger = logging.getLogger(__name__)
+
 
 @login_not_required
 @require_GET
@@ -27,8 +34,9 @@ def _check_database() -> dict:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception as error:  # any failure to reach the database means not ready
-        return {"ok": False, "error": str(error)}
+    except Exception:  # any failure to reach the database means not ready
+        logger.warning("Readiness: the database is unreachable", exc_info=True)
+        return {"ok": False, "error": "the database is unreachable"}
     return {"ok": True}
 
 
@@ -38,8 +46,9 @@ def _check_broker() -> dict:
             broker.ensure_connection(
                 max_retries=1, timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT
             )
-    except Exception as error:  # any failure to reach the broker means not ready
-        return {"ok": False, "error": str(error)}
+    except Exception:  # any failure to reach the broker means not ready
+        logger.warning("Readiness: the broker is unreachable", exc_info=True)
+        return {"ok": False, "error": "the broker is unreachable"}
     return {"ok": True}
 
 

@@ -1,4 +1,5 @@
 from django.db import models
+from knox.models import AuthToken
 
 
 class Heartbeat(models.Model):
@@ -16,3 +17,16 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.last_run:%Y-%m-%d %H:%M:%S}"
+
+
+class APIToken(AuthToken):
+    """An API token as people see it: its first characters and its user. The token itself is
+    never stored (django-rest-knox keeps its SHA-512 digest), so it cannot be shown again."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "API token"
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.token_key}… ({self.user})"

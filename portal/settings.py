@@ -6,10 +6,12 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
+# Read before any setting, PORTAL_VAR_DIR included: a value in .env counts like one in the
+# environment (which wins).
 env.read_env(BASE_DIR / ".env", overwrite=False)
+VAR_DIR = Path(env.str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -34,7 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.RefuseNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,11 +127,27 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Transport security. Behind an HTTPS proxy, production sets SECURE_COOKIES, SECURE_SSL_REDIRECT,
+# SECURE_HSTS_SECONDS and TRUST_X_FORWARDED_PROTO (see README, "Running in production").
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# The probes are called over plain HTTP from inside the cluster (load balancer, Prometheus).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# X-Forwarded-Proto says whether the client used HTTPS only when a proxy that we run sets it
+# (and strips the client's own); trusted otherwise, any client could claim HTTPS.
+TRUST_X_FORWARDED_PROTO = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+if TRUST_X_FORWARDED_PROTO:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# The default cache keeps the API's rate-limit counters: per process unless CACHE_URL names a
+# shared cache (e.g. redis://redis:6379/1), which makes the limits hold across workers.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -222,17 +241,41 @@ POSTMORTEM_DUE_WORKING_DAYS = env.int("POSTMORTEM_DUE_WORKING_DAYS", default=5)
 # Where links in emails point (the portal's public address).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
+# Where portal.roles finds the teams whose records a user edits (the services app's
+# memberships), named here so that portal's infrastructure imports no app.
+PORTAL_EDITABLE_TEAM_IDS = "services.selectors.team_ids_edited_by"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.api.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.JSONParser",
+        "portal.api.parsers.FormParser",
+        "portal.api.parsers.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["portal.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "portal.pagination.PortalPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api.throttling.UserRateThrottle",
+        "portal.api.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        # Per user (token or session): a pipeline polling every second stays far below.
+        "user": env.str("API_THROTTLE_USER_RATE", default="1200/minute"),
+        # Per client address, for callers without a user (the Alertmanager webhook).
+        "anon": env.str("API_THROTTLE_ANON_RATE", default="600/minute"),
+    },
+    # Proxies in front of the portal whose X-Forwarded-For the rate limits may believe.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# API tokens (django-rest-knox): kept as digests, never expiring unless made with an expiry.
+REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reliability Portal API",
     "DESCRIPTION": "Service catalog, teams and the reliability records around them.",
@@ -251,7 +294,21 @@ SPECTACULAR_SETTINGS = {
         "ActionItemStatusEnum": "incidents.choices.ActionItemStatus",
         "IncidentRoleEnum": "incidents.choices.IncidentRole",
         "MembershipRoleEnum": "services.choices.MembershipRole",
+        "TimelineKindEnum": "incidents.choices.TimelineKind",
+        "StatusUpdateKindEnum": "incidents.choices.StatusUpdateKind",
+        "ActionItemKindEnum": "incidents.choices.ActionItemKind",
+        "IncidentSourceEnum": "incidents.choices.IncidentSource",
+        "SLISourceEnum": "services.choices.SLISource",
+        "SLIKindEnum": "services.choices.SLIKind",
+        "QueryKindEnum": "services.choices.QueryKind",
+        "WindowKindEnum": "services.choices.WindowKind",
     },
+    # The truth about errors: every operation documents the 400/401/403/404 (and 413, 429,
+    # 503) answers it can give, in one shape (portal.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.document_error_responses",
+    ],
 }
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

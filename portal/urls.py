@@ -7,10 +7,14 @@ from rest_framework.routers import DefaultRouter
 from incidents.api import incidents as incidents_api
 from incidents.api import postmortems as postmortem_api
 from incidents.api.intake import AlertmanagerWebhookView
-from portal import health, metrics, views
+from portal import health, metrics
+from portal.home.views import home
 from services.api import interchange as interchange_api
 from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
+
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"
 
 router = DefaultRouter()
 router.register("teams", TeamViewSet, basename="team")
@@ -24,7 +28,7 @@ router.register("postmortems", postmortem_api.PostMortemViewSet, basename="postm
 router.register("action-items", postmortem_api.ActionItemViewSet, basename="actionitem")
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.text import slugify
 
 from portal.roles import editable_team_ids, is_sre_lead
-from services.models.catalog import Service, Team
+from services.models.catalog import DESCRIPTION_MAX_LENGTH, Service, Team
 from services.models.slos import SLO, MaintenanceWindow
 
 
@@ -45,7 +45,9 @@ class ServiceForm(forms.ModelForm):
             "data_retention_days",
             "depends_on",
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4, "maxlength": DESCRIPTION_MAX_LENGTH})
+        }
         labels = {
             "repository_url": "Repository URL",
             "runbook_url": "Runbook URL",
@@ -90,7 +92,9 @@ class TeamForm(forms.ModelForm):
     class Meta:
         model = Team
         fields = ["name", "slug", "description", "email", "chat_channel", "manager"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3, "maxlength": DESCRIPTION_MAX_LENGTH})
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

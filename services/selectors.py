@@ -19,7 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from services.budget.windows import BUCKET, LOOKBACK_WINDOWS, Interval
-from services.choices import SLISource
+from services.choices import MembershipRole, SLISource
 from services.models.catalog import Membership, Service, Tag, Team
 from services.models.slos import (
     SLO,
@@ -80,6 +80,21 @@ def team_detail() -> QuerySet[Team]:
 
 def tag_list() -> QuerySet[Tag]:
     return Tag.objects.annotate(service_count=Count("services")).order_by("name")
+
+
+def team_ids_edited_by(user) -> frozenset[int]:
+    """The teams in which the user is an engineer (portal.roles' source of team rights)."""
+    memberships = Membership.objects.filter(user=user, role=MembershipRole.ENGINEER).order_by()
+    return frozenset(memberships.values_list("team_id", flat=True))
+
+
+def teams_of_member(user) -> QuerySet[Team]:
+    """The user's teams, with what team_detail() shows of each."""
+    return team_detail().filter(memberships__user=user).order_by("name")
+
+
+def catalog_counts() -> dict[str, int]:
+    return {"services": Service.objects.count(), "teams": Team.objects.count()}
 
 
 def slo_list() -> QuerySet[SLO]:

@@ -10,10 +10,11 @@ The users, around one service owned by the payments team:
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from portal.api.tokens import token_create
 from portal.celery import app as celery_app
 from portal.roles import grant_sre_lead
 from services.choices import MembershipRole
@@ -97,6 +98,14 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The default cache holds the API's rate-limit counters: each test starts at zero."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def payments(db):
     return TeamFactory(name="Payments", slug="payments", email="payments@example.test")
@@ -168,8 +177,8 @@ def api_client_for():
 
     def authenticate(user):
         api_client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, token = token_create(user=user)
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return api_client
 
     return authenticate

@@ -12,11 +12,12 @@ from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import authentication, exceptions, parsers, permissions
+from rest_framework import authentication, exceptions, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.alertmanager import PayloadError, parse_webhook, webhook_receive
+from portal.api.parsers import JSONParser
 from services.api.catalog import model_errors_as_bad_request
 
 ALERTMANAGER = "alertmanager"
@@ -64,7 +65,7 @@ class AlertmanagerWebhookView(APIView):
     authentication_classes = [AlertmanagerTokenAuthentication]
     permission_classes = [IsAlertmanager]
     # JSON only: a form-encoded body would otherwise be read as a payload too.
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [JSONParser]
 
     @extend_schema(
         summary="Alertmanager webhook (payload version 4)",

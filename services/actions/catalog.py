@@ -6,7 +6,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from services.models.catalog import Membership, Service, Tag, Team
+from services.models.catalog import (
+    MAX_DEPENDENCIES_PER_SERVICE,
+    MAX_TAGS_PER_SERVICE,
+    Membership,
+    Service,
+    Tag,
+    Team,
+)
 
 
 def tags_for_names(names: Iterable[str]) -> list[Tag]:
@@ -23,8 +30,16 @@ def tags_for_names(names: Iterable[str]) -> list[Tag]:
 
 
 def _set_service_relations(service: Service, *, depends_on, tags) -> None:
+    # Checked before any tag or dependency is looked up: the cost of a save stays bounded.
+    depends_on = None if depends_on is None else list(depends_on)
+    tags = None if tags is None else list(tags)
+    if depends_on is not None and len(depends_on) > MAX_DEPENDENCIES_PER_SERVICE:
+        raise ValidationError(
+            {"depends_on": f"At most {MAX_DEPENDENCIES_PER_SERVICE} dependencies per service."}
+        )
+    if tags is not None and len(tags) > MAX_TAGS_PER_SERVICE:
+        raise ValidationError({"tags": f"At most {MAX_TAGS_PER_SERVICE} tags per service."})
     if depends_on is not None:
-        depends_on = list(depends_on)
         if any(dependency.pk == service.pk for dependency in depends_on):
             raise ValidationError({"depends_on": "A service cannot depend on itself."})
         service.depends_on.set(depends_on)

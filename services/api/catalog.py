@@ -7,13 +7,13 @@ permissions are portal.roles' rules, so the API allows exactly what the UI allow
 from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.settings import api_settings
 
+from portal.api.errors import validation_error_detail
+from portal.api.fields import CappedListField
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
 from services import selectors
 from services.actions.catalog import (
@@ -26,20 +26,25 @@ from services.actions.catalog import (
     team_update,
 )
 from services.filters import ServiceFilterSet, TeamFilterSet
-from services.models.catalog import Membership, Service, Tag, Team
+from services.models.catalog import (
+    DESCRIPTION_MAX_LENGTH,
+    MAX_DEPENDENCIES_PER_SERVICE,
+    MAX_TAGS_PER_SERVICE,
+    Membership,
+    Service,
+    Tag,
+    Team,
+)
 
 
 @contextmanager
 def model_errors_as_bad_request():
-    """Turn the ValidationError of an action (full_clean, domain rules) into a 400 naming
-    the fields, as a serializer's own validation would, instead of a 500."""
+    """Kept for the callers not yet relying on portal.api.errors, which now turns every
+    Django ValidationError reaching DRF into this same 400; remove once they are gone."""
     try:
         yield
     except DjangoValidationError as error:
-        detail = serializers.as_serializer_error(error)
-        if NON_FIELD_ERRORS in detail:
-            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
-        raise serializers.ValidationError(detail) from error
+        raise serializers.ValidationError(validation_error_detail(error)) from error
 
 
 class TeamMemberSerializer(serializers.ModelSerializer):
@@ -75,14 +80,13 @@ class TeamSerializer(serializers.HyperlinkedModelSerializer):
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {"description": {"max_length": DESCRIPTION_MAX_LENGTH}}
 
     def create(self, validated_data):
-        with model_errors_as_bad_request():
-            return team_create(**validated_data)
+        return team_create(**validated_data)
 
     def update(self, instance, validated_data):
-        with model_errors_as_bad_request():
-            return team_update(team=instance, **validated_data)
+        return team_update(team=instance, **validated_data)
 
 
 class MembershipSerializer(serializers.HyperlinkedModelSerializer):
@@ -107,16 +111,16 @@ class MembershipSerializer(serializers.HyperlinkedModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        with model_errors_as_bad_request():
-            return membership_set(**validated_data)
+        # Without a role, the model's default (engineer), as the schema says.
+        role = validated_data.get("role", Membership._meta.get_field("role").get_default())
+        return membership_set(team=validated_data["team"], user=validated_data["user"], role=role)
 
     def update(self, instance, validated_data):
-        with model_errors_as_bad_request():
-            return membership_set(
-                team=instance.team,
-                user=instance.user,
-                role=validated_data.get("role", instance.role),
-            )
+        return membership_set(
+            team=instance.team,
+            user=instance.user,
+            role=validated_data.get("role", instance.role),
+        )
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -127,20 +131,44 @@ class TagSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "service_count"]
 
 
-class TagNamesField(serializers.ListField):
+class TagNamesField(CappedListField):
     """Tags are written as names (new ones are created) and read back as names."""
 
     child = serializers.CharField(max_length=100)
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=MAX_TAGS_PER_SERVICE, **kwargs)
 
     def to_representation(self, data):
         return [tag.name for tag in data.all()]
 
 
+class ServiceSlugsField(CappedListField):
+    """Services named by slug, looked up in one query (at most
+    MAX_DEPENDENCIES_PER_SERVICE of them), each unknown slug named in the error."""
+
+    child = serializers.SlugField(max_length=150)
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=MAX_DEPENDENCIES_PER_SERVICE, **kwargs)
+
+    def to_internal_value(self, data):
+        slugs = list(dict.fromkeys(super().to_internal_value(data)))
+        found = {service.slug: service for service in Service.objects.filter(slug__in=slugs)}
+        unknown = [slug for slug in slugs if slug not in found]
+        if unknown:
+            raise serializers.ValidationError(
+                [f"No service has the slug “{slug}”." for slug in unknown]
+            )
+        return [found[slug] for slug in slugs]
+
+    def to_representation(self, data):
+        return [service.slug for service in data.all()]
+
+
 class ServiceSerializer(serializers.HyperlinkedModelSerializer):
     owner_team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    depends_on = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Service.objects.all(), many=True, required=False
-    )
+    depends_on = ServiceSlugsField(required=False)
     dependents = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     tags = TagNamesField(required=False)
 
@@ -170,14 +198,13 @@ class ServiceSerializer(serializers.HyperlinkedModelSerializer):
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {"description": {"max_length": DESCRIPTION_MAX_LENGTH}}
 
     def create(self, validated_data):
-        with model_errors_as_bad_request():
-            return service_create(**validated_data)
+        return service_create(**validated_data)
 
     def update(self, instance, validated_data):
-        with model_errors_as_bad_request():
-            return service_update(service=instance, **validated_data)
+        return service_update(service=instance, **validated_data)
 
 
 class TeamViewSet(viewsets.ModelViewSet):
@@ -191,8 +218,7 @@ class TeamViewSet(viewsets.ModelViewSet):
         )
 
     def perform_destroy(self, instance):
-        with model_errors_as_bad_request():
-            team_delete(team=instance)
+        team_delete(team=instance)
 
 
 class MembershipViewSet(viewsets.ModelViewSet):

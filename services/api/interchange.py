@@ -13,7 +13,7 @@ Everyone signed in reads, as everywhere in the portal. Downloads are YAML; error
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
@@ -27,6 +27,10 @@ from services.rules import rules_yaml
 
 YAML_CONTENT_TYPE = "text/yaml; charset=utf-8"
 REQUEST_BODY = "request body"
+# YAML text, parsed by clients as whatever its documents hold (nothing when no SLO matches).
+YAML_DOWNLOAD = {
+    (200, "text/yaml"): OpenApiResponse(OpenApiTypes.ANY, description="YAML documents.")
+}
 SERVICE_PARAMETER = OpenApiParameter(
     "service", str, description="Only the SLOs of the service with this slug."
 )
@@ -69,7 +73,7 @@ def _yaml_download(text: str, filename: str) -> HttpResponse:
 class PrometheusRulesView(APIView):
     @extend_schema(
         parameters=[SERVICE_PARAMETER],
-        responses={(200, "text/yaml"): OpenApiTypes.STR},
+        responses=YAML_DOWNLOAD,
         summary="Prometheus recording and alerting rules for the SLOs",
     )
     def get(self, request):
@@ -83,7 +87,7 @@ class OpenSLOView(APIView):
 
     @extend_schema(
         parameters=[SERVICE_PARAMETER],
-        responses={(200, "text/yaml"): OpenApiTypes.STR},
+        responses=YAML_DOWNLOAD,
         summary="The SLOs as OpenSLO v1 documents",
     )
     def get(self, request):

@@ -14,6 +14,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from portal import safe_yaml
 from services.backstage.sources import BackstageImportError, Source
 from services.choices import Lifecycle, Tier
 
@@ -142,7 +143,7 @@ def _documents(source: Source) -> Iterator[tuple[int, object]]:
     """The non-empty documents of a source with their 1-based position in it."""
     number = 1
     try:
-        for data in yaml.safe_load_all(source.text):
+        for data in safe_yaml.load_all(source.text):
             if data is not None:
                 yield number, data
             number += 1

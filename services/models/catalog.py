@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -8,6 +9,21 @@ from services.choices import Lifecycle, MembershipRole, Tier
 
 # Path segments the UI uses next to /services/<slug>/ and /teams/<slug>/.
 RESERVED_SLUGS = frozenset({"add", "import"})
+
+# Limits that hold in the UI, the API and imports alike (README, "The API"): a description
+# is a few paragraphs, and a service with more tags or dependencies than this is a mistake
+# (each costs a lookup on every save).
+DESCRIPTION_MAX_LENGTH = 5000
+MAX_TAGS_PER_SERVICE = 50
+MAX_DEPENDENCIES_PER_SERVICE = 200
+
+
+def description_errors(description: str) -> dict[str, list[str]]:
+    try:
+        MaxLengthValidator(DESCRIPTION_MAX_LENGTH)(description)
+    except ValidationError as error:
+        return {"description": error.messages}
+    return {}
 
 
 def validate_not_reserved(slug):
@@ -55,6 +71,10 @@ class Team(models.Model):
     @property
     def team_id(self):
         return self.pk
+
+    def clean(self):
+        if errors := description_errors(self.description):
+            raise ValidationError(errors)
 
 
 class Membership(models.Model):
@@ -161,7 +181,8 @@ class Service(models.Model):
         return self.owner_team_id
 
     def clean(self):
+        errors = description_errors(self.description)
         if self.handles_personal_data and self.data_retention_days is None:
-            raise ValidationError(
-                {"data_retention_days": "Required when the service handles personal data."}
-            )
+            errors["data_retention_days"] = ["Required when the service handles personal data."]
+        if errors:
+            raise ValidationError(errors)

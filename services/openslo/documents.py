@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 import yaml
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from portal import safe_yaml
 from services.backstage.sources import Source
 from services.choices import BudgetingMethod, QueryKind, SLIKind, WindowKind
 from services.models.slos import WINDOW_PLACEHOLDER
@@ -228,7 +229,7 @@ def _documents(source: Source) -> Iterator[_Field]:
     """The non-empty documents of a source with their 1-based position in it."""
     number = 1
     try:
-        for data in yaml.safe_load_all(source.text):
+        for data in safe_yaml.load_all(source.text):
             if data is not None:
                 document = _Field(data, "", Origin(source.name, number))
                 if not isinstance(data, dict):

@@ -7,6 +7,12 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
+from services.models.catalog import (
+    DESCRIPTION_MAX_LENGTH,
+    MAX_DEPENDENCIES_PER_SERVICE,
+    MAX_TAGS_PER_SERVICE,
+)
+
 pytestmark = pytest.mark.django_db
 
 SCHEMA = "/api/schema/"
@@ -23,8 +29,12 @@ def test_the_schema_is_valid_openapi_covering_the_catalog(owner, api_client_for)
         schema["paths"]
     )
     service = schema["components"]["schemas"]["Service"]["properties"]
-    assert service["depends_on"] == {"type": "array", "items": {"type": "string"}}
+    assert service["depends_on"]["type"] == "array"
+    assert service["depends_on"]["items"]["type"] == "string"
+    assert service["depends_on"]["maxItems"] == MAX_DEPENDENCIES_PER_SERVICE
     assert service["tags"]["items"]["type"] == "string"
+    assert service["tags"]["maxItems"] == MAX_TAGS_PER_SERVICE
+    assert service["description"]["maxLength"] == DESCRIPTION_MAX_LENGTH
 
 
 def test_the_catalog_endpoints_generate_without_schema_warnings(owner, api_client_for):
@@ -61,3 +71,44 @@ def test_anonymous_users_get_neither_schema_nor_docs(url):
 
     assert response.status_code == 401
     assert b"openapi" not in response.content
+
+
+def test_the_whole_schema_generates_without_warnings(owner, api_client_for):
+    GENERATOR_STATS.reset()
+
+    api_client_for(owner).get(SCHEMA)
+
+    assert list(GENERATOR_STATS._warn_cache) == []
+    assert list(GENERATOR_STATS._error_cache) == []
+
+
+def test_every_operation_documents_its_error_answers(owner, api_client_for):
+    schema = api_client_for(owner).get(SCHEMA, {"format": "json"}).json()
+
+    missing = {}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            expected = {"400", "429", "503"}
+            if operation.get("security") != [{}] and {} not in operation.get("security", []):
+                expected |= {"401", "403"}
+            if "{" in path:
+                expected.add("404")
+            if "requestBody" in operation:
+                expected.add("413")
+            absent = expected - set(operation["responses"])
+            if absent:
+                missing[f"{method} {path}"] = sorted(absent)
+    assert missing == {}
+    not_found = schema["paths"]["/api/services/{id}/"]["get"]["responses"]["404"]
+    assert not_found["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorDetail"
+    }
+
+
+def test_read_only_fields_over_nullable_model_fields_are_nullable(owner, api_client_for):
+    schemas = api_client_for(owner).get(SCHEMA, {"format": "json"}).json()["components"]["schemas"]
+
+    incident = schemas["IncidentDetail"]["properties"]
+    assert incident["commander"]["nullable"] is True
+    assert incident["scribe"]["nullable"] is True
+    assert "nullable" not in schemas["TeamMember"]["properties"]["username"]

@@ -44,9 +44,22 @@ def test_readyz_is_unavailable_when_the_broker_is_unreachable(client, unreachabl
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
-    assert body["checks"]["broker"]["ok"] is False
-    assert body["checks"]["broker"]["error"]
+    assert body["checks"]["broker"] == {"ok": False, "error": "the broker is unreachable"}
     assert body["checks"]["database"] == {"ok": True}
+
+
+@pytest.mark.django_db
+def test_readyz_tells_anonymous_callers_no_raw_error_but_logs_it(
+    client, unreachable_broker, caplog
+):
+    response = client.get("/readyz")
+
+    text = response.content.decode()
+    assert "127.0.0.1" not in text
+    assert "Error" not in text
+    logged = [record for record in caplog.records if record.name == "portal.health"]
+    assert logged
+    assert logged[0].exc_info is not None
 
 
 @pytest.mark.django_db

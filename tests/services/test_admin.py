@@ -1,8 +1,8 @@
 """The catalog's admin pages: open to SRE leads only, and cheap to list."""
 
 import pytest
-from rest_framework.authtoken.models import Token, TokenProxy
 
+from portal.api.tokens import token_create
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.models.catalog import Membership
 from tests.factories import MembershipFactory, ServiceFactory, TagFactory, TeamFactory
@@ -20,8 +20,7 @@ def records(service, owner):
         "services/membership": Membership.objects.get(user=owner),
         "services/tag": tag,
         "services/service": service,
-        # The token admin addresses tokens by their user, through this proxy.
-        "authtoken/tokenproxy": TokenProxy.objects.get(pk=Token.objects.create(user=owner).pk),
+        "portal/apitoken": token_create(user=owner)[0],
     }
 
 
@@ -30,7 +29,7 @@ ADMIN_PAGES = [
     "services/membership",
     "services/tag",
     "services/service",
-    "authtoken/tokenproxy",
+    "portal/apitoken",
 ]
 
 

@@ -3,11 +3,10 @@
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.test import APIClient
 
+from portal.api.errors import exception_handler
 from portal.pagination import PortalPagination
-from services.api.catalog import model_errors_as_bad_request
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.models.catalog import Membership, Service, Team
 from tests.factories import (
@@ -336,10 +335,12 @@ def test_turning_on_personal_data_needs_retention_days_and_changes_nothing(
 
 
 def test_model_errors_not_tied_to_a_field_come_back_as_non_field_errors():
-    with pytest.raises(DRFValidationError) as raised, model_errors_as_bad_request():
-        raise DjangoValidationError({NON_FIELD_ERRORS: ["Broken rule."], "slug": ["Taken."]})
+    error = DjangoValidationError({NON_FIELD_ERRORS: ["Broken rule."], "slug": ["Taken."]})
 
-    assert raised.value.detail == {"non_field_errors": ["Broken rule."], "slug": ["Taken."]}
+    response = exception_handler(error, {})
+
+    assert response.status_code == 400
+    assert response.data == {"non_field_errors": ["Broken rule."], "slug": ["Taken."]}
 
 
 # Teams
