@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "portal",
     "services",
     "incidents",
+    "toil",
 ]
 
 MIDDLEWARE = [

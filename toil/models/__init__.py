@@ -1,0 +1,2 @@
+# Django registers the models of the modules imported here; callers import each model
+# from the module that defines it.
