@@ -17,7 +17,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import selectors
+from incidents import limits, selectors
 from incidents.actions.incidents import (
     incident_add_note,
     incident_assign_role,
@@ -25,9 +25,9 @@ from incidents.actions.incidents import (
     incident_change_status,
     incident_declare,
     incident_update,
-    status_update_queue,
     timeline_entry_pin,
 )
+from incidents.actions.status_updates import status_update_queue
 from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind
 from incidents.filters.incidents import IncidentFilterSet
 from incidents.models.incidents import Incident, IncidentAlert, StatusUpdate, TimelineEntry
@@ -133,27 +133,43 @@ class IncidentDetailSerializer(IncidentSerializer):
 class IncidentDeclareSerializer(serializers.Serializer):
     """What declaring takes: a few fields, the rest defaults (now, the declarer's team)."""
 
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=limits.TITLE_MAX_LENGTH)
     severity = serializers.ChoiceField(choices=Severity.choices)
     services = serializers.SlugRelatedField(
         slug_field="slug", queryset=Service.objects.all(), many=True, required=False
     )
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
-    impact = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.SUMMARY_MAX_LENGTH
+    )
+    impact = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.IMPACT_MAX_LENGTH
+    )
     users_affected = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     started_at = serializers.DateTimeField(required=False)
     detected_at = serializers.DateTimeField(required=False)
     commander = _username_field(required=False, allow_null=True)
 
 
+def _note_field(help_text: str = ""):
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=limits.NOTE_MAX_LENGTH,
+        help_text=help_text,
+    )
+
+
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = _note_field(
+        "Why; required to move the incident back (reopening it), and kept on the timeline."
+    )
 
 
 class SeverityChangeSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = _note_field()
 
 
 class RoleAssignmentSerializer(serializers.Serializer):
@@ -168,7 +184,8 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         model = TimelineEntry
         fields = ["id", "at", "kind", "text", "author", "pinned", "created_at"]
         read_only_fields = ["id", "kind", "author", "created_at"]
-        extra_kwargs = {"at": {"required": False}}
+        # A note takes what the UI's note form takes.
+        extra_kwargs = {"at": {"required": False}, "text": {"max_length": limits.NOTE_MAX_LENGTH}}
 
 
 class PinSerializer(serializers.Serializer):
@@ -177,6 +194,11 @@ class PinSerializer(serializers.Serializer):
 
 class StatusUpdateSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    delivery = serializers.ChoiceField(
+        choices=["queued", "sending", "retrying", "sent", "failed"],
+        read_only=True,
+        help_text="Where its sending stands; last_error says why it is retrying or failed.",
+    )
 
     class Meta:
         model = StatusUpdate
@@ -187,16 +209,21 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "body",
             "created_by",
             "created_at",
+            "delivery",
             "sent_at",
             "recipients",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "failed_at",
         ]
         read_only_fields = fields
 
 
 class StatusUpdateSendSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=StatusUpdateKind.choices)
-    subject = serializers.CharField(max_length=250)
-    body = serializers.CharField()
+    subject = serializers.CharField(max_length=limits.STATUS_UPDATE_SUBJECT_MAX_LENGTH)
+    body = serializers.CharField(max_length=limits.STATUS_UPDATE_BODY_MAX_LENGTH)
 
     def validate(self, data):
         errors = unfilled_prompt_errors(subject=data["subject"], body=data["body"])

@@ -206,7 +206,7 @@ class TestSteering:
         [
             ("status/", {"status": "identified"}),
             ("severity/", {"severity": "SEV1"}),
-            ("roles/", {"role": "scribe", "user": "vera"}),
+            ("roles/", {"role": "scribe", "user": "olivia"}),
         ],
     )
     def test_only_the_commander_and_sre_leads_steer(
@@ -229,18 +229,45 @@ class TestSteering:
         assert response.json()["commander"] == "olivia"
 
     def test_changing_the_severity_and_roles_answer_with_the_incident(
-        self, api_client_for, teammate, viewer, incident
+        self, api_client_for, teammate, owner, incident
     ):
         client = api_client_for(teammate)
         assert (
             client.post(url(incident, "severity/"), {"severity": "SEV1"}).json()["severity"]
             == "SEV1"
         )
-        body = client.post(url(incident, "roles/"), {"role": "scribe", "user": "vera"}).json()
-        assert body["scribe"] == "vera"
-        assert "vera" in body["subscribers"]
+        body = client.post(url(incident, "roles/"), {"role": "scribe", "user": "olivia"}).json()
+        assert body["scribe"] == "olivia"
+        assert "olivia" in body["subscribers"]
         cleared = client.post(url(incident, "roles/"), {"role": "scribe", "user": None}).json()
         assert cleared["scribe"] is None
+
+    @pytest.mark.parametrize("person", ["viewer", "outsider"])
+    def test_a_role_goes_only_to_someone_who_may_act_in_the_incident(
+        self, api_client_for, request, teammate, incident, person
+    ):
+        """A viewer of the team, or an engineer of another team, cannot be given a role."""
+        user = request.getfixturevalue(person)
+        response = api_client_for(teammate).post(
+            url(incident, "roles/"), {"role": "tech_lead", "user": user.username}
+        )
+        assert response.status_code == 400
+        assert response.json() == {
+            "user": [
+                f"{user.get_full_name()} cannot hold an incident role: only engineers of the "
+                "incident's teams and SRE leads can."
+            ]
+        }
+        incident.refresh_from_db()
+        assert incident.tech_lead is None
+
+    def test_an_sre_lead_may_hold_a_role_in_any_incident(
+        self, api_client_for, teammate, sre_lead, incident
+    ):
+        response = api_client_for(teammate).post(
+            url(incident, "roles/"), {"role": "tech_lead", "user": sre_lead.username}
+        )
+        assert response.json()["tech_lead"] == sre_lead.username
 
     def test_bad_role_and_severity_payloads_are_400s(self, api_client_for, teammate, incident):
         client = api_client_for(teammate)

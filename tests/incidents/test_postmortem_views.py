@@ -19,7 +19,12 @@ from incidents.choices import ActionItemStatus, PostMortemStatus, Severity
 from incidents.models.postmortems import ActionItem, PostMortem
 from services.models.slos import MaintenanceWindow, SLIBucket
 from tests.factories import ServiceFactory, UserFactory
-from tests.incidents.factories import ActionItemFactory, IncidentFactory, PostMortemFactory
+from tests.incidents.factories import (
+    ActionItemFactory,
+    IncidentFactory,
+    PostMortemFactory,
+    engineer,
+)
 from tests.services.slo_data import make_slo
 
 pytestmark = pytest.mark.django_db
@@ -85,13 +90,8 @@ def draft(incident, teammate):
 
 
 @pytest.fixture
-def reviewer(db):
-    return UserFactory(username="rita", first_name="Rita", last_name="Reviewer")
-
-
-@pytest.fixture
 def in_review(draft, teammate, reviewer):
-    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=[reviewer])
     return postmortem_submit_for_review(postmortem=draft, by=teammate)
 
 
@@ -150,7 +150,7 @@ def test_others_see_no_edit_or_workflow_buttons(as_user, draft, user):
 @pytest.mark.parametrize("section", PostMortem.SECTIONS)
 @pytest.mark.parametrize("attempt", XSS_ATTEMPTS.values(), ids=XSS_ATTEMPTS.keys())
 def test_no_script_in_any_section_reaches_the_page(as_user, draft, section, attempt):
-    postmortem_update(postmortem=draft, **{section: f"Before {attempt} after"})
+    postmortem_update(postmortem=draft, by=draft.author, **{section: f"Before {attempt} after"})
     response = as_user("viewer").get(url("postmortem_detail", draft.incident.reference))
     html = response.content.decode().lower()
     assert "before" in html
@@ -159,7 +159,9 @@ def test_no_script_in_any_section_reaches_the_page(as_user, draft, section, atte
 
 
 def test_sections_are_rendered_as_markdown(as_user, draft):
-    postmortem_update(postmortem=draft, root_cause="A **missing index** on `orders`.")
+    postmortem_update(
+        postmortem=draft, by=draft.author, root_cause="A **missing index** on `orders`."
+    )
     response = as_user("viewer").get(url("postmortem_detail", draft.incident.reference))
     assertContains(response, "A <strong>missing index</strong> on <code>orders</code>.")
 
@@ -184,8 +186,8 @@ def test_an_unknown_incident_is_not_found(as_user, db):
 def test_the_postmortem_page_takes_the_same_queries_for_any_size(
     as_user, draft, django_assert_max_num_queries, count, sre_lead
 ):
-    reviewers = [UserFactory() for _ in range(count)]
-    postmortem_update(postmortem=draft, reviewers=reviewers)
+    reviewers = [engineer() for _ in range(count)]
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=reviewers)
     for number in range(count):
         ActionItemFactory(postmortem=draft, owner=UserFactory())
         affected = ServiceFactory(owner_team=draft.incident.team)
@@ -287,7 +289,7 @@ def test_naming_the_author_as_reviewer_is_shown_on_the_field(as_user, draft, tea
         url("postmortem_edit", draft.incident.reference), edit_data(reviewers=[teammate.pk])
     )
     assert response.context["form"].errors["reviewers"] == [
-        "The author cannot review their own post-mortem."
+        "Tom Teammate wrote this post-mortem and cannot review it."
     ]
 
 
@@ -309,7 +311,7 @@ def test_submitting_without_reviewers_says_what_is_missing(as_user, draft):
 
 @pytest.mark.parametrize("user", EDITORS)
 def test_editors_submit_a_draft_with_a_reviewer(as_user, draft, reviewer, user):
-    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=[reviewer])
     response = as_user(user).post(url("postmortem_submit", draft.incident.reference))
     assertRedirects(response, url("postmortem_detail", draft.incident.reference))
     draft.refresh_from_db()
@@ -318,7 +320,7 @@ def test_editors_submit_a_draft_with_a_reviewer(as_user, draft, reviewer, user):
 
 @pytest.mark.parametrize("user", NON_EDITORS)
 def test_others_cannot_submit(as_user, draft, reviewer, user):
-    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=[reviewer])
     response = as_user(user).post(url("postmortem_submit", draft.incident.reference))
     assert response.status_code == 403
 

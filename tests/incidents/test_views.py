@@ -651,7 +651,7 @@ def test_sending_queues_the_email_after_commit_and_returns_to_the_incident(
     assert len(callbacks) == 1
     assert broker.llen("celery") == 1
     page = as_user("teammate").get(incident.get_absolute_url())
-    assertContains(page, "not sent yet")
+    assertContains(page, "waiting for the worker to send it")
 
 
 def test_the_communications_lead_may_send_updates_too(as_user, incident, owner):
