@@ -112,12 +112,12 @@ def publish_refusal(user, postmortem) -> str | None:
     """
     if not user.is_authenticated:
         return "Sign in to publish."
-    if not (is_sre_lead(user) or is_reviewer(user, postmortem)):
-        return "Only an assigned reviewer or an SRE lead publishes a post-mortem."
     if user.pk == postmortem.author_id:
         return "You started this post-mortem: a reviewer who did not write it publishes it."
     if user.pk in contributor_ids(postmortem):
         return "You edited this post-mortem: a reviewer who did not write it publishes it."
+    if not (is_sre_lead(user) or is_reviewer(user, postmortem)):
+        return "Only an assigned reviewer or an SRE lead publishes a post-mortem."
     return None
 
 

@@ -511,3 +511,138 @@ def test_the_incident_endpoints_generate_a_schema_without_warnings(owner, api_cl
         if "incidents/" in message or "Incident" in message
     ]
     assert incident_warnings == []
+
+
+class TestBounds:
+    """Implausible times and oversized texts are refused with the field named, the same as
+    in the UI (incidents.limits), and viewers are refused before their input is read."""
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            (
+                "started_at",
+                "0001-01-01T00:00:00Z",
+                "The started at time cannot be before 2021-03-11",
+            ),
+            (
+                "started_at",
+                "2019-06-01T00:00:00Z",
+                "The started at time cannot be before 2021-03-11",
+            ),
+            (
+                "detected_at",
+                "9999-12-31T00:00:00Z",
+                "The detected at time cannot be in the future.",
+            ),
+        ],
+    )
+    def test_implausible_times_are_refused_when_declaring(
+        self, api_client_for, owner, field, value, message
+    ):
+        response = api_client_for(owner).post(
+            INCIDENTS, {"title": "Down", "severity": "SEV3", field: value}
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == [field]
+        assert response.json()[field][0].startswith(message)
+        assert not Incident.objects.exists()
+
+    def test_implausible_times_are_refused_when_editing(self, api_client_for, teammate, incident):
+        response = api_client_for(teammate).patch(
+            url(incident), {"started_at": "0001-01-01T00:00:00Z"}
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["started_at"]
+
+    def test_a_note_about_an_implausible_time_is_refused(self, api_client_for, owner, incident):
+        response = api_client_for(owner).post(
+            url(incident, "notes/"), {"text": "Found it.", "at": "0001-01-01T00:00:00Z"}
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["at"]
+
+    def test_a_one_megabyte_note_is_refused_like_the_uis_five_thousand_characters(
+        self, api_client_for, owner, incident
+    ):
+        client = api_client_for(owner)
+        refused = client.post(url(incident, "notes/"), {"text": "x" * 1_000_000})
+        assert refused.status_code == 400
+        assert refused.json() == {"text": ["Ensure this field has no more than 5000 characters."]}
+        assert client.post(url(incident, "notes/"), {"text": "x" * 5000}).status_code == 201
+
+    @pytest.mark.parametrize(
+        ("suffix", "payload", "field"),
+        [
+            ("", {"summary": "x" * 5001}, "summary"),
+            ("", {"impact": "x" * 5001}, "impact"),
+            ("", {"title": "x" * 201}, "title"),
+            ("status/", {"status": "identified", "note": "x" * 5001}, "note"),
+            ("severity/", {"severity": "SEV1", "note": "x" * 5001}, "note"),
+            (
+                "status-updates/",
+                {"kind": "update", "subject": "Update", "body": "x" * 20_001},
+                "body",
+            ),
+            (
+                "status-updates/",
+                {"kind": "update", "subject": "x" * 251, "body": "Fine."},
+                "subject",
+            ),
+        ],
+    )
+    def test_every_free_text_field_has_its_maximum(
+        self, api_client_for, teammate, incident, suffix, payload, field
+    ):
+        client = api_client_for(teammate)
+        send = client.patch if suffix == "" else client.post
+        response = send(url(incident, suffix), payload)
+        assert response.status_code == 400
+        assert list(response.json()) == [field]
+        assert "no more than" in response.json()[field][0]
+
+    def test_a_declared_summary_has_the_uis_maximum(self, api_client_for, owner):
+        response = api_client_for(owner).post(
+            INCIDENTS, {"title": "Down", "severity": "SEV3", "summary": "x" * 5001}
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["summary"]
+
+    def test_reopening_through_the_api_needs_the_reason(self, api_client_for, teammate, incident):
+        client = api_client_for(teammate)
+        client.post(url(incident, "status/"), {"status": "resolved"})
+        refused = client.post(url(incident, "status/"), {"status": "investigating"})
+        assert refused.status_code == 400
+        assert refused.json() == {"note": ["Say why you reopen it: the timeline keeps the reason."]}
+        reopened = client.post(
+            url(incident, "status/"), {"status": "investigating", "note": "Errors are back."}
+        )
+        assert reopened.json()["status"] == "investigating"
+
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [
+            ("post", INCIDENTS),
+            ("post", "/api/postmortems/"),
+            ("post", "/api/action-items/"),
+        ],
+    )
+    def test_a_viewers_write_is_refused_before_its_body_is_read(
+        self, api_client_for, viewer, method, path
+    ):
+        response = getattr(api_client_for(viewer), method)(
+            path, {"incident": "INC-0000-0000\u0000", "postmortem": "x", "title": "x" * 10_000}
+        )
+        assert response.status_code == 403
+
+    @pytest.mark.parametrize(
+        ("suffix", "method"),
+        [("", "patch"), ("status/", "post"), ("roles/", "post"), ("notes/", "post")],
+    )
+    def test_a_viewers_write_to_an_incident_is_refused_before_validation(
+        self, api_client_for, viewer, incident, suffix, method
+    ):
+        response = getattr(api_client_for(viewer), method)(
+            url(incident, suffix), {"status": "nonsense", "role": "hero", "text": "x" * 10_000}
+        )
+        assert response.status_code == 403

@@ -17,6 +17,7 @@ from incidents.actions.postmortems import (
 )
 from incidents.choices import ActionItemStatus, PostMortemStatus, Severity
 from incidents.models.postmortems import ActionItem, PostMortem
+from portal.timezones import COOKIE
 from services.models.slos import MaintenanceWindow, SLIBucket
 from tests.factories import ServiceFactory, UserFactory
 from tests.incidents.factories import (
@@ -604,3 +605,94 @@ def test_my_action_items_take_the_same_queries_for_any_size(
     with django_assert_max_num_queries(8):
         response = client.get(reverse("action_item_mine"))
     assert response.context["page_obj"].paginator.count == count
+
+
+# --- days and deadlines in the portal's zone ------------------------------------------------
+
+FRIDAY_LATE = dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "UTC", "America/Los_Angeles"])
+def test_the_due_date_does_not_depend_on_who_starts_the_postmortem(
+    client_for, teammate, service, frozen_time, settings, zone
+):
+    """Resolved on Friday 23:30 UTC: for a Tokyo viewer that is already Saturday, but the
+    deadline is counted in the portal's zone (UTC here): five working days on, Friday."""
+    settings.TIME_ZONE = "UTC"
+    frozen_time.move_to(FRIDAY_LATE - dt.timedelta(hours=1), tick=False)
+    incident = incident_declare(
+        title="Checkout fails", severity=Severity.SEV2, services=[service], declared_by=teammate
+    )
+    frozen_time.move_to(FRIDAY_LATE, tick=False)
+    incident_change_status(incident=incident, status="resolved", by=teammate)
+    client = client_for(teammate)
+    client.cookies[COOKIE] = zone
+
+    client.post(url("postmortem_start", incident.reference))
+
+    assert PostMortem.objects.get().due_at == dt.datetime(2026, 11, 27, 23, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "UTC"])
+def test_an_action_item_is_overdue_by_the_portals_calendar_not_the_viewers(
+    client_for, owner, draft, frozen_time, settings, zone
+):
+    """Due on Friday 20th; at 20:00 UTC it is Saturday in Tokyo, and still not overdue."""
+    settings.TIME_ZONE = "UTC"
+    item = ActionItemFactory(postmortem=draft, owner=owner, due_date=dt.date(2026, 11, 20))
+    frozen_time.move_to(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC), tick=False)
+    client = client_for(owner)
+    client.cookies[COOKIE] = zone
+
+    listed = client.get("/api/action-items/", {"overdue": "true"}).json()
+    shown = client.get(f"/api/action-items/{item.pk}/").json()
+    page = client.get(reverse("action_item_mine"))
+
+    assert (listed["count"], shown["overdue"]) == (0, False)
+    assertNotContains(page, '<span class="badge overdue">Overdue</span>', html=True)
+
+
+def test_an_sre_lead_who_started_the_postmortem_is_told_a_reviewer_publishes_it(
+    as_user, service, sre_lead, reviewer
+):
+    incident = incident_declare(
+        title="Gateway errors", severity=Severity.SEV2, services=[service], declared_by=sre_lead
+    )
+    incident_change_status(incident=incident, status="resolved", by=sre_lead)
+    postmortem = postmortem_start(incident=incident, by=sre_lead)
+    postmortem_update(postmortem=postmortem, by=sre_lead, reviewers=[reviewer])
+    postmortem_submit_for_review(postmortem=postmortem, by=sre_lead)
+    client = as_user("sre_lead")
+
+    page = client.get(url("postmortem_detail", incident.reference))
+    refused = client.post(url("postmortem_publish", incident.reference))
+
+    assertNotContains(page, ">Publish</button>")
+    assertContains(
+        page, "You started this post-mortem: a reviewer who did not write it publishes it."
+    )
+    assert refused.status_code == 403
+    postmortem.refresh_from_db()
+    assert postmortem.status == PostMortemStatus.IN_REVIEW
+    assertContains(
+        as_user("reviewer").get(url("postmortem_detail", incident.reference)), ">Publish</button>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("due_date", "message"),
+    [
+        ("9999-12-31", "The due date must be by 2029-11-20 at the latest (3 years)."),
+        ("1999-01-01", "The due date cannot be before the incident started (2026-11-20)."),
+    ],
+)
+def test_an_implausible_due_date_is_explained_on_the_field(
+    as_user, draft, owner, due_date, message
+):
+    response = as_user("teammate").post(
+        url("action_item_add", draft.incident.reference),
+        item_data(owner, due_date=due_date),
+        **HTMX,
+    )
+    assert response.context["item_form"].errors["due_date"] == [message]
+    assert not ActionItem.objects.exists()
