@@ -217,6 +217,14 @@ def test_a_mail_server_that_never_answers_costs_a_send_its_timeout_then_the_upda
             by=owner,
         )
         started = time.monotonic()
+        # While the worker waits on the server, the update is claimed, not "sent".
+        assert wait_for(
+            lambda: (
+                StatusUpdate.objects.exclude(claimed_at=None).filter(pk=status_update.pk).exists()
+            )
+        )
+        sending = StatusUpdate.objects.get(pk=status_update.pk)
+        assert (sending.sent_at, sending.delivery) == (None, "sending")
         assert wait_for(
             lambda: StatusUpdate.objects.filter(
                 pk=status_update.pk, attempts=1, claimed_at=None
