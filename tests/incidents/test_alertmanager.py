@@ -846,3 +846,29 @@ def test_a_large_group_gets_a_few_timeline_entries_and_every_alert(intake):
     texts = entries(incident)
     assert len(texts) == ALERT_ENTRIES_PER_DELIVERY + 1
     assert texts[-1].startswith(f"{300 - ALERT_ENTRIES_PER_DELIVERY} more alerts fired (")
+
+
+def test_a_body_over_the_delivery_limit_is_a_413_saying_what_to_configure(intake, monkeypatch):
+    from incidents import limits
+
+    monkeypatch.setattr(limits, "MAX_DELIVERY_BYTES", 2_000)
+    response = intake.post(WEBHOOK, webhook_body(*many_alerts(20)), format="json")
+    assert response.status_code == 413
+    assert "max_alerts" in response.json()["detail"]
+    assert nothing_written()
+
+
+def test_a_group_larger_than_the_portals_request_limit_is_still_taken(intake, settings):
+    """A delivery has a limit of its own: the portal's DATA_UPLOAD_MAX_MEMORY_SIZE would turn
+    a few thousand real alerts into an HTML 400 that Alertmanager retries for ever."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    answer = deliver(intake, webhook_body(*many_alerts(100)))
+    assert answer["created"] and len(answer["alerts_firing"]) == 100
+
+
+def test_json_nested_deeper_than_the_parser_goes_is_a_400(intake):
+    body = '{"version": "4", "alerts": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = intake.post(WEBHOOK, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "JSON parse error - nested too deeply."
+    assert nothing_written()
