@@ -206,7 +206,8 @@ class IncidentAdmin(SimpleHistoryAdmin):
             incident=incident,
             by=request.user,
             services=data["services"] if "services" in changed else None,
-            **{name: data[name] for name in CORRECTABLE_FIELDS & changed},
+            # In the form's order, so that the timeline names them as the page shows them.
+            **{name: data[name] for name in form.changed_data if name in CORRECTABLE_FIELDS},
         )
         if "severity" in changed:
             incident_change_severity(
@@ -316,7 +317,11 @@ class PostMortemAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         changed = set(form.changed_data)
-        sections = {name: form.cleaned_data[name] for name in POSTMORTEM_WRITABLE_FIELDS & changed}
+        sections = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in POSTMORTEM_WRITABLE_FIELDS
+        }
         reviewers = form.cleaned_data["reviewers"] if "reviewers" in changed else None
         if sections or reviewers is not None:
             postmortem_update(

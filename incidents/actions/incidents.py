@@ -247,12 +247,13 @@ def incident_change_status(
     incident.status = status
     incident.full_clean()
     incident.save()
-    verb = "Reopened" if current == IncidentStatus.RESOLVED else "Status"
+    backward = is_backward(current, status)
+    verb = "Reopened" if backward and current == IncidentStatus.RESOLVED else "Status"
     text = (
         f"{verb}: {IncidentStatus(current).label} → {IncidentStatus(status).label} ({_name(by)})."
     )
     if note:
-        text += f"\n\n{'Reason: ' if is_backward(current, status) else ''}{note}"
+        text += f"\n\n{'Reason: ' if backward else ''}{note}"
     timeline_entry_add(
         incident=incident, kind=TimelineKind.STATUS_CHANGE, text=text, author=by, at=at
     )

@@ -207,6 +207,14 @@ class TestChangeStatus:
         with pytest.raises(ValidationError, match="Say why you move it back"):
             incident_change_status(incident=incident, status="investigating", by=owner)
 
+    def test_closing_is_a_plain_status_change_on_the_timeline(self, owner):
+        incident = incident_declare(title="Minor", severity="SEV4", declared_by=owner)
+        incident_change_status(incident=incident, status="resolved", by=owner)
+        incident_change_status(incident=incident, status="closed", by=owner)
+        assert entries(incident, TimelineKind.STATUS_CHANGE)[-1] == (
+            "Status: Resolved → Closed (Olivia Owner)."
+        )
+
     def test_the_reason_for_reopening_is_on_the_timeline(self, incident, owner):
         incident_change_status(incident=incident, status="resolved", by=owner)
         incident_change_status(
