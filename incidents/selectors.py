@@ -19,9 +19,9 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from incidents.choices import ACTION_ITEM_PENDING_STATUSES
+from incidents.deadlines import portal_today
 from incidents.metrics import (
     IncidentMetrics,
     IncidentRecord,
@@ -41,8 +41,9 @@ from incidents.models.metrics import IncidentMetricsSnapshot
 from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.postmortems import BudgetImpact, allowed_bad_events
 from incidents.status_updates import Draft, IncidentFacts, draft_status_update
+from portal.roles import ENGINEER, SRE_LEAD_GROUP
 from services.budget.windows import align_down, excluded_bucket_ranges, window_bounds
-from services.models.catalog import Service, Team
+from services.models.catalog import Membership, Service, Team
 from services.models.slos import SLO, SLIBucket
 
 _ROLE_FIELDS = ("commander", "tech_lead", "communications_lead", "scribe")
@@ -82,6 +83,23 @@ def timeline_entry_list(incident: Incident) -> QuerySet[TimelineEntry]:
 def status_update_list(incident: Incident) -> QuerySet[StatusUpdate]:
     """The incident's status updates, newest first."""
     return StatusUpdate.objects.filter(incident=incident).select_related("created_by")
+
+
+def engineers_and_sre_leads(team_ids: set[int] | None = None) -> QuerySet:
+    """The active people who may act: SRE leads and the engineers of these teams (of any team
+    when None or empty). Those who may hold a role in an incident of these teams
+    (incidents.permissions.may_hold_role), or review a post-mortem (any engineer)."""
+    User = get_user_model()
+    engineers = Membership.objects.filter(role=ENGINEER)
+    if team_ids:
+        engineers = engineers.filter(team_id__in=team_ids)
+    sre_leads = User.groups.through.objects.filter(group__name=SRE_LEAD_GROUP)
+    return User.objects.filter(
+        Q(is_superuser=True)
+        | Q(pk__in=sre_leads.values("user_id"))
+        | Q(pk__in=engineers.values("user_id")),
+        is_active=True,
+    )
 
 
 def severity_levels() -> dict[str, SeverityLevel]:
@@ -197,6 +215,7 @@ def postmortem_detail() -> QuerySet[PostMortem]:
     return PostMortem.objects.select_related("incident", "author").prefetch_related(
         Prefetch("incident__services", queryset=Service.objects.select_related("owner_team")),
         Prefetch("reviewers", queryset=get_user_model().objects.order_by("username")),
+        "contributors",
         Prefetch(
             "action_items",
             queryset=ActionItem.objects.select_related("owner").order_by("due_date", "id"),
@@ -240,11 +259,9 @@ def action_item_list() -> QuerySet[ActionItem]:
 
 
 def overdue_action_items_q(today: dt.date | None = None) -> Q:
-    """Pending items whose due date has passed: the query form of ActionItem.is_overdue."""
-    return Q(
-        status__in=ACTION_ITEM_PENDING_STATUSES,
-        due_date__lt=today or timezone.localdate(),
-    )
+    """Pending items whose due date has passed (in the portal's zone): the query form of
+    ActionItem.is_overdue."""
+    return Q(status__in=ACTION_ITEM_PENDING_STATUSES, due_date__lt=today or portal_today())
 
 
 def postmortem_budget_impact(postmortem: PostMortem) -> list[BudgetImpact]:

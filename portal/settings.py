@@ -208,7 +208,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # The sweeps that portal.tasks.sweep rings every minute and at worker start: each finds
 # recorded work (dirty snapshots, unsent messages) whose enqueueing was lost, and does it.
-PORTAL_SWEEPS = []
+PORTAL_SWEEPS = ["incidents.tasks.sweep_status_updates", "incidents.tasks.sweep_incident_metrics"]
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
 
@@ -238,6 +238,8 @@ ALERT_DEFAULT_SEVERITY = env.str("ALERT_DEFAULT_SEVERITY", default="SEV3")
 
 # Post-mortems of SEV1/SEV2 incidents are due this many working days after resolution.
 POSTMORTEM_DUE_WORKING_DAYS = env.int("POSTMORTEM_DUE_WORKING_DAYS", default=5)
+# Incident changes within this many seconds of the first one share one metrics recompute.
+INCIDENT_METRICS_RECOMPUTE_DELAY = env.int("INCIDENT_METRICS_RECOMPUTE_DELAY", default=30)
 
 # Where links in emails point (the portal's public address).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
