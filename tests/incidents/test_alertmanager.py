@@ -870,5 +870,5 @@ def test_json_nested_deeper_than_the_parser_goes_is_a_400(intake):
     body = '{"version": "4", "alerts": ' + "[" * 100_000 + "]" * 100_000 + "}"
     response = intake.post(WEBHOOK, body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["detail"] == "JSON parse error - nested too deeply."
+    assert response.json()["detail"] == "JSON nested deeper than 64 levels."
     assert nothing_written()
