@@ -146,11 +146,14 @@ def fraction_of_month_from(month: date, day: date) -> float:
 # --- automation --------------------------------------------------------------------------------
 
 
-def baseline_monthly_hours(*, estimated_hours: float, logged_hours_before: float | None) -> float:
-    """The monthly hours an item took before it was automated: its logged time over the last
-    BASELINE_MONTHS months (a monthly average) when any was logged, else its estimate."""
-    if logged_hours_before:
-        return logged_hours_before / BASELINE_MONTHS
+def baseline_monthly_hours(
+    *, estimated_hours: float, logged_hours_before: float | None, months_logged: int = 0
+) -> float:
+    """The monthly hours an item took before it was automated: the monthly average of the time
+    logged in the last BASELINE_MONTHS months before (over the months since its first entry
+    there, when that is fewer), else its estimate when no time was logged."""
+    if logged_hours_before and months_logged > 0:
+        return logged_hours_before / min(months_logged, BASELINE_MONTHS)
     return estimated_hours
 
 

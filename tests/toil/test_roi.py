@@ -125,7 +125,14 @@ def test_months_are_counted_across_years():
 
 
 def test_the_baseline_is_the_last_three_months_of_logs_else_the_estimate():
-    assert roi.baseline_monthly_hours(estimated_hours=25, logged_hours_before=60) == 20
+    assert (
+        roi.baseline_monthly_hours(estimated_hours=25, logged_hours_before=60, months_logged=3)
+        == 20
+    )
+    assert (
+        roi.baseline_monthly_hours(estimated_hours=25, logged_hours_before=60, months_logged=2)
+        == 30
+    )
     assert roi.baseline_monthly_hours(estimated_hours=25, logged_hours_before=None) == 25
     assert roi.baseline_monthly_hours(estimated_hours=25, logged_hours_before=0) == 25
 

@@ -118,11 +118,18 @@ def toil_item_create(
 
 
 def _baseline(item: ToilItem, on: date) -> float:
-    since = roi.add_months(roi.month_start(on), -roi.BASELINE_MONTHS)
-    logged = ToilEntry.objects.filter(item=item, date__gte=since, date__lt=roi.month_start(on))
+    """The item's monthly hours before ``on``: from the whole months of logged time before
+    it (at most BASELINE_MONTHS), else its estimate."""
+    automation_month = roi.month_start(on)
+    since = roi.add_months(automation_month, -roi.BASELINE_MONTHS)
+    logged = ToilEntry.objects.filter(item=item, date__gte=since, date__lt=automation_month)
+    first = logged.order_by("date").values_list("date", flat=True).first()
     minutes = sum(logged.values_list("minutes", flat=True))
+    months = len(roi.months_between(first, roi.add_months(automation_month, -1))) if first else 0
     return roi.baseline_monthly_hours(
-        estimated_hours=item.monthly_hours, logged_hours_before=minutes / 60 if minutes else None
+        estimated_hours=item.monthly_hours,
+        logged_hours_before=minutes / 60 if minutes else None,
+        months_logged=months,
     )
 
 

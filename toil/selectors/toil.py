@@ -14,8 +14,17 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -223,6 +232,7 @@ def toil_figures(
     ):
         logged_since_automation[(team_id, month)] = minutes / 60
 
+    tomorrow = organisation_today(now) + timedelta(days=1)
     estimated: dict[tuple[int, date], dict[str, float]] = {}
     automated_hours: dict[tuple[int, date], float] = {}
     saved_baseline: dict[tuple[int, date], float] = {}
@@ -251,12 +261,14 @@ def toil_figures(
             if automated_on is not None:
                 fraction = roi.fraction_of_month_from(month, automated_on)
                 if fraction > 0:
-                    hours = (baseline or 0.0) * fraction
-                    automated_hours[(team_id, month)] = (
-                        automated_hours.get((team_id, month), 0.0) + hours
+                    key = (team_id, month)
+                    automated_hours[key] = automated_hours.get(key, 0.0) + (baseline or 0.0) * (
+                        fraction
                     )
-                    saved_baseline[(team_id, month)] = (
-                        saved_baseline.get((team_id, month), 0.0) + hours
+                    # Savings accrue day by day: this month's only up to today.
+                    elapsed = fraction - roi.fraction_of_month_from(month, tomorrow)
+                    saved_baseline[key] = saved_baseline.get(key, 0.0) + (baseline or 0.0) * max(
+                        elapsed, 0.0
                     )
                 if roi.month_start(automated_on) == month:
                     automated_count[(team_id, month)] = automated_count.get((team_id, month), 0) + 1
@@ -396,5 +408,7 @@ def team_month_snapshots(month: date) -> QuerySet[TeamToilMonth]:
     ).select_related("team")
 
 
-def users_by_id(ids: Iterable[int]):
-    return get_user_model().objects.in_bulk(list(ids))
+def teams_without_figures(month: date) -> int:
+    """How many teams the worker has not computed ``month`` for yet (new teams)."""
+    stored = TeamToilMonth.objects.filter(month=roi.month_start(month), team=OuterRef("pk"))
+    return Team.objects.exclude(Exists(stored)).count()
