@@ -13,6 +13,9 @@ class ToilItemForm(forms.ModelForm):
     """A toil item: the team only when adding (an item stays with its team), the services
     among those of the teams the person edits, the six characteristics as checkboxes."""
 
+    # Under toil/templates/: the form renderer looks in the apps' folders, not the project's.
+    template_name = "toil/_item_form_fields.html"
+
     automated_on = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -49,6 +52,7 @@ class ToilItemForm(forms.ModelForm):
             team_ids = [self.instance.team_id]
             self.fields["automated_on"].initial = self.instance.automated_on
         else:
+            del self.fields["automated_on"]
             self.fields["team"].queryset = teams
             self.fields["team"].empty_label = None
             team_ids = [team.pk for team in teams]
@@ -56,6 +60,9 @@ class ToilItemForm(forms.ModelForm):
             owner_team_id__in=team_ids
         ).order_by("name")
         self.fields["services"].help_text = "The services it concerns, if any."
+
+    def get_context(self):
+        return super().get_context() | {"characteristic_names": CHARACTERISTIC_FIELDS}
 
     def clean_services(self):
         services = self.cleaned_data["services"]
@@ -71,10 +78,7 @@ class ToilItemForm(forms.ModelForm):
 
     def action_arguments(self) -> dict:
         """Keyword arguments for toil_item_create / toil_item_update."""
-        arguments = {name: self.cleaned_data[name] for name in self.fields}
-        if not self.instance.pk:
-            arguments.pop("automated_on")
-        return arguments
+        return {name: self.cleaned_data[name] for name in self.fields}
 
 
 class ToilEntryForm(forms.ModelForm):

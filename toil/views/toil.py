@@ -92,7 +92,7 @@ def toil_item_add(request):
     initial = {}
     if request.GET.get("team"):
         initial["team"] = teams.filter(slug=request.GET["team"]).first()
-    form = ToilItemForm(posted(request), teams=teams, initial=initial)
+    form = ToilItemForm(posted(request), teams=teams, initial=initial, auto_id="new-item-%s")
     if request.method == "POST" and form.is_valid():
         try:
             item = toil_item_create(created_by=user, **form.action_arguments())
@@ -132,7 +132,7 @@ def toil_item_edit(request, pk):
     """Edit an item: in its row of the inventory for htmx, as a page of its own otherwise."""
     item = _item_or_404(pk)
     _require_item_editor(request.user, item)
-    form = ToilItemForm(posted(request), instance=item, teams=None)
+    form = ToilItemForm(posted(request), instance=item, teams=None, auto_id=f"item-{item.pk}-%s")
     if request.method == "POST" and form.is_valid():
         try:
             item = toil_item_update(item=item, **form.action_arguments())
@@ -186,7 +186,9 @@ def toil_item_detail(request, pk):
             "item": item,
             "may_edit": can_edit(user, item),
             "may_log": may_log,
-            "log_form": ToilEntryForm(items=selectors.items_loggable_by(user), fixed_item=item)
+            "log_form": ToilEntryForm(
+                items=selectors.items_loggable_by(user), fixed_item=item, auto_id="log-%s"
+            )
             if may_log
             else None,
             "entries": entries,
@@ -216,7 +218,7 @@ def toil_entry_mine(request):
         context={
             "filter": filterset,
             "page_obj": page,
-            "log_form": ToilEntryForm(items=items),
+            "log_form": ToilEntryForm(items=items, auto_id="log-%s"),
             "entries_changed": ENTRIES_CHANGED,
         },
     )
@@ -231,7 +233,7 @@ def toil_entry_add(request):
     item_id = request.POST.get("item") or request.GET.get("item")
     if request.POST.get("fixed") and item_id and item_id.isdigit():
         fixed = ToilItem.objects.filter(pk=item_id).first()
-    form = ToilEntryForm(posted(request), items=items, fixed_item=fixed)
+    form = ToilEntryForm(posted(request), items=items, fixed_item=fixed, auto_id="log-%s")
     saved = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -242,7 +244,7 @@ def toil_entry_add(request):
             if not wants_fragment(request):
                 messages.success(request, f"{saved.minutes} minutes logged on “{saved.item}”.")
                 return redirect(request.POST.get("next") or "toil_entry_mine")
-            form = ToilEntryForm(items=items, fixed_item=fixed)
+            form = ToilEntryForm(items=items, fixed_item=fixed, auto_id="log-%s")
     context = {"log_form": form, "logged": saved, "fixed_item": fixed}
     if wants_fragment(request):
         response = render(request, "toil/_entry_form.html", context)
