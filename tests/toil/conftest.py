@@ -18,3 +18,17 @@ def as_user(request, client_for):
         return client_for(request.getfixturevalue(name))
 
     return sign_in
+
+
+@pytest.fixture
+def rings_off(monkeypatch):
+    """Recomputes rung on commit are recorded instead of sent to the broker."""
+    from toil import tasks
+
+    rung = []
+    monkeypatch.setattr(
+        tasks.recompute_dirty_toil_months,
+        "apply_async",
+        lambda *args, **kwargs: rung.append(kwargs.get("countdown")),
+    )
+    return rung

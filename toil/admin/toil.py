@@ -4,6 +4,7 @@ deletes go through toil.actions.toil, so the admin meets the same rules and mark
 months for recompute as the portal."""
 
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from toil.actions.toil import (
@@ -33,6 +34,7 @@ class ToilItemAdmin(SimpleHistoryAdmin):
         "roi_score",
     ]
     list_filter = ["status", "category", "team"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     search_fields = ["task", "description"]
     autocomplete_fields = ["services"]
     readonly_fields = [

@@ -2,11 +2,19 @@
 toil.actions.toil, and the inventory's rules on toil.models.inventory."""
 
 from django import forms
+from django.db import models
 
 from services.models.catalog import Service, Team
 from toil.choices import CHARACTERISTIC_FIELDS, ToilStatus
 from toil.models.inventory import MAX_SERVICES_PER_ITEM, ToilEntry, ToilItem, organisation_today
 from toil.spreadsheet import MAX_BYTES, SpreadsheetError, read_toil_csv
+
+
+def _https_by_default(model_field, **kwargs):
+    # A link typed without a scheme means https (what Django 6 will assume anyway).
+    if isinstance(model_field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return model_field.formfield(**kwargs)
 
 
 class ToilItemForm(forms.ModelForm):
@@ -44,6 +52,7 @@ class ToilItemForm(forms.ModelForm):
             "services": forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
         }
         labels = {"frequency": "How often", "frequency_unit": "Per"}
+        formfield_callback = _https_by_default
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)
