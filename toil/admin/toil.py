@@ -56,17 +56,24 @@ class ToilItemAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in ITEM_FIELDS | {"status"}}
+        services = form.cleaned_data["services"]
         if change:
-            saved = toil_item_update(item=obj, **fields)
+            toil_item_update(item=obj, services=services, **fields)
         else:
             saved = toil_item_create(
-                team=form.cleaned_data["team"], created_by=request.user, **fields
+                team=form.cleaned_data["team"],
+                services=services,
+                created_by=request.user,
+                **fields,
             )
-        obj.pk = saved.pk
+            obj.pk = saved.pk
+            obj._state.adding = False
         obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
-        toil_item_update(item=form.instance, services=form.cleaned_data["services"])
+        # The services were set by the action in save_model.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
         toil_item_delete(item=obj)
