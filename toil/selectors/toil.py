@@ -113,8 +113,8 @@ def item_logged_minutes(item: ToilItem, *, since: date, until: date) -> int:
 
 def item_hours_saved(item: ToilItem, *, now: datetime | None = None) -> float | None:
     """What the item's automation has saved so far, in hours: its baseline for each month
-    since it was automated (part of the first) less the time still logged against it since.
-    None for an item that is not automated."""
+    since it was automated (part of the first) less the time still logged against it after
+    the automation day. None for an item that is not automated."""
     if item.automated_on is None or item.baseline_monthly_hours is None:
         return None
     today = organisation_today(now)
@@ -127,7 +127,8 @@ def item_hours_saved(item: ToilItem, *, now: datetime | None = None) -> float | 
         - roi.fraction_of_month_from(month, tomorrow)
         for month in roi.months_between(item.automated_on, today)
     )
-    logged = item_logged_minutes(item, since=item.automated_on, until=tomorrow)
+    # Time logged on the automation day itself was the last of the manual work.
+    logged = item_logged_minutes(item, since=item.automated_on + timedelta(days=1), until=tomorrow)
     return roi.hours_saved(
         baseline_hours=item.baseline_monthly_hours,
         fraction_automated=months,
@@ -223,7 +224,7 @@ def toil_figures(
         date__lt=following,
         item__team_id__in=ids,
         item__automated_on__isnull=False,
-    ).filter(date__gte=F("item__automated_on"))
+    ).filter(date__gt=F("item__automated_on"))
     for team_id, month, minutes in (
         residual.annotate(month=TruncMonth("date"))
         .order_by()
