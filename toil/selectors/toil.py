@@ -72,12 +72,15 @@ def last_months(count: int = CHART_MONTHS, *, now: datetime | None = None) -> li
 # --- the inventory -----------------------------------------------------------------------------
 
 
+def toil_item_rows() -> QuerySet[ToilItem]:
+    """Items with their team, most worth automating first: what a list's rows show."""
+    return ToilItem.objects.select_related("team").order_by("-roi_score", "task")
+
+
 def toil_item_list() -> QuerySet[ToilItem]:
-    """Items with their team and services, most worth automating first."""
-    return (
-        ToilItem.objects.select_related("team")
-        .prefetch_related(Prefetch("services", queryset=Service.objects.order_by("name")))
-        .order_by("-roi_score", "task")
+    """Items with their team and services, most worth automating first (the API's records)."""
+    return toil_item_rows().prefetch_related(
+        Prefetch("services", queryset=Service.objects.order_by("name"))
     )
 
 

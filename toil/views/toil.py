@@ -26,7 +26,7 @@ from toil.actions.toil import (
     toil_item_delete,
     toil_item_update,
 )
-from toil.choices import ToilCategory
+from toil.choices import MANUAL_STATUSES, ToilCategory, ToilStatus
 from toil.filters.toil import TeamToilMonthFilterSet, ToilEntryFilterSet, ToilItemFilterSet
 from toil.forms.toil import (
     MonthForm,
@@ -44,6 +44,8 @@ ITEMS_CHANGED = "toil-items-changed"
 ENTRIES_CHANGED = "toil-entries-changed"
 #: How many entries an item's page lists.
 RECENT_ENTRIES = 20
+#: How many items a team's toil page lists, of those most worth automating and automated.
+TEAM_TOP_ITEMS = 10
 
 
 def _month_of(request):
@@ -59,7 +61,7 @@ def _month_of(request):
 
 def toil_item_list(request):
     """The inventory across teams, most worth automating first; inline add and edit."""
-    filterset = ToilItemFilterSet(request.GET, queryset=selectors.toil_item_list())
+    filterset = ToilItemFilterSet(request.GET, queryset=selectors.toil_item_rows())
     page = paginate(request, filterset.qs)
     user = request.user
     return render_page_or_fragment(
@@ -329,13 +331,12 @@ def toil_team_detail(request, slug):
     toil = history[-1]
     capacity = TeamToilCapacity.objects.filter(team=team).first()
     may_edit = can_edit_team_records(request.user, team.pk)
+    items = ToilItem.objects.filter(team=team)
     top_items = list(
-        selectors.toil_item_list()
-        .filter(team=team)
-        .exclude(status__in=["automated", "retired"])[:10]
+        items.filter(status__in=MANUAL_STATUSES).order_by("-roi_score", "task")[:TEAM_TOP_ITEMS]
     )
     automated = list(
-        selectors.toil_item_list().filter(team=team, status="automated").order_by("-automated_on")
+        items.filter(status=ToilStatus.AUTOMATED).order_by("-automated_on")[:TEAM_TOP_ITEMS]
     )
     chart = {
         "months": [f"{entry.figures.month:%b %Y}" for entry in history],
@@ -420,7 +421,7 @@ def toil_import_view(request):
 
 def toil_export(request):
     """The inventory (or one team's, ?team=SLUG) as a toil spreadsheet."""
-    items = selectors.toil_item_list().order_by("team__name", "task")
+    items = selectors.toil_item_rows().order_by("team__name", "task")
     query = QueryDict(mutable=True)
     if request.GET.get("team"):
         query["team"] = request.GET["team"]
