@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
 from portal.roles import can_create_anything, can_edit, can_edit_team_records, is_sre_lead
-from services.models.catalog import Team
+from services.models.catalog import Service, Team
 from toil import roi
 from toil.actions.toil import (
     team_capacity_set,
@@ -64,17 +64,27 @@ def toil_item_list(request):
     filterset = ToilItemFilterSet(request.GET, queryset=selectors.toil_item_rows())
     page = paginate(request, filterset.qs)
     user = request.user
+    context = {
+        "filter": filterset,
+        "page_obj": page,
+        "may_add": can_create_anything(user),
+        "editable_item_ids": {item.pk for item in page if can_edit(user, item)},
+        "items_changed": ITEMS_CHANGED,
+    }
+    if not wants_fragment(request):
+        context.update(
+            {
+                "team_choices": Team.objects.order_by("name").values_list("slug", "name"),
+                "selected_teams": request.GET.getlist("team"),
+                "service_choices": Service.objects.order_by("name").values_list("slug", "name"),
+                "selected_services": request.GET.getlist("service"),
+            }
+        )
     return render_page_or_fragment(
         request,
         page_template="toil/item_list.html",
         fragment_template="toil/_item_results.html",
-        context={
-            "filter": filterset,
-            "page_obj": page,
-            "may_add": can_create_anything(user),
-            "editable_item_ids": {item.pk for item in page if can_edit(user, item)},
-            "items_changed": ITEMS_CHANGED,
-        },
+        context=context,
     )
 
 
