@@ -42,6 +42,7 @@ from bench.catalog import (
     queries_per_request,
     run_on_throwaway_database,
 )
+from bench.incidents import profile_request
 
 ENGINEERS_PER_TEAM = 5
 SERVICES_PER_TEAM = 2
@@ -366,6 +367,10 @@ def benchmark(options) -> bool:
     large = queries_per_request(client, requests)
     if options.queries:
         print_queries(client, requests)
+    if options.profile:
+        for name in options.profile:
+            print(f"\n{name}:")
+            profile_request(client, requests[name])
     print(
         f"\n{len(teams)} teams, {ToilItem.objects.count():,} toil items, "
         f"{ToilEntry.objects.count():,} entries, {options.incidents:,} incidents; "
@@ -411,6 +416,9 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=500_000)
     parser.add_argument("--incidents", type=int, default=20_000)
     parser.add_argument("--queries", action="store_true", help="print each page's SQL")
+    parser.add_argument(
+        "--profile", action="append", metavar="PAGE", help="profile one request of PAGE"
+    )
     options = parser.parse_args()
     return run_on_throwaway_database(lambda: benchmark(options))
 
