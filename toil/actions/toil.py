@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -88,7 +89,7 @@ def _months_from(day: date, *, now: datetime | None = None) -> list[date]:
 # --- the inventory -----------------------------------------------------------------------------
 
 
-def _check_services(team: Team, services: Sequence[Service]) -> None:
+def _check_services(services: Sequence[Service]) -> None:
     if len(services) > MAX_SERVICES_PER_ITEM:
         raise ValidationError(
             {"services": f"A toil item concerns at most {MAX_SERVICES_PER_ITEM} services."}
@@ -104,7 +105,7 @@ def toil_item_create(
         raise TypeError(f"toil_item_create does not take {', '.join(sorted(unknown))}")
     status = fields.pop("status", ToilStatus.MANUAL)
     services = list(services)
-    _check_services(team, services)
+    _check_services(services)
     item = ToilItem(team=team, created_by=created_by, **fields)
     item.full_clean()
     item.save()
@@ -191,7 +192,7 @@ def toil_item_update(
     item.save()
     if services is not None:
         services = list(services)
-        _check_services(item.team, services)
+        _check_services(services)
         item.services.set(services)
     toil_months_mark_dirty(team_ids=[item.team_id], months=touched)
     return ToilItem.objects.get(pk=item.pk)
@@ -374,8 +375,6 @@ def toil_months_store(
 
 
 def _store_organisation_month(month: date, *, now: datetime) -> int:
-    from django.conf import settings
-
     teams = [
         snapshot.figures()
         for snapshot in TeamToilMonth.objects.filter(month=month, team__isnull=False)
