@@ -417,3 +417,10 @@ def test_an_sre_lead_edits_any_teams_toil(as_user, deployments, sre_lead):
         reverse("toil_entry_add"), {"item": deployments.pk, "date": "2026-03-09", "minutes": "5"}
     )
     assert response.status_code == 302
+
+
+def test_the_team_page_panel_waits_for_the_worker_in_one_query(
+    as_user, payments, viewer, django_assert_max_num_queries
+):
+    page = as_user("viewer").get(reverse("team_detail", args=["payments"]))
+    assertContains(page, "Not computed for this month yet")

@@ -325,13 +325,21 @@ class TeamToilFigures:
     computed_at: datetime | None
 
 
+def stored_team_toil_month(team: Team, month: date) -> TeamToilFigures | None:
+    """The team's figures for ``month`` as the worker stored them, in one query; None before."""
+    snapshot = TeamToilMonth.objects.filter(team=team, month=roi.month_start(month)).first()
+    if snapshot is None:
+        return None
+    return TeamToilFigures(team, snapshot.figures(), snapshot.computed_at)
+
+
 def team_toil_month(team: Team, month: date, *, now: datetime | None = None) -> TeamToilFigures:
     """The team's toil figures for ``month`` (any day of it): the worker's snapshot in one
     query, else computed from the records (nothing is stored)."""
     month = roi.month_start(month)
-    snapshot = TeamToilMonth.objects.filter(team=team, month=month).first()
-    if snapshot is not None:
-        return TeamToilFigures(team, snapshot.figures(), snapshot.computed_at)
+    stored = stored_team_toil_month(team, month)
+    if stored is not None:
+        return stored
     figures = toil_figures([month], team_ids=[team.pk], now=now)[(team.pk, month)]
     return TeamToilFigures(team, figures, None)
 

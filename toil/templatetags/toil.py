@@ -6,7 +6,7 @@ import math
 from django import template
 from django.conf import settings
 
-from toil.selectors.toil import current_month, team_toil_month
+from toil.selectors.toil import current_month, stored_team_toil_month
 
 register = template.Library()
 
@@ -16,11 +16,13 @@ MISSING = "—"
 @register.inclusion_tag("toil/_team_toil_panel.html")
 def team_toil_panel(team):
     """This month's toil of the team against the cap, estimated and measured: the worker's
-    snapshot in one query."""
+    snapshot in one query (the team's toil page computes it when there is none yet; the team
+    page stays cheap)."""
     month = current_month()
     return {
         "team": team,
-        "toil": team_toil_month(team, month),
+        "month": month,
+        "toil": stored_team_toil_month(team, month),
         "cap_percent": settings.TOIL_CAP_PERCENT,
     }
 
