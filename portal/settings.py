@@ -201,6 +201,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.recompute_incident_metrics",
         "schedule": 300.0,
     },
+    # The current month's toil figures move with the clock (open incidents, automation
+    # savings); the task also fills in months of the last year that were never computed.
+    "refresh-toil-months": {"task": "toil.tasks.refresh_toil_months", "schedule": 600.0},
 }
 # Every task is bounded: a hung mail server or query ends in a soft time limit (the task
 # records why) and, if that is ignored, a hard one that replaces the worker process.
@@ -208,7 +211,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # The sweeps that portal.tasks.sweep rings every minute and at worker start: each finds
 # recorded work (dirty snapshots, unsent messages) whose enqueueing was lost, and does it.
-PORTAL_SWEEPS = ["incidents.tasks.sweep_status_updates", "incidents.tasks.sweep_incident_metrics"]
+PORTAL_SWEEPS = [
+    "incidents.tasks.sweep_status_updates",
+    "incidents.tasks.sweep_incident_metrics",
+    "toil.tasks.recompute_dirty_toil_months",
+]
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
 
@@ -240,6 +247,11 @@ ALERT_DEFAULT_SEVERITY = env.str("ALERT_DEFAULT_SEVERITY", default="SEV3")
 POSTMORTEM_DUE_WORKING_DAYS = env.int("POSTMORTEM_DUE_WORKING_DAYS", default=5)
 # Incident changes within this many seconds of the first one share one metrics recompute.
 INCIDENT_METRICS_RECOMPUTE_DELAY = env.int("INCIDENT_METRICS_RECOMPUTE_DELAY", default=30)
+
+# Toil: the share of a team's capacity that toil may take (SRE practice caps it at half), and
+# the working hours per engineer per month a team's capacity counts unless the team sets its own.
+TOIL_CAP_PERCENT = env.float("TOIL_CAP_PERCENT", default=50.0)
+TOIL_HOURS_PER_ENGINEER = env.int("TOIL_HOURS_PER_ENGINEER", default=140)
 
 # Where links in emails point (the portal's public address).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")

@@ -12,6 +12,7 @@ from portal.home.views import home
 from services.api import interchange as interchange_api
 from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
+from toil.api import toil as toil_api
 
 handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"
@@ -26,6 +27,9 @@ router.register("budget-policies", BudgetPolicyViewSet, basename="budgetpolicy")
 router.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 router.register("postmortems", postmortem_api.PostMortemViewSet, basename="postmortem")
 router.register("action-items", postmortem_api.ActionItemViewSet, basename="actionitem")
+router.register("toil-items", toil_api.ToilItemViewSet, basename="toilitem")
+router.register("toil-entries", toil_api.ToilEntryViewSet, basename="toilentry")
+router.register("toil-months", toil_api.TeamToilMonthViewSet, basename="teamtoilmonth")
 
 urlpatterns = [
     path("", home, name="home"),
@@ -55,7 +59,9 @@ urlpatterns = [
         name="slo_prometheus_rules",
     ),
     path("api/slos/openslo/", interchange_api.OpenSLOView.as_view(), name="slo_openslo"),
+    path("api/teams/<int:pk>/toil/", toil_api.TeamToilView.as_view(), name="team_toil"),
     path("api/", include(router.urls)),
     path("", include("services.urls")),
     path("", include("incidents.urls")),
+    path("", include("toil.urls")),
 ]

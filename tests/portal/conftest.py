@@ -11,6 +11,7 @@ from tests.incidents.factories import (
     PostMortemFactory,
     TimelineEntryFactory,
 )
+from tests.toil.factories import ToilEntryFactory, ToilItemFactory
 
 
 @pytest.fixture
@@ -37,4 +38,6 @@ def one_of_each(service, owner, teammate):
         "postmortems": postmortem,
         "action-items": ActionItemFactory(postmortem=postmortem, owner=teammate),
         "timeline": TimelineEntryFactory(incident=incident, author=owner),
+        "toil-items": ToilItemFactory(team=service.owner_team),
+        "toil-entries": ToilEntryFactory(item=ToilItemFactory(team=service.owner_team), user=owner),
     }
