@@ -6,6 +6,7 @@ unreachable or answering 5xx, a query it refuses (bad PromQL), an answer that is
 result, no series (no data is not good data) or several (aggregate them to one)."""
 
 import threading
+from datetime import datetime
 
 import requests
 from django.conf import settings
@@ -37,11 +38,13 @@ class QueryError(Exception):
     """The query gave no usable value; the message says why."""
 
 
-def instant_value(query: str, *, base_url: str, timeout: float) -> float:
-    """The single value of an instant query (a scalar, or a vector of one series)."""
+def instant_value(query: str, *, at: datetime, base_url: str, timeout: float) -> float:
+    """The single value of an instant query evaluated at `at` (a scalar, or a vector of one
+    series)."""
     url = base_url.rstrip("/") + "/api/v1/query"
+    parameters = {"query": query, "time": at.timestamp()}
     try:
-        response = _session().post(url, data={"query": query}, timeout=timeout)
+        response = _session().post(url, data=parameters, timeout=timeout)
     except requests.Timeout as error:
         raise QueryError(f"Prometheus at {base_url} did not answer within {timeout:g} s") from error
     except requests.RequestException as error:
@@ -90,7 +93,7 @@ def evaluate(check, service, *, now) -> Verdict:
     evidence = {"query": query, "threshold": threshold, "comparison": check.comparison}
     try:
         value = instant_value(
-            query, base_url=settings.PROMETHEUS_URL, timeout=float(check.timeout_seconds)
+            query, at=now, base_url=settings.PROMETHEUS_URL, timeout=float(check.timeout_seconds)
         )
     except QueryError as error:
         return Verdict(Outcome.ERROR, f"{str(error)[:1000]}.", evidence=evidence)
