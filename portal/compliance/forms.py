@@ -34,14 +34,20 @@ class ComplianceCheckForm(forms.ModelForm):
 
 
 class AttestationForm(forms.ModelForm):
+    # A link typed without a scheme means https (what Django 6 will assume anyway).
+    evidence_url = forms.URLField(
+        label="Evidence link",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="A link to the evidence: a ticket, a report, a dashboard.",
+    )
+
     class Meta:
         model = ComplianceAttestation
         fields = ["evidence_url", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}
-        help_texts = {
-            "evidence_url": "A link to the evidence: a ticket, a report, a dashboard.",
-            "note": "What was verified, and how.",
-        }
+        help_texts = {"note": "What was verified, and how."}
 
     def clean(self):
         cleaned = super().clean()
