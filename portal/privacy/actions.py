@@ -13,7 +13,11 @@ from portal.privacy.models import Erasure
 from portal.privacy.registry import providers
 from portal.privacy.walk import (
     concrete_models,
+    first_and_last_names,
+    is_linked,
+    links_to_user,
     mentioning,
+    mentions,
     pattern_for,
     personal_strings,
     rewrite,
@@ -37,23 +41,33 @@ def _anonymise_account(person) -> None:
     person.user_permissions.clear()
 
 
-def _rewrite_everywhere(strings: list[str], replacement: str) -> int:
+def _rewrite_everywhere(person, strings: list[str], names: list[str], replacement: str) -> int:
     """Rewrite every text and JSON column of every model that names the person; rows are
     updated in place (no signals, no new history rows), so records keep their history and
-    figures. Returns how many rows changed."""
-    pattern = pattern_for(strings)
+    figures. The email, full name and username are replaced wherever they appear; the first
+    or last name alone only in rows that are the person's (a foreign key to them) or that
+    name them fully too, so that another person who shares a first name keeps it. Returns
+    how many rows changed."""
+    strong = pattern_for(strings)
+    everything = pattern_for([*strings, *names])
     changed = 0
     for model in concrete_models():
         fields = text_fields(model)
         if not fields:
             continue
-        for instance in mentioning(model, fields, strings):
+        links = links_to_user(model)
+        for instance in mentioning(model, fields, [*strings, *names]):
+            values = {field.attname: getattr(instance, field.attname) for field in fields}
+            theirs = is_linked(instance, links, person) or any(
+                mentions(value, strong) for value in values.values()
+            )
+            if not theirs:
+                continue
             updates = {}
-            for field in fields:
-                value = getattr(instance, field.attname)
-                new = rewrite(value, pattern, replacement)
+            for name, value in values.items():
+                new = rewrite(value, everything, replacement)
                 if new != value:
-                    updates[field.attname] = new
+                    updates[name] = new
             if updates:
                 model._default_manager.filter(pk=instance.pk).update(**updates)
                 changed += 1
@@ -72,12 +86,13 @@ def person_erase(*, person, by=None, via: str = Erasure.Via.COMMAND) -> Erasure:
     if by is not None and by.pk == person.pk:
         raise ValidationError({"person": "Ask an SRE lead to erase your own account."})
     strings = personal_strings(person)
+    names = first_and_last_names(person)
     replacement = former_member_name(person)
     for provider in providers():
         if provider.erase is not None:
             provider.erase(person, replacement)
     _anonymise_account(person)
-    _rewrite_everywhere(strings, replacement)
+    _rewrite_everywhere(person, strings, names, replacement)
     return Erasure.objects.create(person=person, erased_by=by, erased_at=timezone.now(), via=via)
 
 

@@ -26,12 +26,13 @@ class PortalUserAdmin(UserAdmin):
     def erase_personal_data(self, request, queryset):
         erased = []
         for person in queryset:
+            name = person.get_full_name() or person.get_username()
             try:
                 person_erase(person=person, by=request.user, via=Erasure.Via.ADMIN)
             except ValidationError as error:
                 self.message_user(request, f"{person}: {' '.join(error.messages)}", messages.ERROR)
             else:
-                erased.append(person.get_full_name())
+                erased.append(name)
         if erased:
             self.message_user(request, f"Erased: {', '.join(erased)}.", messages.SUCCESS)
 

@@ -58,6 +58,13 @@ def personal_strings(person) -> list[str]:
     return sorted((text for text in strings if text), key=lambda text: (-len(text), text))
 
 
+def first_and_last_names(person) -> list[str]:
+    """The person's first and last names, each alone: they identify the person only in a
+    record that is theirs or already names them (see portal.privacy.actions)."""
+    names = {person.first_name.strip(), person.last_name.strip()}
+    return sorted((name for name in names if len(name) >= 2), key=lambda name: (-len(name), name))
+
+
 def pattern_for(strings: Iterable[str]) -> re.Pattern:
     """Any of the strings as a whole word (not inside a longer name), in any case."""
     alternatives = "|".join(re.escape(text) for text in strings)
@@ -92,6 +99,15 @@ def rewrite(value, pattern: re.Pattern, replacement: str):
             for key, item in value.items()
         }
     return value
+
+
+def is_linked(instance, links: list[models.Field], person) -> bool:
+    """Does this row point at the person through one of its foreign keys?"""
+    return any(
+        getattr(instance, field.attname, None) == person.pk
+        for field in links
+        if not field.many_to_many
+    )
 
 
 def mentions(value, pattern: re.Pattern) -> bool:
