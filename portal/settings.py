@@ -369,6 +369,22 @@ CELERY_BEAT_SCHEDULE["run-compliance-checks"] = {
 }
 PORTAL_SWEEPS.append("portal.compliance.tasks.sweep_compliance")
 
+# The API schema names the compliance choice sets after their models (and keeps the name the
+# incidents' severity had before a second "severity" came along).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "SeverityEnum": "incidents.choices.Severity",
+        "ComplianceCheckKindEnum": "portal.compliance.choices.CheckKind",
+        "ComplianceCheckMethodEnum": "portal.compliance.choices.CheckMethod",
+        "ComplianceFrequencyEnum": "portal.compliance.choices.Frequency",
+        "ComplianceAppliesToEnum": "portal.compliance.choices.AppliesTo",
+        "ComplianceSeverityEnum": "portal.compliance.choices.Severity",
+        "ComplianceComparisonEnum": "portal.compliance.choices.Comparison",
+        "ComplianceOutcomeEnum": "portal.compliance.choices.Outcome",
+        "ComplianceFindingStatusEnum": "portal.compliance.choices.FindingStatus",
+    }
+)
+
 # The portal's own retention (portal.privacy): sign-in records and the log of sent emails
 # older than this many days are deleted every night.
 PORTAL_LOG_RETENTION_DAYS = env.int("PORTAL_LOG_RETENTION_DAYS", default=90)
