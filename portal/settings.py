@@ -406,6 +406,8 @@ AXES_LOCKOUT_CALLABLE = "portal.signin.lockout_response"
 # The client's address as the API's rate limits read it (behind API_NUM_PROXIES proxies, the
 # one they append to X-Forwarded-For).
 AXES_CLIENT_IP_CALLABLE = "portal.signin.client_ip_address"
+# django-axes logs every sign-in at INFO; its warnings (failures, lockouts) are what matter.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 
 # Content-Security-Policy (django-csp): the portal's own scripts, styles, images and fonts
 # only, no inline script or style (htmx, Chart.js and Swagger UI are served from here too);
