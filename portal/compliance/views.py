@@ -59,12 +59,8 @@ def compliance_matrix(request):
     chosen = filterset.form.cleaned_data.get("check") if filterset.is_valid() else None
     checks = list(chosen) if chosen else list(selectors.enabled_checks())
     cells = selectors.matrix_cells([service.pk for service in page], [c.pk for c in checks])
-    stale_before = selectors.stale_before(now)
     rows = [
-        (
-            service,
-            [(check, cells.get((service.pk, check.pk)), stale_before) for check in checks],
-        )
+        (service, [(check, cells.get((service.pk, check.pk))) for check in checks])
         for service in page
     ]
     return render_page_or_fragment(
@@ -76,7 +72,7 @@ def compliance_matrix(request):
             "page_obj": page,
             "checks": checks,
             "rows": rows,
-            "stale_before": stale_before,
+            "stale_before": selectors.stale_before(now),
             "month": timezone.localtime(now).strftime("%Y-%m"),
         },
     )

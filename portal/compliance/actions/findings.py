@@ -42,14 +42,18 @@ def _open_again(finding: ComplianceFinding, result: ComplianceResult, now: datet
     finding.notify_error = ""
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def compliance_finding_apply(
-    *, result: ComplianceResult, now: datetime
+    *, result: ComplianceResult, now: datetime, previous_outcome: str | None = None
 ) -> ComplianceFinding | None:
     """Move the finding of the result's check and service: a failure opens one (or reopens
     the last resolved one) and has the owner team emailed once; a pass resolves it; an error
-    or "not applicable" changes nothing."""
+    or "not applicable" changes nothing. `previous_outcome`, the status's outcome before this
+    result, spares the look-up when a pass follows a pass (or a first run): a pass resolves
+    every finding, so none can be unresolved then."""
     check_id, service_id = result.compliance_check_id, result.service_id
+    if result.outcome == Outcome.PASS and previous_outcome in ("", Outcome.PASS):
+        return None
     if result.outcome == Outcome.PASS:
         finding = _unresolved(check_id, service_id)
         if finding is not None:

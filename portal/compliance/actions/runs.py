@@ -147,7 +147,7 @@ def compliance_status_run(*, status_id: int) -> ComplianceResult | None:
             # A duplicate of this run got there first: keep its result only.
             transaction.set_rollback(True)
             return None
-        compliance_finding_apply(result=result, now=checked_at)
+        compliance_finding_apply(result=result, now=checked_at, previous_outcome=status.outcome)
     return result
 
 
