@@ -23,6 +23,7 @@ from portal.compliance.models.checks import ComplianceCheck
 from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceResult, ComplianceStatus
 from portal.compliance.schedule import due_after_run
+from portal.compliance.seeds import seed_checks_ensure
 from services import selectors as catalog
 
 ATTESTATION_CHECK = {
@@ -62,6 +63,7 @@ def _demo_results(services, now: datetime):
 
 @transaction.atomic
 def load_demo_compliance(now: datetime) -> None:
+    seed_checks_ensure(ComplianceCheck)
     if not ComplianceCheck.objects.filter(slug=ATTESTATION_CHECK["slug"]).exists():
         compliance_check_save(check=ComplianceCheck(**ATTESTATION_CHECK))
     compliance_statuses_sync(now=now)
