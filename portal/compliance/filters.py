@@ -1,6 +1,7 @@
 """FilterSets shared by the compliance pages and the API lists."""
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -19,6 +20,11 @@ from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceResult, ComplianceStatus
 from portal.compliance.selectors import overdue_q, stale_q, today
 from services.models.catalog import Service, Team
+
+
+def either_select(yes: str, no: str) -> forms.Select:
+    """A yes/no filter's select that reads as the list's other filters do."""
+    return forms.Select(choices=[("", "Either"), ("true", yes), ("false", no)])
 
 
 def _team_filter(field_name: str):
@@ -95,9 +101,14 @@ class ComplianceMatrixFilterSet(django_filters.FilterSet):
     team = _team_filter("owner_team__slug")
     check = _check_filter("compliance_statuses__compliance_check__slug")
     result = django_filters.ChoiceFilter(
-        choices=[*Outcome.choices, ("none", "Not run yet")], method="filter_cells", label="Result"
+        choices=[*Outcome.choices, ("none", "Not run yet")],
+        method="filter_cells",
+        label="Result",
+        empty_label="Any result",
     )
-    stale = django_filters.BooleanFilter(method="filter_cells", label="Stale")
+    stale = django_filters.BooleanFilter(
+        method="filter_cells", label="Stale", widget=either_select("Stale", "Up to date")
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("name", "service"), ("owner_team__name", "team"), ("failing_count", "failing")),
     )
@@ -159,7 +170,9 @@ class ComplianceFindingFilterSet(django_filters.FilterSet):
     team = _team_filter("team__slug")
     check = _check_filter("compliance_check__slug")
     service = _service_filter("service__slug")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue")
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label="Overdue", widget=either_select("Overdue", "Not overdue")
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("due_date", "due"),
