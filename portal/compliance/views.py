@@ -4,6 +4,7 @@ through portal.compliance.selectors, writes through portal.compliance.actions.""
 
 import csv
 import re
+from dataclasses import dataclass
 from datetime import UTC
 from functools import partial
 
@@ -59,8 +60,22 @@ def compliance_matrix(request):
     chosen = filterset.form.cleaned_data.get("check") if filterset.is_valid() else None
     checks = list(chosen) if chosen else list(selectors.enabled_checks())
     cells = selectors.matrix_cells([service.pk for service in page], [c.pk for c in checks])
+    stale_before = selectors.stale_before(now)
+    # Each cell's link, badge and age worked out here rather than in the template: a page
+    # has up to 25 rows of a cell per check.
+    history = {
+        check.pk: reverse("compliance_history", args=[check.slug, "-"])[:-2] for check in checks
+    }
     rows = [
-        (service, [(check, cells.get((service.pk, check.pk))) for check in checks])
+        (
+            service,
+            [
+                MatrixCell.of(
+                    cells.get((service.pk, check.pk)), check, service, history, now, stale_before
+                )
+                for check in checks
+            ],
+        )
         for service in page
     ]
     return render_page_or_fragment(
@@ -72,10 +87,49 @@ def compliance_matrix(request):
             "page_obj": page,
             "checks": checks,
             "rows": rows,
-            "stale_before": selectors.stale_before(now),
             "month": timezone.localtime(now).strftime("%Y-%m"),
         },
     )
+
+
+def age(delta) -> str:
+    """How long ago, coarsely: "5 min", "3 h", "2 d"."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixCell:
+    """What one cell of the matrix shows; `href` is empty where the check does not apply."""
+
+    href: str = ""
+    label: str = ""
+    outcome: str = ""
+    meta: str = ""
+    stale: bool = False
+    title: str = ""
+
+    @classmethod
+    def of(cls, status, check, service, history, now, stale_before) -> "MatrixCell":
+        if status is None:
+            return cls()
+        if status.outcome:
+            label, meta = status.get_outcome_display(), f"{age(now - status.checked_at)} ago"
+        else:
+            due = timezone.localtime(status.due_at)
+            label, meta = "Not run yet", f"due {due.day} {due:%b %H:%M}"
+        return cls(
+            href=f"{history[check.pk]}{service.slug}/",
+            label=label,
+            outcome=status.outcome,
+            meta=meta,
+            stale=status.due_at < stale_before,
+            title=f"{check.name} on {service.name}",
+        )
 
 
 def _month(request):
