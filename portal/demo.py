@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from incidents.demo import load_demo_incidents
+from portal.compliance.demo import load_demo_compliance
 from portal.roles import grant_sre_lead
 from services.actions.catalog import membership_set, service_create, team_create
 from services.choices import Lifecycle, MembershipRole, Tier
@@ -423,6 +424,7 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     schedule_demo_sli_data()
     load_demo_incidents(timezone.now())
     load_demo_toil(timezone.now())
+    load_demo_compliance(timezone.now())
     return summary
 
 

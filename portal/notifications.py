@@ -51,6 +51,8 @@ class Message:
     html: str
     to: tuple[str, ...]
     headers: dict[str, str] = field(default_factory=dict)
+    #: The email templates it came from (``status-update``), for the log of sent emails.
+    name: str = ""
 
 
 def render_email(name: str, context: dict, to) -> Message:
@@ -66,6 +68,7 @@ def render_email(name: str, context: dict, to) -> Message:
         text=_render_plain_text(f"emails/{name}-body.txt", context),
         html=render_to_string(f"emails/{name}-body.html", context),
         to=tuple(to),
+        name=name,
     )
 
 
@@ -144,5 +147,12 @@ _transport = EmailTransport()
 
 
 def send(message: Message) -> None:
-    """Send the message through the portal's transport; raises a NotificationError subclass."""
+    """Send the message through the portal's transport; raises a NotificationError subclass.
+    What was sent to whom is logged (portal.models.SentEmail; kept PORTAL_LOG_RETENTION_DAYS)."""
     _transport.send(message)
+    # Imported here: this module is loaded by tasks modules before the app registry is ready.
+    from portal.models import SentEmail
+
+    SentEmail.objects.create(
+        name=message.name, subject=message.subject[:250], recipients=list(message.to)
+    )

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from incidents.api import incidents as incidents_api
 from incidents.api import postmortems as postmortem_api
 from incidents.api.intake import AlertmanagerWebhookView
 from portal import health, metrics
+from portal.compliance import api as compliance_api
 from portal.home.views import home
 from services.api import interchange as interchange_api
 from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
@@ -30,6 +31,15 @@ router.register("action-items", postmortem_api.ActionItemViewSet, basename="acti
 router.register("toil-items", toil_api.ToilItemViewSet, basename="toilitem")
 router.register("toil-entries", toil_api.ToilEntryViewSet, basename="toilentry")
 router.register("toil-months", toil_api.TeamToilMonthViewSet, basename="teamtoilmonth")
+router.register(
+    "compliance-checks", compliance_api.ComplianceCheckViewSet, basename="compliancecheck"
+)
+router.register(
+    "compliance-results", compliance_api.ComplianceResultViewSet, basename="complianceresult"
+)
+router.register(
+    "compliance-findings", compliance_api.ComplianceFindingViewSet, basename="compliancefinding"
+)
 
 urlpatterns = [
     path("", home, name="home"),
@@ -46,7 +56,9 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # The split view serves Swagger UI's set-up script as a file of its own: the
+    # Content-Security-Policy allows no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path(
         "api/alerts/alertmanager/",
         AlertmanagerWebhookView.as_view(),
@@ -64,4 +76,6 @@ urlpatterns = [
     path("", include("services.urls")),
     path("", include("incidents.urls")),
     path("", include("toil.urls")),
+    path("", include("portal.compliance.urls")),
+    path("", include("portal.privacy.urls")),
 ]

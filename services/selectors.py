@@ -358,3 +358,50 @@ def slo_latest_data(slo_ids: Sequence[int], *, until: datetime) -> dict[int, dat
     with connection.cursor() as cursor:
         cursor.execute(sql, [until, list(slo_ids)])
         return dict(cursor.fetchall())
+
+
+# --- for org-wide features (compliance checks) -----------------------------------------------
+
+
+def service_ids_handling_personal_data() -> QuerySet:
+    """Ids of the services that handle personal data (the default scope of compliance
+    checks)."""
+    return (
+        Service.objects.filter(handles_personal_data=True).order_by().values_list("pk", flat=True)
+    )
+
+
+def service_ids_tagged(tag_ids) -> QuerySet:
+    """(service id, tag id) of the services carrying any of these tags."""
+    return (
+        Service.tags.through.objects.filter(tag_id__in=tag_ids)
+        .order_by()
+        .values_list("service_id", "tag_id")
+    )
+
+
+def team_notification_addresses(team_id: int) -> list[str]:
+    """Where a team's notifications go: its own address, or else its engineers' addresses."""
+    team = Team.objects.filter(pk=team_id).values_list("email", flat=True).first()
+    if team:
+        return [team]
+    return sorted(
+        Membership.objects.filter(team_id=team_id, role=MembershipRole.ENGINEER)
+        .exclude(user__email="")
+        .filter(user__is_active=True)
+        .values_list("user__email", flat=True)
+    )
+
+
+def service_rows() -> QuerySet[Service]:
+    """Services with their owner team and nothing else: rows of org-wide tables (the
+    compliance matrix)."""
+    return Service.objects.select_related("owner_team").only(
+        "pk",
+        "name",
+        "slug",
+        "handles_personal_data",
+        "data_retention_days",
+        "owner_team__name",
+        "owner_team__slug",
+    )

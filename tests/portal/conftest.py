@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+from portal.compliance.models.checks import ComplianceCheck
+from portal.compliance.models.findings import ComplianceFinding
 from services.models.slos import SLO, BudgetPolicy
 from tests.incidents.factories import (
     ActionItemFactory,
@@ -40,4 +42,13 @@ def one_of_each(service, owner, teammate):
         "timeline": TimelineEntryFactory(incident=incident, author=owner),
         "toil-items": ToilItemFactory(team=service.owner_team),
         "toil-entries": ToilEntryFactory(item=ToilItemFactory(team=service.owner_team), user=owner),
+        "compliance-checks": ComplianceCheck.objects.get(slug="data-retention"),
+        "compliance-findings": ComplianceFinding.objects.create(
+            compliance_check=ComplianceCheck.objects.get(slug="data-retention"),
+            service=service,
+            team=service.owner_team,
+            severity="high",
+            opened_at=incident.started_at,
+            due_date=incident.started_at.date(),
+        ),
     }
