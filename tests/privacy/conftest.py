@@ -14,9 +14,9 @@ from incidents.actions.incidents import (
     incident_change_status,
     incident_declare,
     incident_subscribe,
-    status_update_queue,
 )
 from incidents.actions.postmortems import action_item_create, postmortem_start, postmortem_update
+from incidents.actions.status_updates import status_update_queue
 from incidents.choices import ActionItemPriority, IncidentRole, IncidentStatus
 from portal.celery import app as celery_app
 from portal.compliance.models.checks import ComplianceCheck
@@ -46,6 +46,9 @@ def zelda(db, client, monkeypatch, smtp_sink, django_capture_on_commit_callbacks
     user.save()
     MembershipFactory(user=user, team=payments, role=MembershipRole.ENGINEER)
     vault = TeamFactory(name="Vault", slug="vault", email="vault@example.test", manager=user)
+    # Incident roles go to engineers of the incident's teams.
+    MembershipFactory(user=user, team=vault, role=MembershipRole.ENGINEER)
+    MembershipFactory(user=owner, team=vault, role=MembershipRole.ENGINEER)
     service = ServiceFactory(
         slug="card-vault", owner_team=vault, handles_personal_data=True, data_retention_days=30
     )
@@ -77,6 +80,7 @@ def zelda(db, client, monkeypatch, smtp_sink, django_capture_on_commit_callbacks
         postmortem = postmortem_start(incident=incident, by=user)
         postmortem_update(
             postmortem=postmortem,
+            by=user,
             summary="Tokens expired early; zelda.quint found the clock skew.",
             reviewers=[owner],
         )

@@ -26,14 +26,14 @@ def test_the_export_holds_everything_the_portal_keeps_about_the_person(client_fo
     assert [m["team_id"] for m in records["services.membership"]] == [
         m.team_id for m in zelda.user.memberships.all()
     ]
-    assert records["services.team"][0]["linked_by"] == ["manager"]
+    assert records["services.team"][0]["linked_by"] == ["manager", "members"]
     (incident,) = records["incidents.incident"]
     assert set(incident["linked_by"]) >= {"commander", "declared_by", "subscribers"}
     assert any(
         entry["text"] == "Zelda Quintessa is rolling back the vault."
         for entry in records["incidents.timelineentry"]
     )
-    assert records["incidents.postmortem"][0]["linked_by"] == ["author"]
+    assert records["incidents.postmortem"][0]["linked_by"] == ["author", "contributors"]
     assert records["incidents.actionitem"][0]["title"] == "Alert on clock skew"
     assert records["compliance.complianceattestation"][0]["note"].startswith("Exported Zelda")
     # Changes they made are in the history of the records they changed.

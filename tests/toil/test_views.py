@@ -225,8 +225,9 @@ def test_an_items_page(as_user, deployments, owner, viewer, django_assert_max_nu
     assertContains(own, "Log time</button>")
     for _ in range(10):
         ToilEntryFactory(item=deployments, user=owner)
+    signed_in = as_user("owner")
     with django_assert_max_num_queries(14):
-        as_user("owner").get(deployments.get_absolute_url())
+        signed_in.get(deployments.get_absolute_url())
 
 
 def test_an_unknown_item_is_a_404(as_user, viewer):
