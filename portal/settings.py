@@ -188,7 +188,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # The sweeps that portal.tasks.sweep rings every minute and at worker start: each finds
 # recorded work (dirty snapshots, unsent messages) whose enqueueing was lost, and does it.
-PORTAL_SWEEPS = []
+PORTAL_SWEEPS = [
+    # SLOs marked dirty whose recompute was not rung (the broker was down) or not done.
+    "services.tasks.recompute_dirty_slos",
+    # SLOs whose newest data grew older than SLI_STALE_AFTER_MINUTES, whatever feeds them.
+    "services.tasks.mark_stale_slos",
+]
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
 

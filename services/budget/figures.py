@@ -1,24 +1,17 @@
 """Figures from counts: aggregates, timeslices, error budgets, burn rates, alert state,
 time to exhaustion, freshness and budget-policy tiers."""
 
+import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from services.budget.windows import (
-    BUCKET,
-    EPOCH,
-    LOOKBACK_WINDOWS,
-    Bucket,
-    Interval,
-    buckets_within,
-    count_expected_buckets,
-    count_expected_slices,
-    excluded_bucket_ranges,
-)
+from services.budget.windows import BUCKET, LOOKBACK_WINDOWS
+
+logger = logging.getLogger(__name__)
 
 PAGE = "page"
 TICKET = "ticket"
@@ -38,8 +31,8 @@ class WindowCounts:
     """Event counts summed over the buckets of one window, maintenance excluded.
 
     buckets_present counts buckets with data (total > 0); buckets_expected counts every bucket the
-    window should hold. The database path fills these from SUM/COUNT ... FILTER queries and
-    `count_expected_buckets()`; `aggregate()` fills them from a list of buckets.
+    window should hold. The portal fills these from the stored SLI data (services.sli) and
+    `count_expected_buckets()`; services.budget.in_memory.aggregate() from a list of buckets.
     """
 
     good: int
@@ -85,44 +78,6 @@ class SliceCounts:
     good_slices: int
     bad_slices: int
     slices_in_window: int
-
-
-def aggregate(
-    buckets: Iterable[Bucket], start: datetime, end: datetime, exclusions: Iterable[Interval] = ()
-) -> WindowCounts:
-    """Sum the buckets starting in [start, end), leaving out those in maintenance windows."""
-    ranges = excluded_bucket_ranges(exclusions)
-    good = total = present = 0
-    for bucket in buckets_within(buckets, start, end, ranges):
-        good += bucket.good
-        total += bucket.total
-        present += bucket.has_data
-    return WindowCounts(good, total, present, count_expected_buckets(start, end, ranges))
-
-
-def count_slices(
-    buckets: Iterable[Bucket],
-    start: datetime,
-    end: datetime,
-    timeslices: Timeslices,
-    exclusions: Iterable[Interval] = (),
-) -> SliceCounts:
-    """Judge each slice of [start, end) on the sum of its buckets in the window (maintenance
-    excluded). A slice without data is neither good nor bad; the slice still in progress is judged
-    on the data it has so far."""
-    ranges = excluded_bucket_ranges(exclusions)
-    sums: dict[int, list[int]] = {}
-    for bucket in buckets_within(buckets, start, end, ranges):
-        slice_sums = sums.setdefault((bucket.start - EPOCH) // timeslices.length, [0, 0])
-        slice_sums[0] += bucket.good
-        slice_sums[1] += bucket.total
-    judged = [timeslices.is_good(good, total) for good, total in sums.values() if total > 0]
-    good_slices = sum(judged)
-    return SliceCounts(
-        good_slices=good_slices,
-        bad_slices=len(judged) - good_slices,
-        slices_in_window=count_expected_slices(start, end, timeslices.length, ranges),
-    )
 
 
 # --- budget, burn rate, alerts -------------------------------------------------------------------
@@ -281,13 +236,20 @@ DEFAULT_TIERS = (
 
 def policy_tier(remaining: float | None, tiers: Sequence[BudgetTier] = DEFAULT_TIERS) -> str:
     """The name of the first of `tiers` (best first) that holds `remaining`; UNKNOWN_TIER without
-    data. The last tier must catch everything below the others (floor -inf)."""
+    data, and (with a log line) when no tier holds it: a policy's bottom tier catches everything
+    below the others (floor -inf), and a policy missing one must not stop every snapshot."""
     if remaining is None:
         return UNKNOWN_TIER
     for tier in tiers:
         if tier.holds(remaining):
             return tier.name
-    raise ValueError(f"no budget tier holds remaining={remaining}; end the tiers with floor -inf")
+    logger.warning(
+        "No budget tier holds remaining=%s (tiers %s): the tier is unknown; give the policy a "
+        "bottom tier without a floor.",
+        remaining,
+        ", ".join(tier.name for tier in tiers) or "none",
+    )
+    return UNKNOWN_TIER
 
 
 # --- internals ---------------------------------------------------------------------------------
