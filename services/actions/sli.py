@@ -306,8 +306,7 @@ def slo_statuses_mark_stale(*, now: datetime) -> int:
 
 #: SLOs whose data one read statement sums.
 RECOMPUTE_BATCH = 250
-#: Batches whose figures are computed side by side, each on its own database connection: while
-#: PostgreSQL sums one batch's data, Python turns another's groups into snapshots.
+#: Batches recomputed side by side, each on its own database connection.
 RECOMPUTE_THREADS = 2
 #: Database errors that say the database is out of reach, not that one SLO's data is bad: the
 #: recompute stops (its SLOs stay dirty) instead of marking every SLO as failed.
@@ -393,8 +392,8 @@ def slo_status_recompute(*, slo: SLO, now: datetime) -> SLOStatus:
 
 def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) -> int:
     """Recompute the snapshot of every SLO (or of `slos`) from the stored data, in batches of
-    RECOMPUTE_BATCH SLOs: each batch's figures in two queries (batches side by side, see
-    _figures_of_batches), its snapshots in one write. Sync outcomes (last sync time and error)
+    RECOMPUTE_BATCH SLOs: each batch's figures in two queries, its snapshots in one write
+    (batches side by side, see _batches_recompute). Sync outcomes (last sync time and error)
     are kept, and an SLO whose last sync failed stays stale. An SLO that cannot be computed is
     logged and marked on its snapshot ("could not compute: ..."), which keeps its last figures
     and turns stale; the others go on. Returns how many snapshots were computed."""
@@ -407,33 +406,38 @@ def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) 
     batches = [
         slos[first : first + RECOMPUTE_BATCH] for first in range(0, len(slos), RECOMPUTE_BATCH)
     ]
-    written = 0
-    for fields_by_slo, failures in _figures_of_batches(batches, now):
-        for slo_id, fields in fields_by_slo.items():
-            fields["stale"] = fields["stale"] or slo_id in failing
-            fields["compute_error"] = ""
-        with transaction.atomic():
-            _statuses_write(fields_by_slo)
-            _failures_write(failures, now)
-        written += len(fields_by_slo)
-    return written
+    return sum(_batches_recompute(batches, now, failing))
 
 
-def _figures_of_batches(batches: list[list[SLO]], now: datetime):
-    """_status_fields() of each batch, in order. In threads when there are several batches and
-    no transaction is open: another connection sees only committed data."""
+def _batch_recompute(slos: list[SLO], now: datetime, failing: set[int]) -> int:
+    fields_by_slo, failures = _status_fields(slos, now)
+    for slo_id, fields in fields_by_slo.items():
+        fields["stale"] = fields["stale"] or slo_id in failing
+        fields["compute_error"] = ""
+    with transaction.atomic():
+        _statuses_write(fields_by_slo)
+        _failures_write(failures, now)
+    return len(fields_by_slo)
+
+
+def _batches_recompute(batches: list[list[SLO]], now: datetime, failing: set[int]):
+    """_batch_recompute() of each batch. In threads, each on its own connection, when there are
+    several batches and no transaction is open (another connection sees only committed data):
+    while PostgreSQL sums one batch's data or stores its snapshots, Python computes another's."""
     if len(batches) < 2 or connection.in_atomic_block:
-        return (_status_fields(batch, now) for batch in batches)
+        return [_batch_recompute(batch, now, failing) for batch in batches]
     pool = ThreadPoolExecutor(RECOMPUTE_THREADS)
     try:
-        return list(pool.map(_status_fields_on_own_connection, batches, repeat(now)))
+        return list(
+            pool.map(_batch_recompute_on_own_connection, batches, repeat(now), repeat(failing))
+        )
     finally:
         pool.shutdown()
 
 
-def _status_fields_on_own_connection(slos: list[SLO], now: datetime):
+def _batch_recompute_on_own_connection(slos: list[SLO], now: datetime, failing: set[int]) -> int:
     try:
-        return _status_fields(slos, now)
+        return _batch_recompute(slos, now, failing)
     finally:
         connections.close_all()  # this thread's connections only
 
@@ -481,7 +485,9 @@ def _statuses_write(fields_by_slo: dict[int, dict]) -> None:
                     [
                         slo_id,
                         *(
-                            json.dumps(fields[name]) if name in json_fields else fields[name]
+                            json.dumps(fields[name], separators=(",", ":"))
+                            if name in json_fields
+                            else fields[name]
                             for name in names
                         ),
                     ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from services.budget.windows import BUCKET, LOOKBACK_WINDOWS
 
@@ -149,16 +150,21 @@ class BurnRateRule:
     budget_share: Fraction
 
     def threshold(self, slo_window: timedelta) -> float:
-        long_window = LOOKBACK_WINDOWS[self.long_window]
-        return float(
-            self.budget_share * Fraction(_microseconds(slo_window), _microseconds(long_window))
-        )
+        return _threshold(self, slo_window)
 
     def fires(self, burn_rates: Mapping[str, float | None], slo_window: timedelta) -> bool:
         """Both rates strictly above the threshold; a missing rate never fires."""
         threshold = self.threshold(slo_window)
         rates = (burn_rates.get(self.long_window), burn_rates.get(self.short_window))
         return all(rate is not None and rate > threshold for rate in rates)
+
+
+@lru_cache(maxsize=256)
+def _threshold(rule: BurnRateRule, slo_window: timedelta) -> float:
+    # Exact fractions, computed once per rule and window length: a recompute asks thousands of
+    # times for the same few.
+    long_window = _microseconds(LOOKBACK_WINDOWS[rule.long_window])
+    return float(rule.budget_share * Fraction(_microseconds(slo_window), long_window))
 
 
 #: Multi-window, multi-burn-rate alerting, most urgent first.

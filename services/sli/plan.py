@@ -18,6 +18,8 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from services.budget.figures import Timeslices
@@ -66,10 +68,48 @@ def timeslices(slo) -> Timeslices | None:
 
 def history_start(slo, now: datetime) -> datetime:
     """Midnight on the 1st of the oldest month of the monthly history, in UTC."""
-    zone = ZoneInfo(slo.time_zone)
+    return _history_start(slo.time_zone, now)
+
+
+@lru_cache(maxsize=256)
+def _history_start(time_zone: str, now: datetime) -> datetime:
+    zone = ZoneInfo(time_zone)
     local = now.astimezone(zone)
     months = local.year * 12 + local.month - MONTHS_OF_HISTORY
     return datetime(months // 12, months % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
+
+
+class Month(NamedTuple):
+    """A calendar month in a time zone: its bounds (epoch seconds), its key as the groups carry
+    it (year x 12 + month - 1) and its bounds as the snapshot writes them."""
+
+    start: int
+    end: int
+    key: int
+    start_iso: str
+    end_iso: str
+
+
+@lru_cache(maxsize=256)
+def months_between(time_zone: str, start: int, end: int) -> tuple[Month, ...]:
+    """The calendar months in `time_zone` overlapping [start, end). Every SLO of a zone asks for
+    the same ones in a recompute, hence the cache."""
+    zone = ZoneInfo(time_zone)
+    months = []
+    for month_start, month_end in calendar_months(
+        datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), zone
+    ):
+        local = month_start.astimezone(zone)
+        months.append(
+            Month(
+                epoch(month_start),
+                epoch(month_end),
+                local.year * 12 + local.month - 1,
+                month_start.isoformat(),
+                month_end.isoformat(),
+            )
+        )
+    return tuple(months)
 
 
 def lookback_edges(end: int) -> list[int]:
@@ -94,14 +134,11 @@ def read_request(slo, now: datetime, excluded: Sequence[Interval]) -> ReadReques
     excluded_seconds = [(epoch(low), epoch(high)) for low, high in excluded]
     slices = timeslices(slo)
     slice_seconds = int(slices.length.total_seconds()) if slices else None
-    months = calendar_months(
-        datetime.fromtimestamp(history, UTC), datetime.fromtimestamp(end, UTC), slo.time_zone
-    )
     first_midnight = -(-window_start // DAY_SECONDS) * DAY_SECONDS
     cuts = [
         window_start,
         *lookback_edges(end),
-        *(epoch(month_start) for month_start, _ in months),
+        *(month.start for month in months_between(slo.time_zone, history, end)),
         *(edge for excluded_range in excluded_seconds for edge in excluded_range),
         *range(first_midnight, end, DAY_SECONDS),
         *range(first_hour, end, HOUR_SECONDS),

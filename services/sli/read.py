@@ -24,13 +24,15 @@ _LOCAL = "(piece.start AT TIME ZONE piece.zone)"
 
 _GROUPS_SQL = f"""
     WITH part(slo_id, span, low, high, window_start, hours_from, zone, slice_seconds, target) AS (
-        SELECT slo_id, span, to_timestamp(low), to_timestamp(high), to_timestamp(window_start),
-               to_timestamp(hours_from), zone, slice_seconds, target
-        FROM unnest(%(ids)s::bigint[], %(spans)s::int[], %(lows)s::bigint[], %(highs)s::bigint[],
-                    %(window_starts)s::bigint[], %(hours_froms)s::bigint[], %(zones)s::text[],
-                    %(slices)s::int[], %(targets)s::float8[])
-             AS request(slo_id, span, low, high, window_start, hours_from, zone, slice_seconds,
-                        target)
+        -- A row per range of the plan; its SLO's settings, sent once per SLO, looked up by the
+        -- SLO's position in the request.
+        SELECT (%(ids)s::bigint[])[position], span, to_timestamp(low), to_timestamp(high),
+               to_timestamp((%(window_starts)s::bigint[])[position]),
+               to_timestamp((%(hours_froms)s::bigint[])[position]),
+               (%(zones)s::text[])[position], (%(slices)s::int[])[position],
+               (%(targets)s::float8[])[position]
+        FROM unnest(%(positions)s::int[], %(spans)s::int[], %(lows)s::bigint[],
+                    %(highs)s::bigint[]) AS range(position, span, low, high)
     ),
     piece(slo_id, span, window_start, hours_from, zone, slice_seconds, start, good, total,
           present, good_slices, bad_slices) AS (
@@ -56,8 +58,7 @@ _GROUPS_SQL = f"""
           ON b.slo_id = part.slo_id AND b.start >= part.low AND b.start < part.high
         WHERE part.span = {BUCKET_SECONDS}
     )
-    SELECT piece.slo_id,
-           piece.start >= piece.window_start AS in_window,
+    SELECT piece.start >= piece.window_start AS in_window,
            (date_part('year', {_LOCAL}) * 12 + date_part('month', {_LOCAL}) - 1)::int AS month,
            CASE WHEN piece.start >= piece.window_start
                 THEN floor({_EPOCH} / {DAY_SECONDS})::int END AS day,
@@ -67,9 +68,10 @@ _GROUPS_SQL = f"""
            CASE WHEN piece.slice_seconds > piece.span
                 THEN floor({_EPOCH} / piece.slice_seconds)::bigint END AS slice,
            SUM(piece.good)::bigint, SUM(piece.total)::bigint, SUM(piece.present)::bigint,
-           SUM(piece.good_slices)::bigint, SUM(piece.bad_slices)::bigint
+           SUM(piece.good_slices)::bigint, SUM(piece.bad_slices)::bigint,
+           piece.slo_id
     FROM piece
-    GROUP BY 1, 2, 3, 4, 5, 6, 7
+    GROUP BY 1, 2, 3, 4, 5, 6, 12
 """
 
 #: Planner settings for the groups statement: memory enough to group a batch in a hash table
@@ -95,38 +97,29 @@ def slo_groups(requests: Sequence[ReadRequest], *, end: int) -> dict[int, list[S
 def _groups_in_postgresql(
     requests: Sequence[ReadRequest], *, end: int
 ) -> dict[int, list[SLIGroup]]:
-    columns: dict[str, list] = {
-        name: []
-        for name in (
-            "ids",
-            "spans",
-            "lows",
-            "highs",
-            "window_starts",
-            "hours_froms",
-            "zones",
-            "slices",
-            "targets",
-        )
+    ranges: dict[str, list] = {"positions": [], "spans": [], "lows": [], "highs": []}
+    for position, request in enumerate(requests, start=1):
+        for span, span_ranges in request.ranges.items():
+            for low, high in span_ranges:
+                ranges["positions"].append(position)
+                ranges["spans"].append(span)
+                ranges["lows"].append(low)
+                ranges["highs"].append(high)
+    settings = {
+        "ids": [request.slo_id for request in requests],
+        "window_starts": [request.window_start for request in requests],
+        "hours_froms": [request.hours_from for request in requests],
+        "zones": [request.time_zone for request in requests],
+        "slices": [request.slice_seconds or BUCKET_SECONDS for request in requests],
+        "targets": [request.slice_target for request in requests],
     }
-    for request in requests:
-        for span, ranges in request.ranges.items():
-            for low, high in ranges:
-                columns["ids"].append(request.slo_id)
-                columns["spans"].append(span)
-                columns["lows"].append(low)
-                columns["highs"].append(high)
-                columns["window_starts"].append(request.window_start)
-                columns["hours_froms"].append(request.hours_from)
-                columns["zones"].append(request.time_zone)
-                columns["slices"].append(request.slice_seconds or BUCKET_SECONDS)
-                columns["targets"].append(request.slice_target)
     edges = [datetime.fromtimestamp(edge, UTC) for edge in lookback_edges(end)]
-    groups: dict[int, list[SLIGroup]] = {request.slo_id: [] for request in requests}
+    groups: dict[int, list] = {request.slo_id: [] for request in requests}
     with planner_settings(_PLANNER_SETTINGS), connection.cursor() as cursor:
-        cursor.execute(_GROUPS_SQL, {**columns, "edges": edges})
-        for slo_id, *row in cursor.fetchall():
-            groups[slo_id].append(SLIGroup(*row))
+        cursor.execute(_GROUPS_SQL, {**ranges, **settings, "edges": edges})
+        # The rows are SLIGroup's fields in order (its slo_id last): read as they come.
+        for row in cursor.fetchall():
+            groups[row[11]].append(row)
     return groups
 
 
@@ -210,7 +203,7 @@ def groups_in_python(requests: Sequence[ReadRequest], *, end: int) -> dict[int, 
             row[2] += total > 0
             row[3] += bool(judged and good / total >= request.slice_target)
             row[4] += bool(judged and good / total < request.slice_target)
-        groups[request.slo_id] = [SLIGroup(*key, *row) for key, row in sums.items()]
+        groups[request.slo_id] = [SLIGroup(*key, *row, request.slo_id) for key, row in sums.items()]
     return groups
 
 

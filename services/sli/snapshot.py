@@ -9,9 +9,8 @@ and at the observed end) one hour each, a month those of its month. Timeslices a
 the groups that hold them whole, or on the sums of the pieces of one slice.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from services.budget.evaluation import evaluate
 from services.budget.figures import (
@@ -24,18 +23,19 @@ from services.budget.figures import (
 from services.budget.windows import (
     LOOKBACK_WINDOWS,
     WHOLE_WINDOW,
-    calendar_months,
     count_expected_buckets,
     count_expected_slices,
     observed_end,
 )
 from services.sli.plan import (
+    BUCKET_SECONDS,
     DAY_SECONDS,
     HOUR_SECONDS,
     LOOKBACK_SECONDS,
     epoch,
     history_start,
     hours_from,
+    months_between,
     timeslices,
     window,
 )
@@ -61,76 +61,81 @@ def status_fields(
 ) -> dict:
     """The SLOStatus fields of `slo` at `now` (the sync outcome fields aside)."""
     objective = objective_from_percent(slo.objective)
-    share = 1 - objective
     slo_window = window(slo, now)
     end_moment = observed_end(slo_window, now)
     window_start, end = epoch(slo_window[0]), epoch(end_moment)
     excluded = inputs.excluded
     slices = timeslices(slo)
 
-    by_lookback = [[0, 0, 0] for _ in range(len(LOOKBACK_SECONDS) + 1)]
-    in_window = [0, 0, 0]
+    # One pass over the groups; the loop is the hot path of a recompute, hence plain locals.
+    lookback_good = [0] * (len(LOOKBACK_SECONDS) + 1)
+    lookback_total = lookback_good.copy()
+    lookback_present = lookback_good.copy()
+    window_good = window_total = window_present = 0
     bad_by_day: dict[int, int] = {}
-    hours: dict[int, list[int]] = {}
-    months: dict[int, list[int]] = {}
+    hour_good: dict[int, int] = {}
+    hour_total: dict[int, int] = {}
+    month_good: dict[int, int] = {}
+    month_total: dict[int, int] = {}
     # Timeslices: whole slices judged inside groups, and the pieces of longer slices by slice.
     judged_in_window = [0, 0]
     judged_by_month: dict[int, list[int]] = {}
     window_pieces: dict[int, list[int]] = {}
     month_pieces: dict[tuple[int, int], list[int]] = {}
     for group in groups:
-        good, total = group.good, group.total
-        sums = by_lookback[group.lookback]
-        sums[0] += good
-        sums[1] += total
-        sums[2] += group.present
-        month = months.setdefault(group.month, [0, 0])
-        month[0] += good
-        month[1] += total
-        if group.in_window:
-            in_window[0] += good
-            in_window[1] += total
-            in_window[2] += group.present
-            if group.hour is not None:
-                hour = hours.setdefault(group.hour, [0, 0])
-                hour[0] += good
-                hour[1] += total
+        in_window, month, day, hour, lookback, piece, good, total, present = group[:9]
+        lookback_good[lookback] += good
+        lookback_total[lookback] += total
+        lookback_present[lookback] += present
+        month_good[month] = month_good.get(month, 0) + good
+        month_total[month] = month_total.get(month, 0) + total
+        if in_window:
+            window_good += good
+            window_total += total
+            window_present += present
+            if hour is not None:
+                hour_good[hour] = hour_good.get(hour, 0) + good
+                hour_total[hour] = hour_total.get(hour, 0) + total
             if slices is None:
-                bad_by_day[group.day] = bad_by_day.get(group.day, 0) + total - good
+                bad_by_day[day] = bad_by_day.get(day, 0) + total - good
         if slices is None:
             continue
-        if group.slice is None:
-            judged = judged_by_month.setdefault(group.month, [0, 0])
-            judged[0] += group.good_slices
-            judged[1] += group.bad_slices
-            if group.in_window:
-                judged_in_window[0] += group.good_slices
-                judged_in_window[1] += group.bad_slices
-                bad_by_day[group.day] = bad_by_day.get(group.day, 0) + group.bad_slices
+        if piece is None:
+            good_slices, bad_slices = group[9], group[10]
+            judged = judged_by_month.setdefault(month, [0, 0])
+            judged[0] += good_slices
+            judged[1] += bad_slices
+            if in_window:
+                judged_in_window[0] += good_slices
+                judged_in_window[1] += bad_slices
+                bad_by_day[day] = bad_by_day.get(day, 0) + bad_slices
             continue
-        piece = month_pieces.setdefault((group.month, group.slice), [0, 0])
-        piece[0] += good
-        piece[1] += total
-        if group.in_window:
-            piece = window_pieces.setdefault(group.slice, [0, 0, group.day])
-            piece[0] += good
-            piece[1] += total
-            piece[2] = min(piece[2], group.day)
+        sums = month_pieces.setdefault((month, piece), [0, 0])
+        sums[0] += good
+        sums[1] += total
+        if in_window:
+            sums = window_pieces.setdefault(piece, [0, 0, day])
+            sums[0] += good
+            sums[1] += total
+            sums[2] = min(sums[2], day)
 
     # A group with look-back count n lies in the n longest windows: each window's counts are
     # the sums from its position on, added up from the shortest window.
     counts = {}
     good = total = present = 0
     for position in range(len(LOOKBACK_SECONDS), 0, -1):
-        sums = by_lookback[position]
-        good += sums[0]
-        total += sums[1]
-        present += sums[2]
-        length = timedelta(seconds=LOOKBACK_SECONDS[position - 1])
-        expected = count_expected_buckets(end_moment - length, end_moment, excluded)
-        counts[_LOOKBACK_KEYS[position - 1]] = WindowCounts(good, total, present, expected)
+        good += lookback_good[position]
+        total += lookback_total[position]
+        present += lookback_present[position]
+        length = LOOKBACK_SECONDS[position - 1]
+        counts[_LOOKBACK_KEYS[position - 1]] = WindowCounts(
+            good, total, present, _expected_buckets(end - length, end, excluded)
+        )
     counts[WHOLE_WINDOW] = WindowCounts(
-        *in_window, count_expected_buckets(slo_window[0], end_moment, excluded)
+        window_good,
+        window_total,
+        window_present,
+        _expected_buckets(window_start, end, excluded),
     )
 
     slice_counts = None
@@ -159,6 +164,7 @@ def status_fields(
         stale_after=inputs.stale_after,
         tiers=inputs.tiers,
     )
+    months = months_between(slo.time_zone, epoch(history_start(slo, now)), end)
     return {
         "computed_at": now,
         "window_start": slo_window[0],
@@ -177,12 +183,23 @@ def status_fields(
         "time_until_exhaustion": figures.time_until_exhaustion,
         "series": {
             "budget": _budget_series(window_start, end, bad_by_day, figures),
-            "burn_1h": _burn_series(window_start, end, hours, share, figures.burn_rates["1h"]),
+            "burn_1h": _burn_series(
+                window_start, end, hour_good, hour_total, 1 - objective, figures.burn_rates["1h"]
+            ),
         },
         "monthly": _monthly(
-            slo, now, end_moment, months, judged_by_month, month_pieces, objective, slices
+            months, month_good, month_total, judged_by_month, month_pieces, objective, slices
         ),
     }
+
+
+def _expected_buckets(start: int, end: int, excluded) -> int:
+    """count_expected_buckets(), without its checks where nothing is excluded (most SLOs)."""
+    if not excluded:
+        return max(0, end - start) // BUCKET_SECONDS
+    return count_expected_buckets(
+        datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), excluded
+    )
 
 
 def _budget_series(window_start: int, end: int, bad_by_day: dict, figures) -> list[list]:
@@ -203,7 +220,9 @@ def _budget_series(window_start: int, end: int, bad_by_day: dict, figures) -> li
     return points
 
 
-def _burn_series(window_start: int, end: int, hours: dict, share: float, last) -> list[list]:
+def _burn_series(
+    window_start: int, end: int, hour_good: dict, hour_total: dict, share: float, last
+) -> list[list]:
     """[time, 1h burn rate] at the end of each whole UTC hour of the window's last three days
     (the longest look-back window) and, last, at the observed end: the snapshot's 1h burn."""
     points = []
@@ -211,17 +230,16 @@ def _burn_series(window_start: int, end: int, hours: dict, share: float, last) -
         hour_end = (hour + 1) * HOUR_SECONDS
         if hour_end >= end:
             break
-        good, total = hours.get(hour, (0, 0))
-        rate = (total - good) / total / share if total else None
+        total = hour_total.get(hour)
+        rate = (total - hour_good[hour]) / total / share if total else None
         points.append([_iso(hour_end), _compact(rate)])
     points.append([_iso(end), _compact(last)])
     return points
 
 
-def _monthly(slo, now, end, months, judged_by_month, month_pieces, objective, slices):
+def _monthly(months, month_good, month_total, judged_by_month, month_pieces, objective, slices):
     """Attainment per calendar month (in the SLO's time zone) for the last 12 months, each
     measured with the SLO's budgeting method; the current month so far."""
-    zone = ZoneInfo(slo.time_zone)
     judged_pieces: dict[int, list[int]] = {}
     if slices:
         for (month, _), (good, total) in month_pieces.items():
@@ -229,21 +247,19 @@ def _monthly(slo, now, end, months, judged_by_month, month_pieces, objective, sl
                 judged = judged_pieces.setdefault(month, [0, 0])
                 judged[0 if slices.is_good(good, total) else 1] += 1
     history = []
-    for month_start, month_end in calendar_months(history_start(slo, now), end, zone):
-        local = month_start.astimezone(zone)
-        key = local.year * 12 + local.month - 1
+    for month in months:
         if slices is None:
-            good, total = months.get(key, (0, 0))
+            good, total = month_good.get(month.key, 0), month_total.get(month.key, 0)
         else:
-            good, bad = judged_by_month.get(key, (0, 0))
-            more_good, more_bad = judged_pieces.get(key, (0, 0))
+            good, bad = judged_by_month.get(month.key, (0, 0))
+            more_good, more_bad = judged_pieces.get(month.key, (0, 0))
             good += more_good
             total = good + bad + more_bad
         attainment = good / total if total else None
         history.append(
             {
-                "start": month_start.isoformat(),
-                "end": month_end.isoformat(),
+                "start": month.start_iso,
+                "end": month.end_iso,
                 "attainment": attainment,
                 "met": None if attainment is None else attainment >= objective,
             }

@@ -44,7 +44,8 @@ class SLIGroup(NamedTuple):
     request's `hours_from` on), how many of the look-back windows hold it (0 to 7, the
     longest window first: 1 is the 3d window only, 7 all of them) and, for data shorter than
     a timeslice, the slice (its index since the epoch). `present` counts buckets with data;
-    `good_slices` and `bad_slices` count the whole timeslices judged inside the group."""
+    `good_slices` and `bad_slices` count the whole timeslices judged inside the group.
+    PostgreSQL's rows come in this order as plain tuples."""
 
     in_window: bool
     month: int
@@ -57,6 +58,7 @@ class SLIGroup(NamedTuple):
     present: int
     good_slices: int
     bad_slices: int
+    slo_id: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,11 +127,12 @@ def test_the_migration_sums_the_buckets_stored_before_rollups_existed(checkout_s
 
 def judged_slices(slo, slice_minutes: int, target: float) -> dict[tuple[int, datetime], tuple]:
     """{(span, unit start): (good slices, bad slices)} judged here from the buckets."""
-    sums: dict[tuple[int, datetime], list[int]] = {}
+    length = timedelta(minutes=slice_minutes)
+    sums: dict[datetime, list[int]] = {}
     for bucket in SLIBucket.objects.filter(slo=slo):
-        sums.setdefault(floor_to(bucket.start, timedelta(minutes=slice_minutes)), [0, 0])
-        sums[floor_to(bucket.start, timedelta(minutes=slice_minutes))][0] += bucket.good
-        sums[floor_to(bucket.start, timedelta(minutes=slice_minutes))][1] += bucket.total
+        slice_sums = sums.setdefault(floor_to(bucket.start, length), [0, 0])
+        slice_sums[0] += bucket.good
+        slice_sums[1] += bucket.total
     judged: dict[tuple[int, datetime], list[int]] = {}
     for start, (good, total) in sums.items():
         for span in SLIRollup.Span:

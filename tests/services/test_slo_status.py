@@ -32,6 +32,7 @@ from services.budget.windows import (
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
 from services.sli import plan, read, snapshot
 from services.sli.store import slo_buckets_upsert
+from services.sli.types import SLIGroup
 from tests.services.prometheus import checkout
 
 NOW = datetime(2026, 11, 1, 12, 0, 30, tzinfo=UTC)
@@ -232,8 +233,8 @@ def test_the_python_executor_for_sqlite_gives_the_snapshot_postgresql_gives(serv
 
     assert fields(in_python) == fields(in_postgresql)
     # PostgreSQL reads stored rollups where Python reads every bucket: the same sums, fewer rows.
-    assert sum(group.present for group in in_python) == sum(
-        group.present for group in in_postgresql
+    assert sum(SLIGroup(*group).present for group in in_python) == sum(
+        SLIGroup(*group).present for group in in_postgresql
     )
     assert len(in_postgresql) > 14
 
