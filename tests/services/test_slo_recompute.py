@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from services import tasks
 from services.actions.sli import (
+    _buckets_from_rates,
     slo_buckets_push,
     slo_statuses_recompute,
     slo_statuses_recompute_dirty,
@@ -24,6 +25,7 @@ from services.models.slos import (
     BudgetPolicyTier,
     DirtySLO,
     MaintenanceWindow,
+    SLIBucket,
     SLOStatus,
 )
 from services.selectors import slo_events_between
@@ -304,3 +306,25 @@ def test_slo_events_between_sums_bad_and_total_in_the_range_without_maintenance(
     # Buckets 1 to 9 start in [09:05, 09:50); 2 and 3 are in maintenance.
     kept = [n for n in range(1, 10) if n not in (2, 3)]
     assert events == {slo.pk: (sum(12 - n for n in kept), 100 * len(kept)), quiet.pk: (0, 0)}
+
+
+# --- Counts a bucket can hold ------------------------------------------------------------------
+
+
+def test_no_write_path_stores_a_bucket_of_more_than_10_to_the_12_events(service):
+    slo = make_slo(service, 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SLIBucket.objects.create(slo=slo, start=NOW.replace(second=0), good=0, total=2**62)
+
+
+def test_a_sync_leaves_a_bucket_prometheus_counts_past_the_bound_without_data(caplog):
+    caplog.set_level(logging.WARNING, logger="services.actions.sli")
+    at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    slo = SLO(query_kind="good_total")
+
+    buckets = _buckets_from_rates(
+        slo, events={at: 1.0, at + BUCKET: 2.0**62}, totals={at: 2.0, at + BUCKET: 2.0**62}
+    )
+
+    assert buckets == [Bucket(at - BUCKET, 300, 600)]
+    assert "more than a bucket may hold" in caplog.text
