@@ -345,10 +345,11 @@ def _failure(slo: SLO, error: Exception, failures: dict[int, str]) -> None:
     failures[slo.pk] = f"{error.__class__.__name__}: {error}"
 
 
-def _status_fields(slos: Sequence[SLO], now: datetime) -> tuple[dict[int, dict], dict[int, str]]:
+def _status_fields(
+    slos: Sequence[SLO], now: datetime, inputs: dict[int, SnapshotInputs]
+) -> tuple[dict[int, dict], dict[int, str]]:
     """The snapshot fields of each SLO, in two queries whatever their data, and why the others
     failed: one SLO's bad record (an unknown time zone, say) fails that SLO alone."""
-    inputs = _snapshot_inputs(slos)
     end = plan.epoch(align_down(now))
     fields, failures, requests = {}, {}, {}
     for slo in slos:
@@ -406,11 +407,23 @@ def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) 
     batches = [
         slos[first : first + RECOMPUTE_BATCH] for first in range(0, len(slos), RECOMPUTE_BATCH)
     ]
-    return sum(_batches_recompute(batches, now, failing))
+    context = _Recompute(now, failing, _snapshot_inputs(slos))
+    return sum(_batches_recompute(batches, context))
 
 
-def _batch_recompute(slos: list[SLO], now: datetime, failing: set[int]) -> int:
-    fields_by_slo, failures = _status_fields(slos, now)
+@dataclass(frozen=True)
+class _Recompute:
+    """What every batch of a recompute shares: its moment, the SLOs whose last sync failed, and
+    each SLO's maintenance and policy tiers (read once for all batches)."""
+
+    now: datetime
+    failing: set[int]
+    inputs: dict[int, SnapshotInputs]
+
+
+def _batch_recompute(slos: list[SLO], context: _Recompute) -> int:
+    now, failing = context.now, context.failing
+    fields_by_slo, failures = _status_fields(slos, now, context.inputs)
     for slo_id, fields in fields_by_slo.items():
         fields["stale"] = fields["stale"] or slo_id in failing
         fields["compute_error"] = ""
@@ -420,24 +433,22 @@ def _batch_recompute(slos: list[SLO], now: datetime, failing: set[int]) -> int:
     return len(fields_by_slo)
 
 
-def _batches_recompute(batches: list[list[SLO]], now: datetime, failing: set[int]):
+def _batches_recompute(batches: list[list[SLO]], context: _Recompute):
     """_batch_recompute() of each batch. In threads, each on its own connection, when there are
     several batches and no transaction is open (another connection sees only committed data):
     while PostgreSQL sums one batch's data or stores its snapshots, Python computes another's."""
     if len(batches) < 2 or connection.in_atomic_block:
-        return [_batch_recompute(batch, now, failing) for batch in batches]
+        return [_batch_recompute(batch, context) for batch in batches]
     pool = ThreadPoolExecutor(RECOMPUTE_THREADS)
     try:
-        return list(
-            pool.map(_batch_recompute_on_own_connection, batches, repeat(now), repeat(failing))
-        )
+        return list(pool.map(_batch_recompute_on_own_connection, batches, repeat(context)))
     finally:
         pool.shutdown()
 
 
-def _batch_recompute_on_own_connection(slos: list[SLO], now: datetime, failing: set[int]) -> int:
+def _batch_recompute_on_own_connection(slos: list[SLO], context: _Recompute) -> int:
     try:
-        return _batch_recompute(slos, now, failing)
+        return _batch_recompute(slos, context)
     finally:
         connections.close_all()  # this thread's connections only
 
