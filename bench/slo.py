@@ -9,7 +9,7 @@ months, a maintenance window on some) and 30 days of 5-minute buckets each with 
 INSERT ... SELECT per batch of SLOs, then times the path production runs after a sync cycle:
 every SLO marked dirty (as each SLO's sync marks it), then the one task that recomputes every
 dirty SLO in one batch (services.tasks.recompute_dirty_slos, i.e.
-services.actions.sli.slo_statuses_recompute_dirty). It times that with the stored hour and day
+services.actions.statuses.slo_statuses_recompute_dirty). It times that with the stored hour and day
 rollups and again with days alone (the plainer read plan), then the org scorecard and
 GET /api/slos/ as an SRE lead, counting queries at 10 SLOs and at all of them.
 Targets: recompute all in 5 s or less; scorecard p95 under 200 ms; the same queries at both
@@ -157,7 +157,7 @@ def load_organisation(slo_count: int):
 
 def recompute_all() -> tuple[float, int]:
     """A sync cycle's recompute as production runs it: every SLO dirty, one task for all."""
-    from services.actions.sli import slo_statuses_recompute_dirty, slos_mark_dirty
+    from services.actions.statuses import slo_statuses_recompute_dirty, slos_mark_dirty
 
     slos_mark_dirty(ring=False)
     started = time.perf_counter()
@@ -184,7 +184,7 @@ def explain_one_batch() -> None:
     batch's recompute takes in all."""
     from django.db import connection
 
-    from services.actions.sli import RECOMPUTE_BATCH, slo_statuses_recompute
+    from services.actions.statuses import RECOMPUTE_BATCH, slo_statuses_recompute
     from services.models.slos import SLO
 
     def explain(execute, sql, params, many, context):

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from django.db.models import Max
 
-from services.actions.sli import slos_mark_dirty
 from services.actions.slos import maintenance_window_create, slo_create, slo_update
+from services.actions.statuses import slos_mark_dirty
 from services.budget.windows import BUCKET, Bucket, align_down
 from services.choices import SLISource
 from services.models.catalog import Service

@@ -57,7 +57,7 @@ def sync_slo(self, slo_id: int):
 def recompute_dirty_slos():
     """Recompute every dirty SLO's snapshot, once, in one batch: rung a few seconds after a
     push or a change, after a sync cycle, and by the sweep (settings.PORTAL_SWEEPS)."""
-    from services.actions.sli import slo_statuses_recompute_dirty
+    from services.actions.statuses import slo_statuses_recompute_dirty
 
     slo_statuses_recompute_dirty(now=timezone.now())
 
@@ -66,7 +66,7 @@ def recompute_dirty_slos():
 def mark_stale_slos():
     """Mark stale the snapshots whose newest data has grown too old, whatever feeds their SLO
     (a sweep: settings.PORTAL_SWEEPS)."""
-    from services.actions.sli import slo_statuses_mark_stale
+    from services.actions.statuses import slo_statuses_mark_stale
 
     slo_statuses_mark_stale(now=timezone.now())
 

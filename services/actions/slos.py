@@ -1,13 +1,13 @@
 """Writes to SLO definitions: SLOs, their maintenance windows and budget policies. Each change
 that moves what an SLO's figures add up to marks the SLO dirty
-(services.actions.sli.slos_mark_dirty): its snapshot is recomputed moments later, once."""
+(services.actions.statuses.slos_mark_dirty): its snapshot is recomputed moments later, once."""
 
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from services.actions.sli import slos_mark_dirty
+from services.actions.statuses import slos_mark_dirty
 from services.choices import SLISource
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
 from services.sli.store import slo_rollups_refresh

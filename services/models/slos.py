@@ -409,7 +409,7 @@ class SLOStatus(models.Model):
 class DirtySLO(models.Model):
     """An SLO whose snapshot is out of date: its data, definition, maintenance or policy
     changed since the last recompute. One task recomputes every dirty SLO in one batch
-    (services.actions.sli.slo_statuses_recompute_dirty), so that a storm of pushes or a sync
+    (services.actions.statuses.slo_statuses_recompute_dirty), so that a storm of pushes or a sync
     cycle of every SLO costs one recompute each, not one per write.
 
     Each mark writes a new `mark`; a recompute claims rows (`claimed_at`), then deletes only

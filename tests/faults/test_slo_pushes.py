@@ -10,7 +10,7 @@ from django.utils import timezone
 from portal.celery import app as celery_app
 from portal.models import Heartbeat
 from portal.tasks import HEARTBEAT, heartbeat, sweep
-from services.actions import sli as sli_actions
+from services.actions import statuses
 from services.budget.windows import align_down
 from services.models.slos import DirtySLO, SLIBucket, SLOStatus
 from tests.portal.test_tasks import wait_for
@@ -21,13 +21,13 @@ from tests.services.slo_data import make_slo
 def computed(monkeypatch):
     """The SLOs whose snapshot was computed, in order, however many workers did it."""
     computed = []
-    status_fields = sli_actions.snapshot.status_fields
+    status_fields = statuses.snapshot.status_fields
 
     def counted(slo, *args):
         computed.append(slo.pk)
         return status_fields(slo, *args)
 
-    monkeypatch.setattr(sli_actions.snapshot, "status_fields", counted)
+    monkeypatch.setattr(statuses.snapshot, "status_fields", counted)
     return computed
 
 

@@ -27,7 +27,7 @@ from incidents.actions.metrics import incident_metrics_snapshots_recompute
 from incidents.models.incidents import Incident
 from portal.roles import is_sre_lead
 from portal.urls import router
-from services.actions.sli import slo_statuses_recompute_dirty
+from services.actions.statuses import slo_statuses_recompute_dirty
 from services.models.catalog import Service, Team
 from services.models.slos import SLO, DirtySLO, SLOStatus
 

@@ -11,9 +11,9 @@ import time_machine
 from django.db import IntegrityError, connection, transaction
 
 from services import tasks
-from services.actions.sli import (
-    _buckets_from_rates,
-    slo_buckets_push,
+from services.actions import statuses
+from services.actions.sli import _buckets_from_rates, slo_buckets_push
+from services.actions.statuses import (
     slo_statuses_recompute,
     slo_statuses_recompute_dirty,
     slos_mark_dirty,
@@ -94,7 +94,7 @@ def broken(service):
 def test_an_slo_that_cannot_be_computed_is_marked_and_logged_and_the_others_go_on(
     service, broken, caplog
 ):
-    caplog.set_level(logging.ERROR, logger="services.actions.sli")
+    caplog.set_level(logging.ERROR, logger="services.actions.statuses")
     others = [make_slo(service, number) for number in (2, 3)]
     for slo in others:
         hour_of_buckets(slo, bad=1)
@@ -149,9 +149,7 @@ def test_the_slo_page_and_the_status_api_say_it_could_not_be_computed(
 def test_a_change_during_a_recompute_keeps_its_slo_dirty_for_the_next_one(service, monkeypatch):
     slo = make_slo(service, 1)
     slos_mark_dirty(slo_ids=[slo.pk], ring=False)
-    from services.actions import sli as sli_actions
-
-    recompute = sli_actions.slo_statuses_recompute
+    recompute = statuses.slo_statuses_recompute
 
     def with_a_push_meanwhile(*, now, slos=None):
         written = recompute(now=now, slos=slos)
@@ -159,7 +157,7 @@ def test_a_change_during_a_recompute_keeps_its_slo_dirty_for_the_next_one(servic
         slos_mark_dirty(slo_ids=[slo.pk], ring=False)
         return written
 
-    monkeypatch.setattr(sli_actions, "slo_statuses_recompute", with_a_push_meanwhile)
+    monkeypatch.setattr(statuses, "slo_statuses_recompute", with_a_push_meanwhile)
     with time_machine.travel(NOW, tick=False):
         assert slo_statuses_recompute_dirty(now=NOW) == 1
     monkeypatch.undo()

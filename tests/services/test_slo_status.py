@@ -10,12 +10,12 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from services.actions import sli as sli_actions
-from services.actions.sli import (
+from services.actions import statuses
+from services.actions.sli import slo_sync
+from services.actions.statuses import (
     _snapshot_inputs,
     slo_status_recompute,
     slo_statuses_recompute,
-    slo_sync,
 )
 from services.budget import evaluation as evaluation_budget
 from services.budget.figures import Timeslices
@@ -464,7 +464,7 @@ def test_the_metrics_read_every_snapshot_in_a_constant_number_of_queries(
 def test_batches_recomputed_side_by_side_give_the_snapshots_one_connection_gives(
     service, monkeypatch
 ):
-    monkeypatch.setattr(sli_actions, "RECOMPUTE_BATCH", 2)
+    monkeypatch.setattr(statuses, "RECOMPUTE_BATCH", 2)
     slos = make_slos(service, 5)
     with transaction.atomic():  # an open transaction keeps the work on this connection
         slo_statuses_recompute(now=NOW)

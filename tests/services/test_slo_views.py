@@ -11,7 +11,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from portal import demo
 from portal.celery import app as celery_app
 from services import demo as slo_demo
-from services.actions.sli import slo_statuses_recompute_dirty
+from services.actions.statuses import slo_statuses_recompute_dirty
 from services.models.slos import SLO, DirtySLO, MaintenanceWindow, SLIBucket, SLOStatus
 from tests.factories import ServiceFactory, TeamFactory
 from tests.services.slo_data import make_slo, make_status

@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from services import selectors
-from services.actions.sli import slo_statuses_recompute, slo_sync
+from services.actions.sli import slo_sync
+from services.actions.statuses import slo_statuses_recompute
 from services.models.slos import SLO, SLOStatus
 from services.prometheus import PrometheusError
 
