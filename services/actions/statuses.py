@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import repeat
@@ -77,7 +78,13 @@ def slo_statuses_recompute_dirty(*, now: datetime) -> int:
     if not claimed:
         return 0
     slos = list(SLO.objects.filter(pk__in=[slo_id for slo_id, _ in claimed]).order_by("pk"))
-    written = slo_statuses_recompute(now=now, slos=slos)
+    try:
+        written = slo_statuses_recompute(now=now, slos=slos)
+    except Exception:
+        # Let the next ring or sweep have them at once rather than after the lease.
+        with suppress(DatabaseError):
+            DirtySLO.objects.filter(mark__in=marks).update(claimed_at=None)
+        raise
     DirtySLO.objects.filter(mark__in=marks).delete()
     if DirtySLO.objects.filter(claimed_at__isnull=True).exists():
         doorbell.ring(tasks.recompute_dirty_slos, countdown=RECOMPUTE_DELAY_SECONDS)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from services import tasks
 from services.actions import statuses
@@ -180,6 +180,20 @@ def test_a_claim_whose_worker_died_is_claimed_again_after_the_time_limit(service
     with time_machine.travel(later, tick=False):
         assert slo_statuses_recompute_dirty(now=later) == 1
     assert not DirtySLO.objects.exists()
+
+
+def test_a_recompute_that_fails_releases_its_claims_for_the_next_one(service, monkeypatch):
+    slo = make_slo(service, 1)
+    slos_mark_dirty(slo_ids=[slo.pk], ring=False)
+
+    def failing(*, now, slos=None):
+        raise OperationalError("the server closed the connection unexpectedly")
+
+    monkeypatch.setattr(statuses, "slo_statuses_recompute", failing)
+    with time_machine.travel(NOW, tick=False), pytest.raises(OperationalError):
+        slo_statuses_recompute_dirty(now=NOW)
+
+    assert DirtySLO.objects.get(slo=slo).claimed_at is None
 
 
 def test_creating_an_slo_marks_it_dirty_so_that_its_first_snapshot_follows(
