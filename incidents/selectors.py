@@ -1,9 +1,7 @@
 """Reads of incidents for views, the API and reports: each a fixed number of queries."""
 
 import datetime as dt
-import operator
 from dataclasses import dataclass
-from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,7 +14,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
 )
 from django.db.models.functions import Coalesce
 
@@ -42,9 +39,10 @@ from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.postmortems import BudgetImpact, allowed_bad_events
 from incidents.status_updates import Draft, IncidentFacts, draft_status_update
 from portal.roles import ENGINEER, SRE_LEAD_GROUP
-from services.budget.windows import align_down, excluded_bucket_ranges, window_bounds
+from services.budget.windows import align_down, window_bounds
 from services.models.catalog import Membership, Service, Team
-from services.models.slos import SLO, SLIBucket
+from services.models.slos import SLO
+from services.selectors import slo_events_between
 
 _ROLE_FIELDS = ("commander", "tech_lead", "communications_lead", "scribe")
 
@@ -266,13 +264,14 @@ def overdue_action_items_q(today: dt.date | None = None) -> Q:
 
 def postmortem_budget_impact(postmortem: PostMortem) -> list[BudgetImpact]:
     """For each SLO of the incident's affected services, the error budget the incident
-    spent (incidents.postmortems.BudgetImpact), from the stored SLI buckets: three queries.
+    spent (incidents.postmortems.BudgetImpact), from the SLI data services keeps: one query
+    for the SLOs, one for their events during the incident, one per distinct SLO window.
 
-    The incident's buckets are those overlapping [started, resolved); the SLO window is the
-    SLO's window at resolution, reaching at least to the resolution so that the incident's
-    own events count in it. Buckets in the SLO's maintenance windows are left out of both,
-    as they are of every SLO figure. Timeslice SLOs are measured in events here too: an
-    incident rarely lines up with slices.
+    The incident's events are those of the buckets starting in [started, resolved); the SLO
+    window is the SLO's window at resolution, reaching at least to the resolution so that the
+    incident's own events count in it. Maintenance is left out of both, as it is of every SLO
+    figure. Timeslice SLOs are measured in events here too: an incident rarely lines up with
+    slices.
     """
     incident = postmortem.incident
     service_ids = [service.pk for service in incident.services.all()]
@@ -281,50 +280,32 @@ def postmortem_budget_impact(postmortem: PostMortem) -> list[BudgetImpact]:
     slos = list(
         SLO.objects.filter(service_id__in=service_ids)
         .select_related("service")
-        .prefetch_related("maintenance_windows")
         .order_by("service__name", "name")
     )
     if not slos:
         return []
-    incident_start, incident_end = align_down(incident.started_at), incident.resolved_at
-    during_incident = Q(start__gte=incident_start, start__lt=incident_end)
-    in_slo_window = Q()
+    incident_end = incident.resolved_at
+    during = slo_events_between(
+        slo_ids=[slo.pk for slo in slos], start=align_down(incident.started_at), end=incident_end
+    )
+    windows: dict[tuple, list[int]] = {}
     for slo in slos:
         window_start, window_end = window_bounds(
             incident_end, kind=slo.window_kind, days=slo.window_days, tz=slo.time_zone
         )
-        in_slo_window |= Q(
-            slo_id=slo.pk, start__gte=window_start, start__lt=max(window_end, incident_end)
-        )
-    in_maintenance = [
-        Q(slo_id=slo.pk, start__gte=start, start__lt=end)
-        for slo in slos
-        for start, end in excluded_bucket_ranges(
-            (window.start, window.end) for window in slo.maintenance_windows.all()
-        )
-    ]
-    buckets = SLIBucket.objects.filter(in_slo_window | (Q(slo__in=slos) & during_incident))
-    if in_maintenance:
-        buckets = buckets.exclude(reduce(operator.or_, in_maintenance))
-    counts = {
-        row["slo_id"]: row
-        for row in buckets.order_by()
-        .values("slo_id")
-        .annotate(
-            bad=Sum(F("total") - F("good"), filter=during_incident, default=0),
-            buckets_with_data=Count("pk", filter=during_incident & Q(total__gt=0)),
-            window_total=Sum("total", filter=in_slo_window, default=0),
-        )
-    }
+        windows.setdefault((window_start, max(window_end, incident_end)), []).append(slo.pk)
+    in_window = {}
+    for (window_start, window_end), slo_ids in windows.items():
+        in_window |= slo_events_between(slo_ids=slo_ids, start=window_start, end=window_end)
     impacts = []
     for slo in slos:
-        row = counts.get(slo.pk, {"bad": 0, "buckets_with_data": 0, "window_total": 0})
+        bad, total = during[slo.pk]
         impacts.append(
             BudgetImpact(
                 slo=slo,
-                bad_events=row["bad"],
-                allowed_bad=allowed_bad_events(slo.objective, row["window_total"]),
-                has_data=row["buckets_with_data"] > 0,
+                bad_events=bad,
+                allowed_bad=allowed_bad_events(slo.objective, in_window[slo.pk][1]),
+                has_data=total > 0,
             )
         )
     return impacts

@@ -441,7 +441,7 @@ def schedule_demo_sli_data() -> None:
     )
     PeriodicTask.objects.update_or_create(
         name="Demo SLI data",
-        defaults={"task": "portal.tasks.push_demo_sli_data", "interval": every, "enabled": True},
+        defaults={"task": "services.tasks.push_demo_sli_data", "interval": every, "enabled": True},
     )
 
 

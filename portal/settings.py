@@ -226,6 +226,10 @@ PORTAL_SWEEPS = [
     "incidents.tasks.sweep_status_updates",
     "incidents.tasks.sweep_incident_metrics",
     "toil.tasks.recompute_dirty_toil_months",
+    # SLOs marked dirty whose recompute was not rung (the broker was down) or not done.
+    "services.tasks.recompute_dirty_slos",
+    # SLOs whose newest data grew older than SLI_STALE_AFTER_MINUTES, whatever feeds them.
+    "services.tasks.mark_stale_slos",
 ]
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)

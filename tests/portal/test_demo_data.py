@@ -9,10 +9,10 @@ from django_celery_beat.models import PeriodicTask
 
 from portal import demo
 from portal.roles import is_sre_lead
-from portal.tasks import push_demo_sli_data
 from services.choices import Lifecycle, MembershipRole, SLISource
 from services.models.catalog import Membership, Service, Tag, Team
 from services.models.slos import SLO, SLIBucket, SLIRollup
+from services.tasks import push_demo_sli_data
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_demo_slos_are_fed_by_pushes_that_beat_keeps_coming(var_dir, time_machin
     load()
     slos = SLO.objects.all()
     assert slos and {slo.source for slo in slos} == {SLISource.PUSH}
-    schedule = PeriodicTask.objects.get(task="portal.tasks.push_demo_sli_data")
+    schedule = PeriodicTask.objects.get(task="services.tasks.push_demo_sli_data")
     assert (schedule.interval.every, schedule.interval.period) == (5, "minutes")
     newest = SLIBucket.objects.filter(slo__slug="checkout-availability").latest("start").start
 
