@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "services",
     "incidents",
     "toil",
+    "portal.profile",
+    "portal.reminders",
+    "portal.reports",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "portal.timezones.ViewerTimezoneMiddleware",
+    "portal.profile.middleware.ProfileTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -201,6 +205,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.recompute_incident_metrics",
         "schedule": 300.0,
     },
+    # Every quarter of an hour: the digests of the people whose 08:00 has come (zones differ by
+    # quarters of an hour), each once a day.
+    "plan-digests": {"task": "portal.reminders.tasks.plan_digests", "schedule": 900.0},
+    # Hourly: last month's reports, made once the month is over in TIME_ZONE.
+    "plan-monthly-reports": {
+        "task": "portal.reports.tasks.plan_monthly_reports",
+        "schedule": 3600.0,
+    },
 }
 # Every task is bounded: a hung mail server or query ends in a soft time limit (the task
 # records why) and, if that is ignored, a hard one that replaces the worker process.
@@ -208,7 +220,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # The sweeps that portal.tasks.sweep rings every minute and at worker start: each finds
 # recorded work (dirty snapshots, unsent messages) whose enqueueing was lost, and does it.
-PORTAL_SWEEPS = []
+PORTAL_SWEEPS = [
+    "portal.reminders.tasks.sweep_digests",
+    "portal.reports.tasks.sweep_reports",
+]
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
 
@@ -241,6 +256,11 @@ POSTMORTEM_DUE_WORKING_DAYS = env.int("POSTMORTEM_DUE_WORKING_DAYS", default=5)
 
 # Where links in emails point (the portal's public address).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
+# Reminders: an item overdue more than this many days also goes to the manager of its team's
+# digest, and more than the second to the SRE leads' ("overdue in your teams").
+ESCALATE_TO_MANAGER_DAYS = env.int("ESCALATE_TO_MANAGER_DAYS", default=7)
+ESCALATE_TO_SRE_LEADS_DAYS = env.int("ESCALATE_TO_SRE_LEADS_DAYS", default=14)
 
 # Where portal.roles finds the teams whose records a user edits (the services app's
 # memberships), named here so that portal's infrastructure imports no app.
@@ -303,6 +323,8 @@ SPECTACULAR_SETTINGS = {
         "SLIKindEnum": "services.choices.SLIKind",
         "QueryKindEnum": "services.choices.QueryKind",
         "WindowKindEnum": "services.choices.WindowKind",
+        "ReportStatusEnum": "portal.reports.choices.ReportStatus",
+        "DigestStatusEnum": "portal.reminders.choices.DigestStatus",
     },
     # The truth about errors: every operation documents the 400/401/403/404 (and 413, 429,
     # 503) answers it can give, in one shape (portal.api.schema).

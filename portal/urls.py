@@ -9,6 +9,8 @@ from incidents.api import postmortems as postmortem_api
 from incidents.api.intake import AlertmanagerWebhookView
 from portal import health, metrics
 from portal.home.views import home
+from portal.reminders.api import DigestPreferenceView
+from portal.reports import api as reports_api
 from services.api import interchange as interchange_api
 from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
@@ -26,6 +28,10 @@ router.register("budget-policies", BudgetPolicyViewSet, basename="budgetpolicy")
 router.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 router.register("postmortems", postmortem_api.PostMortemViewSet, basename="postmortem")
 router.register("action-items", postmortem_api.ActionItemViewSet, basename="actionitem")
+router.register("reports", reports_api.ReportViewSet, basename="report")
+router.register(
+    "report-subscriptions", reports_api.ReportSubscriptionViewSet, basename="reportsubscription"
+)
 
 urlpatterns = [
     path("", home, name="home"),
@@ -55,7 +61,11 @@ urlpatterns = [
         name="slo_prometheus_rules",
     ),
     path("api/slos/openslo/", interchange_api.OpenSLOView.as_view(), name="slo_openslo"),
+    path("api/me/digest/", DigestPreferenceView.as_view(), name="me_digest_api"),
     path("api/", include(router.urls)),
     path("", include("services.urls")),
     path("", include("incidents.urls")),
+    path("", include("portal.profile.urls")),
+    path("", include("portal.reminders.urls")),
+    path("", include("portal.reports.urls")),
 ]

@@ -358,3 +358,27 @@ def slo_latest_data(slo_ids: Sequence[int], *, until: datetime) -> dict[int, dat
     with connection.cursor() as cursor:
         cursor.execute(sql, [until, list(slo_ids)])
         return dict(cursor.fetchall())
+
+
+# --- people of teams, for reminders and reports -------------------------------------------------
+
+
+def team_managers() -> dict[int, int]:
+    """{team id: its manager's user id} for the teams that have a manager."""
+    return dict(Team.objects.exclude(manager=None).order_by().values_list("pk", "manager_id"))
+
+
+def team_member_ids(role: str | None = None) -> dict[int, set[int]]:
+    """{team id: ids of its members} (only those of ``role`` when given), in one query."""
+    memberships = Membership.objects.order_by()
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    members: dict[int, set[int]] = {}
+    for team_id, user_id in memberships.values_list("team_id", "user_id"):
+        members.setdefault(team_id, set()).add(user_id)
+    return members
+
+
+def team_choices() -> list[tuple[int, str, str]]:
+    """(id, slug, name) of every team, by name."""
+    return list(Team.objects.order_by("name").values_list("pk", "slug", "name"))
