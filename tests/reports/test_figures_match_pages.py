@@ -82,7 +82,9 @@ def test_the_budgets_now_equal_the_scorecard(month_of_records, payments, client_
 
 
 @pytest.mark.parametrize("zone", ["Europe/Paris", "Asia/Kolkata"])
-def test_months_begin_at_midnight_in_the_portals_time_zone(zone, settings, service, client_for, viewer):
+def test_months_begin_at_midnight_in_the_portals_time_zone(
+    zone, settings, service, client_for, viewer
+):
     settings.TIME_ZONE = zone
     tz = month_of(dt.date(2026, 5, 1)).start.tzinfo
     # Half an hour before and after midnight at the start and the end of May, local time.

@@ -95,11 +95,15 @@ def test_the_email_is_related_html_with_every_cid_image_attached_and_a_text_alte
     text = alternative.get_body(preferencelist=("plain",)).get_content()
     referenced = set(re.findall(r'src="cid:([^"]+)"', html))
     attached = {part["Content-ID"].strip("<>") for part in images}
-    assert referenced == attached == {
-        "budget-remaining@reliability-portal",
-        "incidents-by-month@reliability-portal",
-        "mttr-trend@reliability-portal",
-    }
+    assert (
+        referenced
+        == attached
+        == {
+            "budget-remaining@reliability-portal",
+            "incidents-by-month@reliability-portal",
+            "mttr-trend@reliability-portal",
+        }
+    )
     assert all(part.get_content_type() == "image/png" for part in images)
     assert all(part.get_content_disposition() == "inline" for part in images)
     for cid in referenced:
@@ -114,7 +118,9 @@ def test_the_email_is_related_html_with_every_cid_image_attached_and_a_text_alte
     assert "You receive this report because you are a member of Payments." in text
 
 
-def test_a_subscriber_gets_a_signed_unsubscribe_link(month_of_records, payments, outsider, smtp_sink, client):
+def test_a_subscriber_gets_a_signed_unsubscribe_link(
+    month_of_records, payments, outsider, smtp_sink, client
+):
     report = generated(payments)
     ReportSubscription.objects.create(user=outsider, team=payments)
     report_deliveries_plan(report=report, now=NOW)
@@ -215,7 +221,9 @@ def test_an_unreachable_mail_server_is_retried(month_of_records, payments, owner
     assert "unreachable" in ReportDelivery.objects.get().last_error
 
 
-def test_a_refused_address_fails_for_good_with_the_reason(month_of_records, payments, owner, smtp_sink):
+def test_a_refused_address_fails_for_good_with_the_reason(
+    month_of_records, payments, owner, smtp_sink
+):
     report = generated(payments)
     report_deliveries_plan(report=report, now=NOW)
     ReportDelivery.objects.exclude(user=owner).delete()
@@ -244,7 +252,9 @@ def test_the_sweep_hands_back_a_report_whose_worker_died_and_gives_up_on_a_copy_
     report_deliveries_plan(report=report, now=NOW)
     ReportDelivery.objects.exclude(user=owner).delete()
     ReportDelivery.objects.update(status=DeliveryStatus.SENDING, claimed_at=NOW)
-    stuck = MonthlyReport.objects.create(team=None, month=MAY.first_day, status=ReportStatus.GENERATING, claimed_at=NOW)
+    stuck = MonthlyReport.objects.create(
+        team=None, month=MAY.first_day, status=ReportStatus.GENERATING, claimed_at=NOW
+    )
     reports_sweep(now=NOW + dt.timedelta(minutes=20))
     stuck.refresh_from_db()
     assert stuck.status == ReportStatus.PENDING
