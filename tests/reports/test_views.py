@@ -54,7 +54,7 @@ def test_the_archive_takes_the_same_queries_for_more_reports(
     client.get(reverse("report_list"))
     with django_assert_max_num_queries(9) as few:
         client.get(reverse("report_list"))
-    for number in range(20):
+    for _number in range(20):
         MonthlyReport.objects.create(team=TeamFactory(), month=MAY.first_day)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("report_list"))
