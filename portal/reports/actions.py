@@ -26,7 +26,8 @@ from portal.reports.choices import DeliveryReason, DeliveryStatus, ReportStatus
 from portal.reports.models import MonthlyReport, ReportDelivery, ReportImage, ReportSubscription
 from portal.reports.months import Month, month_of
 from portal.reports.render import cid_of, report_render, with_footer
-from portal.reports.sections import ReportScope, sections_build, summary_sentences
+from portal.reports.scope import ReportScope
+from portal.reports.sections import sections_build, summary_sentences
 from services.models.catalog import Team
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from django.template.loader import get_template, select_template
 
 from portal.reports.charts import Chart
 from portal.reports.months import Month
-from portal.reports.sections import SECTIONS
+from portal.reports import sections as report_sections
 
 HTML_FOOTER_MARK = "<!-- recipient-footer -->"
 TEXT_FOOTER_MARK = "[recipient-footer]"
@@ -67,7 +67,7 @@ def report_render(
                 "html_template": _section_templates(section.key, "html"),
                 "text_template": _section_templates(section.key, "txt"),
             }
-            for section in SECTIONS
+            for section in report_sections.SECTIONS
         ],
         "images": {
             chart.name.replace("-", "_"): {"cid": cid_of(chart.name), "alt": chart.alt}

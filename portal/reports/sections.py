@@ -1,12 +1,13 @@
 """The sections of the monthly report, registered in ``SECTIONS`` at the bottom of this
 module: the one place to plug a section in.
 
-A section's ``build(scope)`` returns its figures as JSON data (stored with the report, rendered
-by ``templates/reports/sections/<key>.html`` and ``.txt``, or the generic templates), or None
-when its records do not exist for the scope and month: the report then says "No data this
-month" there, and never fails for it. Figures are ``figure()`` dicts, each with the previous
-month's value beside it. Records of other apps plug in through the adapters
-``scoped_figures`` and ``team_rows`` without a build function of their own:
+A section's ``build(scope)`` (a portal.reports.scope.ReportScope) returns its figures as JSON
+data (stored with the report, rendered by ``templates/reports/sections/<key>.html`` and
+``.txt``, or the generic templates), or None when its records do not exist for the scope and
+month: the report then says "No data this month" there, and never fails for it. Figures are
+``figure()`` dicts, each with the previous month's value beside it. Records of other apps plug
+in through the adapters of portal.reports.adapters (``scoped_figures``, ``team_rows``) with
+no build function of their own:
 
     Section("dora", "Deployments and DORA's keys", scoped_figures("toil.selectors.dora_month",
             [Field("deployments", "Deployments"), Field("change_failure_rate", ...)])),
@@ -16,17 +17,18 @@ import datetime as dt
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.module_loading import import_string
 
 from incidents import selectors as incident_selectors
 from incidents.choices import POSTMORTEM_REQUIRED_SEVERITIES, Severity
 from incidents.metrics import incident_metrics
 from incidents.models.incidents import Incident
+from portal.reports.adapters import Field, scoped_figures, team_rows  # noqa: F401 - the plug-in lines use them
 from portal.reports.months import Month, portal_zone
+from portal.reports.scope import ReportScope, figure
 from portal.reports.templatetags.report_format import duration_text
 from services import selectors as service_selectors
 
@@ -36,28 +38,6 @@ MAX_SLO_ROWS = 25
 WORST_SLOS = 5
 #: Months of history in the incident charts, the report's month included.
 TREND_MONTHS = 12
-
-
-@dataclass(frozen=True)
-class ReportScope:
-    """What a section reports on: a team (None: the organisation), a month, when the report is
-    made, and the figures of the previous month's report (for figures that only exist "now",
-    such as budgets, whose last month's value is what last month's report said)."""
-
-    team: object | None
-    month: Month
-    now: dt.datetime
-    previous_figures: dict = field(default_factory=dict)
-
-    @property
-    def team_query(self) -> dict:
-        return {"team": self.team.slug} if self.team else {}
-
-
-def figure(label, value, previous, kind="count", better="lower") -> dict:
-    """A figure beside the previous month's: ``kind`` says how it reads (count, percent of a
-    fraction, duration in seconds, hours), ``better`` which way is good (higher, lower)."""
-    return {"label": label, "value": value, "previous": previous, "kind": kind, "better": better}
 
 
 def _slos(scope: ReportScope):
@@ -297,134 +277,6 @@ def follow_up_section(scope: ReportScope) -> dict:
         ],
         "postmortems_url": reverse("postmortem_list"),
     }
-
-
-# --- adapters for records of other apps --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    """A figure an adapter reads from a record (an attribute or a dict key)."""
-
-    name: str
-    label: str
-    kind: str = "count"
-    better: str = "higher"
-
-
-def _read(record, name):
-    if record is None:
-        return None
-    if isinstance(record, dict):
-        return record.get(name)
-    return getattr(record, name, None)
-
-
-def _number(value):
-    """JSON keeps floats and ints; Decimals and durations become them."""
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return float(value)
-
-
-def scoped_figures(selector: str, fields: list[Field]) -> Callable:
-    """A section from a selector ``f(team or None, first day of month)`` returning the figures
-    of that scope and month (``dora_month(team, month)``), None when there are none."""
-
-    def build(scope: ReportScope) -> dict | None:
-        function = import_string(selector)
-        current = function(scope.team, scope.month.first_day)
-        if current is None:
-            return None
-        previous = function(scope.team, scope.month.previous().first_day)
-        return {
-            "figures": [
-                figure(
-                    item.label,
-                    _number(_read(current, item.name)),
-                    _number(_read(previous, item.name)),
-                    item.kind,
-                    item.better,
-                )
-                for item in fields
-            ]
-        }
-
-    return build
-
-
-def team_rows(
-    selector: str, fields: list[Field], *, monthly: bool = True, flag: Field | None = None
-) -> Callable:
-    """A section from a selector returning one row per team (each with ``team_id``): of a month
-    (``toil_month_by_team(first day of month)``) or, with ``monthly`` False, as things stand
-    (``maturity_levels_by_team()``). A team's report shows its row; the organisation's every
-    row, with the sums of count and hour fields. ``flag`` names a true/false field marking a
-    row (e.g. over the toil cap), counted in the summary."""
-
-    def build(scope: ReportScope) -> dict | None:
-        function = import_string(selector)
-
-        def rows_of(month: Month | None):
-            rows = list(function(month.first_day) if month else function())
-            if scope.team is not None:
-                rows = [row for row in rows if _read(row, "team_id") == scope.team.pk]
-            return {_read(row, "team_id"): row for row in rows}
-
-        current = rows_of(scope.month if monthly else None)
-        if not current:
-            return None
-        previous = rows_of(scope.month.previous()) if monthly else {}
-        names = {pk: name for pk, _slug, name in service_selectors.team_choices()}
-        table = [
-            {
-                "team": names.get(team_id, "—"),
-                "flagged": bool(flag and _read(row, flag.name)),
-                "values": [
-                    figure(
-                        item.label,
-                        _number(_read(row, item.name)),
-                        _number(_read(previous.get(team_id), item.name)),
-                        item.kind,
-                        item.better,
-                    )
-                    for item in fields
-                ],
-            }
-            for team_id, row in sorted(current.items(), key=lambda item: names.get(item[0], ""))
-        ]
-        summable = [item for item in fields if item.kind in ("count", "hours")]
-
-        def total(rows, item):
-            values = [_number(_read(row, item.name)) for row in rows.values()]
-            values = [value for value in values if value is not None]
-            return sum(values) if values else None
-
-        flagged = [row["team"] for row in table if row["flagged"]]
-        data = {
-            "columns": [item.label for item in fields],
-            "rows": table,
-            "figures": [
-                figure(
-                    item.label,
-                    total(current, item),
-                    total(previous, item) if previous else None,
-                    item.kind,
-                    item.better,
-                )
-                for item in summable
-            ],
-        }
-        if flag is not None:
-            data["summary"] = (
-                f"{len(flagged)} team{'s' if len(flagged) != 1 else ''} {flag.label}"
-                + (f": {', '.join(flagged)}." if flagged else ".")
-            )
-        return data
-
-    return build
 
 
 # --- the registry -------------------------------------------------------------------------------
