@@ -10,9 +10,9 @@ from django.conf import settings
 from django.template import Context
 from django.template.loader import get_template, select_template
 
+from portal.reports import sections as report_sections
 from portal.reports.charts import Chart
 from portal.reports.months import Month
-from portal.reports import sections as report_sections
 
 HTML_FOOTER_MARK = "<!-- recipient-footer -->"
 TEXT_FOOTER_MARK = "[recipient-footer]"
