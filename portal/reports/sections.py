@@ -47,6 +47,15 @@ def _slos(scope: ReportScope):
     return list(slos)
 
 
+def _slo_url(slo) -> str:
+    """The SLO page's path (slo.get_absolute_url() without a reverse() per SLO: the
+    organisation's report links thousands)."""
+    return _SLO_URL.format(service=slo.service.slug, slo=slo.slug)
+
+
+_SLO_URL = "/services/{service}/slos/{slo}/"
+
+
 def month_attainment(monthly: list[dict], time_zone: str, month: Month) -> dict | None:
     """The entry of an SLO snapshot's monthly history (services SLOStatus.monthly) for the
     report's month, as the SLO counts months (in its own time zone, as its page shows them)."""
@@ -76,7 +85,7 @@ def slo_performance(scope: ReportScope) -> dict | None:
             {
                 "name": slo.name,
                 "service": slo.service.name,
-                "url": slo.get_absolute_url(),
+                "url": _slo_url(slo),
                 "objective": float(slo.objective),
                 "attainment": this.get("attainment"),
                 "met": this.get("met"),
@@ -125,7 +134,7 @@ def error_budget_now(scope: ReportScope) -> dict | None:
             {
                 "name": slo.name,
                 "service": slo.service.name,
-                "url": slo.get_absolute_url(),
+                "url": _slo_url(slo),
                 "remaining": status.remaining,
                 "tier": status.policy_tier,
                 "stale": status.stale,

@@ -147,3 +147,10 @@ def test_generating_claims_the_report_so_a_second_run_does_nothing(month_of_reco
         assert report_generate(report_id=report_id, now=NOW, deliver=False) is True
         assert report_generate(report_id=report_id, now=NOW, deliver=False) is False
         assert reports_plan(month=MAY, team=payments) == []
+
+
+def test_slo_links_are_the_slo_pages(month_of_records, payments):
+    from portal.reports.sections import _slo_url
+
+    slo = month_of_records["latency"]
+    assert _slo_url(slo) == slo.get_absolute_url()
