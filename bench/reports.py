@@ -24,6 +24,8 @@ the same at both archive sizes. Exits non-zero when one is missed.
 """
 
 import argparse
+import multiprocessing
+import os
 import random
 import statistics
 import sys
@@ -43,6 +45,9 @@ INCIDENTS = 20_000
 ITEMS_PER_POSTMORTEM = 3
 HISTORY = timedelta(days=4 * 365)
 ZONES = ["UTC", "Europe/Paris", "Asia/Kolkata", "America/New_York", "Pacific/Auckland"]
+#: Worker processes generating reports at once, as a Celery worker runs them (its default
+#: concurrency: one process per CPU).
+WORKERS = os.cpu_count() or 1
 TARGET_REPORTS_S = 60
 TARGET_DIGESTS_S = 30
 TARGET_P95_MS = 50
@@ -227,15 +232,31 @@ def load(rng, teams_count: int, people_count: int, now: datetime):
     return lead
 
 
+def generate_share(share: tuple[list[int], datetime]) -> list[float]:
+    """One worker process's reports, each generated as the task does; their times."""
+    from django.db import connections
+
+    from portal.reports.actions import report_generate
+
+    report_ids, now = share
+    times = []
+    for report_id in report_ids:
+        began = time.perf_counter()
+        report_generate(report_id=report_id, now=now)
+        times.append(time.perf_counter() - began)
+    connections.close_all()
+    return times
+
+
 def benchmark(request_count: int, teams_count: int, people_count: int) -> bool:
-    from django.db import connection
+    from django.db import connection, connections
     from django.test import Client
 
     from portal import doorbell
     from portal.reminders.actions import digest_send, digests_plan
     from portal.reminders.choices import DigestStatus
     from portal.reminders.models import Digest
-    from portal.reports.actions import report_generate, reports_plan
+    from portal.reports.actions import reports_plan
     from portal.reports.models import MonthlyReport, ReportDelivery, ReportImage
     from portal.reports.months import last_full_month
     from tests.servers import start_smtp_sink
@@ -254,16 +275,21 @@ def benchmark(request_count: int, teams_count: int, people_count: int) -> bool:
     month = last_full_month(now)
     began = time.perf_counter()
     report_ids = reports_plan(month=month)
-    for report_id in report_ids:
-        report_generate(report_id=report_id, now=now)
+    # The organisation's report (the first) is the longest: it starts first, in one process,
+    # and the teams' reports are shared out, as the worker's processes would take them.
+    connections.close_all()
+    shares = [(report_ids[index::WORKERS], now) for index in range(WORKERS)]
+    with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
+        times = [seconds for share in pool.map(generate_share, shares) for seconds in share]
     reports_seconds = time.perf_counter() - began
     failed = MonthlyReport.objects.exclude(status="ready").count()
     ok = reports_seconds <= TARGET_REPORTS_S and not failed
     all_met &= ok
     print(
         f"\nreports: {len(report_ids)} reports ({ReportImage.objects.count()} charts, "
-        f"{ReportDelivery.objects.count()} copies listed) in {reports_seconds:.1f} s "
-        f"({reports_seconds / len(report_ids) * 1000:.0f} ms each); failed {failed}  "
+        f"{ReportDelivery.objects.count()} copies listed) in {reports_seconds:.1f} s with "
+        f"{WORKERS} worker processes; each {statistics.median(times) * 1000:.0f} ms "
+        f"(median), the organisation's {times[0] * 1000:.0f} ms; failed {failed}  "
         + ("ok" if ok else f"MISSED (target {TARGET_REPORTS_S} s)")
     )
 

@@ -33,17 +33,17 @@ from services import selectors as service_selectors
 from services.models.catalog import Team
 
 
-def _subscription_context(user) -> dict:
+def _subscription_context(user, teams) -> dict:
+    """The viewer's subscriptions (each with its unsubscribe button) and the reports they may
+    still subscribe to (one form: a hundred teams make a hundred forms otherwise)."""
     subscribed = {subscription.team_id for subscription in selectors.subscriptions_of(user)}
-    scopes = [(ORG_SCOPE, "Organisation", None)] + [
-        (slug, name, pk) for pk, slug, name in service_selectors.team_choices()
+    scopes = [(ORG_SCOPE, "Organisation", None)] + [(slug, name, pk) for pk, slug, name in teams]
+    items = [
+        ({"scope": scope, "name": name}, team_id in subscribed) for scope, name, team_id in scopes
     ]
     return {
-        "scopes": [
-            {"scope": scope, "name": name, "subscribed": team_id in subscribed}
-            for scope, name, team_id in scopes
-        ],
-        "subscribed_count": len(subscribed),
+        "subscribed": [item for item, mine in items if mine],
+        "available": [item for item, mine in items if not mine],
     }
 
 
@@ -51,6 +51,7 @@ def report_list(request):
     filterset = ReportFilterSet(request.GET, queryset=selectors.report_list())
     reports = filterset.qs if filterset.is_valid() else MonthlyReport.objects.none()
     page = paginate(request, reports, tie_breaker="-pk")
+    teams = service_selectors.team_choices()
     return render_page_or_fragment(
         request,
         page_template="reports/report_list.html",
@@ -59,8 +60,11 @@ def report_list(request):
             "filter": filterset,
             "page_obj": page,
             "none_yet": page.paginator.count == 0 and not MonthlyReport.objects.exists(),
-            "teams": service_selectors.team_choices(),
-            **_subscription_context(request.user),
+            "teams": teams,
+            # Read once: each of a hundred options asking the form would cost a bound value.
+            "selected_scope": filterset.form["scope"].value() or "",
+            "selected_month": filterset.form["month"].value() or "",
+            **_subscription_context(request.user, teams),
         },
     )
 

@@ -78,4 +78,6 @@ def test_an_engineer_reads_last_months_report_subscribes_and_unsubscribes(
     assert not ReportSubscription.objects.filter(user=outsider).exists()
 
     page.goto("/reports/")
-    expect(page.get_by_role("button", name="Subscribe to Organisation")).to_be_visible()
+    subscriptions = page.get_by_role("region", name="Your subscriptions")
+    expect(subscriptions).to_contain_text("You subscribe to no report.")
+    expect(subscriptions.get_by_label("Report")).to_have_value("org")
