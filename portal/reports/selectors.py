@@ -101,3 +101,14 @@ def deliveries_due(now: dt.datetime) -> QuerySet[ReportDelivery]:
 def delivery_counts(report: MonthlyReport) -> dict[str, int]:
     rows = report.deliveries.order_by().values_list("status").annotate(count=Count("pk"))
     return dict(rows)
+
+
+def delivery_problems(report: MonthlyReport, *, limit: int = 20) -> list[ReportDelivery]:
+    """The report's copies that failed or wait for a retry, with why, in one query."""
+    return list(
+        report.deliveries.filter(
+            Q(status=DeliveryStatus.FAILED) | Q(status=DeliveryStatus.PENDING, attempts__gt=0)
+        )
+        .select_related("user")
+        .order_by("status", "user__username")[:limit]
+    )
