@@ -16,6 +16,8 @@ class ReportScope:
     month: Month
     now: dt.datetime
     previous_figures: dict = field(default_factory=dict)
+    #: What several sections read, read once per report (the scope's SLOs).
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def team_query(self) -> dict:

@@ -40,17 +40,17 @@ WORST_SLOS = 5
 TREND_MONTHS = 12
 
 
-def _slos(scope: ReportScope):
-    slos = service_selectors.slo_list().order_by("service__name", "name")
-    if scope.team is not None:
-        slos = slos.filter(service__owner_team=scope.team)
-    return list(slos)
+def _slos(scope: ReportScope) -> list[dict]:
+    """The scope's SLOs with their snapshots' figures, read once per report."""
+    if "slos" not in scope.memo:
+        scope.memo["slos"] = service_selectors.slo_report_rows(scope.team)
+    return scope.memo["slos"]
 
 
-def _slo_url(slo) -> str:
-    """The SLO page's path (slo.get_absolute_url() without a reverse() per SLO: the
+def _slo_url(slo: dict) -> str:
+    """The SLO page's path (SLO.get_absolute_url() without a reverse() per SLO: the
     organisation's report links thousands)."""
-    return _SLO_URL.format(service=slo.service.slug, slo=slo.slug)
+    return _SLO_URL.format(service=slo["service_slug"], slo=slo["slug"])
 
 
 _SLO_URL = "/services/{service}/slos/{slo}/"
@@ -77,22 +77,21 @@ def _consumed(attainment, objective_percent) -> float | None:
 def slo_performance(scope: ReportScope) -> dict | None:
     rows = []
     for slo in _slos(scope):
-        status = getattr(slo, "status", None)
-        monthly = status.monthly if status else []
-        this = month_attainment(monthly, slo.time_zone, scope.month) or {}
-        before = month_attainment(monthly, slo.time_zone, scope.month.previous()) or {}
+        monthly = slo["monthly"] or []
+        this = month_attainment(monthly, slo["time_zone"], scope.month) or {}
+        before = month_attainment(monthly, slo["time_zone"], scope.month.previous()) or {}
         rows.append(
             {
-                "name": slo.name,
-                "service": slo.service.name,
+                "name": slo["name"],
+                "service": slo["service_name"],
                 "url": _slo_url(slo),
-                "objective": float(slo.objective),
+                "objective": float(slo["objective"]),
                 "attainment": this.get("attainment"),
                 "met": this.get("met"),
-                "consumed": _consumed(this.get("attainment"), slo.objective),
+                "consumed": _consumed(this.get("attainment"), slo["objective"]),
                 "previous_attainment": before.get("attainment"),
                 "previous_met": before.get("met"),
-                "previous_consumed": _consumed(before.get("attainment"), slo.objective),
+                "previous_consumed": _consumed(before.get("attainment"), slo["objective"]),
             }
         )
     measured = [row for row in rows if row["met"] is not None]
@@ -125,21 +124,18 @@ def slo_performance(scope: ReportScope) -> dict | None:
 
 
 def error_budget_now(scope: ReportScope) -> dict | None:
-    rows = []
-    for slo in _slos(scope):
-        status = getattr(slo, "status", None)
-        if status is None or status.remaining is None:
-            continue
-        rows.append(
-            {
-                "name": slo.name,
-                "service": slo.service.name,
-                "url": _slo_url(slo),
-                "remaining": status.remaining,
-                "tier": status.policy_tier,
-                "stale": status.stale,
-            }
-        )
+    rows = [
+        {
+            "name": slo["name"],
+            "service": slo["service_name"],
+            "url": _slo_url(slo),
+            "remaining": slo["remaining"],
+            "tier": slo["tier"],
+            "stale": slo["stale"],
+        }
+        for slo in _slos(scope)
+        if slo["remaining"] is not None
+    ]
     if not rows:
         return None
     rows.sort(key=lambda row: (row["remaining"], row["service"], row["name"]))

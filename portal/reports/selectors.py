@@ -26,7 +26,7 @@ def report_list() -> QuerySet[MonthlyReport]:
     )
     return (
         MonthlyReport.objects.select_related("team")
-        .defer("html", "text", "figures", "skipped", "last_error")
+        .defer("html", "text", "figures")
         .annotate(sent_count=Coalesce(Subquery(sent, output_field=IntegerField()), 0))
         .order_by("-month", "team__name", "pk")
     )

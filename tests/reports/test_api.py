@@ -79,3 +79,18 @@ def test_sre_leads_read_every_subscription(reports, api_client_for, sre_lead, ou
 
 def test_the_reports_api_needs_authentication(reports, client):
     assert client.get("/api/reports/").status_code in (401, 403)
+
+
+def test_the_api_list_takes_the_same_queries_for_more_reports(
+    reports, api_client_for, viewer, django_assert_max_num_queries
+):
+    from portal.reports.models import MonthlyReport
+    from tests.factories import TeamFactory
+
+    api = api_client_for(viewer)
+    with django_assert_max_num_queries(6) as few:
+        api.get("/api/reports/")
+    for _number in range(10):
+        MonthlyReport.objects.create(team=TeamFactory(), month=dt.date(2026, 5, 1))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert api.get("/api/reports/").json()["count"] == 13

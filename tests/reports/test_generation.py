@@ -150,7 +150,9 @@ def test_generating_claims_the_report_so_a_second_run_does_nothing(month_of_reco
 
 
 def test_slo_links_are_the_slo_pages(month_of_records, payments):
-    from portal.reports.sections import _slo_url
-
-    slo = month_of_records["latency"]
-    assert _slo_url(slo) == slo.get_absolute_url()
+    report = generate(payments)
+    urls = {row["name"]: row["url"] for row in report.figures["slos"]["rows"]}
+    assert urls == {
+        "Availability": month_of_records["availability"].get_absolute_url(),
+        "Latency": month_of_records["latency"].get_absolute_url(),
+    }
