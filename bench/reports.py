@@ -249,6 +249,19 @@ def generate_share(share: tuple[list[int], datetime]) -> list[tuple[float, float
     return times
 
 
+def cpu_ms(client, request: dict, count: int) -> list[float]:
+    """The CPU time this process spends on each request (its Python and the driver, not the
+    database's): what a request costs here whatever else the machine is running."""
+    for _ in range(5):
+        client.get(**request)
+    times = []
+    for _ in range(count):
+        began = time.process_time()
+        client.get(**request)
+        times.append((time.process_time() - began) * 1000)
+    return times
+
+
 def benchmark(request_count: int, teams_count: int, people_count: int) -> bool:
     from django.db import connection, connections
     from django.test import Client
@@ -270,7 +283,7 @@ def benchmark(request_count: int, teams_count: int, people_count: int) -> bool:
     lead = load(rng, teams_count, people_count, now)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    print(f"Loaded in {time.perf_counter() - began:.0f} s")
+    print(f"Loaded in {time.perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.1f}")
     all_met = True
 
     month = last_full_month(now)
@@ -363,12 +376,13 @@ def benchmark(request_count: int, teams_count: int, people_count: int) -> bool:
     archived = MonthlyReport.objects.count()
     header = (
         f"{'page':<22} {'queries@' + str(len(template)):>12} {'queries@' + str(archived):>13} "
-        f"{'median ms':>10} {'p95 ms':>8} {'of it DB':>9}  verdict"
+        f"{'median ms':>10} {'p95 ms':>8} {'of it DB':>9} {'CPU p95':>8}  verdict"
     )
     print(header)
     print("-" * len(header))
     for name, request in pages.items():
         timings, database = latencies_ms(client, request, request_count)
+        cpu_p95 = p95(cpu_ms(client, request, request_count))
         slow = p95(timings)
         problems = [
             problem
@@ -384,9 +398,10 @@ def benchmark(request_count: int, teams_count: int, people_count: int) -> bool:
         all_met &= not problems
         print(
             f"{name:<22} {small[name]:>12} {large[name]:>13} {statistics.median(timings):>10.1f} "
-            f"{slow:>8.1f} {statistics.median(database):>9.1f}  "
+            f"{slow:>8.1f} {statistics.median(database):>9.1f} {cpu_p95:>8.1f}  "
             + ("MISSED: " + ", ".join(problems) if problems else "ok")
         )
+    print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     return all_met
 
 
