@@ -374,9 +374,3 @@ def digests_sweep(*, now: dt.datetime) -> int:
     for digest_id in due:
         doorbell.ring(tasks.send_digest, digest_id)
     return len(due)
-
-
-def digest_preference_set(*, user, enabled: bool):
-    from portal.profile.actions import profile_update
-
-    return profile_update(user=user, digest_enabled=enabled)

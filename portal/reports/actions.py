@@ -310,7 +310,7 @@ def reports_sweep(*, now: dt.datetime) -> int:
         last_error="Interrupted while sending; not sent again in case it went out.",
     )
     rung = 0
-    for report_id in selectors.reports_due(now).values_list("pk", flat=True)[:500]:
+    for report_id in selectors.reports_pending().values_list("pk", flat=True)[:500]:
         rung += doorbell.ring(_tasks().generate_report, report_id)
     for delivery_id in selectors.deliveries_due(now).values_list("pk", flat=True)[:1000]:
         rung += doorbell.ring(_tasks().send_report_delivery, delivery_id)

@@ -10,7 +10,6 @@ from portal.reminders.selectors import sre_lead_ids
 from portal.reports.choices import DeliveryReason, DeliveryStatus, ReportStatus
 from portal.reports.models import ORG_SCOPE, MonthlyReport, ReportDelivery, ReportSubscription
 from services import selectors as service_selectors
-from services.models.catalog import Team
 
 
 def report_list() -> QuerySet[MonthlyReport]:
@@ -30,11 +29,6 @@ def report_list() -> QuerySet[MonthlyReport]:
         .annotate(sent_count=Coalesce(Subquery(sent, output_field=IntegerField()), 0))
         .order_by("-month", "team__name", "pk")
     )
-
-
-def team_of_scope(scope: str) -> Team | None:
-    """The team a scope names (None for the organisation); Team.DoesNotExist if none."""
-    return None if scope == ORG_SCOPE else Team.objects.get(slug=scope)
 
 
 def report_of(scope: str, month: dt.date) -> MonthlyReport:
@@ -88,7 +82,8 @@ def subscription_list() -> QuerySet[ReportSubscription]:
     return ReportSubscription.objects.select_related("team", "user").order_by("pk")
 
 
-def reports_due(now: dt.datetime) -> QuerySet[MonthlyReport]:
+def reports_pending() -> QuerySet[MonthlyReport]:
+    """Reports written by the schedule and not yet generated."""
     return MonthlyReport.objects.filter(status=ReportStatus.PENDING)
 
 
@@ -112,3 +107,8 @@ def delivery_problems(report: MonthlyReport, *, limit: int = 20) -> list[ReportD
         .select_related("user")
         .order_by("status", "user__username")[:limit]
     )
+
+
+def report_deliveries(report: MonthlyReport) -> QuerySet[ReportDelivery]:
+    """Every copy of the report, who it went to, why and when, in one query."""
+    return report.deliveries.select_related("user").order_by("user__username", "pk")

@@ -92,6 +92,7 @@ def report_detail(request, scope, month):
             "images": list(report.images.defer("png")),
             "deliveries": selectors.delivery_counts(report),
             "problems": selectors.delivery_problems(report),
+            "recipients": selectors.report_deliveries(report),
             "subscribed": _viewer_reason(report, request.user) is not None,
             "may_manage": is_sre_lead(request.user),
             "ready": report.status == ReportStatus.READY,

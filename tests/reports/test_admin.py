@@ -56,3 +56,4 @@ def test_a_report_page_lists_the_copies_that_failed_and_why(client_for, sre_lead
     page = client_for(sre_lead).get("/reports/payments/2026-05/").content.decode()
     assert "olivia@example.test" in page
     assert "Gave up after 8 tries: the mail server hung up." in page
+    assert "Recipients (1)" in page and "Member of the team" in page
