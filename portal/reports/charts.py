@@ -126,6 +126,8 @@ def mttr_chart(incidents: dict) -> Chart | None:
         marker="o",
         color="#0550ae",
     )
+    # Every month on the axis, also those without incidents (no point, no line through them).
+    axes.set_xlim(-0.5, len(trend) - 0.5)
     axes.set_ylabel("MTTR (hours)")
     axes.set_ylim(0, max(value for value in hours if value is not None) * 1.25 or 1)
     axes.tick_params(axis="x", labelsize=7)

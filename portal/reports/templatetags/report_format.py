@@ -83,3 +83,9 @@ def fraction(value) -> str:
 @register.filter
 def duration(seconds) -> str:
     return duration_text(seconds)
+
+
+@register.filter
+def objective(value) -> str:
+    """99.9 → "99.9 %", 99.0 → "99 %": as the SLO pages write objectives."""
+    return MISSING if value is None else f"{float(value):g} %"
