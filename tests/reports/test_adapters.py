@@ -135,6 +135,7 @@ def test_a_section_plugged_in_with_one_line_appears_in_the_report(
         [report_id] = reports_plan(month=MAY, team=payments)
         report_generate(report_id=report_id, now=NOW, deliver=False)
     report = MonthlyReport.objects.get(team=payments)
+    assert report.status == "ready", report.last_error
     assert report.figures["dora"]["figures"][0]["value"] == 2
     assert report.html.count("No data this month.") == 2  # toil, maturity
     assert "- Deployments: 2 (Apr 2026: 1 ▲)" in report.text
