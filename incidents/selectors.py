@@ -17,7 +17,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from incidents.choices import ACTION_ITEM_PENDING_STATUSES, OPEN_STATUSES
+from incidents.choices import ACTION_ITEM_PENDING_STATUSES, OPEN_STATUSES, PostMortemStatus
 from incidents.deadlines import portal_today
 from incidents.metrics import (
     IncidentMetrics,
@@ -146,16 +146,20 @@ def incident_records(
 
 
 def incident_metrics_for_period(
-    *, start: dt.datetime, end: dt.datetime, incidents: QuerySet[Incident] | None = None
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    incidents: QuerySet[Incident] | None = None,
+    tz: dt.tzinfo = dt.UTC,
 ) -> tuple[IncidentMetrics, dict[int, str], dict[int, str]]:
     """MTTx, MTBF and counts of the incidents that started in [start, end), with the
     service and team names for labels. ``incidents`` narrows the set (a team's, a
-    filtered list's)."""
+    filtered list's); ``tz`` is where the months of the by-month counts begin."""
     incidents = Incident.objects.all() if incidents is None else incidents
     records, service_names, team_names = incident_records(
         incidents.filter(started_at__gte=start, started_at__lt=end)
     )
-    return incident_metrics(records, start=start, end=end), service_names, team_names
+    return incident_metrics(records, start=start, end=end, tz=tz), service_names, team_names
 
 
 @dataclass(frozen=True)
@@ -360,3 +364,87 @@ def incident_role_histories(*, start: dt.datetime, end: dt.datetime) -> list[Inc
         )
         for pk, team_id, started_at, resolved_at, *holders in rows
     ]
+
+
+# --- for reminders and reports ------------------------------------------------------------------
+
+
+def action_items_due_by(day: dt.date) -> QuerySet[ActionItem]:
+    """Pending action items due on ``day`` or before (overdue ones included), with their owner
+    and incident, in one query."""
+    return (
+        ActionItem.objects.filter(status__in=ACTION_ITEM_PENDING_STATUSES, due_date__lte=day)
+        .select_related("owner", "postmortem__incident")
+        .order_by("due_date", "pk")
+    )
+
+
+def postmortems_past_due(now: dt.datetime) -> QuerySet[PostMortem]:
+    """Unpublished post-mortems whose due time has passed, with their incident, its commander
+    and the author, in one query."""
+    return (
+        PostMortem.objects.exclude(status=PostMortemStatus.PUBLISHED)
+        .filter(due_at__lt=now)
+        .select_related("incident__commander", "author")
+        .order_by("due_at", "pk")
+    )
+
+
+def incidents_in_period(
+    *, start: dt.datetime, end: dt.datetime, team: Team | None = None
+) -> QuerySet[Incident]:
+    """The incidents that started in [start, end) (a team's when given), oldest first."""
+    incidents = Incident.objects.filter(started_at__gte=start, started_at__lt=end)
+    if team is not None:
+        incidents = incidents.filter(team=team)
+    return incidents.order_by("started_at", "pk")
+
+
+@dataclass(frozen=True)
+class FollowUpFigures:
+    """Post-mortems and action items of a period: published in it, overdue at its end; items
+    opened and closed in it, and pending past their due date at its end."""
+
+    postmortems_published: int
+    postmortems_overdue: int
+    action_items_opened: int
+    action_items_closed: int
+    action_items_overdue: int
+
+
+def follow_up_figures(
+    *, start: dt.datetime, end: dt.datetime, last_day: dt.date, team: Team | None = None
+) -> FollowUpFigures:
+    """The FollowUpFigures of [start, end) (``last_day`` its last day, where overdue items are
+    counted), the organisation's or a team's, in two queries. "Overdue at the end" reads the
+    records as they are now: an item closed after the period but due within it counts only
+    if it was closed after ``end``."""
+    postmortems = PostMortem.objects.order_by()
+    items = ActionItem.objects.order_by()
+    if team is not None:
+        postmortems = postmortems.filter(incident__team=team)
+        items = items.filter(postmortem__incident__team=team)
+    published_in = Q(published_at__gte=start, published_at__lt=end)
+    not_published_by_end = Q(published_at=None) | Q(published_at__gte=end)
+    pm = postmortems.aggregate(
+        published=Count("pk", filter=published_in),
+        overdue=Count("pk", filter=Q(due_at__lt=end) & not_published_by_end),
+    )
+    pending_at_end = Q(status__in=ACTION_ITEM_PENDING_STATUSES) | Q(completed_at__gte=end)
+    ai = items.aggregate(
+        opened=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)),
+        closed=Count("pk", filter=Q(completed_at__gte=start, completed_at__lt=end)),
+        overdue=Count(
+            "pk",
+            filter=pending_at_end
+            & Q(due_date__lt=last_day + dt.timedelta(days=1))
+            & Q(created_at__lt=end),
+        ),
+    )
+    return FollowUpFigures(
+        postmortems_published=pm["published"],
+        postmortems_overdue=pm["overdue"],
+        action_items_opened=ai["opened"],
+        action_items_closed=ai["closed"],
+        action_items_overdue=ai["overdue"],
+    )

@@ -17,6 +17,7 @@ and ``emails/<name>-body.html``, rendered by ``render_email``. This module impor
 
 import smtplib
 from dataclasses import dataclass, field
+from email.mime.image import MIMEImage
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -43,8 +44,19 @@ class RetryableNotificationError(NotificationError):
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """A PNG the HTML body shows as ``<img src="cid:{cid}">``: mail clients run no scripts
+    and draw SVG badly, so charts travel as images inside the message."""
+
+    cid: str
+    png: bytes
+    filename: str
+
+
+@dataclass(frozen=True)
 class Message:
-    """A rendered notification: a subject, a plain-text and an HTML body, and its recipients."""
+    """A rendered notification: a subject, a plain-text and an HTML body, and its recipients;
+    ``images`` are attached for the HTML body to show inline (multipart/related)."""
 
     subject: str
     text: str
@@ -53,6 +65,7 @@ class Message:
     headers: dict[str, str] = field(default_factory=dict)
     #: The email templates it came from (``status-update``), for the log of sent emails.
     name: str = ""
+    images: tuple[InlineImage, ...] = ()
 
 
 def render_email(name: str, context: dict, to) -> Message:
@@ -100,6 +113,15 @@ class EmailTransport:
             headers=message.headers,
         )
         email.attach_alternative(message.html, "text/html")
+        if message.images:
+            # multipart/related around multipart/alternative: the HTML part and the images it
+            # references by Content-ID travel together, the plain text stays an alternative.
+            email.mixed_subtype = "related"
+            for image in message.images:
+                part = MIMEImage(image.png, "png")
+                part.add_header("Content-ID", f"<{image.cid}>")
+                part.add_header("Content-Disposition", "inline", filename=image.filename)
+                email.attach(part)
         try:
             email.send()
         except smtplib.SMTPRecipientsRefused as error:

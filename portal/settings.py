@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "csp",
     "portal.compliance",
     "portal.privacy",
+    "portal.profile",
+    "portal.reminders",
+    "portal.reports",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "portal.timezones.ViewerTimezoneMiddleware",
+    "portal.profile.middleware.ProfileTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -215,6 +219,14 @@ CELERY_BEAT_SCHEDULE = {
     # The current month's toil figures move with the clock (open incidents, automation
     # savings); the task also fills in months of the last year that were never computed.
     "refresh-toil-months": {"task": "toil.tasks.refresh_toil_months", "schedule": 600.0},
+    # Every quarter of an hour: the digests of the people whose 08:00 has come (zones differ by
+    # quarters of an hour), each once a day.
+    "plan-digests": {"task": "portal.reminders.tasks.plan_digests", "schedule": 900.0},
+    # Hourly: last month's reports, made once the month is over in TIME_ZONE.
+    "plan-monthly-reports": {
+        "task": "portal.reports.tasks.plan_monthly_reports",
+        "schedule": 3600.0,
+    },
 }
 # Every task is bounded: a hung mail server or query ends in a soft time limit (the task
 # records why) and, if that is ignored, a hard one that replaces the worker process.
@@ -230,6 +242,8 @@ PORTAL_SWEEPS = [
     "services.tasks.recompute_dirty_slos",
     # SLOs whose newest data grew older than SLI_STALE_AFTER_MINUTES, whatever feeds them.
     "services.tasks.mark_stale_slos",
+    "portal.reminders.tasks.sweep_digests",
+    "portal.reports.tasks.sweep_reports",
 ]
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
@@ -270,6 +284,11 @@ TOIL_HOURS_PER_ENGINEER = env.int("TOIL_HOURS_PER_ENGINEER", default=140)
 
 # Where links in emails point (the portal's public address).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
+# Reminders: an item overdue more than this many days also goes to the manager of its team's
+# digest, and more than the second to the SRE leads' ("overdue in your teams").
+ESCALATE_TO_MANAGER_DAYS = env.int("ESCALATE_TO_MANAGER_DAYS", default=7)
+ESCALATE_TO_SRE_LEADS_DAYS = env.int("ESCALATE_TO_SRE_LEADS_DAYS", default=14)
 
 # Where portal.roles finds the teams whose records a user edits (the services app's
 # memberships), named here so that portal's infrastructure imports no app.
@@ -332,6 +351,8 @@ SPECTACULAR_SETTINGS = {
         "SLIKindEnum": "services.choices.SLIKind",
         "QueryKindEnum": "services.choices.QueryKind",
         "WindowKindEnum": "services.choices.WindowKind",
+        "ReportStatusEnum": "portal.reports.choices.ReportStatus",
+        "DigestStatusEnum": "portal.reminders.choices.DigestStatus",
     },
     # The truth about errors: every operation documents the 400/401/403/404 (and 413, 429,
     # 503) answers it can give, in one shape (portal.api.schema).

@@ -10,6 +10,8 @@ from incidents.api.intake import AlertmanagerWebhookView
 from portal import health, metrics
 from portal.compliance import api as compliance_api
 from portal.home.views import home
+from portal.reminders.api import DigestPreferenceView
+from portal.reports import api as reports_api
 from services.api import interchange as interchange_api
 from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
@@ -39,6 +41,10 @@ router.register(
 )
 router.register(
     "compliance-findings", compliance_api.ComplianceFindingViewSet, basename="compliancefinding"
+)
+router.register("reports", reports_api.ReportViewSet, basename="report")
+router.register(
+    "report-subscriptions", reports_api.ReportSubscriptionViewSet, basename="reportsubscription"
 )
 
 urlpatterns = [
@@ -72,10 +78,14 @@ urlpatterns = [
     ),
     path("api/slos/openslo/", interchange_api.OpenSLOView.as_view(), name="slo_openslo"),
     path("api/teams/<int:pk>/toil/", toil_api.TeamToilView.as_view(), name="team_toil"),
+    path("api/me/digest/", DigestPreferenceView.as_view(), name="me_digest_api"),
     path("api/", include(router.urls)),
     path("", include("services.urls")),
     path("", include("incidents.urls")),
     path("", include("toil.urls")),
     path("", include("portal.compliance.urls")),
     path("", include("portal.privacy.urls")),
+    path("", include("portal.profile.urls")),
+    path("", include("portal.reminders.urls")),
+    path("", include("portal.reports.urls")),
 ]

@@ -1,6 +1,9 @@
 """Forms of the incident UI. They validate input; the writes happen in incidents.actions."""
 
+import datetime as dt
+
 from django import forms
+from django.utils import timezone
 
 from incidents import limits
 from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind
@@ -153,8 +156,27 @@ class IncidentMetricsForm(forms.Form):
         empty_label=None,
     )
 
+    month = forms.RegexField(
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        label="Calendar month",
+        help_text="YYYY-MM: that month alone (in the portal's time zone), as its monthly "
+        "report counts it.",
+        error_messages={"invalid": "Write a month as YYYY-MM, e.g. 2026-05."},
+    )
+
     def period_months(self) -> int:
         return (self.is_valid() and self.cleaned_data["months"]) or self.fields["months"].initial
+
+    def calendar_month(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """[start, end) of the month asked for, at midnights in TIME_ZONE; None without one."""
+        if not self.is_valid() or not self.cleaned_data.get("month"):
+            return None
+        year, month = (int(part) for part in self.cleaned_data["month"].split("-"))
+        zone = timezone.get_default_timezone()
+        start = dt.datetime(year, month, 1, tzinfo=zone)
+        end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+        return start, end
 
 
 class IncidentEditForm(forms.ModelForm):

@@ -2,25 +2,10 @@
 
 import json
 
-from django.conf import settings
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 
 from portal.privacy.export import personal_data_export
-
-
-def me(request):
-    user = request.user
-    return render(
-        request,
-        "portal/me.html",
-        {
-            "person": user,
-            "groups": sorted(user.groups.values_list("name", flat=True)),
-            "retention_days": settings.PORTAL_LOG_RETENTION_DAYS,
-        },
-    )
 
 
 def me_export(request):

@@ -780,3 +780,14 @@ class TestAPI:
             for message in GENERATOR_STATS._warn_cache
             if "api/interchange" in message or re.search(r"(PrometheusRules|OpenSLO)View", message)
         ] == []
+
+
+@pytest.mark.parametrize("body", [b"---\n", b"null"])
+def test_a_source_without_documents_is_refused_with_nothing_written(
+    db, api_client_for, sre_lead, body
+):
+    response = api_client_for(sre_lead).post(OPENSLO, body, content_type="application/yaml")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "no OpenSLO document in the sources. Nothing was imported."
+    }
