@@ -1,6 +1,7 @@
 """The report archive: the list with the viewer's subscriptions, each report as it was
 emailed (with its images), and the SRE leads' regenerate and send-me-a-copy."""
 
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -101,6 +102,17 @@ def report_detail(request, scope, month):
 
 
 @xframe_options_sameorigin
+@csp_replace(
+    {
+        # An email's HTML carries its styles inline (mail clients read no stylesheet); this
+        # document is the portal's own rendering of its own report, shown in the report
+        # page's frame, and runs no script.
+        "style-src": ["'unsafe-inline'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "script-src": ["'none'"],
+        "frame-ancestors": ["'self'"],
+    }
+)
 def report_email(request, scope, month):
     """The report's HTML as the email carries it, with the images served by the portal and
     the viewer's own footer (their unsubscribe link, if subscribed): shown in a frame."""

@@ -8,9 +8,10 @@ import pytest
 import time_machine
 
 from incidents.choices import ActionItemStatus, PostMortemStatus, Severity
-from services.actions.sli import slo_buckets_upsert, slo_status_recompute
+from services.actions.statuses import slo_status_recompute
 from services.budget.windows import BUCKET, Bucket
 from services.models.slos import SLO
+from services.sli.store import slo_buckets_upsert
 from tests.incidents.factories import ActionItemFactory, PostMortemFactory, resolved_incident
 
 UTC = dt.UTC
