@@ -229,6 +229,16 @@ def http_benchmark(args) -> int:
         run([PYTHON, "manage.py", "migrate", "--no-input"], env, "migrate")
         run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"], env, "collectstatic")
         run([PYTHON, "manage.py", "load_demo_data"], env, "load_demo_data")
+        run(
+            [
+                PYTHON,
+                "-c",
+                "import django; django.setup(); from bench.http import "
+                "worker_recomputes; worker_recomputes()",
+            ],
+            {**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+            "the worker's recomputes",
+        )
         password = (work / "var" / "demo-password").read_text().strip()
 
         gunicorn = str(Path(PYTHON).parent / "gunicorn")
@@ -309,64 +319,124 @@ def http_benchmark(args) -> int:
 # --- In-process mode -----------------------------------------------------------------------
 
 
-def measure(client, path: str, count: int) -> tuple[int, list[float]]:
-    """The page's query count and `count` request times in ms, after a warm-up."""
+def worker_recomputes() -> None:
+    """What the worker does after the demo data rings it: every SLO's snapshot and the
+    incident metrics snapshots. Pages read these; without them they show their
+    before-the-first-recompute states."""
+    from django.utils import timezone
+
+    from incidents.actions.metrics import incident_metrics_snapshots_recompute
+    from services.actions.sli import slo_statuses_recompute
+
+    now = timezone.now()
+    slo_statuses_recompute(now=now)
+    incident_metrics_snapshots_recompute(now=now)
+
+
+def query_count(client, path: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(3):
-        response = client.get(path)
-        assert response.status_code == 200, f"{path}: HTTP {response.status_code}"
     with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, f"{path}: HTTP {response.status_code}"
+    return len(queries)
+
+
+def timings_ms(client, path: str, count: int) -> list[float]:
+    for _ in range(3):  # warm up: templates compiled, connections open
         client.get(path)
     timings = []
     for _ in range(count):
         started = time.perf_counter()
         client.get(path)
         timings.append((time.perf_counter() - started) * 1000)
-    return len(queries), timings
+    return timings
 
 
-def load_org_scale(incident_count: int) -> str:
-    """The benchmarks' organisation beside the demo data: bench/catalog.py's teams and
-    services, bench/slo.py's SLOs (snapshots recomputed, no SLI history) and
-    bench/incidents.py's incident history."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-    from django.db import connection
-    from django.utils import timezone
+class Organisation:
+    """The benchmarks' organisation beside the demo data, loaded in two steps like the
+    other benchmarks, so that query counts can be compared at a small and a large size:
+    bench/catalog.py's 100 teams and their services, bench/slo.py's 2,000 SLOs (ten per service,
+    snapshots recomputed without SLI history) and bench/incidents.py's incident history
+    (the newest incidents first)."""
 
-    from bench import catalog, incidents, slo
-    from incidents.models.incidents import Incident
-    from services.actions.sli import slo_statuses_recompute
-    from services.models.catalog import Service, Tag, Team
-    from services.models.slos import SLO
+    # The newest 100 incidents: the 25 open ones and enough resolved ones for post-mortems.
+    SMALL_SERVICES, SMALL_INCIDENTS = 10, 100
+    SLOS = 2000  # bench/slo.py's: ten on each of the first 200 services
 
-    rng = random.Random(2026)
-    User = get_user_model()
-    unusable = make_password(None)
-    managers = User.objects.bulk_create(
-        User(username=f"manager{n}", first_name="Eng", last_name=f"{n:02}", password=unusable)
-        for n in range(catalog.TEAMS)
-    )
-    teams = Team.objects.bulk_create(
-        Team(name=f"Team {n:03}", slug=f"team-{n:03}", manager=manager)
-        for n, manager in enumerate(managers)
-    )
-    known = set(Tag.objects.values_list("slug", flat=True))
-    Tag.objects.bulk_create(Tag(name=name, slug=name) for name in catalog.TAGS if name not in known)
-    catalog.load_catalog(0, catalog.LARGE, teams, list(Tag.objects.all()), rng)
-    services = list(Service.objects.filter(owner_team__in=teams).order_by("pk"))
-    slo.load_slos(0, 2000, services)
-    slo_statuses_recompute(now=timezone.now())
-    incidents.load_incidents(0, incident_count, incident_count, managers, services, rng)
-    incidents.recompute_metrics_snapshots()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    return (
-        f"{Service.objects.count()} services, {Team.objects.count()} teams, "
-        f"{SLO.objects.count()} SLOs, {Incident.objects.count()} incidents"
-    )
+    def __init__(self, incident_count: int):
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.hashers import make_password
+
+        from bench import catalog
+        from services.models.catalog import Tag, Team
+
+        self.incident_count = incident_count
+        self.rng = random.Random(2026)
+        User = get_user_model()
+        unusable = make_password(None)
+        self.managers = User.objects.bulk_create(
+            User(username=f"manager{n}", first_name="Eng", last_name=f"{n:02}", password=unusable)
+            for n in range(catalog.TEAMS)
+        )
+        self.teams = Team.objects.bulk_create(
+            Team(name=f"Team {n:03}", slug=f"team-{n:03}", manager=manager)
+            for n, manager in enumerate(self.managers)
+        )
+        known = set(Tag.objects.values_list("slug", flat=True))
+        Tag.objects.bulk_create(
+            Tag(name=name, slug=name) for name in catalog.TAGS if name not in known
+        )
+        self.tags = list(Tag.objects.all())
+
+    def load(
+        self, services: tuple[int, int], slos: tuple[int, int], incidents: tuple[int, int]
+    ) -> None:
+        from django.db import connection
+
+        from bench import catalog, slo
+        from bench import incidents as history
+        from services.models.catalog import Service
+
+        catalog.load_catalog(*services, self.teams, self.tags, self.rng)
+        ours = list(Service.objects.filter(owner_team__in=self.teams).order_by("pk"))
+        slo.load_slos(*slos, ours)
+        history.load_incidents(*incidents, self.incident_count, self.managers, ours, self.rng)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        worker_recomputes()
+
+    def load_small(self) -> None:
+        from bench import slo
+
+        total = self.incident_count
+        self.load(
+            (0, self.SMALL_SERVICES),
+            (0, self.SMALL_SERVICES * slo.SLOS_PER_SERVICE),
+            (total - self.SMALL_INCIDENTS, total),
+        )
+
+    def load_rest(self) -> None:
+        from bench import catalog, slo
+
+        total = self.incident_count
+        self.load(
+            (self.SMALL_SERVICES, catalog.LARGE),
+            (self.SMALL_SERVICES * slo.SLOS_PER_SERVICE, self.SLOS),
+            (0, total - self.SMALL_INCIDENTS),
+        )
+
+    @staticmethod
+    def summary() -> str:
+        from incidents.models.incidents import Incident
+        from services.models.catalog import Service, Team
+        from services.models.slos import SLO
+
+        return (
+            f"{Service.objects.count()} services, {Team.objects.count()} teams, "
+            f"{SLO.objects.count()} SLOs, {Incident.objects.count()} incidents"
+        )
 
 
 def in_process_benchmark(args) -> bool:
@@ -376,23 +446,33 @@ def in_process_benchmark(args) -> bool:
     from portal.demo import load_demo_data
 
     load_demo_data(password=secrets.token_urlsafe(12))
+    worker_recomputes()
     client = Client()
     client.force_login(get_user_model().objects.get(username=ADMIN_USERNAME))
     paths = page_paths(lambda path: client.get(path).json())
     paths = [path for path in paths if not args.only or any(o in path for o in args.only)]
 
-    demo = {path: measure(client, path, args.requests) for path in paths}
-    org = {}
+    demo = {
+        path: (query_count(client, path), timings_ms(client, path, args.requests)) for path in paths
+    }
+    small, org = {}, {}
     if not args.demo_only:
         print("loading the organisation...", flush=True)
         started = time.perf_counter()
-        print(load_org_scale(args.incidents), f"in {time.perf_counter() - started:.0f} s")
-        org = {path: measure(client, path, args.requests) for path in paths}
+        organisation = Organisation(args.incidents)
+        organisation.load_small()
+        small = {path: query_count(client, path) for path in paths}
+        organisation.load_rest()
+        print(organisation.summary(), f"in {time.perf_counter() - started:.0f} s")
+        org = {
+            path: (query_count(client, path), timings_ms(client, path, args.requests))
+            for path in paths
+        }
 
     print(f"\n{args.requests} requests per page, DEBUG off, signed in as the demo SRE lead\n")
     header = (
-        f"{'page':<34} {'queries':>8} {'median ms':>10} {'p95 ms':>7}"
-        + (f" {'org queries':>12} {'org median':>11} {'org p95':>8}" if org else "")
+        f"{'page':<42} {'queries':>7} {'median ms':>9} {'p95 ms':>7}"
+        + (f" {'queries small/org':>17} {'org median':>10} {'org p95':>8}" if org else "")
         + "  verdict"
     )
     print(header)
@@ -402,14 +482,15 @@ def in_process_benchmark(args) -> bool:
         queries, timings = demo[path]
         median, slow = statistics.median(timings), p95(timings)
         problems = [f"median over {TARGET_DEMO_MS} ms"] if median > TARGET_DEMO_MS else []
-        line = f"{path:<34} {queries:>8} {median:>10.1f} {slow:>7.1f}"
+        line = f"{path:<42} {queries:>7} {median:>9.1f} {slow:>7.1f}"
         if org:
             org_queries, org_timings = org[path]
             org_median = statistics.median(org_timings)
-            line += f" {org_queries:>12} {org_median:>11.1f} {p95(org_timings):>8.1f}"
+            counts = f"{small[path]}/{org_queries}"
+            line += f" {counts:>17} {org_median:>10.1f} {p95(org_timings):>8.1f}"
             if org_median > TARGET_ORG_MS:
                 problems.append(f"org median over {TARGET_ORG_MS} ms")
-            if org_queries != queries:
+            if org_queries != small[path]:
                 problems.append("queries grow with the data")
         all_met &= not problems
         print(line + "  " + ("ok" if not problems else "MISSED: " + ", ".join(problems)))
@@ -439,6 +520,10 @@ def main() -> int:
         return http_benchmark(args)
     from bench.catalog import run_on_throwaway_database
 
+    # Demo data rings the worker on commit: an in-memory broker takes the rings, and its
+    # warning that no host was named stays out of the figures.
+    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
     return run_on_throwaway_database(lambda: in_process_benchmark(args))
 
 

@@ -77,6 +77,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.roles.role_context",
             ],
+            # {% url %} with remembered paths (portal.links) in every template.
+            "builtins": ["portal.templatetags.portal_urls"],
         },
     },
 ]
@@ -91,6 +93,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django reads the options of every model choice field (list filters, forms) through
+    # QuerySet.iterator(), which on PostgreSQL is a server-side cursor: DECLARE, FETCH and
+    # CLOSE, three round trips for a handful of rows. Nothing here streams a large result
+    # with iterator(); whatever does later must fetch in keyset batches instead.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
