@@ -83,6 +83,9 @@ TEMPLATES = [
     },
 ]
 
+# Widgets and form layouts through Jinja2 where Django ships them (portal/renderers.py).
+FORM_RENDERER = "portal.renderers.FormRenderer"
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
