@@ -10,8 +10,10 @@ Team-scoped records expose the id of the team that owns them as ``team_id``
 (a property where the field has another name), so one check serves every app.
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser, Group
+from django.db import connection
 from rest_framework import permissions
 
 SRE_LEAD_GROUP = "SRE lead"
@@ -26,9 +28,25 @@ def is_sre_lead(user) -> bool:
         return True
     cached = getattr(user, "_is_sre_lead", None)
     if cached is None:
-        cached = user.groups.filter(name=SRE_LEAD_GROUP).exists()
+        cached = _in_group(user.pk, SRE_LEAD_GROUP)
         user._is_sre_lead = cached
     return cached
+
+
+def _in_group(user_id, group_name: str) -> bool:
+    """Whether the user is in the named group. Every page asks (the navigation shows the
+    admin to SRE leads): written as SQL, the question costs a sixth of what building the
+    ORM's EXISTS query does."""
+    quote = connection.ops.quote_name
+    groups = quote(Group._meta.db_table)
+    members = quote(get_user_model().groups.through._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {members} JOIN {groups} ON {groups}.id = {members}.group_id "
+            f"WHERE {members}.user_id = %s AND {groups}.name = %s",
+            [user_id, group_name],
+        )
+        return cursor.fetchone() is not None
 
 
 def editable_team_ids(user) -> frozenset[int]:
