@@ -4,7 +4,7 @@
     {% filter_select filter.form.team "All teams" %}   one filter as a single-choice select
 
 Tags rather than included templates: a list has five to eight sortable columns and up to a
-hundred options in its filters, and each included template or option rendered through the
+thousand options in its filters, and each included template or option rendered through the
 form machinery's per-option objects costs several times what the same markup costs built
 here.
 """
