@@ -24,7 +24,8 @@ def sort_header(context, key, label, default=""):
     """A column header that sorts by `key` (the FilterSet's ordering name), the other way
     round when the list is already sorted by it; `default` is the list's ordering when none
     is asked for. The link keeps the search and filters and goes back to the first page."""
-    current = context.request.GET.get("ordering") or default
+    query = context["request"].GET
+    current = query.get("ordering") or default
     descending = f"-{key}"
     if current == key:
         sort, arrow, ordering = _ASCENDING, _UP, descending
@@ -32,7 +33,7 @@ def sort_header(context, key, label, default=""):
         sort, arrow, ordering = _DESCENDING, _DOWN, key
     else:
         sort, arrow, ordering = "", "", key
-    url = querystring(context, ordering=ordering, page=None)
+    url = querystring(context, query, ordering=ordering, page=None)
     return format_html(
         '<th scope="col"{}><a href="{}" hx-get="{}">{}{}</a></th>', sort, url, url, label, arrow
     )
