@@ -96,9 +96,14 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.roles.role_context",
             ],
+            # {% url %} with remembered paths (portal.links) in every template.
+            "builtins": ["portal.templatetags.portal_urls"],
         },
     },
 ]
+
+# Widgets and form layouts through Jinja2 where Django ships them (portal/renderers.py).
+FORM_RENDERER = "portal.renderers.FormRenderer"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
@@ -110,6 +115,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django reads the options of every model choice field (list filters, forms) through
+    # QuerySet.iterator(), which on PostgreSQL is a server-side cursor: DECLARE, FETCH and
+    # CLOSE, three round trips for a handful of rows. Nothing here streams a large result
+    # with iterator(); whatever does later must fetch in keyset batches instead.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -142,6 +152,9 @@ STORAGES = {
 # (make run, tests); production images run collectstatic.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Sessions in the database as Django keeps them, read with one plain statement.
+SESSION_ENGINE = "portal.sessions"
 
 # Transport security. Behind an HTTPS proxy, production sets SECURE_COOKIES, SECURE_SSL_REDIRECT,
 # SECURE_HSTS_SECONDS and TRUST_X_FORWARDED_PROTO (see README, "Running in production").

@@ -19,7 +19,9 @@ class ServiceFilterSet(django_filters.FilterSet):
         django_filters.ModelMultipleChoiceFilter(
             field_name="owner_team__slug",
             to_field_name="slug",
-            queryset=Team.objects.all(),
+            # A filter's options show names and submit slugs: only those are read (a thousand
+            # services are a thousand options).
+            queryset=Team.objects.only("slug", "name"),
             label="Team",
             distinct=False,
         )
@@ -31,7 +33,7 @@ class ServiceFilterSet(django_filters.FilterSet):
         django_filters.ModelMultipleChoiceFilter(
             field_name="tags__slug",
             to_field_name="slug",
-            queryset=Tag.objects.all(),
+            queryset=Tag.objects.only("slug", "name"),
             label="Tag",
         )
     )
@@ -105,7 +107,7 @@ class SLOFilterSet(django_filters.FilterSet):
         django_filters.ModelMultipleChoiceFilter(
             field_name="service__owner_team__slug",
             to_field_name="slug",
-            queryset=Team.objects.all(),
+            queryset=Team.objects.only("slug", "name"),
             label="Team",
             distinct=False,
         )
@@ -114,7 +116,7 @@ class SLOFilterSet(django_filters.FilterSet):
         django_filters.ModelMultipleChoiceFilter(
             field_name="service__slug",
             to_field_name="slug",
-            queryset=Service.objects.all(),
+            queryset=Service.objects.only("slug", "name"),
             label="Service",
             distinct=False,
         )

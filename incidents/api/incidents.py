@@ -252,9 +252,7 @@ class IncidentViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.incident_list().select_related(
-                "declared_by", "tech_lead", "communications_lead", "scribe"
-            )
+            return selectors.with_people(selectors.incident_list())
         if self.action in self.SUBRESOURCE_ACTIONS:
             # The permission check needs the affected services' teams, nothing more.
             return Incident.objects.prefetch_related("services")

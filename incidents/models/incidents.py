@@ -4,7 +4,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -21,6 +20,7 @@ from incidents.choices import (
     TimelineKind,
 )
 from incidents.lifecycle import TIMESTAMP_ORDER
+from portal.links import link
 from services.models.catalog import Service, Team
 
 
@@ -206,7 +206,7 @@ class Incident(models.Model):
         return f"{self.reference} {self.title}"
 
     def get_absolute_url(self):
-        return reverse("incident_detail", args=[self.reference])
+        return link("incident_detail", self.reference)
 
     def clean(self):
         if self.source == IncidentSource.ALERT and not self.alert_group_key:

@@ -362,10 +362,11 @@ def status_update_new(request, reference):
 
 def _severity_rows(counts: dict, names: dict) -> list[dict]:
     """Rows of a counts-by-severity table, the most incidents first."""
+    codes = Severity.values  # built anew on each access: once, not once per row
     rows = [
         {
             "name": names.get(key, "—"),
-            "counts": [by_severity[code] for code in Severity.values],
+            "counts": [by_severity[code] for code in codes],
             "total": sum(by_severity.values()),
             "key": key,
         }

@@ -2,9 +2,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from portal.links import link
 from services.choices import Lifecycle, MembershipRole, Tier
 
 # Path segments the UI uses next to /services/<slug>/ and /teams/<slug>/.
@@ -66,7 +66,7 @@ class Team(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("team_detail", args=[self.slug])
+        return link("team_detail", self.slug)
 
     @property
     def team_id(self):
@@ -174,7 +174,7 @@ class Service(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("service_detail", args=[self.slug])
+        return link("service_detail", self.slug)
 
     @property
     def team_id(self):

@@ -8,9 +8,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from portal.links import link
 from services.choices import (
     AlertState,
     BudgetingMethod,
@@ -217,7 +217,7 @@ class SLO(models.Model):
         return f"{self.service.name}: {self.name}"
 
     def get_absolute_url(self):
-        return reverse("slo_detail", args=[self.service.slug, self.slug])
+        return link("slo_detail", self.service.slug, self.slug)
 
     @property
     def team_id(self):

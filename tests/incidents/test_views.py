@@ -350,10 +350,12 @@ def test_the_incident_page_takes_the_same_number_of_queries_at_any_size(
         StatusUpdateFactory(incident=incident, created_by=UserFactory())
     incident.services.add(*ServiceFactory.create_batch(3))
     client = as_user("teammate")
-    with django_assert_max_num_queries(10):
+    # The role holders come in a query of their own: five joins of the user table cost
+    # PostgreSQL more to plan than the extra query (incidents.selectors.with_people).
+    with django_assert_max_num_queries(11):
         response = client.get(incident.get_absolute_url())
     assert response.status_code == 200
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         client.get(incident.get_absolute_url(), **HTMX, HTTP_HX_TARGET="timeline")
 
 
