@@ -244,7 +244,7 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # Where portal.roles finds the teams whose records a user edits (the services app's
 # memberships), named here so that portal's infrastructure imports no app.
-PORTAL_EDITABLE_TEAM_IDS = "services.selectors.team_ids_edited_by"
+PORTAL_EDITABLE_TEAM_IDS = "services.selectors.catalog.team_ids_edited_by"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

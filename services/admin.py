@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
-from services import selectors
 from services.budget.figures import UNKNOWN_TIER
 from services.models.catalog import Membership, Service, Tag, Team
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
+from services.selectors import catalog as catalog_selectors
+from services.selectors import slos as slo_selectors
 from services.templatetags.slo_format import percent
 
 
@@ -28,7 +29,7 @@ class TeamAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # The counts come annotated, so the list costs the same for 3 teams or 300.
-        return selectors.team_list()
+        return catalog_selectors.team_list()
 
     @admin.display(description="Services", ordering="service_count")
     def services(self, team):
@@ -55,7 +56,7 @@ class TagAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return selectors.tag_list()
+        return catalog_selectors.tag_list()
 
     @admin.display(description="Services", ordering="service_count")
     def services(self, tag):
@@ -148,7 +149,7 @@ class SLOAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         # Service and snapshot come joined, so the list costs the same for 3 SLOs or 300.
-        return selectors.slo_list()
+        return slo_selectors.slo_list()
 
     @admin.display(description="Budget remaining", ordering="budget_remaining")
     def budget_remaining(self, slo):
@@ -206,7 +207,7 @@ class BudgetPolicyAdmin(SimpleHistoryAdmin):
     inlines = [BudgetPolicyTierInline]
 
     def get_queryset(self, request):
-        return selectors.budget_policy_list()
+        return slo_selectors.budget_policy_list()
 
     @admin.display(description="Tiers")
     def tier_names(self, policy):

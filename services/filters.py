@@ -9,7 +9,7 @@ from services.budget.figures import UNKNOWN_TIER
 from services.choices import AlertState, Lifecycle, SLISource, Tier
 from services.models.catalog import Service, Tag, Team
 from services.models.slos import SLO
-from services.selectors import policy_tier_names
+from services.selectors.slos import policy_tier_names
 
 
 class ServiceFilterSet(django_filters.FilterSet):

@@ -1,5 +1,6 @@
-"""An SLO's status snapshot from the rollups of its buckets (services.selectors.slo_bucket_rollups):
-which rollups each window, slice, chart point and month adds up, then services.budget's math.
+"""An SLO's status snapshot from the rollups of its buckets
+(services.selectors.slos.slo_bucket_rollups): which rollups each window, slice, chart point
+and month adds up, then services.budget's math.
 
 Pure: no queries, no writes. The rollups split an SLO's buckets by day and (in the last three
 days) hour counted back from the observed end, by calendar month and by timeslice, so every
@@ -41,7 +42,7 @@ from services.budget.windows import (
     window_bounds,
 )
 from services.choices import BudgetingMethod, WindowKind
-from services.selectors import BucketRollup, RollupRequest
+from services.selectors.slos import BucketRollup, RollupRequest
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

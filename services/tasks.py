@@ -5,9 +5,9 @@ import random
 from celery import shared_task
 from django.utils import timezone
 
-from services import selectors
 from services.models.slos import SLO
 from services.prometheus import PrometheusError
+from services.selectors import slos as slo_selectors
 
 #: Retries of one SLO's sync while Prometheus is unreachable; beat starts a fresh sync every
 #: minute anyway, so a few retries bridge a restart without piling up behind the schedule.
@@ -26,7 +26,7 @@ def backoff_seconds(retries: int) -> float:
 def sync_slis():
     """One sync task per SLO fed by Prometheus, so that a slow or failing SLO holds up no
     other."""
-    for slo_id in selectors.slos_synced_from_prometheus().values_list("pk", flat=True):
+    for slo_id in slo_selectors.slos_synced_from_prometheus().values_list("pk", flat=True):
         sync_slo.delay(slo_id)
 
 
@@ -34,7 +34,7 @@ def sync_slis():
 def sync_slo(self, slo_id: int):
     """Fetch one SLO's new buckets and recompute its status. Retried with exponential backoff
     while Prometheus is unreachable; a refused query is recorded on the status, not retried."""
-    slo = selectors.slos_synced_from_prometheus().filter(pk=slo_id).first()
+    slo = slo_selectors.slos_synced_from_prometheus().filter(pk=slo_id).first()
     if slo is None:  # deleted, or fed by pushes, since the fan-out
         return
     try:

@@ -17,7 +17,7 @@ from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
 from portal import doorbell
-from services import prometheus, selectors, snapshots, tasks
+from services import prometheus, snapshots, tasks
 from services.budget.figures import DEFAULT_TIERS
 from services.budget.windows import (
     BUCKET,
@@ -38,6 +38,7 @@ from services.models.slos import (
     SLOStatus,
     query_over,
 )
+from services.selectors import slos as slo_selectors
 
 # --- SLI data and status snapshots ---------------------------------------------------------------
 
@@ -287,8 +288,8 @@ def _status_fields(slos: Sequence[SLO], now: datetime) -> dict[int, dict]:
     for first in range(0, len(slos), ROLLUP_BATCH):
         batch = slos[first : first + ROLLUP_BATCH]
         requests = [snapshots.rollup_request(slo, now, inputs[slo.pk].excluded) for slo in batch]
-        rollups = selectors.slo_bucket_rollups(requests, end=align_down(now))
-        latest = selectors.slo_latest_data([slo.pk for slo in batch], until=now)
+        rollups = slo_selectors.slo_bucket_rollups(requests, end=align_down(now))
+        latest = slo_selectors.slo_latest_data([slo.pk for slo in batch], until=now)
         for slo in batch:
             fields[slo.pk] = snapshots.status_fields(
                 slo, now, rollups[slo.pk], latest[slo.pk], inputs[slo.pk]

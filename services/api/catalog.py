@@ -15,7 +15,6 @@ from rest_framework.exceptions import PermissionDenied
 from portal.api.errors import validation_error_detail
 from portal.api.fields import CappedListField
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
-from services import selectors
 from services.actions.catalog import (
     membership_set,
     service_create,
@@ -35,6 +34,7 @@ from services.models.catalog import (
     Tag,
     Team,
 )
+from services.selectors import catalog as catalog_selectors
 
 
 @contextmanager
@@ -213,7 +213,7 @@ class TeamViewSet(viewsets.ModelViewSet):
     filterset_class = TeamFilterSet
 
     def get_queryset(self):
-        return selectors.team_list().prefetch_related(
+        return catalog_selectors.team_list().prefetch_related(
             Prefetch("memberships", queryset=Membership.objects.select_related("user"))
         )
 
@@ -231,7 +231,7 @@ class TagViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TagSerializer
 
     def get_queryset(self):
-        return selectors.tag_list()
+        return catalog_selectors.tag_list()
 
 
 class ServiceViewSet(viewsets.ModelViewSet):
@@ -244,7 +244,7 @@ class ServiceViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         # Dependencies are shown as slugs only: fetch just those, one query per direction.
         slugs = Service.objects.only("id", "slug").order_by("slug")
-        return selectors.service_list().prefetch_related(
+        return catalog_selectors.service_list().prefetch_related(
             Prefetch("depends_on", queryset=slugs), Prefetch("dependents", queryset=slugs)
         )
 

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from services import selectors, snapshots
+from services import snapshots
 from services.actions import sli as sli_actions
 from services.actions.sli import (
     slo_buckets_upsert,
@@ -31,6 +31,7 @@ from services.budget.windows import (
     window_bounds,
 )
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
+from services.selectors import slos as slo_selectors
 from tests.services.prometheus import checkout
 
 NOW = datetime(2026, 11, 1, 12, 0, 30, tzinfo=UTC)
@@ -216,9 +217,9 @@ def test_rollups_summed_in_python_for_sqlite_equal_those_postgresql_sums(service
     request = snapshots.rollup_request(slo, now, excluded_bucket_ranges(maintenance))
     end = align_down(now)
 
-    in_python = selectors._rollups_in_python([request], end=end)[slo.pk]
+    in_python = slo_selectors._rollups_in_python([request], end=end)[slo.pk]
 
-    in_postgresql = selectors.slo_bucket_rollups([request], end=end)[slo.pk]
+    in_postgresql = slo_selectors.slo_bucket_rollups([request], end=end)[slo.pk]
     assert sorted(in_python, key=repr) == sorted(in_postgresql, key=repr)
     assert len(in_python) > 14
 

@@ -7,10 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from services import views
 from services.actions.catalog import service_update
 from services.choices import Lifecycle, Tier
 from services.models.catalog import Service, Team
+from services.views import catalog as catalog_views
 from tests.factories import ServiceFactory, TagFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -420,7 +420,7 @@ def test_an_error_from_the_action_is_shown_on_the_form_not_as_a_500(
     def refuse(**fields):
         raise ValidationError({"name": "Taken by a service being imported.", "other": "Later."})
 
-    monkeypatch.setattr(views, "service_create", refuse)
+    monkeypatch.setattr(catalog_views, "service_create", refuse)
     response = as_user("owner").post(reverse("service_add"), valid_service_data(payments))
     assert response.status_code == 200
     assertContains(response, "Taken by a service being imported.")

@@ -1,0 +1,74 @@
+"""Reads of the catalog (teams, memberships, tags, services) for views, the API and reports:
+each a fixed number of queries."""
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from services.choices import MembershipRole
+from services.models.catalog import Membership, Service, Tag, Team
+
+
+def _count_of(queryset, field) -> Coalesce:
+    """A correlated COUNT per row: unlike Count() over a join it needs no GROUP BY of the
+    whole row, and a paginator's COUNT(*) leaves it out."""
+    counted = queryset.order_by().values(field).annotate(count=Count("*")).values("count")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def service_list() -> QuerySet[Service]:
+    dependencies = Service.depends_on.through.objects.filter(to_service=OuterRef("pk"))
+    return (
+        Service.objects.select_related("owner_team")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .annotate(dependent_count=_count_of(dependencies, "to_service"))
+        .order_by("name")
+    )
+
+
+def service_detail() -> QuerySet[Service]:
+    """Services with everything their page shows: owner, tags, both dependency directions."""
+    neighbours = Service.objects.select_related("owner_team").order_by("name")
+    return Service.objects.select_related("owner_team", "owner_team__manager").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch("depends_on", queryset=neighbours),
+        Prefetch("dependents", queryset=neighbours),
+    )
+
+
+def team_list() -> QuerySet[Team]:
+    return (
+        Team.objects.select_related("manager")
+        .annotate(
+            service_count=_count_of(
+                Service.objects.filter(owner_team=OuterRef("pk")), "owner_team"
+            ),
+            member_count=_count_of(Membership.objects.filter(team=OuterRef("pk")), "team"),
+        )
+        .order_by("name")
+    )
+
+
+def team_detail() -> QuerySet[Team]:
+    return Team.objects.select_related("manager").prefetch_related(
+        Prefetch("memberships", queryset=Membership.objects.select_related("user")),
+        Prefetch("services", queryset=service_list().order_by("name")),
+    )
+
+
+def tag_list() -> QuerySet[Tag]:
+    return Tag.objects.annotate(service_count=Count("services")).order_by("name")
+
+
+def team_ids_edited_by(user) -> frozenset[int]:
+    """The teams in which the user is an engineer (portal.roles' source of team rights)."""
+    memberships = Membership.objects.filter(user=user, role=MembershipRole.ENGINEER).order_by()
+    return frozenset(memberships.values_list("team_id", flat=True))
+
+
+def teams_of_member(user) -> QuerySet[Team]:
+    """The user's teams, with what team_detail() shows of each."""
+    return team_detail().filter(memberships__user=user).order_by("name")
+
+
+def catalog_counts() -> dict[str, int]:
+    return {"services": Service.objects.count(), "teams": Team.objects.count()}
