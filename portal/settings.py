@@ -4,6 +4,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -201,6 +202,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.recompute_incident_metrics",
         "schedule": 300.0,
     },
+    # Readiness and maturity: every service's checks nightly (time alone changes some answers),
+    # and the scorecards' weekly history on Monday morning.
+    "recompute-all-checks": {
+        "task": "services.tasks.recompute_all_checks",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "record-scorecard-trends": {
+        "task": "services.tasks.record_scorecard_trends",
+        "schedule": crontab(hour=3, minute=0, day_of_week=1),
+    },
 }
 # Every task is bounded: a hung mail server or query ends in a soft time limit (the task
 # records why) and, if that is ignored, a hard one that replaces the worker process.
@@ -208,7 +219,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # The sweeps that portal.tasks.sweep rings every minute and at worker start: each finds
 # recorded work (dirty snapshots, unsent messages) whose enqueueing was lost, and does it.
-PORTAL_SWEEPS = []
+PORTAL_SWEEPS = [
+    # Services marked dirty whose recompute ring was lost.
+    "services.tasks.recompute_dirty_checks",
+]
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
 
@@ -238,6 +252,10 @@ ALERT_DEFAULT_SEVERITY = env.str("ALERT_DEFAULT_SEVERITY", default="SEV3")
 
 # Post-mortems of SEV1/SEV2 incidents are due this many working days after resolution.
 POSTMORTEM_DUE_WORKING_DAYS = env.int("POSTMORTEM_DUE_WORKING_DAYS", default=5)
+
+# Production readiness: how long an approved readiness review stays valid before the service
+# shows "review due" (and a tier-1/2 service in production counts as unreviewed).
+READINESS_VALID_DAYS = env.int("READINESS_VALID_DAYS", default=365)
 
 # Where links in emails point (the portal's public address).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
@@ -303,6 +321,12 @@ SPECTACULAR_SETTINGS = {
         "SLIKindEnum": "services.choices.SLIKind",
         "QueryKindEnum": "services.choices.QueryKind",
         "WindowKindEnum": "services.choices.WindowKind",
+        "ReadinessReviewStatusEnum": "services.choices.ReviewStatus",
+        "CriterionStatusEnum": "services.choices.CriterionStatus",
+        "VerdictEnum": "services.choices.Verdict",
+        "ReadinessStateEnum": "services.choices.ReadinessState",
+        "ExemptionStatusEnum": "services.choices.ExemptionStatus",
+        "ReviewEntryKindEnum": "services.choices.ReviewEntryKind",
     },
     # The truth about errors: every operation documents the 400/401/403/404 (and 413, 429,
     # 503) answers it can give, in one shape (portal.api.schema).

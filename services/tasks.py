@@ -62,3 +62,32 @@ def recompute_slo_statuses():
     from services.actions.sli import slo_statuses_recompute
 
     slo_statuses_recompute(now=timezone.now())
+
+
+@shared_task
+def recompute_dirty_checks():
+    """Run the checks of the services marked dirty and score them (services.actions.scorecards):
+    rung on commit by the change that marked them, and by the sweep. A full batch rings again
+    for the rest."""
+    from portal import doorbell
+    from services.actions.scorecards import DIRTY_BATCH, checks_recompute_dirty
+
+    if checks_recompute_dirty(now=timezone.now()) >= DIRTY_BATCH:
+        doorbell.ring(recompute_dirty_checks)
+
+
+@shared_task
+def recompute_all_checks():
+    """Nightly: every service's checks and scores again, since time alone changes some answers
+    (a post-mortem falls past due, an approval or a waiver expires)."""
+    from services.actions.scorecards import checks_recompute
+
+    checks_recompute(service_ids=None, now=timezone.now())
+
+
+@shared_task
+def record_scorecard_trends():
+    """Weekly: the scorecards' snapshot per team and for the organisation."""
+    from services.actions.scorecards import scorecard_trends_record
+
+    scorecard_trends_record(now=timezone.now())

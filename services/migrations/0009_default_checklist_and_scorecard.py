@@ -1,0 +1,55 @@
+"""The default readiness checklist and maturity scorecard (services/defaults/*-v1.yaml), so
+that every installation starts with them; an SRE lead loads newer versions with
+`load_checklist` and `load_scorecard`. The files of version 1 never change: a changed default
+ships as a new file and a new migration."""
+
+from django.db import migrations
+
+CHECKLIST_FILE = "production-readiness-v1.yaml"
+SCORECARD_FILE = "service-maturity-v1.yaml"
+
+
+def load_defaults(apps, schema_editor):
+    from services.actions.standards import (
+        DEFAULTS_DIR,
+        checklist_documents,
+        checklist_version_write,
+        scorecard_documents,
+        scorecard_version_write,
+    )
+    from services.backstage.sources import Source
+
+    def source(name):
+        return Source(name, (DEFAULTS_DIR / name).read_text())
+
+    for read, document in checklist_documents([source(CHECKLIST_FILE)]):
+        checklist_version_write(
+            document,
+            source_name=read.name,
+            checklist_model=apps.get_model("services", "ReadinessChecklist"),
+            category_model=apps.get_model("services", "ChecklistCategory"),
+            criterion_model=apps.get_model("services", "ChecklistCriterion"),
+        )
+    for read, document in scorecard_documents([source(SCORECARD_FILE)]):
+        scorecard_version_write(
+            document,
+            source_name=read.name,
+            scorecard_model=apps.get_model("services", "Scorecard"),
+            level_model=apps.get_model("services", "ScorecardLevel"),
+            rule_model=apps.get_model("services", "ScorecardRule"),
+        )
+
+
+def remove_defaults(apps, schema_editor):
+    apps.get_model("services", "ReadinessChecklist").objects.filter(
+        key="production-readiness", version=1, reviews__isnull=True
+    ).delete()
+    apps.get_model("services", "Scorecard").objects.filter(
+        key="service-maturity", version=1
+    ).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("services", "0008_readiness_and_scorecards")]
+
+    operations = [migrations.RunPython(load_defaults, remove_defaults)]

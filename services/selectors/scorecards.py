@@ -1,0 +1,299 @@
+"""Reads of maturity scorecards, their results, exemptions, campaigns and history for views,
+the API, reports and the recompute: each a fixed number of queries."""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Avg, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from services.choices import OPEN_REVIEW_STATUSES, ExemptionStatus, Lifecycle
+from services.models.catalog import Team
+from services.models.readiness import ReviewItem
+from services.models.scorecards import (
+    Campaign,
+    Exemption,
+    Scorecard,
+    ScorecardLevel,
+    ScorecardResult,
+    ScorecardRule,
+    ScorecardTrend,
+)
+from services.scorecards import lacking_for
+
+#: The scorecard pages show unless another is chosen.
+DEFAULT_SCORECARD = "service-maturity"
+
+
+def _with_levels_and_rules(scorecards: QuerySet[Scorecard]) -> QuerySet[Scorecard]:
+    return scorecards.prefetch_related(
+        Prefetch("levels", queryset=ScorecardLevel.objects.order_by("rank")),
+        Prefetch(
+            "rules",
+            queryset=ScorecardRule.objects.select_related("level").order_by(
+                "level__rank", "position"
+            ),
+        ),
+    )
+
+
+def current_scorecards() -> list[Scorecard]:
+    """The newest version of each scorecard, with levels and rules (three queries)."""
+    newest = Scorecard.objects.filter(key=OuterRef("key")).order_by("-version").values("version")
+    return list(
+        _with_levels_and_rules(Scorecard.objects.filter(version=Subquery(newest[:1]))).order_by(
+            "key"
+        )
+    )
+
+
+def current_scorecard(key: str) -> Scorecard | None:
+    return _with_levels_and_rules(Scorecard.objects.filter(key=key)).order_by("-version").first()
+
+
+def scorecard_versions() -> QuerySet[Scorecard]:
+    return _with_levels_and_rules(Scorecard.objects.select_related("loaded_by")).order_by(
+        "key", "-version"
+    )
+
+
+def active_exemptions_q(today: date) -> Q:
+    return Q(status=ExemptionStatus.APPROVED, expires_on__gte=today)
+
+
+def active_exemptions(service_ids: Sequence[int], *, today: date) -> dict[tuple, frozenset[str]]:
+    """The checks each service is exempt from, by (service id, scorecard key)."""
+    exempt: dict[tuple, set[str]] = {}
+    rows = Exemption.objects.filter(active_exemptions_q(today), service_id__in=service_ids)
+    for service_id, key, check in rows.values_list("service_id", "scorecard_key", "check_name"):
+        exempt.setdefault((service_id, key), set()).add(check)
+    return {key: frozenset(checks) for key, checks in exempt.items()}
+
+
+def open_review_automatic_items(service_ids: Sequence[int]) -> QuerySet[ReviewItem]:
+    return (
+        ReviewItem.objects.filter(
+            review__service_id__in=service_ids,
+            review__status__in=OPEN_REVIEW_STATUSES,
+        )
+        .exclude(criterion__check_name="")
+        .select_related("review", "criterion")
+    )
+
+
+def result_list() -> QuerySet[ScorecardResult]:
+    """Results with their service, team, scorecard and level (one query)."""
+    return ScorecardResult.objects.select_related(
+        "service__owner_team", "scorecard", "level"
+    ).order_by("service__name", "scorecard__key")
+
+
+def service_results(service_id: int) -> list[ScorecardResult]:
+    return list(result_list().filter(service_id=service_id))
+
+
+def exemption_list() -> QuerySet[Exemption]:
+    return Exemption.objects.select_related(
+        "service__owner_team", "requested_by", "decided_by"
+    ).order_by("-requested_at", "-pk")
+
+
+def exemptions_expiring(before: date) -> QuerySet[Exemption]:
+    """Approved exemptions that expire before ``before`` (a date in the portal's zone) and
+    have not yet expired... or have: soonest first (reminders filter on today themselves)."""
+    return (
+        exemption_list()
+        .filter(status=ExemptionStatus.APPROVED, expires_on__lt=before)
+        .order_by("expires_on", "pk")
+    )
+
+
+# --- the org and team pages ----------------------------------------------------------------------
+
+
+@dataclass
+class TeamStanding:
+    """A team's row on the scorecards page: its services at each level (ranks 0…n), average
+    score, and for each rule how many of its services pass it."""
+
+    team: Team
+    services: int
+    average_score: float | None
+    level_counts: dict[int, int] = field(default_factory=dict)
+    passing: dict[str, int] = field(default_factory=dict)
+
+    def pass_rate(self, check: str) -> float | None:
+        return self.passing.get(check, 0) / self.services if self.services else None
+
+
+def team_standings(
+    results: QuerySet[ScorecardResult], scorecard: Scorecard, team_ids: Iterable[int]
+):
+    """The standings of these teams over ``results`` (already filtered to one scorecard), in
+    three queries whatever the number of services."""
+    team_ids = list(team_ids)
+    mine = results.filter(service__owner_team_id__in=team_ids).order_by()
+    teams = Team.objects.in_bulk(team_ids)
+    standings = {
+        team_id: TeamStanding(team=teams[team_id], services=0, average_score=None)
+        for team_id in team_ids
+        if team_id in teams
+    }
+    totals: Counter = Counter()
+    for row in mine.values("service__owner_team_id", "level_rank").annotate(
+        count=Count("pk"), score_sum=Avg("score") * Count("pk")
+    ):
+        standing = standings[row["service__owner_team_id"]]
+        standing.level_counts[row["level_rank"]] = row["count"]
+        standing.services += row["count"]
+        totals[row["service__owner_team_id"]] += row["score_sum"] or 0
+    checks = [rule.check_name for rule in scorecard.rules.all()]
+    failing: dict[int, Counter] = {team_id: Counter() for team_id in standings}
+    for team_id, names in mine.values_list("service__owner_team_id", "failing"):
+        failing[team_id].update(names)
+    for team_id, standing in standings.items():
+        if standing.services:
+            standing.average_score = totals[team_id] / standing.services
+        standing.passing = {check: standing.services - failing[team_id][check] for check in checks}
+    return [standings[team_id] for team_id in team_ids if team_id in standings]
+
+
+def team_score_rows(results: QuerySet[ScorecardResult]) -> QuerySet:
+    """One row per team over ``results``: team id, name, services and average score, for the
+    list to sort and page before the standings of its page are read."""
+    return (
+        results.order_by()
+        .values("service__owner_team_id", "service__owner_team__name")
+        .annotate(services=Count("pk"), average_score=Avg("score"))
+    )
+
+
+def level_distribution(results: QuerySet[ScorecardResult]) -> dict[int, int]:
+    return dict(results.order_by().values_list("level_rank").annotate(count=Count("pk")))
+
+
+# --- campaigns ------------------------------------------------------------------------------
+
+
+@dataclass
+class CampaignTeamProgress:
+    team: Team
+    services: int = 0
+    at_target: int = 0
+    failing: list = field(default_factory=list)  # (result, lacking outcomes)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.at_target / self.services) if self.services else 100
+
+
+@dataclass
+class CampaignProgress:
+    campaign: Campaign
+    scorecard: Scorecard | None
+    target_rank: int | None
+    services: int = 0
+    at_target: int = 0
+    teams: list[CampaignTeamProgress] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.at_target / self.services) if self.services else 100
+
+
+def campaign_list() -> QuerySet[Campaign]:
+    return Campaign.objects.select_related("created_by").order_by("due_on", "name")
+
+
+def _campaign_results(campaign: Campaign, scorecard: Scorecard) -> QuerySet[ScorecardResult]:
+    return ScorecardResult.objects.filter(
+        scorecard=scorecard, service__tier__in=campaign.tiers
+    ).exclude(service__lifecycle=Lifecycle.DEPRECATED)
+
+
+def campaign_progress(
+    campaign: Campaign, scorecards: dict[str, Scorecard], *, team: Team | None = None, details=False
+) -> CampaignProgress:
+    """How far the campaign has come: services in scope (its tiers, not deprecated) and how many
+    are at the target level or above, overall and per team; with ``details``, each failing
+    service and the rules it lacks."""
+    scorecard = scorecards.get(campaign.scorecard_key)
+    target = next(
+        (
+            level.rank
+            for level in (scorecard.levels.all() if scorecard else ())
+            if level.name == campaign.target_level
+        ),
+        None,
+    )
+    progress = CampaignProgress(campaign=campaign, scorecard=scorecard, target_rank=target)
+    if scorecard is None or target is None:
+        return progress
+    results = _campaign_results(campaign, scorecard)
+    if team is not None:
+        results = results.filter(service__owner_team=team)
+    teams: dict[int, CampaignTeamProgress] = {}
+    rows = (
+        results.order_by()
+        .values("service__owner_team_id")
+        .annotate(services=Count("pk"), at_target=Count("pk", filter=Q(level_rank__gte=target)))
+    )
+    names = Team.objects.in_bulk([row["service__owner_team_id"] for row in rows])
+    for row in rows:
+        team_progress = CampaignTeamProgress(
+            team=names[row["service__owner_team_id"]],
+            services=row["services"],
+            at_target=row["at_target"],
+        )
+        teams[team_progress.team.pk] = team_progress
+        progress.services += row["services"]
+        progress.at_target += row["at_target"]
+    if details:
+        below = (
+            results.filter(level_rank__lt=target)
+            .select_related("service")
+            .order_by("service__name")
+        )
+        for result in below:
+            teams[result.service.owner_team_id].failing.append(
+                (result, lacking_for(target, result.outcomes))
+            )
+    progress.teams = sorted(teams.values(), key=lambda item: (item.percent, item.team.name))
+    return progress
+
+
+def campaigns_progress(*, team: Team | None = None) -> list[CampaignProgress]:
+    """Every campaign's progress (overall, or for ``team``), in a fixed number of queries per
+    campaign."""
+    scorecards = {scorecard.key: scorecard for scorecard in current_scorecards()}
+    return [campaign_progress(campaign, scorecards, team=team) for campaign in campaign_list()]
+
+
+# --- history and reports ----------------------------------------------------------------------
+
+
+def trend(scorecard_key: str, *, team: Team | None, weeks: int = 26) -> list[ScorecardTrend]:
+    rows = ScorecardTrend.objects.filter(scorecard_key=scorecard_key, team=team)
+    return list(reversed(rows.order_by("-week")[:weeks]))
+
+
+def maturity_levels_by_team(scorecard_key: str = DEFAULT_SCORECARD) -> dict[Team, dict[str, int]]:
+    """For each team, how many of its services hold each level of the scorecard ("none" below
+    the first), from the stored results: for the monthly report."""
+    scorecard = current_scorecard(scorecard_key)
+    if scorecard is None:
+        return {}
+    names = {level.rank: level.name for level in scorecard.levels.all()}
+    counts: dict[int, dict[str, int]] = {}
+    for team_id, rank, count in (
+        ScorecardResult.objects.filter(scorecard=scorecard)
+        .order_by()
+        .values_list("service__owner_team_id", "level_rank")
+        .annotate(count=Count("pk"))
+    ):
+        counts.setdefault(team_id, {})[names.get(rank, "none")] = count
+    teams = Team.objects.in_bulk(list(counts))
+    return {
+        teams[team_id]: levels for team_id, levels in sorted(counts.items()) if team_id in teams
+    }
