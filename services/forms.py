@@ -7,7 +7,9 @@ from django.db import models
 from django.utils.text import slugify
 
 from portal.roles import editable_team_ids, is_sre_lead
+from services.choices import CriterionStatus, Tier, Verdict
 from services.models.catalog import DESCRIPTION_MAX_LENGTH, Service, Team
+from services.models.scorecards import Campaign
 from services.models.slos import SLO, MaintenanceWindow
 
 
@@ -22,6 +24,13 @@ class ServiceForm(forms.ModelForm):
     tags = forms.CharField(
         required=False,
         help_text="Comma-separated, e.g. payments, python, pci.",
+    )
+    readiness_override = forms.CharField(
+        required=False,
+        label="Readiness override",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="SRE leads only: why this tier-1 or tier-2 service may enter production "
+        "without an approved readiness review (kept in the service's history).",
     )
 
     class Meta:
@@ -73,6 +82,9 @@ class ServiceForm(forms.ModelForm):
             self.initial["tags"] = ", ".join(tag.name for tag in self.instance.tags.all())
         self.fields["depends_on"].queryset = dependencies
         self.fields["depends_on"].widget.attrs["size"] = 8
+        self.user = user
+        if not is_sre_lead(user):
+            del self.fields["readiness_override"]
 
     def clean_tags(self) -> list[str]:
         return [name.strip() for name in self.cleaned_data["tags"].split(",") if name.strip()]
@@ -85,7 +97,10 @@ class ServiceForm(forms.ModelForm):
 
     def action_arguments(self) -> dict:
         """Keyword arguments for services.actions.service_create / service_update."""
-        return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "tags"]}
+        arguments = {name: self.cleaned_data[name] for name in [*self.Meta.fields, "tags"]}
+        arguments["by"] = self.user
+        arguments["readiness_override"] = self.cleaned_data.get("readiness_override", "")
+        return arguments
 
 
 class TeamForm(forms.ModelForm):
@@ -236,4 +251,144 @@ class MaintenanceWindowForm(forms.ModelForm):
 
     def action_arguments(self) -> dict:
         """Keyword arguments for services.actions.maintenance_window_create."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+# --- readiness reviews ------------------------------------------------------------------------
+
+
+class _ArgumentsForm(forms.Form):
+    def action_arguments(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ReviewerForm(_ArgumentsForm):
+    """Who reviews: an SRE lead or a PRR reviewer from outside the service's team."""
+
+    reviewer = forms.ModelChoiceField(queryset=None, empty_label="Choose a reviewer")
+
+    def __init__(self, *args, reviewers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = reviewers
+        self.fields["reviewer"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
+        )
+
+
+class ItemAnswerForm(_ArgumentsForm):
+    status = forms.ChoiceField(label="Answer")
+    evidence_url = forms.URLField(
+        required=False, max_length=500, assume_scheme="https", label="Evidence link"
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="How it is met, or why it does not apply to this service.",
+    )
+
+    def __init__(self, *args, automatic: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            (CriterionStatus.MET, "Met"),
+            (CriterionStatus.NOT_MET, "Not met"),
+            (CriterionStatus.NOT_APPLICABLE, "Not applicable"),
+            (CriterionStatus.PENDING, "Take the answer back"),
+        ]
+        if automatic:
+            choices = [
+                (CriterionStatus.NOT_APPLICABLE, "Not applicable"),
+                (CriterionStatus.PENDING, "Let the portal's check decide"),
+            ]
+        self.fields["status"].choices = choices
+
+
+class ItemJudgeForm(_ArgumentsForm):
+    verdict = forms.ChoiceField(
+        choices=[(Verdict.ACCEPTED, "Accept"), (Verdict.REJECTED, "Reject")],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when rejecting: say what is missing.",
+    )
+
+
+class WaiverForm(_ArgumentsForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.ModelChoiceField(
+        queryset=None, help_text="Who answers for closing the gap before the waiver expires."
+    )
+    expires_on = forms.DateField(widget=_date_input(), label="Expires on")
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people
+        self.fields["owner"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
+        )
+
+
+class ReviewCommentForm(_ArgumentsForm):
+    text = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReviewDecisionForm(_ArgumentsForm):
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- scorecards ---------------------------------------------------------------------------------
+
+
+class ExemptionForm(_ArgumentsForm):
+    check_name = forms.ChoiceField(label="Rule")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    expires_on = forms.DateField(widget=_date_input(), label="Until")
+
+    def __init__(self, *args, rules, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["check_name"].choices = [(rule.check_name, rule.title) for rule in rules]
+
+
+class ExemptionDecisionForm(_ArgumentsForm):
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when refusing.",
+    )
+
+
+class CampaignForm(forms.ModelForm):
+    tiers = forms.TypedMultipleChoiceField(
+        choices=Tier.choices, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    scorecard_key = forms.ChoiceField(label="Scorecard")
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "slug", "description", "scorecard_key", "target_level", "tiers", "due_on"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "due_on": _date_input()}
+        help_texts = {
+            "slug": "Used in URLs; left empty, it is made from the name.",
+            "target_level": "The level every service in scope should reach, e.g. Silver.",
+        }
+
+    def __init__(self, *args, scorecards, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["scorecard_key"].choices = [
+            (scorecard.key, scorecard.title) for scorecard in scorecards
+        ]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not cleaned_data.get("slug") and cleaned_data.get("name"):
+            cleaned_data["slug"] = slugify(cleaned_data["name"])
+        return cleaned_data
+
+    def action_arguments(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal import doorbell
 from services import prometheus, snapshots, tasks
+from services.actions.scorecards import checks_mark_dirty
 from services.budget.figures import DEFAULT_TIERS
 from services.budget.windows import (
     BUCKET,
@@ -28,6 +29,7 @@ from services.budget.windows import (
     excluded_bucket_ranges,
     floor_to,
 )
+from services.checks.catalog import MIN_COVERAGE
 from services.choices import QueryKind
 from services.models.slos import (
     SLO,
@@ -281,6 +283,22 @@ def _snapshot_inputs(slos: Sequence[SLO]) -> dict[int, snapshots.SnapshotInputs]
     }
 
 
+#: What the readiness and maturity checks read of a snapshot (services.selectors.checks).
+CHECKED_STATUS_FIELDS = ("stale", "coverage", "remaining", "alert")
+
+
+def _checked_facts(fields) -> tuple:
+    """A snapshot's figures as the checks judge them: a sync every minute changes coverage and
+    budget a little, and re-scoring the service only matters when a verdict could change."""
+    coverage, remaining = fields["coverage"], fields["remaining"]
+    return (
+        fields["stale"],
+        coverage is not None and coverage >= MIN_COVERAGE,
+        remaining is not None and remaining < 0,
+        fields["alert"],
+    )
+
+
 def _status_fields(slos: Sequence[SLO], now: datetime) -> dict[int, dict]:
     """The snapshot fields of each SLO: two queries per batch of SLOs, whatever their data."""
     inputs = _snapshot_inputs(slos)
@@ -313,7 +331,10 @@ def slo_status_recompute(*, slo: SLO, now: datetime, sync: SyncOutcome | None = 
             fields["last_sync_at"] = now
         failing = bool(sync.error)
     fields["stale"] = fields["stale"] or failing
+    before = SLOStatus.objects.filter(slo=slo).values(*CHECKED_STATUS_FIELDS).first()
     status, _ = SLOStatus.objects.update_or_create(slo=slo, defaults=fields)
+    if before is None or _checked_facts(before) != _checked_facts(fields):
+        checks_mark_dirty(service_ids=[slo.service_id])
     if failing and sync is not None:
         counter = "retryable_sync_errors" if sync.retryable else "permanent_sync_errors"
         SLOStatus.objects.filter(slo=slo).update(**{counter: F(counter) + 1})
@@ -350,6 +371,7 @@ def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) 
             SLOStatus.objects.bulk_create(
                 statuses, update_conflicts=True, unique_fields=["slo"], update_fields=figures
             )
+            checks_mark_dirty(service_ids={slo.service_id for slo in batch})
         written += len(statuses)
     return written
 

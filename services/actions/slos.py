@@ -7,6 +7,7 @@ from django.db import transaction
 
 from portal import doorbell
 from services import tasks
+from services.actions.scorecards import checks_mark_dirty
 from services.choices import SLISource
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
 
@@ -16,6 +17,7 @@ def slo_create(**fields) -> SLO:
     slo = SLO(**fields)
     slo.full_clean()
     slo.save()
+    checks_mark_dirty(service_ids=[slo.service_id])
     return slo
 
 
@@ -31,6 +33,7 @@ def slo_update(*, slo: SLO, **fields) -> SLO:
         # No sync will come to clear a failed one's error: it would keep the SLO stale.
         SLOStatus.objects.filter(slo=slo).update(last_sync_error="")
     doorbell.ring_on_commit(tasks.recompute_slo_status, slo.pk)
+    checks_mark_dirty(service_ids=[slo.service_id])
     return slo
 
 
@@ -38,6 +41,7 @@ def slo_update(*, slo: SLO, **fields) -> SLO:
 def slo_delete(*, slo: SLO) -> None:
     """Delete an SLO with its maintenance windows, SLI data and status snapshot."""
     slo.delete()
+    checks_mark_dirty(service_ids=[slo.service_id])
 
 
 @transaction.atomic

@@ -2,463 +2,1209 @@
 
 import django.core.validators
 import django.db.models.deletion
-import services.models.scorecards
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+import services.models.scorecards
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('services', '0007_sli_source'),
+        ("services", "0007_sli_source"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChecklistCategory',
+            name="ChecklistCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=100)),
-                ('title', models.CharField(max_length=200)),
-                ('position', models.PositiveSmallIntegerField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=100)),
+                ("title", models.CharField(max_length=200)),
+                ("position", models.PositiveSmallIntegerField()),
             ],
             options={
-                'verbose_name_plural': 'checklist categories',
-                'ordering': ['checklist', 'position'],
+                "verbose_name_plural": "checklist categories",
+                "ordering": ["checklist", "position"],
             },
         ),
         migrations.CreateModel(
-            name='ServiceChecks',
+            name="ServiceChecks",
             fields=[
-                ('service', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='checks', serialize=False, to='services.service')),
-                ('results', models.JSONField(default=dict)),
-                ('computed_at', models.DateTimeField()),
+                (
+                    "service",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="checks",
+                        serialize=False,
+                        to="services.service",
+                    ),
+                ),
+                ("results", models.JSONField(default=dict)),
+                ("computed_at", models.DateTimeField()),
             ],
             options={
-                'verbose_name_plural': 'service checks',
+                "verbose_name_plural": "service checks",
             },
         ),
         migrations.CreateModel(
-            name='ServiceChecksDirty',
+            name="ServiceChecksDirty",
             fields=[
-                ('service', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='services.service')),
-                ('marked_at', models.DateTimeField()),
+                (
+                    "service",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="services.service",
+                    ),
+                ),
+                ("marked_at", models.DateTimeField()),
             ],
             options={
-                'verbose_name_plural': 'services with checks to recompute',
+                "verbose_name_plural": "services with checks to recompute",
             },
         ),
         migrations.AlterField(
-            model_name='historicalservice',
-            name='history_change_reason',
+            model_name="historicalservice",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150)),
-                ('slug', models.SlugField(max_length=150, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('scorecard_key', models.SlugField(max_length=100)),
-                ('target_level', models.CharField(max_length=50)),
-                ('tiers', models.JSONField(default=list, validators=[services.models.scorecards._validate_tiers])),
-                ('due_on', models.DateField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150)),
+                ("slug", models.SlugField(max_length=150, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("scorecard_key", models.SlugField(max_length=100)),
+                ("target_level", models.CharField(max_length=50)),
+                (
+                    "tiers",
+                    models.JSONField(
+                        default=list, validators=[services.models.scorecards._validate_tiers]
+                    ),
+                ),
+                ("due_on", models.DateField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'name'],
+                "ordering": ["due_on", "name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalExemption',
+            name="HistoricalExemption",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('scorecard_key', models.SlugField(max_length=100)),
-                ('check_name', models.CharField(max_length=100)),
-                ('reason', models.TextField()),
-                ('expires_on', models.DateField()),
-                ('status', models.CharField(choices=[('pending', 'Awaiting an SRE lead'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=10)),
-                ('requested_at', models.DateTimeField(blank=True, editable=False)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('decided_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('service', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='services.service')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("scorecard_key", models.SlugField(max_length=100)),
+                ("check_name", models.CharField(max_length=100)),
+                ("reason", models.TextField()),
+                ("expires_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting an SRE lead"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(blank=True, editable=False)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="services.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical exemption',
-                'verbose_name_plural': 'historical exemptions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical exemption",
+                "verbose_name_plural": "historical exemptions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ReadinessChecklist',
+            name="ReadinessChecklist",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text="The checklist's name in its file.", max_length=100)),
-                ('version', models.PositiveIntegerField()),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('content_hash', models.CharField(help_text='SHA-256 of the normalised content.', max_length=64)),
-                ('source_name', models.CharField(blank=True, max_length=255)),
-                ('loaded_at', models.DateTimeField(auto_now_add=True)),
-                ('loaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(help_text="The checklist's name in its file.", max_length=100),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "content_hash",
+                    models.CharField(help_text="SHA-256 of the normalised content.", max_length=64),
+                ),
+                ("source_name", models.CharField(blank=True, max_length=255)),
+                ("loaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "loaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['key', '-version'],
+                "ordering": ["key", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalReadinessReview',
+            name="HistoricalReadinessReview",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('changes_requested', 'Changes requested'), ('approved', 'Approved'), ('approved_with_waivers', 'Approved with waivers')], default='draft', max_length=30)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('waivers_expire_on', models.DateField(blank=True, help_text="The earliest expiry of the approval's waivers.", null=True)),
-                ('superseded_at', models.DateTimeField(blank=True, help_text='When a newer approval of the service replaced this one.', null=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reviewer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('service', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='services.service')),
-                ('checklist', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='services.readinesschecklist')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_review", "In review"),
+                            ("changes_requested", "Changes requested"),
+                            ("approved", "Approved"),
+                            ("approved_with_waivers", "Approved with waivers"),
+                        ],
+                        default="draft",
+                        max_length=30,
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "waivers_expire_on",
+                    models.DateField(
+                        blank=True,
+                        help_text="The earliest expiry of the approval's waivers.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "superseded_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When a newer approval of the service replaced this one.",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="services.service",
+                    ),
+                ),
+                (
+                    "checklist",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="services.readinesschecklist",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical readiness review',
-                'verbose_name_plural': 'historical readiness reviews',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical readiness review",
+                "verbose_name_plural": "historical readiness reviews",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ChecklistCriterion',
+            name="ChecklistCriterion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=100)),
-                ('title', models.CharField(max_length=200)),
-                ('guidance', models.TextField(blank=True, help_text='Markdown, shown sanitised.')),
-                ('tiers', models.JSONField(help_text='The service tiers this criterion applies to.')),
-                ('required', models.BooleanField(default=True)),
-                ('check_name', models.CharField(blank=True, help_text='The automatic check; empty when attested.', max_length=100)),
-                ('position', models.PositiveSmallIntegerField()),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='criteria', to='services.checklistcategory')),
-                ('checklist', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='criteria', to='services.readinesschecklist')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=100)),
+                ("title", models.CharField(max_length=200)),
+                ("guidance", models.TextField(blank=True, help_text="Markdown, shown sanitised.")),
+                (
+                    "tiers",
+                    models.JSONField(help_text="The service tiers this criterion applies to."),
+                ),
+                ("required", models.BooleanField(default=True)),
+                (
+                    "check_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="The automatic check; empty when attested.",
+                        max_length=100,
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="criteria",
+                        to="services.checklistcategory",
+                    ),
+                ),
+                (
+                    "checklist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="criteria",
+                        to="services.readinesschecklist",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'checklist criteria',
-                'ordering': ['checklist', 'category__position', 'position'],
+                "verbose_name_plural": "checklist criteria",
+                "ordering": ["checklist", "category__position", "position"],
             },
         ),
         migrations.AddField(
-            model_name='checklistcategory',
-            name='checklist',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='services.readinesschecklist'),
+            model_name="checklistcategory",
+            name="checklist",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="categories",
+                to="services.readinesschecklist",
+            ),
         ),
         migrations.CreateModel(
-            name='ReadinessReview',
+            name="ReadinessReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('changes_requested', 'Changes requested'), ('approved', 'Approved'), ('approved_with_waivers', 'Approved with waivers')], default='draft', max_length=30)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('waivers_expire_on', models.DateField(blank=True, help_text="The earliest expiry of the approval's waivers.", null=True)),
-                ('superseded_at', models.DateTimeField(blank=True, help_text='When a newer approval of the service replaced this one.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('checklist', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='services.readinesschecklist')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reviewer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='readiness_reviews_to_review', to=settings.AUTH_USER_MODEL)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='readiness_reviews', to='services.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_review", "In review"),
+                            ("changes_requested", "Changes requested"),
+                            ("approved", "Approved"),
+                            ("approved_with_waivers", "Approved with waivers"),
+                        ],
+                        default="draft",
+                        max_length=30,
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "waivers_expire_on",
+                    models.DateField(
+                        blank=True,
+                        help_text="The earliest expiry of the approval's waivers.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "superseded_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When a newer approval of the service replaced this one.",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "checklist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews",
+                        to="services.readinesschecklist",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="readiness_reviews_to_review",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="readiness_reviews",
+                        to="services.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalReviewItem',
+            name="HistoricalReviewItem",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Not answered yet'), ('met', 'Met'), ('not_met', 'Not met'), ('not_applicable', 'Not applicable'), ('waived', 'Waived')], default='pending', max_length=20)),
-                ('evidence_url', models.URLField(blank=True, max_length=500)),
-                ('note', models.TextField(blank=True, help_text='Evidence, or why the criterion does not apply.')),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('verdict', models.CharField(choices=[('pending', 'Not judged yet'), ('accepted', 'Accepted'), ('rejected', 'Rejected')], default='pending', max_length=10)),
-                ('reviewer_comment', models.TextField(blank=True)),
-                ('check_reason', models.CharField(blank=True, max_length=300)),
-                ('check_url', models.CharField(blank=True, max_length=500)),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('answered_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('criterion', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='services.checklistcriterion')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='services.readinessreview')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not answered yet"),
+                            ("met", "Met"),
+                            ("not_met", "Not met"),
+                            ("not_applicable", "Not applicable"),
+                            ("waived", "Waived"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("evidence_url", models.URLField(blank=True, max_length=500)),
+                (
+                    "note",
+                    models.TextField(
+                        blank=True, help_text="Evidence, or why the criterion does not apply."
+                    ),
+                ),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not judged yet"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("reviewer_comment", models.TextField(blank=True)),
+                ("check_reason", models.CharField(blank=True, max_length=300)),
+                ("check_url", models.CharField(blank=True, max_length=500)),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="services.checklistcriterion",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="services.readinessreview",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical review item',
-                'verbose_name_plural': 'historical review items',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical review item",
+                "verbose_name_plural": "historical review items",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ReviewItem',
+            name="ReviewItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Not answered yet'), ('met', 'Met'), ('not_met', 'Not met'), ('not_applicable', 'Not applicable'), ('waived', 'Waived')], default='pending', max_length=20)),
-                ('evidence_url', models.URLField(blank=True, max_length=500)),
-                ('note', models.TextField(blank=True, help_text='Evidence, or why the criterion does not apply.')),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('verdict', models.CharField(choices=[('pending', 'Not judged yet'), ('accepted', 'Accepted'), ('rejected', 'Rejected')], default='pending', max_length=10)),
-                ('reviewer_comment', models.TextField(blank=True)),
-                ('check_reason', models.CharField(blank=True, max_length=300)),
-                ('check_url', models.CharField(blank=True, max_length=500)),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('criterion', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='services.checklistcriterion')),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='services.readinessreview')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not answered yet"),
+                            ("met", "Met"),
+                            ("not_met", "Not met"),
+                            ("not_applicable", "Not applicable"),
+                            ("waived", "Waived"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("evidence_url", models.URLField(blank=True, max_length=500)),
+                (
+                    "note",
+                    models.TextField(
+                        blank=True, help_text="Evidence, or why the criterion does not apply."
+                    ),
+                ),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not judged yet"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("reviewer_comment", models.TextField(blank=True)),
+                ("check_reason", models.CharField(blank=True, max_length=300)),
+                ("check_url", models.CharField(blank=True, max_length=500)),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="services.checklistcriterion",
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="services.readinessreview",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['review', 'criterion__category__position', 'criterion__position'],
+                "ordering": ["review", "criterion__category__position", "criterion__position"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewEntry',
+            name="ReviewEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('comment', 'Comment'), ('event', 'Event')], max_length=10)),
-                ('text', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='services.readinessreview')),
-                ('item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='services.reviewitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("comment", "Comment"), ("event", "Event")], max_length=10
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="services.readinessreview",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="services.reviewitem",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'review entries',
-                'ordering': ['created_at', 'id'],
+                "verbose_name_plural": "review entries",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalWaiver',
+            name="HistoricalWaiver",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('reason', models.TextField()),
-                ('expires_on', models.DateField()),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('granted_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, help_text='Who answers for closing the gap.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='services.reviewitem')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("expires_on", models.DateField()),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Who answers for closing the gap.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="services.reviewitem",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical waiver',
-                'verbose_name_plural': 'historical waivers',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical waiver",
+                "verbose_name_plural": "historical waivers",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Scorecard',
+            name="Scorecard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=100)),
-                ('version', models.PositiveIntegerField()),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('source_name', models.CharField(blank=True, max_length=255)),
-                ('loaded_at', models.DateTimeField(auto_now_add=True)),
-                ('loaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=100)),
+                ("version", models.PositiveIntegerField()),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("content_hash", models.CharField(max_length=64)),
+                ("source_name", models.CharField(blank=True, max_length=255)),
+                ("loaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "loaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['key', '-version'],
+                "ordering": ["key", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='ScorecardLevel',
+            name="ScorecardLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50)),
-                ('rank', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('scorecard', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='levels', to='services.scorecard')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50)),
+                (
+                    "rank",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "scorecard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="levels",
+                        to="services.scorecard",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['scorecard', 'rank'],
+                "ordering": ["scorecard", "rank"],
             },
         ),
         migrations.CreateModel(
-            name='ScorecardResult',
+            name="ScorecardResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level_rank', models.PositiveSmallIntegerField(default=0)),
-                ('score', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(100)])),
-                ('failing', models.JSONField(default=list, help_text='Checks of the rules not passed.')),
-                ('outcomes', models.JSONField(default=list)),
-                ('computed_at', models.DateTimeField()),
-                ('level', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='services.scorecardlevel')),
-                ('scorecard', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='services.scorecard')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scorecard_results', to='services.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("level_rank", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MaxValueValidator(100)]
+                    ),
+                ),
+                (
+                    "failing",
+                    models.JSONField(default=list, help_text="Checks of the rules not passed."),
+                ),
+                ("outcomes", models.JSONField(default=list)),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "level",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="services.scorecardlevel",
+                    ),
+                ),
+                (
+                    "scorecard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="services.scorecard",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scorecard_results",
+                        to="services.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['service__name'],
+                "ordering": ["service__name"],
             },
         ),
         migrations.CreateModel(
-            name='ScorecardRule',
+            name="ScorecardRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('check_name', models.CharField(max_length=100)),
-                ('title', models.CharField(max_length=200)),
-                ('weight', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)])),
-                ('position', models.PositiveSmallIntegerField()),
-                ('level', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='services.scorecardlevel')),
-                ('scorecard', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='services.scorecard')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("check_name", models.CharField(max_length=100)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "weight",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                (
+                    "level",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="services.scorecardlevel",
+                    ),
+                ),
+                (
+                    "scorecard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="services.scorecard",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['scorecard', 'level__rank', 'position'],
+                "ordering": ["scorecard", "level__rank", "position"],
             },
         ),
         migrations.CreateModel(
-            name='ScorecardTrend',
+            name="ScorecardTrend",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scorecard_key', models.SlugField(max_length=100)),
-                ('week', models.DateField(help_text='The Monday the week starts on.')),
-                ('services', models.PositiveIntegerField()),
-                ('average_score', models.FloatField(null=True)),
-                ('level_counts', models.JSONField(default=dict)),
-                ('recorded_at', models.DateTimeField()),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='scorecard_trends', to='services.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scorecard_key", models.SlugField(max_length=100)),
+                ("week", models.DateField(help_text="The Monday the week starts on.")),
+                ("services", models.PositiveIntegerField()),
+                ("average_score", models.FloatField(null=True)),
+                ("level_counts", models.JSONField(default=dict)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scorecard_trends",
+                        to="services.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['scorecard_key', 'week'],
+                "ordering": ["scorecard_key", "week"],
             },
         ),
         migrations.CreateModel(
-            name='Waiver',
+            name="Waiver",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField()),
-                ('expires_on', models.DateField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='waiver', to='services.reviewitem')),
-                ('owner', models.ForeignKey(help_text='Who answers for closing the gap.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='readiness_waivers', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("expires_on", models.DateField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waiver",
+                        to="services.reviewitem",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        help_text="Who answers for closing the gap.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="readiness_waivers",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['expires_on', 'id'],
+                "ordering": ["expires_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Exemption',
+            name="Exemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scorecard_key', models.SlugField(max_length=100)),
-                ('check_name', models.CharField(max_length=100)),
-                ('reason', models.TextField()),
-                ('expires_on', models.DateField()),
-                ('status', models.CharField(choices=[('pending', 'Awaiting an SRE lead'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=10)),
-                ('requested_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scorecard_exemptions', to='services.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scorecard_key", models.SlugField(max_length=100)),
+                ("check_name", models.CharField(max_length=100)),
+                ("reason", models.TextField()),
+                ("expires_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting an SRE lead"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scorecard_exemptions",
+                        to="services.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['expires_on', 'id'],
-                'indexes': [models.Index(fields=['service', 'status'], name='exemption_service_status')],
+                "ordering": ["expires_on", "id"],
+                "indexes": [
+                    models.Index(fields=["service", "status"], name="exemption_service_status")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='readinesschecklist',
-            constraint=models.UniqueConstraint(fields=('key', 'version'), name='unique_checklist_version'),
+            model_name="readinesschecklist",
+            constraint=models.UniqueConstraint(
+                fields=("key", "version"), name="unique_checklist_version"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checklistcriterion',
-            constraint=models.UniqueConstraint(fields=('checklist', 'key'), name='unique_criterion_key'),
+            model_name="checklistcriterion",
+            constraint=models.UniqueConstraint(
+                fields=("checklist", "key"), name="unique_criterion_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checklistcategory',
-            constraint=models.UniqueConstraint(fields=('checklist', 'key'), name='unique_category_key'),
+            model_name="checklistcategory",
+            constraint=models.UniqueConstraint(
+                fields=("checklist", "key"), name="unique_category_key"
+            ),
         ),
         migrations.AddIndex(
-            model_name='readinessreview',
-            index=models.Index(fields=['service', 'status'], name='readiness_review_service'),
+            model_name="readinessreview",
+            index=models.Index(fields=["service", "status"], name="readiness_review_service"),
         ),
         migrations.AddConstraint(
-            model_name='readinessreview',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['changes_requested', 'draft', 'in_review'])), fields=('service',), name='one_open_readiness_review_per_service', violation_error_message='This service already has a review in progress.'),
+            model_name="readinessreview",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["changes_requested", "draft", "in_review"])),
+                fields=("service",),
+                name="one_open_readiness_review_per_service",
+                violation_error_message="This service already has a review in progress.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='readinessreview',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['approved', 'approved_with_waivers']), ('superseded_at__isnull', True)), fields=('service',), name='one_current_readiness_approval_per_service'),
+            model_name="readinessreview",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("status__in", ["approved", "approved_with_waivers"]),
+                    ("superseded_at__isnull", True),
+                ),
+                fields=("service",),
+                name="one_current_readiness_approval_per_service",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='readinessreview',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['approved', 'approved_with_waivers']), _negated=True), models.Q(('approved_at__isnull', False), ('expires_at__isnull', False)), _connector='OR'), name='approved_review_has_its_dates'),
+            model_name="readinessreview",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["approved", "approved_with_waivers"]), _negated=True),
+                    models.Q(("approved_at__isnull", False), ("expires_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="approved_review_has_its_dates",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewitem',
-            constraint=models.UniqueConstraint(fields=('review', 'criterion'), name='unique_review_item'),
+            model_name="reviewitem",
+            constraint=models.UniqueConstraint(
+                fields=("review", "criterion"), name="unique_review_item"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scorecard',
-            constraint=models.UniqueConstraint(fields=('key', 'version'), name='unique_scorecard_version'),
+            model_name="scorecard",
+            constraint=models.UniqueConstraint(
+                fields=("key", "version"), name="unique_scorecard_version"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scorecardlevel',
-            constraint=models.UniqueConstraint(fields=('scorecard', 'rank'), name='unique_level_rank'),
+            model_name="scorecardlevel",
+            constraint=models.UniqueConstraint(
+                fields=("scorecard", "rank"), name="unique_level_rank"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scorecardlevel',
-            constraint=models.UniqueConstraint(fields=('scorecard', 'name'), name='unique_level_name'),
+            model_name="scorecardlevel",
+            constraint=models.UniqueConstraint(
+                fields=("scorecard", "name"), name="unique_level_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='scorecardresult',
-            index=models.Index(fields=['scorecard', 'level_rank'], name='scorecard_result_level'),
+            model_name="scorecardresult",
+            index=models.Index(fields=["scorecard", "level_rank"], name="scorecard_result_level"),
         ),
         migrations.AddConstraint(
-            model_name='scorecardresult',
-            constraint=models.UniqueConstraint(fields=('service', 'scorecard'), name='unique_scorecard_result'),
+            model_name="scorecardresult",
+            constraint=models.UniqueConstraint(
+                fields=("service", "scorecard"), name="unique_scorecard_result"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scorecardrule',
-            constraint=models.UniqueConstraint(fields=('scorecard', 'check_name'), name='unique_scorecard_rule'),
+            model_name="scorecardrule",
+            constraint=models.UniqueConstraint(
+                fields=("scorecard", "check_name"), name="unique_scorecard_rule"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scorecardtrend',
-            constraint=models.UniqueConstraint(fields=('scorecard_key', 'team', 'week'), name='unique_team_scorecard_week'),
+            model_name="scorecardtrend",
+            constraint=models.UniqueConstraint(
+                fields=("scorecard_key", "team", "week"), name="unique_team_scorecard_week"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scorecardtrend',
-            constraint=models.UniqueConstraint(condition=models.Q(('team__isnull', True)), fields=('scorecard_key', 'week'), name='unique_org_scorecard_week'),
+            model_name="scorecardtrend",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("team__isnull", True)),
+                fields=("scorecard_key", "week"),
+                name="unique_org_scorecard_week",
+            ),
         ),
     ]

@@ -9,7 +9,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from services.choices import ExemptionStatus, Tier
-from services.models.catalog import Service, Team
+from services.models.catalog import Service, Team, validate_not_reserved
 
 _PERSON = {"null": True, "blank": True, "on_delete": models.SET_NULL, "related_name": "+"}
 
@@ -193,7 +193,7 @@ class Campaign(models.Model):
     a date (e.g. every tier-1 service at Silver by the end of the quarter)."""
 
     name = models.CharField(max_length=150)
-    slug = models.SlugField(max_length=150, unique=True)
+    slug = models.SlugField(max_length=150, unique=True, validators=[validate_not_reserved])
     description = models.TextField(blank=True)
     scorecard_key = models.SlugField(max_length=100)
     target_level = models.CharField(max_length=50)

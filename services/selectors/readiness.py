@@ -7,10 +7,12 @@ from datetime import date, datetime
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from portal.roles import SRE_LEAD_GROUP
 from services.choices import (
     APPROVED_REVIEW_STATUSES,
     OPEN_REVIEW_STATUSES,
     Lifecycle,
+    ReadinessState,
     ReviewStatus,
 )
 from services.models.catalog import Service
@@ -23,7 +25,9 @@ from services.models.readiness import (
     ReviewItem,
     Waiver,
 )
+from services.models.scorecards import ServiceChecks
 from services.readiness import (
+    DEFAULT_CHECKLIST,
     GATED_TIERS,
     OVERRIDE_PREFIX,
     PRR_REVIEWERS_GROUP,
@@ -124,8 +128,6 @@ class ServiceReadiness:
 
 def readiness_of(services, now: datetime) -> dict[int, ServiceReadiness]:
     """The readiness of each service (objects with pk, tier and lifecycle), in two queries."""
-    from services.choices import ReadinessState
-
     ids = [service.pk for service in services]
     approvals = {
         review.service_id: review
@@ -161,6 +163,58 @@ def readiness_of(services, now: datetime) -> dict[int, ServiceReadiness]:
     return readiness
 
 
+def failing_automatic_criteria(service: Service) -> list[str]:
+    """The titles of the newest default checklist's automatic criteria for the service's tier
+    that its last checks fail: what a review would find missing today (three queries)."""
+    checklist = latest_checklist(DEFAULT_CHECKLIST)
+    checks = ServiceChecks.objects.filter(service=service).values_list("results", flat=True).first()
+    if checklist is None or checks is None:
+        return []
+    failing = []
+    for criterion in checklist.criteria.exclude(check_name="").order_by(
+        "category__position", "position"
+    ):
+        result = checks.get(criterion.check_name)
+        if service.tier in criterion.tiers and result is not None and not result[0]:
+            failing.append(criterion.title)
+    return failing
+
+
+def with_readiness(queryset: QuerySet, *, service_field: str = "pk") -> QuerySet:
+    """``queryset`` (of services, or of records with a service at ``service_field``) with each
+    service's current approval dates and open review status annotated: a service's readiness
+    without a query per row (annotated_readiness)."""
+    current = ReadinessReview.objects.filter(
+        service_id=OuterRef(service_field),
+        status__in=APPROVED_REVIEW_STATUSES,
+        superseded_at__isnull=True,
+    )
+    open_review = ReadinessReview.objects.filter(
+        service_id=OuterRef(service_field), status__in=OPEN_REVIEW_STATUSES
+    )
+    return queryset.annotate(
+        readiness_approved_at=Subquery(current.values("approved_at")[:1]),
+        readiness_expires_at=Subquery(current.values("expires_at")[:1]),
+        readiness_waivers_expire_on=Subquery(current.values("waivers_expire_on")[:1]),
+        readiness_open_status=Subquery(open_review.values("status")[:1]),
+    )
+
+
+def annotated_readiness(record, *, tier: int, lifecycle: str, now: datetime) -> tuple[str, bool]:
+    """(state, in production without a review) of a record annotated by with_readiness()."""
+    approval = (
+        Approval(
+            record.readiness_approved_at,
+            record.readiness_expires_at,
+            record.readiness_waivers_expire_on,
+        )
+        if record.readiness_approved_at is not None
+        else None
+    )
+    state = readiness_state(approval, record.readiness_open_status, now)
+    return state, in_production_without_review(tier, lifecycle, approval, now)
+
+
 def production_override(service: Service):
     """The latest history record of the gate's override for this service, if any."""
     return (
@@ -177,8 +231,6 @@ def service_reviews(service: Service) -> QuerySet[ReadinessReview]:
 
 def reviewer_candidates(service: Service) -> QuerySet:
     """People who may review the service: SRE leads and PRR reviewers outside its team."""
-    from portal.roles import SRE_LEAD_GROUP
-
     return (
         get_user_model()
         .objects.filter(is_active=True)

@@ -4,9 +4,9 @@ the API, reports and the recompute: each a fixed number of queries."""
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Avg, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from services.choices import OPEN_REVIEW_STATUSES, ExemptionStatus, Lifecycle
 from services.models.catalog import Team
@@ -38,14 +38,15 @@ def _with_levels_and_rules(scorecards: QuerySet[Scorecard]) -> QuerySet[Scorecar
     )
 
 
+def newest_versions() -> QuerySet[Scorecard]:
+    """The newest version of each scorecard, as a query (for filters and subqueries)."""
+    newest = Scorecard.objects.filter(key=OuterRef("key")).order_by("-version").values("version")
+    return Scorecard.objects.filter(version=Subquery(newest[:1]))
+
+
 def current_scorecards() -> list[Scorecard]:
     """The newest version of each scorecard, with levels and rules (three queries)."""
-    newest = Scorecard.objects.filter(key=OuterRef("key")).order_by("-version").values("version")
-    return list(
-        _with_levels_and_rules(Scorecard.objects.filter(version=Subquery(newest[:1]))).order_by(
-            "key"
-        )
-    )
+    return list(_with_levels_and_rules(newest_versions()).order_by("key"))
 
 
 def current_scorecard(key: str) -> Scorecard | None:
@@ -90,7 +91,9 @@ def result_list() -> QuerySet[ScorecardResult]:
 
 
 def service_results(service_id: int) -> list[ScorecardResult]:
-    return list(result_list().filter(service_id=service_id))
+    """The service's results on the current scorecards, with each scorecard's levels."""
+    levels = Prefetch("scorecard__levels", queryset=ScorecardLevel.objects.order_by("rank"))
+    return list(result_list().filter(service_id=service_id).prefetch_related(levels))
 
 
 def exemption_list() -> QuerySet[Exemption]:
@@ -142,7 +145,7 @@ def team_standings(
     }
     totals: Counter = Counter()
     for row in mine.values("service__owner_team_id", "level_rank").annotate(
-        count=Count("pk"), score_sum=Avg("score") * Count("pk")
+        count=Count("pk"), score_sum=Sum("score")
     ):
         standing = standings[row["service__owner_team_id"]]
         standing.level_counts[row["level_rank"]] = row["count"]
@@ -175,13 +178,16 @@ def level_distribution(results: QuerySet[ScorecardResult]) -> dict[int, int]:
 
 # --- campaigns ------------------------------------------------------------------------------
 
+#: How long after its due date a campaign still shows on the scorecard and team pages.
+CAMPAIGN_SHOWN_DAYS_AFTER_DUE = 30
+
 
 @dataclass
 class CampaignTeamProgress:
     team: Team
     services: int = 0
     at_target: int = 0
-    failing: list = field(default_factory=list)  # (result, lacking outcomes)
+    failing: list = field(default_factory=list)  # (result, the outcomes it lacks)
 
     @property
     def percent(self) -> int:
@@ -206,68 +212,81 @@ def campaign_list() -> QuerySet[Campaign]:
     return Campaign.objects.select_related("created_by").order_by("due_on", "name")
 
 
-def _campaign_results(campaign: Campaign, scorecard: Scorecard) -> QuerySet[ScorecardResult]:
-    return ScorecardResult.objects.filter(
-        scorecard=scorecard, service__tier__in=campaign.tiers
-    ).exclude(service__lifecycle=Lifecycle.DEPRECATED)
+def _target_rank(campaign: Campaign, scorecard: Scorecard | None) -> int | None:
+    levels = scorecard.levels.all() if scorecard else ()
+    return next((level.rank for level in levels if level.name == campaign.target_level), None)
 
 
-def campaign_progress(
-    campaign: Campaign, scorecards: dict[str, Scorecard], *, team: Team | None = None, details=False
-) -> CampaignProgress:
-    """How far the campaign has come: services in scope (its tiers, not deprecated) and how many
-    are at the target level or above, overall and per team; with ``details``, each failing
-    service and the rules it lacks."""
-    scorecard = scorecards.get(campaign.scorecard_key)
-    target = next(
-        (
-            level.rank
-            for level in (scorecard.levels.all() if scorecard else ())
-            if level.name == campaign.target_level
-        ),
-        None,
+def campaigns_progress(
+    *, today: date | None = None, team: Team | None = None, campaigns=None
+) -> list[CampaignProgress]:
+    """The progress of ``campaigns`` (by default those not past due by more than
+    CAMPAIGN_SHOWN_DAYS_AFTER_DUE days before ``today``): the services in scope (the
+    campaign's tiers, not deprecated; only ``team``'s when given) and how many hold the target
+    level or above, overall and per team. Five queries for any number of campaigns and teams."""
+    if campaigns is None:
+        campaigns = campaign_list()
+        if today is not None:
+            shown_from = today - timedelta(days=CAMPAIGN_SHOWN_DAYS_AFTER_DUE)
+            campaigns = campaigns.filter(due_on__gte=shown_from)
+        campaigns = list(campaigns)
+    if not campaigns:
+        return []
+    scorecards = {scorecard.key: scorecard for scorecard in current_scorecards()}
+    results = ScorecardResult.objects.filter(scorecard__in=list(scorecards.values())).exclude(
+        service__lifecycle=Lifecycle.DEPRECATED
     )
-    progress = CampaignProgress(campaign=campaign, scorecard=scorecard, target_rank=target)
-    if scorecard is None or target is None:
-        return progress
-    results = _campaign_results(campaign, scorecard)
     if team is not None:
         results = results.filter(service__owner_team=team)
-    teams: dict[int, CampaignTeamProgress] = {}
-    rows = (
+    counts = list(
         results.order_by()
-        .values("service__owner_team_id")
-        .annotate(services=Count("pk"), at_target=Count("pk", filter=Q(level_rank__gte=target)))
+        .values_list("scorecard__key", "service__tier", "service__owner_team_id", "level_rank")
+        .annotate(count=Count("pk"))
     )
-    names = Team.objects.in_bulk([row["service__owner_team_id"] for row in rows])
-    for row in rows:
-        team_progress = CampaignTeamProgress(
-            team=names[row["service__owner_team_id"]],
-            services=row["services"],
-            at_target=row["at_target"],
+    teams = Team.objects.in_bulk({row[2] for row in counts})
+    progress_list = []
+    for campaign in campaigns:
+        scorecard = scorecards.get(campaign.scorecard_key)
+        target = _target_rank(campaign, scorecard)
+        progress = CampaignProgress(campaign=campaign, scorecard=scorecard, target_rank=target)
+        by_team: dict[int, CampaignTeamProgress] = {}
+        tiers = set(campaign.tiers)
+        for key, tier, team_id, rank, count in counts:
+            if target is None or key != campaign.scorecard_key or tier not in tiers:
+                continue
+            team_progress = by_team.setdefault(team_id, CampaignTeamProgress(team=teams[team_id]))
+            team_progress.services += count
+            progress.services += count
+            if rank >= target:
+                team_progress.at_target += count
+                progress.at_target += count
+        progress.teams = sorted(by_team.values(), key=lambda item: (item.percent, item.team.name))
+        progress_list.append(progress)
+    return progress_list
+
+
+def campaign_detail_progress(campaign: Campaign) -> CampaignProgress:
+    """The campaign's progress with, for each team, the services below the target level and
+    the rules each lacks (one more query)."""
+    progress = campaigns_progress(campaigns=[campaign])[0]
+    if progress.target_rank is None:
+        return progress
+    teams = {team_progress.team.pk: team_progress for team_progress in progress.teams}
+    below = (
+        ScorecardResult.objects.filter(
+            scorecard=progress.scorecard,
+            service__tier__in=campaign.tiers,
+            level_rank__lt=progress.target_rank,
         )
-        teams[team_progress.team.pk] = team_progress
-        progress.services += row["services"]
-        progress.at_target += row["at_target"]
-    if details:
-        below = (
-            results.filter(level_rank__lt=target)
-            .select_related("service")
-            .order_by("service__name")
+        .exclude(service__lifecycle=Lifecycle.DEPRECATED)
+        .select_related("service", "level")
+        .order_by("service__name")
+    )
+    for result in below:
+        teams[result.service.owner_team_id].failing.append(
+            (result, lacking_for(progress.target_rank, result.outcomes))
         )
-        for result in below:
-            teams[result.service.owner_team_id].failing.append(
-                (result, lacking_for(target, result.outcomes))
-            )
-    progress.teams = sorted(teams.values(), key=lambda item: (item.percent, item.team.name))
     return progress
-
-
-def campaigns_progress(*, team: Team | None = None) -> list[CampaignProgress]:
-    """Every campaign's progress (overall, or for ``team``), in a fixed number of queries per
-    campaign."""
-    scorecards = {scorecard.key: scorecard for scorecard in current_scorecards()}
-    return [campaign_progress(campaign, scorecards, team=team) for campaign in campaign_list()]
 
 
 # --- history and reports ----------------------------------------------------------------------
