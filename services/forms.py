@@ -13,7 +13,7 @@ from services.models.scorecards import Campaign
 from services.models.slos import SLO, MaintenanceWindow
 
 
-def _https_by_default(model_field, **kwargs):
+def https_by_default(model_field, **kwargs):
     # A link typed without a scheme means https (what Django 6 will assume anyway).
     if isinstance(model_field, models.URLField):
         kwargs["assume_scheme"] = "https"
@@ -35,7 +35,7 @@ class ServiceForm(forms.ModelForm):
 
     class Meta:
         model = Service
-        formfield_callback = _https_by_default
+        formfield_callback = https_by_default
         fields = [
             "name",
             "slug",
@@ -139,13 +139,15 @@ class MultipleFileField(forms.FileField):
         return [clean_one(data, initial)]
 
 
-class BackstageImportForm(forms.Form):
-    # Catalog files are small; a bigger upload is a mistake, not a catalog.
+class YAMLFilesForm(forms.Form):
+    """An upload of YAML files, read as (file name, text) pairs."""
+
+    # These files are small; a bigger upload is a mistake, not a catalog or a checklist.
     MAX_FILE_BYTES = 1024 * 1024
 
     files = MultipleFileField(
-        label="Catalog files",
-        help_text="One or more catalog-info.yaml files; each may hold several entities.",
+        label="Files",
+        help_text="One or more YAML files.",
         widget=MultipleFileInput(attrs={"accept": ".yaml,.yml"}),
     )
 
@@ -160,6 +162,15 @@ class BackstageImportForm(forms.Form):
             except UnicodeDecodeError:
                 raise ValidationError(f"{upload.name} is not UTF-8 text.") from None
         return sources
+
+
+class BackstageImportForm(YAMLFilesForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].label = "Catalog files"
+        self.fields[
+            "files"
+        ].help_text = "One or more catalog-info.yaml files; each may hold several entities."
 
 
 class SLOForm(forms.ModelForm):

@@ -52,12 +52,13 @@ def _set_service_relations(service: Service, *, depends_on, tags) -> None:
         service.tags.set(tags_for_names(tags))
 
 
-def _check_production_gate(service: Service, *, override: str, by, gate: bool) -> None:
+def service_production_gate(service: Service, *, override: str, by, gate: bool = True) -> None:
     """A tier-1/2 service moves (or is created) into production only with a valid readiness
     review, or with an SRE lead's override and its reason, which the service's history keeps.
     ``gate`` False records what a source says (a Backstage import, the demo): a service already
     in production there is a fact, not a request; it then shows as in production without a
-    readiness review until it has one."""
+    readiness review until it has one. Raises ValidationError naming ``lifecycle`` (or
+    ``readiness_override``); the admin's form runs it before its save."""
     previous = (
         Service.objects.filter(pk=service.pk).values_list("lifecycle", flat=True).first()
         if service.pk
@@ -90,12 +91,13 @@ def service_create(
     readiness_gate: bool = True,
     **fields,
 ):
-    service = Service(**fields)
-    service.full_clean()
-    _check_production_gate(service, override=readiness_override, by=by, gate=readiness_gate)
-    service.save()
+    service = service_save(
+        service=Service(**fields),
+        by=by,
+        readiness_override=readiness_override,
+        readiness_gate=readiness_gate,
+    )
     _set_service_relations(service, depends_on=depends_on, tags=tags)
-    checks_mark_dirty(service_ids=[service.pk])
     return service
 
 
@@ -114,10 +116,23 @@ def service_update(
     service into production meets the readiness gate (_check_production_gate)."""
     for name, value in fields.items():
         setattr(service, name, value)
-    service.full_clean()
-    _check_production_gate(service, override=readiness_override, by=by, gate=readiness_gate)
-    service.save()
+    service_save(
+        service=service, by=by, readiness_override=readiness_override, readiness_gate=readiness_gate
+    )
     _set_service_relations(service, depends_on=depends_on, tags=tags)
+    return service
+
+
+@transaction.atomic
+def service_save(
+    *, service: Service, by=None, readiness_override: str = "", readiness_gate: bool = True
+) -> Service:
+    """Validate and save a new or changed service as it stands (what service_create and
+    service_update end with, and what the admin saves), through the readiness gate, and have
+    its checks run again."""
+    service.full_clean()
+    service_production_gate(service, override=readiness_override, by=by, gate=readiness_gate)
+    service.save()
     checks_mark_dirty(service_ids=[service.pk])
     return service
 

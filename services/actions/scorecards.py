@@ -249,24 +249,10 @@ def exemption_reject(*, exemption: Exemption, by, note: str = "") -> Exemption:
 # --- campaigns ------------------------------------------------------------------------------------
 
 
-def _check_campaign(campaign: Campaign) -> None:
-    scorecard = scorecard_selectors.current_scorecard(campaign.scorecard_key)
-    if scorecard is None:
-        raise ValidationError(
-            {"scorecard_key": f"No scorecard has the key “{campaign.scorecard_key}”."}
-        )
-    names = [level.name for level in scorecard.levels.all()]
-    if campaign.target_level not in names:
-        raise ValidationError(
-            {"target_level": f"{scorecard.title} has the levels {', '.join(names)}."}
-        )
-    campaign.full_clean()
-
-
 @transaction.atomic
 def campaign_create(*, by=None, **fields) -> Campaign:
     campaign = Campaign(created_by=by, **fields)
-    _check_campaign(campaign)
+    campaign.full_clean()
     campaign.save()
     return campaign
 
@@ -275,7 +261,7 @@ def campaign_create(*, by=None, **fields) -> Campaign:
 def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
     for name, value in fields.items():
         setattr(campaign, name, value)
-    _check_campaign(campaign)
+    campaign.full_clean()
     campaign.save()
     return campaign
 

@@ -345,6 +345,9 @@ class ReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data)
 
     def _step(self, request, payload_class, run):
+        # The body is read first: a malformed one is a 400 whoever sends it (it tells nothing);
+        # what it says is validated once the sender may take the step.
+        request.data  # noqa: B018
         review = self.get_object()
         payload = payload_class(data=request.data) if payload_class else None
         if payload is not None:
@@ -416,6 +419,7 @@ class ReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
 
     def _item_step(self, request, item_id, payload_class, run):
+        request.data  # noqa: B018 - a malformed body is a 400 before anything else (_step)
         review = self.get_object()
         item = readiness_selectors.review_item(review, int(item_id))
         if item is None:

@@ -211,6 +211,22 @@ class Campaign(models.Model):
     def get_absolute_url(self):
         return reverse("campaign_detail", args=[self.slug])
 
+    def clean(self):
+        scorecard = (
+            Scorecard.objects.filter(key=self.scorecard_key).order_by("-version").first()
+            if self.scorecard_key
+            else None
+        )
+        if scorecard is None:
+            raise ValidationError(
+                {"scorecard_key": f"No scorecard has the key “{self.scorecard_key}”."}
+            )
+        names = list(scorecard.levels.order_by("rank").values_list("name", flat=True))
+        if self.target_level not in names:
+            raise ValidationError(
+                {"target_level": f"{scorecard.title} has the levels {', '.join(names)}."}
+            )
+
 
 class ScorecardTrend(models.Model):
     """A week's snapshot of a scorecard for one team (or, with no team, the organisation): how

@@ -83,14 +83,6 @@ def review_item(review: ReadinessReview, item_id: int) -> ReviewItem | None:
     return review_items().filter(review=review, pk=item_id).first()
 
 
-def _current_approval(service_ids) -> QuerySet[ReadinessReview]:
-    return ReadinessReview.objects.filter(
-        service_id__in=service_ids,
-        status__in=APPROVED_REVIEW_STATUSES,
-        superseded_at__isnull=True,
-    )
-
-
 def valid_approval_exists(now: datetime) -> Exists:
     """True for a service (OuterRef "pk") whose current approval is valid at ``now``."""
     return Exists(
@@ -127,20 +119,21 @@ class ServiceReadiness:
 
 
 def readiness_of(services, now: datetime) -> dict[int, ServiceReadiness]:
-    """The readiness of each service (objects with pk, tier and lifecycle), in two queries."""
+    """The readiness of each service (objects with pk, tier and lifecycle), in one query: each
+    service's current approval and open review."""
     ids = [service.pk for service in services]
-    approvals = {
-        review.service_id: review
-        for review in _current_approval(ids).select_related("checklist").order_by()
-    }
-    open_reviews = {
-        review.service_id: review
-        for review in ReadinessReview.objects.filter(
-            service_id__in=ids, status__in=OPEN_REVIEW_STATUSES
+    approvals, open_reviews = {}, {}
+    for review in (
+        ReadinessReview.objects.filter(service_id__in=ids)
+        .filter(
+            Q(status__in=APPROVED_REVIEW_STATUSES, superseded_at__isnull=True)
+            | Q(status__in=OPEN_REVIEW_STATUSES)
         )
         .select_related("checklist", "reviewer")
         .order_by()
-    }
+    ):
+        found = open_reviews if review.is_open else approvals
+        found[review.service_id] = review
     readiness = {}
     for service in services:
         approval = approvals.get(service.pk)
@@ -165,19 +158,22 @@ def readiness_of(services, now: datetime) -> dict[int, ServiceReadiness]:
 
 def failing_automatic_criteria(service: Service) -> list[str]:
     """The titles of the newest default checklist's automatic criteria for the service's tier
-    that its last checks fail: what a review would find missing today (three queries)."""
-    checklist = latest_checklist(DEFAULT_CHECKLIST)
+    that its last checks fail: what a review would find missing today (two queries)."""
     checks = ServiceChecks.objects.filter(service=service).values_list("results", flat=True).first()
-    if checklist is None or checks is None:
+    if checks is None:
         return []
-    failing = []
-    for criterion in checklist.criteria.exclude(check_name="").order_by(
-        "category__position", "position"
-    ):
-        result = checks.get(criterion.check_name)
-        if service.tier in criterion.tiers and result is not None and not result[0]:
-            failing.append(criterion.title)
-    return failing
+    newest = ReadinessChecklist.objects.filter(key=DEFAULT_CHECKLIST).order_by("-version")
+    criteria = (
+        ChecklistCriterion.objects.filter(checklist=Subquery(newest.values("pk")[:1]))
+        .exclude(check_name="")
+        .order_by("category__position", "position")
+        .values_list("title", "check_name", "tiers")
+    )
+    return [
+        title
+        for title, check, tiers in criteria
+        if service.tier in tiers and check in checks and not checks[check][0]
+    ]
 
 
 def with_readiness(queryset: QuerySet, *, service_field: str = "pk") -> QuerySet:

@@ -26,6 +26,12 @@ from services.scorecards import lacking_for
 DEFAULT_SCORECARD = "service-maturity"
 
 
+def _with_levels(scorecards: QuerySet[Scorecard]) -> QuerySet[Scorecard]:
+    return scorecards.prefetch_related(
+        Prefetch("levels", queryset=ScorecardLevel.objects.order_by("rank"))
+    )
+
+
 def _with_levels_and_rules(scorecards: QuerySet[Scorecard]) -> QuerySet[Scorecard]:
     return scorecards.prefetch_related(
         Prefetch("levels", queryset=ScorecardLevel.objects.order_by("rank")),
@@ -44,9 +50,11 @@ def newest_versions() -> QuerySet[Scorecard]:
     return Scorecard.objects.filter(version=Subquery(newest[:1]))
 
 
-def current_scorecards() -> list[Scorecard]:
-    """The newest version of each scorecard, with levels and rules (three queries)."""
-    return list(_with_levels_and_rules(newest_versions()).order_by("key"))
+def current_scorecards(*, with_rules: bool = True) -> list[Scorecard]:
+    """The newest version of each scorecard, with levels (and rules): three queries, two
+    without the rules."""
+    prefetch = _with_levels_and_rules if with_rules else _with_levels
+    return list(prefetch(newest_versions()).order_by("key"))
 
 
 def current_scorecard(key: str) -> Scorecard | None:
@@ -218,12 +226,13 @@ def _target_rank(campaign: Campaign, scorecard: Scorecard | None) -> int | None:
 
 
 def campaigns_progress(
-    *, today: date | None = None, team: Team | None = None, campaigns=None
+    *, today: date | None = None, team: Team | None = None, campaigns=None, scorecards=None
 ) -> list[CampaignProgress]:
     """The progress of ``campaigns`` (by default those not past due by more than
     CAMPAIGN_SHOWN_DAYS_AFTER_DUE days before ``today``): the services in scope (the
     campaign's tiers, not deprecated; only ``team``'s when given) and how many hold the target
-    level or above, overall and per team. Five queries for any number of campaigns and teams."""
+    level or above, overall and per team. Five queries for any number of campaigns and teams
+    (three when the current ``scorecards`` are handed in)."""
     if campaigns is None:
         campaigns = campaign_list()
         if today is not None:
@@ -232,7 +241,9 @@ def campaigns_progress(
         campaigns = list(campaigns)
     if not campaigns:
         return []
-    scorecards = {scorecard.key: scorecard for scorecard in current_scorecards()}
+    if scorecards is None:
+        scorecards = current_scorecards(with_rules=False)
+    scorecards = {scorecard.key: scorecard for scorecard in scorecards}
     results = ScorecardResult.objects.filter(scorecard__in=list(scorecards.values())).exclude(
         service__lifecycle=Lifecycle.DEPRECATED
     )

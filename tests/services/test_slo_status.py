@@ -411,10 +411,10 @@ def test_recomputing_every_slo_takes_the_same_queries_for_few_and_for_many(
 ):
     # The SLOs, failing syncs, maintenance windows, policies with their tiers; per 250 SLOs the
     # rollups (with their settings, in a savepoint inside the test's transaction) and the newest
-    # data; one write (in a savepoint too).
+    # data; one write (in a savepoint too), and the services marked for their checks (two).
     for size in (2, 12):
         make_slos(service, size)
-        with django_assert_max_num_queries(5 + 4 + 1 + 3):
+        with django_assert_max_num_queries(5 + 4 + 1 + 3 + 2):
             assert slo_statuses_recompute(now=NOW) == size
 
 

@@ -343,7 +343,8 @@ def test_the_service_page_costs_the_same_queries_for_3_or_30_neighbours(
     hub = services[0]
     hub.depends_on.set(services[1:])
     client = as_user("owner")
-    with django_assert_max_num_queries(10):
+    # 10, and up to 6 for the readiness and maturity panels (services/templatetags/readiness.py).
+    with django_assert_max_num_queries(16):
         response = client.get(hub.get_absolute_url())
     assertContains(response, services[-1].get_absolute_url())
 
@@ -357,7 +358,7 @@ def valid_service_data(team, **changes):
         "slug": "",
         "owner_team": team.pk,
         "tier": Tier.TIER_1,
-        "lifecycle": Lifecycle.PRODUCTION,
+        "lifecycle": Lifecycle.EXPERIMENTAL,
         "description": "Gives money back.",
         "tags": "payments, PCI , ",
         "data_retention_days": "",
@@ -644,7 +645,8 @@ def test_the_team_page_costs_the_same_queries_for_3_or_30_services(
 ):
     make_catalog(count, payments)
     client = as_user("owner")
-    with django_assert_max_num_queries(9):
+    # 9, and up to 5 for the maturity panel with campaigns (services/templatetags/readiness.py).
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("team_detail", args=["payments"]))
     assertContains(response, f">Svc {count - 1:02d}</a>")
 
