@@ -1,5 +1,6 @@
-"""Demo data for `make run`: a small organisation with teams, people, a service catalog and
-SLOs with a month of synthetic SLI history (services.demo).
+"""Demo data for `make run`: a small organisation with teams, people, a service catalog,
+SLOs with a month of synthetic SLI history (services.demo), incidents (incidents.demo) and
+readiness reviews and scorecards (services.demo_readiness).
 
 Loading is idempotent: every record is looked up by its natural key (username, team slug,
 service slug) and only created when missing, so a second run adds nothing and keeps the
@@ -26,6 +27,7 @@ from portal.roles import grant_sre_lead
 from services.actions.catalog import membership_set, service_create, team_create
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.demo import load_demo_slos
+from services.demo_readiness import load_demo_readiness
 from services.models.catalog import Service, Team
 
 ADMIN_USERNAME = "admin"
@@ -421,6 +423,7 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     load_demo_slos(timezone.now())
     schedule_demo_sli_data()
     load_demo_incidents(timezone.now())
+    load_demo_readiness(timezone.now())
     return summary
 
 
