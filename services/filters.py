@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import F, Q
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -18,6 +19,7 @@ from services.models.catalog import Service, Tag, Team
 from services.models.readiness import ReadinessChecklist, ReadinessReview
 from services.models.scorecards import Campaign, Exemption, Scorecard, ScorecardResult
 from services.models.slos import SLO
+from services.selectors.readiness import production_without_review
 from services.selectors.slos import policy_tier_names
 
 
@@ -45,6 +47,11 @@ class ServiceFilterSet(django_filters.FilterSet):
         )
     )
     handles_personal_data = django_filters.BooleanFilter()
+    unreviewed_in_production = django_filters.BooleanFilter(
+        method="filter_unreviewed",
+        label="In production without a readiness review",
+        help_text="Tier-1/2 services in production without an approved, unexpired review.",
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("name", "name"),
@@ -58,7 +65,21 @@ class ServiceFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Service
-        fields = ["q", "team", "tier", "lifecycle", "tag", "handles_personal_data"]
+        fields = [
+            "q",
+            "team",
+            "tier",
+            "lifecycle",
+            "tag",
+            "handles_personal_data",
+            "unreviewed_in_production",
+        ]
+
+    def filter_unreviewed(self, queryset, name, value):
+        if value is None:
+            return queryset
+        unreviewed = production_without_review(timezone.now()).values("pk")
+        return queryset.filter(pk__in=unreviewed) if value else queryset.exclude(pk__in=unreviewed)
 
     def search(self, queryset, name, value):
         value = value.strip()
