@@ -116,3 +116,13 @@ def approved_review(service, *, engineer, reviewer, waive_until=None) -> Readine
             readiness_actions.review_item_judge(item=item, verdict=Verdict.ACCEPTED, by=reviewer)
     # Not-applicable answers go back to the team; the review is in review throughout.
     return readiness_actions.review_approve(review=review, by=reviewer)
+
+
+def query_count(call) -> int:
+    """How many queries ``call()`` makes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return len(queries)

@@ -23,6 +23,7 @@ from tests.services.readiness_data import (
     answer_everything,
     approved_review,
     complete_service,
+    query_count,
 )
 
 pytestmark = pytest.mark.django_db
@@ -458,24 +459,30 @@ def test_the_review_page_costs_the_same_queries_for_a_short_or_long_history(
     client_for, owner, reviewer, in_review, django_assert_max_num_queries
 ):
     client = client_for(reviewer)
+    counts = []
     for comments in (1, 15):
         while in_review.entries.filter(kind="comment").count() < comments:
             readiness_actions.review_comment(review=in_review, by=owner, text="One more thing.")
         with django_assert_max_num_queries(16):
             response = client.get(review_url(in_review))
         assert response.status_code == 200
+        counts.append(query_count(lambda: client.get(review_url(in_review))))
+    assert counts[0] == counts[1]
 
 
 def test_the_list_of_reviews_costs_the_same_queries_for_few_or_many(
     client_for, sre_lead, payments, owner, django_assert_max_num_queries
 ):
     client = client_for(sre_lead)
+    counts = []
     for count in (2, 12):
         while ReadinessReview.objects.count() < count:
             readiness_actions.review_request(service=ServiceFactory(owner_team=payments), by=owner)
         with django_assert_max_num_queries(8):
             response = client.get(reverse("readiness_review_list"))
         assertContains(response, f"{count} reviews")
+        counts.append(query_count(lambda: client.get(reverse("readiness_review_list"))))
+    assert counts[0] == counts[1]
 
 
 def test_the_list_filters_the_reviews_awaiting_me(client_for, reviewer, in_review, payments, owner):
