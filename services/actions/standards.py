@@ -141,6 +141,24 @@ def scorecard_documents(sources: list[Source]) -> list[tuple[Source, ScorecardDo
     ]
 
 
+#: The files the data migration loads (services/migrations/0009).
+DEFAULT_FILES = ("production-readiness-v1.yaml", "service-maturity-v1.yaml")
+
+
+def default_sources(names=DEFAULT_FILES) -> tuple[Source, ...]:
+    return tuple(Source(name, (DEFAULTS_DIR / name).read_text()) for name in names)
+
+
+def load_defaults() -> None:
+    """Load the shipped checklist and scorecard unless a version of each is there (for a
+    database emptied after its migrations, as the test suite's flushes leave it)."""
+    checklist, scorecard = default_sources()
+    if not ReadinessChecklist.objects.exists():
+        checklist_load(sources=[checklist])
+    if not Scorecard.objects.exists():
+        scorecard_load(sources=[scorecard])
+
+
 @transaction.atomic
 def checklist_load(*, sources: list[Source], by=None) -> list[Loaded]:
     """Load checklist files, all or nothing (services.standards.StandardError names the bad

@@ -5,24 +5,20 @@ ships as a new file and a new migration."""
 
 from django.db import migrations
 
-CHECKLIST_FILE = "production-readiness-v1.yaml"
-SCORECARD_FILE = "service-maturity-v1.yaml"
+FILES = ("production-readiness-v1.yaml", "service-maturity-v1.yaml")
 
 
 def load_defaults(apps, schema_editor):
     from services.actions.standards import (
-        DEFAULTS_DIR,
         checklist_documents,
         checklist_version_write,
+        default_sources,
         scorecard_documents,
         scorecard_version_write,
     )
-    from services.backstage.sources import Source
 
-    def source(name):
-        return Source(name, (DEFAULTS_DIR / name).read_text())
-
-    for read, document in checklist_documents([source(CHECKLIST_FILE)]):
+    checklist, scorecard = default_sources(FILES)
+    for read, document in checklist_documents([checklist]):
         checklist_version_write(
             document,
             source_name=read.name,
@@ -30,7 +26,7 @@ def load_defaults(apps, schema_editor):
             category_model=apps.get_model("services", "ChecklistCategory"),
             criterion_model=apps.get_model("services", "ChecklistCriterion"),
         )
-    for read, document in scorecard_documents([source(SCORECARD_FILE)]):
+    for read, document in scorecard_documents([scorecard]):
         scorecard_version_write(
             document,
             source_name=read.name,
