@@ -306,7 +306,11 @@ def readiness_review_item(request, slug, pk, item_id):
         "may_judge": readiness.can_judge(request.user, review),
     }
     if wants_fragment(request):
-        return render(request, "services/_review_item.html", context)
+        if request.method == "POST":  # the step may have moved the review's progress
+            context["progress"] = readiness.review_progress(
+                readiness_selectors.review_items().filter(review=review)
+            )
+        return render(request, "services/_review_item_fragment.html", context)
     if form is None:
         return redirect(review)
     return render(request, "services/readiness_item_form.html", context)
