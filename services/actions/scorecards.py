@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, JSONField, OuterRef, Sum, Value
 from django.utils import timezone
 
 from portal import doorbell
@@ -88,6 +88,13 @@ def checks_recompute_dirty(*, now: datetime, limit: int = DIRTY_BATCH) -> int:
     return len(claimed)
 
 
+def _json(value) -> Value:
+    """A JSON value for bulk_create: as an expression it is sent as one parameter per row;
+    PostgreSQL's array form of a bulk insert (UNNEST) would quote every JSON text in Python,
+    which took most of a 1,000-service recompute (bench/README.md)."""
+    return Value(value, output_field=JSONField())
+
+
 def _scored(scorecard, levels, rules, check_results, exempt, computed_at) -> ScorecardResult:
     evaluation = evaluate(levels, rules, check_results, exempt)
     level = next(
@@ -98,8 +105,8 @@ def _scored(scorecard, levels, rules, check_results, exempt, computed_at) -> Sco
         level=level,
         level_rank=evaluation.level_rank,
         score=evaluation.score,
-        failing=evaluation.failing,
-        outcomes=[outcome.as_json() for outcome in evaluation.outcomes],
+        failing=_json(evaluation.failing),
+        outcomes=_json([outcome.as_json() for outcome in evaluation.outcomes]),
         computed_at=computed_at,
     )
 
@@ -115,7 +122,7 @@ def checks_recompute(*, service_ids: Iterable[int] | None, now: datetime) -> int
         [
             ServiceChecks(
                 service_id=service_id,
-                results={name: result.as_json() for name, result in checks.items()},
+                results=_json({name: result.as_json() for name, result in checks.items()}),
                 computed_at=now,
             )
             for service_id, checks in results.items()

@@ -2,6 +2,8 @@
 personal data, SLOs and their snapshots, and the readiness review. Pure functions of
 ServiceFacts (services.checks.registry)."""
 
+from functools import cache
+
 from django.urls import reverse
 
 from services.checks.registry import CheckResult, ServiceFacts, register_check
@@ -9,18 +11,30 @@ from services.choices import AlertState, SLIKind
 
 #: Share of an SLO's window with data below which its figures cannot be trusted.
 MIN_COVERAGE = 0.9
+_SLUG = "service-slug-placeholder"
+
+
+@cache
+def _url_pattern(name: str) -> str:
+    # Resolving a URL costs more than the check itself; a recompute builds thousands of them.
+    return reverse(name, args=[_SLUG])
+
+
+def service_url(name: str, slug: str) -> str:
+    """reverse(name, args=[slug]) for the service pages the checks link to."""
+    return _url_pattern(name).replace(_SLUG, slug)
 
 
 def _edit(facts: ServiceFacts) -> str:
-    return reverse("service_edit", args=[facts.slug])
+    return service_url("service_edit", facts.slug)
 
 
 def _service(facts: ServiceFacts) -> str:
-    return reverse("service_detail", args=[facts.slug])
+    return service_url("service_detail", facts.slug)
 
 
 def _add_slo(facts: ServiceFacts) -> str:
-    return reverse("slo_add", args=[facts.slug])
+    return service_url("slo_add", facts.slug)
 
 
 def _link_check(facts: ServiceFacts, url: str, what: str) -> CheckResult:
@@ -172,7 +186,7 @@ def readiness_review_valid(facts: ServiceFacts) -> CheckResult:
     readiness = facts.readiness
     if readiness.valid_at(facts.now, facts.today):
         return CheckResult(True, f"Approved until {readiness.expires_at:%d %b %Y}.")
-    fix = reverse("readiness_service", args=[facts.slug])
+    fix = service_url("readiness_service", facts.slug)
     if not readiness.approved:
         return CheckResult(False, "No approved readiness review.", fix)
     if readiness.expires_at is not None and readiness.expires_at <= facts.now:
@@ -187,6 +201,6 @@ def no_expired_waivers(facts: ServiceFacts) -> CheckResult:
         return CheckResult(
             False,
             f"A waiver expired on {expiry:%d %b %Y}.",
-            reverse("readiness_service", args=[facts.slug]),
+            service_url("readiness_service", facts.slug),
         )
     return CheckResult(True, "No waiver of the current approval has expired.")

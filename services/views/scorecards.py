@@ -71,6 +71,29 @@ def _trend_chart(rows) -> dict:
     }
 
 
+def _heat_map_row(standing, levels, rules) -> dict:
+    """A team's row of the heat map, computed here: 25 teams by 20-odd rules is hundreds of
+    cells, each a few filters away in a template."""
+    cells = []
+    for rule in rules:
+        rate = standing.pass_rate(rule.check_name)
+        cells.append(
+            (
+                "—" if rate is None else f"{rate * 100:.0f} %",
+                "heat-none" if rate is None else f"heat-{round(rate * 10)}",
+                rule.title,
+            )
+        )
+    return {
+        "team": standing.team,
+        "url": reverse("team_maturity", args=[standing.team.slug]),
+        "services": standing.services,
+        "average_score": standing.average_score,
+        "level_counts": [standing.level_counts.get(rank, 0) for rank, _ in levels],
+        "cells": cells,
+    }
+
+
 def scorecard_overview(request):
     """The organisation's scorecard page: one row per team (its services at each level, its
     average score, its pass rate of each rule: the heat map), worst average first."""
@@ -92,6 +115,7 @@ def scorecard_overview(request):
         filtered, scorecard, [row["service__owner_team_id"] for row in page.object_list]
     )
     levels = _level_names(scorecard)
+    rules = list(scorecard.rules.all())
     distribution = scorecard_selectors.level_distribution(filtered)
     now = timezone.now()
     return render_page_or_fragment(
@@ -104,13 +128,15 @@ def scorecard_overview(request):
             "filter": filterset,
             "page_obj": page,
             "ordering": ordering,
-            "standings": standings,
+            "rows": [_heat_map_row(standing, levels, rules) for standing in standings],
             "levels": levels,
-            "rules": list(scorecard.rules.all()),
+            "rules": rules,
             "distribution": [(name, distribution.get(rank, 0)) for rank, name in levels],
             "service_count": sum(distribution.values()),
             "unreviewed_count": readiness_selectors.production_without_review(now).count(),
-            "campaigns": scorecard_selectors.campaigns_progress(today=portal_date(now)),
+            "campaigns": scorecard_selectors.campaigns_progress(
+                today=portal_date(now), scorecards=scorecards
+            ),
             "chart": {
                 "teams": [standing.team.name for standing in standings],
                 "levels": [name for _, name in levels],
