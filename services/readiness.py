@@ -180,6 +180,23 @@ def applies_to_tier(tiers: Iterable[int], tier: int) -> bool:
     return tier in set(tiers)
 
 
+#: An automatic criterion's statuses that follow its check; a person's answer (not applicable)
+#: or the reviewer's waiver stays until taken back.
+CHECKED_STATUSES = frozenset(
+    {CriterionStatus.PENDING, CriterionStatus.MET, CriterionStatus.NOT_MET}
+)
+
+
+def apply_check(item, result, now: datetime) -> bool:
+    """Set an automatic review item (``item``) from its check's ``result`` (CheckResult);
+    returns whether anything the item shows changed."""
+    before = (item.status, item.check_reason, item.check_url)
+    if item.status in CHECKED_STATUSES:
+        item.status = CriterionStatus.MET if result.passed else CriterionStatus.NOT_MET
+    item.check_reason, item.check_url, item.checked_at = result.reason, result.fix_url, now
+    return before != (item.status, item.check_reason, item.check_url)
+
+
 # --- who may do what ------------------------------------------------------------------------------
 
 

@@ -119,13 +119,7 @@ def next_steps(levels: Sequence[Level], level_rank: int, outcomes: Iterable[dict
     ]
     if not above:
         return None, []
-    target = above[0]
-    missing = [
-        outcome
-        for outcome in outcomes
-        if outcome["level_rank"] <= target.rank and not (outcome["passed"] or outcome["exempt"])
-    ]
-    return target, missing
+    return above[0], lacking_for(above[0].rank, outcomes)
 
 
 def lacking_for(target_rank: int, outcomes: Iterable[dict]) -> list[dict]:

@@ -59,16 +59,6 @@ def _require(review: ReadinessReview, statuses, doing: str) -> None:
         )
 
 
-def _apply_check(item: ReviewItem, result: CheckResult, now: datetime) -> bool:
-    """Set an automatic item from its check, unless a person answered it otherwise (not
-    applicable, waived). Returns whether anything changed."""
-    before = (item.status, item.check_reason, item.check_url)
-    if item.status in {CriterionStatus.PENDING, CriterionStatus.MET, CriterionStatus.NOT_MET}:
-        item.status = CriterionStatus.MET if result.passed else CriterionStatus.NOT_MET
-    item.check_reason, item.check_url, item.checked_at = result.reason, result.fix_url, now
-    return before != (item.status, item.check_reason, item.check_url)
-
-
 def _check_results(review: ReadinessReview, items, now: datetime) -> dict[str, CheckResult]:
     names = sorted({item.criterion.check_name for item in items if item.criterion.is_automatic})
     if not names:
@@ -82,7 +72,7 @@ def _run_automatic(review: ReadinessReview, items: list[ReviewItem], now: dateti
     results = _check_results(review, items, now)
     automatic = [item for item in items if item.criterion.is_automatic]
     for item in automatic:
-        _apply_check(item, results[item.criterion.check_name], now)
+        readiness.apply_check(item, results[item.criterion.check_name], now)
     ReviewItem.objects.bulk_update(automatic, ["status", "check_reason", "check_url", "checked_at"])
 
 
@@ -194,7 +184,9 @@ def review_item_answer(
     item.verdict = Verdict.PENDING
     if automatic and status == CriterionStatus.PENDING:
         now = timezone.now()
-        _apply_check(item, _check_results(review, [item], now)[item.criterion.check_name], now)
+        readiness.apply_check(
+            item, _check_results(review, [item], now)[item.criterion.check_name], now
+        )
     item.full_clean()
     item.save()
     _entry(

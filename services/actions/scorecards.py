@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, JSONField, OuterRef, Sum, Value
+from django.db.models import Count, Exists, JSONField, OuterRef, Q, Sum, Value
 from django.utils import timezone
 
 from portal import doorbell
@@ -24,7 +24,7 @@ from services.models.scorecards import (
     ServiceChecks,
     ServiceChecksDirty,
 )
-from services.readiness import portal_date
+from services.readiness import apply_check, portal_date
 from services.scorecards import Level, Rule, evaluate
 from services.selectors import scorecards as scorecard_selectors
 from services.selectors.checks import service_facts
@@ -169,13 +169,7 @@ def _refresh_open_reviews(results: dict[int, dict[str, CheckResult]], now: datet
         result = results[item.review.service_id].get(item.criterion.check_name)
         if result is None:
             continue
-        item_changed = item.check_reason != result.reason or item.check_url != result.fix_url
-        if item.status in {"pending", "met", "not_met"}:
-            status = "met" if result.passed else "not_met"
-            item_changed |= item.status != status
-            item.status = status
-        if item_changed:
-            item.check_reason, item.check_url, item.checked_at = result.reason, result.fix_url, now
+        if apply_check(item, result, now):
             changed.append(item)
     ReviewItem.objects.bulk_update(
         changed, ["status", "check_reason", "check_url", "checked_at"], batch_size=WRITE_BATCH
@@ -198,16 +192,11 @@ def exemption_request(
     today = portal_date(timezone.now())
     if expires_on <= today:
         raise ValidationError({"expires_on": "An exemption expires after today."})
-    open_ones = Exemption.objects.filter(
+    same_rule = Exemption.objects.filter(
         service=service, scorecard_key=scorecard_key, check_name=check_name
-    ).filter(status=ExemptionStatus.PENDING) | Exemption.objects.filter(
-        service=service,
-        scorecard_key=scorecard_key,
-        check_name=check_name,
-        status=ExemptionStatus.APPROVED,
-        expires_on__gte=today,
     )
-    if open_ones.exists():
+    in_force = Q(status=ExemptionStatus.PENDING) | scorecard_selectors.active_exemptions_q(today)
+    if same_rule.filter(in_force).exists():
         raise ValidationError(
             {"check_name": "This rule already has an exemption pending or in force."}
         )
