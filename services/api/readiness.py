@@ -138,6 +138,8 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     required = serializers.BooleanField(source="criterion.required", read_only=True)
     check = serializers.CharField(source="criterion.check_name", read_only=True)
     answered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Text, since it may be empty: a read-only URL field is documented as a URI, which "" is not.
+    evidence_url = serializers.CharField(read_only=True)
     waiver = serializers.SerializerMethodField()
 
     class Meta:

@@ -617,3 +617,33 @@ def test_the_demo_has_reviews_in_every_state_levels_across_the_range_and_a_campa
     assert result_of(Service.objects.get(slug="payments-api")).level.name == "Gold"
     assert scorecard_selectors.campaign_list().count() == 1
     assert ScorecardTrend.objects.filter(team=None).count() >= 4
+
+
+@pytest.mark.django_db
+def test_the_campaign_and_exemption_lists_cost_the_same_queries_for_few_or_many(
+    client_for, api_client_for, sre_lead, owner, payments
+):
+    client, api = client_for(sre_lead), api_client_for(sre_lead)
+    urls = {
+        "campaigns": (client.get, reverse("campaign_list")),
+        "exemptions": (client.get, reverse("exemption_list")),
+        "campaigns API": (api.get, "/api/campaigns/"),
+        "exemptions API": (api.get, "/api/exemptions/"),
+    }
+    counts = {name: [] for name in urls}
+    for size in (2, 12):
+        while scorecard_selectors.campaign_list().count() < size:
+            number = scorecard_selectors.campaign_list().count()
+            campaign_create(
+                name=f"Campaign {number}", slug=f"campaign-{number}",
+                scorecard_key="service-maturity", target_level="Silver", tiers=[1, 2],
+                due_on=date(2026, 6, 30),
+            )  # fmt: skip
+            exemption_request(
+                service=ServiceFactory(owner_team=payments), scorecard_key="service-maturity",
+                check_name="runbook_link", reason="Soon.", expires_on=date(2026, 6, 30), by=owner,
+            )  # fmt: skip
+        for name, (get, url) in urls.items():
+            assert get(url).status_code == 200
+            counts[name].append(query_count(lambda get=get, url=url: get(url)))
+    assert all(first == second for first, second in counts.values()), counts
