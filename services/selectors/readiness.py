@@ -180,14 +180,15 @@ def with_readiness(queryset: QuerySet, *, service_field: str = "pk") -> QuerySet
     """``queryset`` (of services, or of records with a service at ``service_field``) with each
     service's current approval dates and open review status annotated: a service's readiness
     without a query per row (annotated_readiness)."""
+    # Unordered: at most one row each (the constraints say so), and no sort per row.
     current = ReadinessReview.objects.filter(
         service_id=OuterRef(service_field),
         status__in=APPROVED_REVIEW_STATUSES,
         superseded_at__isnull=True,
-    )
+    ).order_by()
     open_review = ReadinessReview.objects.filter(
         service_id=OuterRef(service_field), status__in=OPEN_REVIEW_STATUSES
-    )
+    ).order_by()
     return queryset.annotate(
         readiness_approved_at=Subquery(current.values("approved_at")[:1]),
         readiness_expires_at=Subquery(current.values("expires_at")[:1]),

@@ -2,11 +2,11 @@
 the API, reports and the recompute: each a fixed number of queries."""
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Avg, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from services.choices import OPEN_REVIEW_STATUSES, ExemptionStatus, Lifecycle
 from services.models.catalog import Team
@@ -138,50 +138,58 @@ class TeamStanding:
         return self.passing.get(check, 0) / self.services if self.services else None
 
 
-def team_standings(
-    results: QuerySet[ScorecardResult], scorecard: Scorecard, team_ids: Iterable[int]
-):
-    """The standings of these teams over ``results`` (already filtered to one scorecard), in
-    three queries whatever the number of services."""
-    team_ids = list(team_ids)
-    mine = results.filter(service__owner_team_id__in=team_ids).order_by()
-    teams = Team.objects.in_bulk(team_ids)
-    standings = {
-        team_id: TeamStanding(team=teams[team_id], services=0, average_score=None)
-        for team_id in team_ids
-        if team_id in teams
-    }
+def team_standings(results: QuerySet[ScorecardResult]) -> list[TeamStanding]:
+    """Every team's standing over ``results`` (already filtered to one scorecard): its services
+    at each level and average score, in one query (a row per team and level), for the page to
+    sort and page in memory; pass rates come with pass_rates() for the page's teams."""
+    standings: dict[int, TeamStanding] = {}
     totals: Counter = Counter()
-    for row in mine.values("service__owner_team_id", "level_rank").annotate(
-        count=Count("pk"), score_sum=Sum("score")
-    ):
-        standing = standings[row["service__owner_team_id"]]
-        standing.level_counts[row["level_rank"]] = row["count"]
-        standing.services += row["count"]
-        totals[row["service__owner_team_id"]] += row["score_sum"] or 0
-    checks = [rule.check_name for rule in scorecard.rules.all()]
-    failing: dict[int, Counter] = {team_id: Counter() for team_id in standings}
-    for team_id, names in mine.values_list("service__owner_team_id", "failing"):
-        failing[team_id].update(names)
-    for team_id, standing in standings.items():
-        if standing.services:
-            standing.average_score = totals[team_id] / standing.services
-        standing.passing = {check: standing.services - failing[team_id][check] for check in checks}
-    return [standings[team_id] for team_id in team_ids if team_id in standings]
-
-
-def team_score_rows(results: QuerySet[ScorecardResult]) -> QuerySet:
-    """One row per team over ``results``: team id, name, services and average score, for the
-    list to sort and page before the standings of its page are read."""
-    return (
+    for team_id, name, slug, rank, count, score_sum in (
         results.order_by()
-        .values("service__owner_team_id", "service__owner_team__name")
-        .annotate(services=Count("pk"), average_score=Avg("score"))
-    )
+        .values_list(
+            "service__owner_team_id",
+            "service__owner_team__name",
+            "service__owner_team__slug",
+            "level_rank",
+        )
+        .annotate(count=Count("pk"), score_sum=Sum("score"))
+    ):
+        standing = standings.get(team_id)
+        if standing is None:
+            team = Team(pk=team_id, name=name, slug=slug)
+            standing = standings[team_id] = TeamStanding(team=team, services=0, average_score=None)
+        standing.level_counts[rank] = count
+        standing.services += count
+        totals[team_id] += score_sum or 0
+    for team_id, standing in standings.items():
+        standing.average_score = totals[team_id] / standing.services
+    return list(standings.values())
+
+
+def pass_rates(results: QuerySet[ScorecardResult], scorecard: Scorecard, standings) -> None:
+    """Fill in how many services of each of these teams pass each rule (one query)."""
+    by_team = {standing.team.pk: standing for standing in standings}
+    failing: dict[int, Counter] = {team_id: Counter() for team_id in by_team}
+    rows = results.filter(service__owner_team_id__in=list(by_team)).order_by()
+    for team_id, names in rows.values_list("service__owner_team_id", "failing"):
+        failing[team_id].update(names)
+    for team_id, standing in by_team.items():
+        standing.passing = {
+            rule.check_name: standing.services - failing[team_id][rule.check_name]
+            for rule in scorecard.rules.all()
+        }
 
 
 def level_distribution(results: QuerySet[ScorecardResult]) -> dict[int, int]:
     return dict(results.order_by().values_list("level_rank").annotate(count=Count("pk")))
+
+
+def organisation_levels(standings) -> dict[int, int]:
+    """The services at each level over every team's standing."""
+    levels: Counter = Counter()
+    for standing in standings:
+        levels.update(standing.level_counts)
+    return dict(levels)
 
 
 # --- campaigns ------------------------------------------------------------------------------
@@ -226,13 +234,18 @@ def _target_rank(campaign: Campaign, scorecard: Scorecard | None) -> int | None:
 
 
 def campaigns_progress(
-    *, today: date | None = None, team: Team | None = None, campaigns=None, scorecards=None
+    *,
+    today: date | None = None,
+    team: Team | None = None,
+    campaigns=None,
+    scorecards=None,
+    teams: dict | None = None,
 ) -> list[CampaignProgress]:
     """The progress of ``campaigns`` (by default those not past due by more than
     CAMPAIGN_SHOWN_DAYS_AFTER_DUE days before ``today``): the services in scope (the
     campaign's tiers, not deprecated; only ``team``'s when given) and how many hold the target
     level or above, overall and per team. Five queries for any number of campaigns and teams
-    (three when the current ``scorecards`` are handed in)."""
+    (two when the current ``scorecards`` and the ``teams`` by id are handed in)."""
     if campaigns is None:
         campaigns = campaign_list()
         if today is not None:
@@ -254,7 +267,8 @@ def campaigns_progress(
         .values_list("scorecard__key", "service__tier", "service__owner_team_id", "level_rank")
         .annotate(count=Count("pk"))
     )
-    teams = Team.objects.in_bulk({row[2] for row in counts})
+    missing = {row[2] for row in counts} - set(teams or {})
+    teams = {**(teams or {}), **(Team.objects.in_bulk(missing) if missing else {})}
     progress_list = []
     for campaign in campaigns:
         scorecard = scorecards.get(campaign.scorecard_key)

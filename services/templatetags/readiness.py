@@ -33,14 +33,6 @@ def readiness_class(state: str) -> str:
 
 
 @register.filter
-def heat(rate) -> str:
-    """A pass rate's heat-map class: heat-0 (none pass) … heat-10 (all pass)."""
-    if rate is None:
-        return "heat-none"
-    return f"heat-{round(float(rate) * 10)}"
-
-
-@register.filter
 def lookup(mapping, key):
     return mapping.get(key) if mapping else None
 
@@ -104,19 +96,9 @@ def team_maturity_panel(team):
         "distribution": [(name, counts.get(rank, 0)) for rank, name in levels],
         "service_count": sum(counts.values()),
         "campaigns": scorecard_selectors.campaigns_progress(
-            today=readiness.portal_date(timezone.now()), team=team, scorecards=scorecards
+            today=readiness.portal_date(timezone.now()),
+            team=team,
+            scorecards=scorecards,
+            teams={team.pk: team},
         ),
     }
-
-
-@register.filter
-def pass_rate(standing, check: str):
-    return standing.pass_rate(check)
-
-
-@register.filter
-def percent_whole(fraction) -> str:
-    """0.537 → "54 %"; a missing figure reads as a dash."""
-    if fraction is None or fraction == "":
-        return "—"
-    return f"{float(fraction) * 100:.0f} %"

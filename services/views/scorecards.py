@@ -7,14 +7,17 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from portal.forms import form_page
-from portal.htmx import paginate, posted, render_page_or_fragment
+from portal.htmx import PAGE_SIZE, paginate, posted, render_page_or_fragment
 from portal.roles import can_edit, is_sre_lead
 from services.actions import scorecards as scorecard_actions
 from services.filters import CampaignFilterSet, ExemptionFilterSet, ScorecardResultFilterSet
@@ -26,11 +29,11 @@ from services.scorecards import next_steps
 from services.selectors import readiness as readiness_selectors
 from services.selectors import scorecards as scorecard_selectors
 
-#: How the teams of the scorecards page sort: the ordering parameter → the row's field.
+#: How the teams of the scorecards page sort: the ordering parameter → the standing's key.
 TEAM_ORDERING = {
-    "team": "service__owner_team__name",
-    "services": "services",
-    "score": "average_score",
+    "team": lambda standing: standing.team.name.casefold(),
+    "services": lambda standing: standing.services,
+    "score": lambda standing: standing.average_score,
 }
 
 
@@ -39,9 +42,9 @@ def _require_sre_lead(user, doing: str) -> None:
         raise PermissionDenied(f"Only SRE leads {doing}.")
 
 
-def _chosen_scorecard(request):
+def _chosen_scorecard(request, *, with_rules: bool = True):
     """The scorecard a page shows: ``?scorecard=KEY``, else the default one, else the first."""
-    scorecards = scorecard_selectors.current_scorecards()
+    scorecards = scorecard_selectors.current_scorecards(with_rules=with_rules)
     wanted = request.GET.get("scorecard") or scorecard_selectors.DEFAULT_SCORECARD
     chosen = next((card for card in scorecards if card.key == wanted), None)
     if chosen is None and scorecards and not request.GET.get("scorecard"):
@@ -53,13 +56,12 @@ def _level_names(scorecard) -> list[tuple[int, str]]:
     return [(0, "None")] + [(level.rank, level.name) for level in scorecard.levels.all()]
 
 
-def _team_ordering(request) -> tuple[str, str]:
+def _team_ordering(request):
+    """The ordering asked for (as the sort headers name it) and its sort key."""
     requested = request.GET.get("ordering") or "score"
-    key = requested.lstrip("-")
-    if key not in TEAM_ORDERING:
-        requested, key = "score", "score"
-    field = ("-" if requested.startswith("-") else "") + TEAM_ORDERING[key]
-    return requested, field
+    if requested.lstrip("-") not in TEAM_ORDERING:
+        requested = "score"
+    return requested, TEAM_ORDERING[requested.lstrip("-")]
 
 
 def _trend_chart(rows) -> dict:
@@ -71,26 +73,31 @@ def _trend_chart(rows) -> dict:
     }
 
 
-def _heat_map_row(standing, levels, rules) -> dict:
-    """A team's row of the heat map, computed here: 25 teams by 20-odd rules is hundreds of
-    cells, each a few filters away in a template."""
+def _heat_map_row(standing, levels, rule_titles) -> dict:
+    """A team's row of the heat map: its services at each level and the share passing each
+    rule, as HTML cells built here. 25 teams by 20-odd rules is hundreds of cells: through the
+    template language (or format_html) they were most of the page's time."""
+    team = escape(standing.team.name)
     cells = []
-    for rule in rules:
-        rate = standing.pass_rate(rule.check_name)
-        cells.append(
-            (
-                "—" if rate is None else f"{rate * 100:.0f} %",
-                "heat-none" if rate is None else f"heat-{round(rate * 10)}",
-                rule.title,
+    for check, title in rule_titles:
+        rate = standing.pass_rate(check)
+        if rate is None:
+            cells.append(f'<td class="number heat-none" title="{team}: {title}">—</td>')
+        else:
+            cells.append(
+                f'<td class="number heat-{round(rate * 10)}" title="{team}: {title}">'
+                f"{rate * 100:.0f} %</td>"
             )
-        )
+    counts = "".join(
+        f'<td class="number">{standing.level_counts.get(rank, 0)}</td>' for rank, _ in levels
+    )
     return {
         "team": standing.team,
         "url": reverse("team_maturity", args=[standing.team.slug]),
         "services": standing.services,
         "average_score": standing.average_score,
-        "level_counts": [standing.level_counts.get(rank, 0) for rank, _ in levels],
-        "cells": cells,
+        # Escaped above: the team's name and the rules' titles are the only text.
+        "cells": mark_safe(counts + "".join(cells)),
     }
 
 
@@ -106,17 +113,16 @@ def scorecard_overview(request):
     criteria.pop("ordering", None)
     filterset = ScorecardResultFilterSet(criteria, queryset=results)
     filtered = filterset.qs
-    ordering, field = _team_ordering(request)
-    rows = scorecard_selectors.team_score_rows(filtered).order_by(
-        field, "service__owner_team__name"
-    )
-    page = paginate(request, rows, tie_breaker="service__owner_team_id")
-    standings = scorecard_selectors.team_standings(
-        filtered, scorecard, [row["service__owner_team_id"] for row in page.object_list]
-    )
+    ordering, key = _team_ordering(request)
+    standings = scorecard_selectors.team_standings(filtered)
+    standings.sort(key=lambda standing: standing.team.name.casefold())
+    standings.sort(key=key, reverse=ordering.startswith("-"))
+    page = Paginator(standings, PAGE_SIZE).get_page(request.GET.get("page"))
+    scorecard_selectors.pass_rates(filtered, scorecard, page.object_list)
     levels = _level_names(scorecard)
     rules = list(scorecard.rules.all())
-    distribution = scorecard_selectors.level_distribution(filtered)
+    rule_titles = [(rule.check_name, escape(rule.title)) for rule in rules]
+    distribution = scorecard_selectors.organisation_levels(standings)
     now = timezone.now()
     return render_page_or_fragment(
         request,
@@ -128,20 +134,22 @@ def scorecard_overview(request):
             "filter": filterset,
             "page_obj": page,
             "ordering": ordering,
-            "rows": [_heat_map_row(standing, levels, rules) for standing in standings],
+            "rows": [_heat_map_row(standing, levels, rule_titles) for standing in page.object_list],
             "levels": levels,
             "rules": rules,
             "distribution": [(name, distribution.get(rank, 0)) for rank, name in levels],
             "service_count": sum(distribution.values()),
             "unreviewed_count": readiness_selectors.production_without_review(now).count(),
             "campaigns": scorecard_selectors.campaigns_progress(
-                today=portal_date(now), scorecards=scorecards
+                today=portal_date(now),
+                scorecards=scorecards,
+                teams={standing.team.pk: standing.team for standing in standings},
             ),
             "chart": {
-                "teams": [standing.team.name for standing in standings],
+                "teams": [standing.team.name for standing in page.object_list],
                 "levels": [name for _, name in levels],
                 "counts": [
-                    [standing.level_counts.get(rank, 0) for standing in standings]
+                    [standing.level_counts.get(rank, 0) for standing in page.object_list]
                     for rank, _ in levels
                 ],
             },
@@ -198,7 +206,8 @@ def team_maturity(request, slug):
     """A team's scorecard: each service's level, score and what it lacks for the next level,
     the team's trend and its campaigns."""
     team = get_object_or_404(Team, slug=slug)
-    scorecard, scorecards = _chosen_scorecard(request)
+    # The results carry their rules' titles: the rules themselves are not read.
+    scorecard, scorecards = _chosen_scorecard(request, with_rules=False)
     context = {"team": team, "scorecard": scorecard, "scorecards": scorecards}
     if scorecard is None:
         return render(request, "services/team_maturity.html", context)
@@ -224,7 +233,9 @@ def team_maturity(request, slug):
             "readiness": readiness_selectors.readiness_of(services, now),
             "level_counts": scorecard_selectors.level_distribution(results),
             "levels": _level_names(scorecard),
-            "campaigns": scorecard_selectors.campaigns_progress(today=portal_date(now), team=team),
+            "campaigns": scorecard_selectors.campaigns_progress(
+                today=portal_date(now), team=team, scorecards=scorecards, teams={team.pk: team}
+            ),
             "trend": _trend_chart(scorecard_selectors.trend(scorecard.key, team=team)),
             "may_request_exemption": can_edit(request.user, team),
         }

@@ -647,3 +647,19 @@ def test_the_campaign_and_exemption_lists_cost_the_same_queries_for_few_or_many(
             assert get(url).status_code == 200
             counts[name].append(query_count(lambda get=get, url=url: get(url)))
     assert all(first == second for first, second in counts.values()), counts
+
+
+@pytest.mark.django_db
+def test_the_heat_map_escapes_names_and_sorts_teams_worst_average_first(client_for, viewer):
+    strong = TeamFactory(name="Strong", manager=UserFactory())
+    weak = TeamFactory(name="<b>Weak</b>")
+    scored_catalog([strong, weak], 1)
+
+    response = client_for(viewer).get(reverse("scorecard_overview"))
+    by_name = client_for(viewer).get(reverse("scorecard_overview"), {"ordering": "team"})
+
+    body = response.content.decode()
+    assert "<b>Weak</b>" not in body
+    assert body.index("&lt;b&gt;Weak&lt;/b&gt;") < body.index(">Strong<")  # no manager: worse
+    names = [standing["team"].name for standing in by_name.context["rows"]]
+    assert names == ["<b>Weak</b>", "Strong"]
