@@ -1,5 +1,5 @@
 """The default readiness checklist and maturity scorecard (services/defaults/*-v1.yaml), so
-that every installation starts with them; an SRE lead loads newer versions with
+that every installation starts with them, and the "PRR reviewers" group; an SRE lead loads newer versions with
 `load_checklist` and `load_scorecard`. The files of version 1 never change: a changed default
 ships as a new file and a new migration."""
 
@@ -36,6 +36,11 @@ def load_defaults(apps, schema_editor):
         )
 
 
+def create_reviewers_group(apps, schema_editor):
+    # SRE leads add people to it in the admin; its members review other teams' services.
+    apps.get_model("auth", "Group").objects.get_or_create(name="PRR reviewers")
+
+
 def remove_defaults(apps, schema_editor):
     apps.get_model("services", "ReadinessChecklist").objects.filter(
         key="production-readiness", version=1, reviews__isnull=True
@@ -46,6 +51,12 @@ def remove_defaults(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("services", "0008_readiness_and_scorecards")]
+    dependencies = [
+        ("services", "0008_readiness_and_scorecards"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+    ]
 
-    operations = [migrations.RunPython(load_defaults, remove_defaults)]
+    operations = [
+        migrations.RunPython(load_defaults, remove_defaults),
+        migrations.RunPython(create_reviewers_group, migrations.RunPython.noop),
+    ]

@@ -111,8 +111,8 @@ def exemption_list() -> QuerySet[Exemption]:
 
 
 def exemptions_expiring(before: date) -> QuerySet[Exemption]:
-    """Approved exemptions that expire before ``before`` (a date in the portal's zone) and
-    have not yet expired... or have: soonest first (reminders filter on today themselves)."""
+    """Approved exemptions that expire before ``before`` (a date in the portal's zone), soonest
+    first, expired ones included: a reminder keeps from them what it needs (today onwards)."""
     return (
         exemption_list()
         .filter(status=ExemptionStatus.APPROVED, expires_on__lt=before)
