@@ -23,12 +23,14 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from incidents.demo import load_demo_incidents
+from portal.compliance.demo import load_demo_compliance
 from portal.roles import grant_sre_lead
 from services.actions.catalog import membership_set, service_create, team_create
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.demo import load_demo_slos
 from services.demo_readiness import load_demo_readiness
 from services.models.catalog import Service, Team
+from toil.demo import load_demo_toil
 
 ADMIN_USERNAME = "admin"
 PASSWORD_FILE_NAME = "demo-password"
@@ -423,6 +425,8 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     load_demo_slos(timezone.now())
     schedule_demo_sli_data()
     load_demo_incidents(timezone.now())
+    load_demo_toil(timezone.now())
+    load_demo_compliance(timezone.now())
     load_demo_readiness(timezone.now())
     return summary
 
@@ -440,7 +444,7 @@ def schedule_demo_sli_data() -> None:
     )
     PeriodicTask.objects.update_or_create(
         name="Demo SLI data",
-        defaults={"task": "portal.tasks.push_demo_sli_data", "interval": every, "enabled": True},
+        defaults={"task": "services.tasks.push_demo_sli_data", "interval": every, "enabled": True},
     )
 
 

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from incidents.api import incidents as incidents_api
 from incidents.api import postmortems as postmortem_api
 from incidents.api.intake import AlertmanagerWebhookView
 from portal import health, metrics
+from portal.compliance import api as compliance_api
 from portal.home.views import home
 from services.api import interchange as interchange_api
 from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
@@ -19,6 +20,7 @@ from services.api.scorecards import (
     ScorecardViewSet,
 )
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
+from toil.api import toil as toil_api
 
 handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"
@@ -39,6 +41,18 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 router.register("postmortems", postmortem_api.PostMortemViewSet, basename="postmortem")
 router.register("action-items", postmortem_api.ActionItemViewSet, basename="actionitem")
+router.register("toil-items", toil_api.ToilItemViewSet, basename="toilitem")
+router.register("toil-entries", toil_api.ToilEntryViewSet, basename="toilentry")
+router.register("toil-months", toil_api.TeamToilMonthViewSet, basename="teamtoilmonth")
+router.register(
+    "compliance-checks", compliance_api.ComplianceCheckViewSet, basename="compliancecheck"
+)
+router.register(
+    "compliance-results", compliance_api.ComplianceResultViewSet, basename="complianceresult"
+)
+router.register(
+    "compliance-findings", compliance_api.ComplianceFindingViewSet, basename="compliancefinding"
+)
 
 urlpatterns = [
     path("", home, name="home"),
@@ -55,7 +69,9 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # The split view serves Swagger UI's set-up script as a file of its own: the
+    # Content-Security-Policy allows no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path(
         "api/alerts/alertmanager/",
         AlertmanagerWebhookView.as_view(),
@@ -68,7 +84,11 @@ urlpatterns = [
         name="slo_prometheus_rules",
     ),
     path("api/slos/openslo/", interchange_api.OpenSLOView.as_view(), name="slo_openslo"),
+    path("api/teams/<int:pk>/toil/", toil_api.TeamToilView.as_view(), name="team_toil"),
     path("api/", include(router.urls)),
     path("", include("services.urls")),
     path("", include("incidents.urls")),
+    path("", include("toil.urls")),
+    path("", include("portal.compliance.urls")),
+    path("", include("portal.privacy.urls")),
 ]

@@ -23,7 +23,7 @@ from services.actions.scorecards import (
     scorecard_trends_record,
     week_start,
 )
-from services.actions.sli import slo_statuses_recompute
+from services.actions.statuses import slo_statuses_recompute
 from services.choices import CriterionStatus, Verdict
 from services.models.catalog import Service
 from services.models.readiness import ReadinessReview, ReviewEntry

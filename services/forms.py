@@ -10,7 +10,7 @@ from portal.roles import editable_team_ids, is_sre_lead
 from services.choices import CriterionStatus, Tier, Verdict
 from services.models.catalog import DESCRIPTION_MAX_LENGTH, Service, Team
 from services.models.scorecards import Campaign
-from services.models.slos import SLO, MaintenanceWindow
+from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow
 
 
 def https_by_default(model_field, **kwargs):
@@ -263,6 +263,33 @@ class MaintenanceWindowForm(forms.ModelForm):
     def action_arguments(self) -> dict:
         """Keyword arguments for services.actions.maintenance_window_create."""
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+#: What a tier is made of, for services.actions.slos.budget_policy_save.
+TIER_FIELDS = ["name", "min_remaining", "min_included", "change_rule", "description"]
+
+
+class BudgetPolicyTierFormSet(forms.BaseInlineFormSet):
+    """A policy's tiers edited together (the admin's inline): the set keeps the rules of
+    BudgetPolicy.validate_tiers, which the API and imports meet through the action."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        tiers = [BudgetPolicyTier(**fields) for fields in self.tier_fields()]
+        try:
+            BudgetPolicy.validate_tiers(tiers)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["tiers"]) from None
+
+    def tier_fields(self) -> list[dict]:
+        """The tiers the forms leave, as keyword arguments: deleted and empty forms left out."""
+        return [
+            {name: form.cleaned_data[name] for name in TIER_FIELDS}
+            for form in self.forms
+            if form.cleaned_data and not self._should_delete_form(form)
+        ]
 
 
 # --- readiness reviews ------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 
 from incidents import selectors
 from incidents.actions import incidents as incidents_actions
-from incidents.actions.incidents import incident_subscribe, incident_update, status_update_queue
+from incidents.actions.incidents import incident_subscribe, incident_update
+from incidents.actions.status_updates import status_update_queue
 from incidents.choices import Severity, StatusUpdateKind
 from incidents.filters.incidents import IncidentFilterSet
 from incidents.forms.incidents import (
@@ -20,6 +21,7 @@ from incidents.forms.incidents import (
     IncidentEditForm,
     IncidentMetricsForm,
     IncidentNoteForm,
+    IncidentReopenForm,
     IncidentRoleForm,
     IncidentSeverityForm,
     IncidentStatusForm,
@@ -107,9 +109,10 @@ def _detail_context(request, incident, **forms):
         "may_command": can_command(user, incident),
         "may_send_updates": can_send_status_updates(user, incident),
         "status_form": forms.get("status_form") or IncidentStatusForm(incident=incident),
+        "reopen_form": forms.get("reopen_form") or IncidentReopenForm(incident=incident),
         "severity_form": forms.get("severity_form")
         or IncidentSeverityForm(initial={"severity": incident.severity}),
-        "role_form": forms.get("role_form") or IncidentRoleForm(),
+        "role_form": forms.get("role_form") or IncidentRoleForm(incident=incident),
         "note_form": forms.get("note_form") or IncidentNoteForm(),
         "now": timezone.now(),
     }
@@ -186,6 +189,23 @@ def incident_change_status(request, reference):
 
 
 @require_POST
+def incident_reopen(request, reference):
+    """Move the incident back (reopen it), with the confirmation and the reason the form
+    asks for; the reason goes on the timeline."""
+    incident = _commanded_incident(request, reference)
+    return _change_in_place(
+        request,
+        incident,
+        "reopen_form",
+        IncidentReopenForm(request.POST, incident=incident),
+        lambda data: incidents_actions.incident_change_status(
+            incident=incident, status=data["status"], note=data["note"], by=request.user
+        ),
+        success="The incident was moved back; the reason is on the timeline.",
+    )
+
+
+@require_POST
 def incident_change_severity(request, reference):
     incident = _commanded_incident(request, reference)
     return _change_in_place(
@@ -207,7 +227,7 @@ def incident_assign_role(request, reference):
         request,
         incident,
         "role_form",
-        IncidentRoleForm(request.POST),
+        IncidentRoleForm(request.POST, incident=incident),
         lambda data: incidents_actions.incident_assign_role(
             incident=incident, role=data["role"], user=data["person"], by=request.user
         ),

@@ -141,7 +141,7 @@ def scorecard_documents(sources: list[Source]) -> list[tuple[Source, ScorecardDo
     ]
 
 
-#: The files the data migration loads (services/migrations/0009).
+#: The files the data migration loads (services/migrations/0010).
 DEFAULT_FILES = ("production-readiness-v1.yaml", "service-maturity-v1.yaml")
 
 

@@ -1,9 +1,19 @@
 """Admin pages for SRE leads: SLOs, their snapshots and budget policies."""
 
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from services.actions.slos import (
+    budget_policy_delete,
+    budget_policy_save,
+    maintenance_window_delete,
+    maintenance_window_save,
+    slo_delete,
+    slo_save,
+)
 from services.budget.figures import UNKNOWN_TIER
+from services.forms import BudgetPolicyTierFormSet
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
 from services.selectors import slos as slo_selectors
 from services.templatetags.slo_format import percent
@@ -58,6 +68,22 @@ class SLOAdmin(SimpleHistoryAdmin):
         # Service and snapshot come joined, so the list costs the same for 3 SLOs or 300.
         return slo_selectors.slo_list()
 
+    # Writes go through the actions, so that the admin marks the SLO dirty (its snapshot is
+    # recomputed) and re-sums its rollups as the UI and the API do.
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        slo_save(slo=obj)
+
+    def delete_model(self, request, obj):
+        slo_delete(slo=obj)
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)  # sets new_objects, changed_objects, deleted_objects
+        for window in formset.deleted_objects:
+            maintenance_window_delete(window=window)
+        for window in [*formset.new_objects, *(window for window, _ in formset.changed_objects)]:
+            maintenance_window_save(window=window)
+
     @admin.display(description="Budget remaining", ordering="budget_remaining")
     def budget_remaining(self, slo):
         return percent(slo.budget_remaining)
@@ -86,6 +112,7 @@ class SLOStatusAdmin(admin.ModelAdmin):
         "alert",
         "coverage",
         "stale",
+        "compute_error",
     ]
     list_filter = ["alert", "policy_tier", "stale"]
     list_select_related = ["slo__service"]
@@ -103,11 +130,25 @@ class SLOStatusAdmin(admin.ModelAdmin):
 
 class BudgetPolicyTierInline(admin.TabularInline):
     model = BudgetPolicyTier
+    formset = BudgetPolicyTierFormSet
     extra = 0
+
+
+class BudgetPolicyAdminForm(forms.ModelForm):
+    class Meta:
+        model = BudgetPolicy
+        fields = ["name", "slug", "description", "is_default"]
+
+    def _get_validation_exclusions(self):
+        # Making this policy the default takes that from the current default
+        # (services.actions.slos.budget_policy_save): the one-default constraint is the
+        # action's to keep, not a reason to refuse the form.
+        return super()._get_validation_exclusions() | {"is_default"}
 
 
 @admin.register(BudgetPolicy)
 class BudgetPolicyAdmin(SimpleHistoryAdmin):
+    form = BudgetPolicyAdminForm
     list_display = ["name", "slug", "is_default", "tier_names"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -115,6 +156,19 @@ class BudgetPolicyAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return slo_selectors.budget_policy_list()
+
+    # The policy and its tiers are saved together by the action (in save_related, where the
+    # tiers' formset is at hand): it keeps the one-default rule and marks the SLOs dirty.
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+
+    def save_related(self, request, form, formsets, change):
+        (tiers,) = formsets
+        tiers.save(commit=False)  # sets new_objects, changed_objects, deleted_objects
+        budget_policy_save(policy=form.instance, tiers=tiers.tier_fields())
+
+    def delete_model(self, request, obj):
+        budget_policy_delete(policy=obj)
 
     @admin.display(description="Tiers")
     def tier_names(self, policy):

@@ -1,5 +1,5 @@
-"""Reads of the catalog (teams, memberships, tags, services) for views, the API and reports:
-each a fixed number of queries."""
+"""Reads of the catalog (teams, memberships, tags, services) for views, the API, reports and
+the org-wide features: each a fixed number of queries."""
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -72,3 +72,50 @@ def teams_of_member(user) -> QuerySet[Team]:
 
 def catalog_counts() -> dict[str, int]:
     return {"services": Service.objects.count(), "teams": Team.objects.count()}
+
+
+# --- for org-wide features (compliance checks) -----------------------------------------------
+
+
+def service_ids_handling_personal_data() -> QuerySet:
+    """Ids of the services that handle personal data (the default scope of compliance
+    checks)."""
+    return (
+        Service.objects.filter(handles_personal_data=True).order_by().values_list("pk", flat=True)
+    )
+
+
+def service_ids_tagged(tag_ids) -> QuerySet:
+    """(service id, tag id) of the services carrying any of these tags."""
+    return (
+        Service.tags.through.objects.filter(tag_id__in=tag_ids)
+        .order_by()
+        .values_list("service_id", "tag_id")
+    )
+
+
+def team_notification_addresses(team_id: int) -> list[str]:
+    """Where a team's notifications go: its own address, or else its engineers' addresses."""
+    team = Team.objects.filter(pk=team_id).values_list("email", flat=True).first()
+    if team:
+        return [team]
+    return sorted(
+        Membership.objects.filter(team_id=team_id, role=MembershipRole.ENGINEER)
+        .exclude(user__email="")
+        .filter(user__is_active=True)
+        .values_list("user__email", flat=True)
+    )
+
+
+def service_rows() -> QuerySet[Service]:
+    """Services with their owner team and nothing else: rows of org-wide tables (the
+    compliance matrix)."""
+    return Service.objects.select_related("owner_team").only(
+        "pk",
+        "name",
+        "slug",
+        "handles_personal_data",
+        "data_retention_days",
+        "owner_team__name",
+        "owner_team__slug",
+    )

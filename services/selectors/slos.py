@@ -1,15 +1,12 @@
-"""Reads of SLOs, budget policies and SLI data for views, the API, reports and the worker's
-snapshots: each a fixed number of queries."""
+"""Reads of SLOs, budget policies and SLI data for views, the API, reports and the worker:
+each a fixed number of queries (the reading and summing of SLI data is services.sli's)."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
+from datetime import datetime
 
-from django.db import connection, transaction
-from django.db.models import F, Max, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Sum
 
-from services.budget.windows import BUCKET, LOOKBACK_WINDOWS, Interval
+from services.budget.windows import BUCKET
 from services.choices import SLISource
 from services.models.slos import (
     SLO,
@@ -17,7 +14,6 @@ from services.models.slos import (
     BudgetPolicyTier,
     MaintenanceWindow,
     SLIBucket,
-    SLIRollup,
 )
 
 
@@ -56,229 +52,24 @@ def policy_tier_names() -> list[str]:
     return sorted(set(BudgetPolicyTier.objects.values_list("name", flat=True)))
 
 
-# --- SLI data: what the worker computes status snapshots from ------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BucketRollup:
-    """Sums of one SLO's buckets that share a day and an hour counted back from the observed
-    end, a calendar month in the SLO's time zone (year, month) and, for timeslices, a slice (its
-    index from the epoch). `days_back` 0 is the last day, the buckets ending in (end - 1 day,
-    end], and None before the SLO's recent range (its window and the look-back windows);
-    `hours_back` likewise by hour, set only in the last three days (the longest look-back
-    window), so that older buckets make one rollup per day rather than 24; `buckets_back`
-    likewise by bucket, set only in the last 30 minutes (the longest look-back window shorter
-    than an hour). `present` counts buckets with data (total > 0). When a timeslice is one
-    bucket long, the database judges each bucket itself (`good_slices`, `bad_slices`) and
-    `slice` stays None."""
-
-    days_back: int | None
-    hours_back: int | None
-    buckets_back: int | None
-    month: tuple[int, int]
-    slice: int | None
-    good: int
-    total: int
-    present: int
-    good_slices: int
-    bad_slices: int
-
-
-@dataclass(frozen=True, slots=True)
-class RollupRequest:
-    """One SLO's part of slo_bucket_rollups(): its data from `history` (its oldest month) with
-    days counted back from `recent` on, months in `time_zone`, slices of `slice_seconds` good
-    from `slice_target` (both None: occurrences), the bucket ranges `excluded` for maintenance
-    (budget.excluded_bucket_ranges), and how to read it (snapshots.read_plan): the ranges of
-    whole stored day and hour rollups, and the ranges to read bucket by bucket."""
-
-    slo_id: int
-    history: datetime
-    recent: datetime
-    time_zone: str
-    slice_seconds: float | None
-    slice_target: float | None
-    excluded: Sequence[Interval]
-    days: Sequence[Interval]
-    hours: Sequence[Interval]
-    buckets: Sequence[Interval]
-
-
-_MONTH = "date_trunc('month', piece.start AT TIME ZONE piece.zone)"
-_BACK = "floor((%(end_epoch)s - date_part('epoch', piece.start) - %(bucket_seconds)s)"
-
-_ROLLUP_SQL = f"""
-    WITH part(slo_id, span, low, high, recent, zone, slice_seconds, target) AS (
-        SELECT * FROM unnest(%(ids)s::bigint[], %(spans)s::int[], %(lows)s::timestamptz[],
-                             %(highs)s::timestamptz[], %(recents)s::timestamptz[],
-                             %(zones)s::text[], %(slices)s::float8[], %(targets)s::float8[])
-    ),
-    piece(slo_id, recent, zone, slice_seconds, start, good, total, present, good_slices,
-          bad_slices) AS (
-        SELECT part.slo_id, part.recent, part.zone, part.slice_seconds, u.start, u.good, u.total,
-               u.present, 0, 0
-        FROM part
-        JOIN {SLIRollup._meta.db_table} u
-          ON u.slo_id = part.slo_id AND u.span = part.span
-         AND u.start >= part.low AND u.start < part.high
-        WHERE part.span > %(bucket_seconds)s
-        UNION ALL
-        SELECT part.slo_id, part.recent, part.zone, part.slice_seconds, b.start, b.good, b.total,
-               CASE WHEN b.total > 0 THEN 1 ELSE 0 END,
-               -- Division as budget.Timeslices.is_good() divides: the same IEEE doubles.
-               CASE WHEN part.slice_seconds = %(bucket_seconds)s AND b.total > 0
-                         AND b.good::float8 / b.total >= part.target THEN 1 ELSE 0 END,
-               CASE WHEN part.slice_seconds = %(bucket_seconds)s AND b.total > 0
-                         AND b.good::float8 / b.total < part.target THEN 1 ELSE 0 END
-        FROM part
-        JOIN {SLIBucket._meta.db_table} b
-          ON b.slo_id = part.slo_id AND b.start >= part.low AND b.start < part.high
-        WHERE part.span = %(bucket_seconds)s
+def slo_events_between(
+    *, slo_ids: Iterable[int], start: datetime, end: datetime
+) -> dict[int, tuple[int, int]]:
+    """Bad and total events of these SLOs in the buckets starting in [start, end), in one
+    query, leaving out the buckets that overlap a maintenance window (as every SLO figure
+    does): {slo_id: (bad, total)}, (0, 0) for an SLO without data there."""
+    slo_ids = list(slo_ids)
+    in_maintenance = MaintenanceWindow.objects.filter(
+        slo_id=OuterRef("slo_id"), start__lt=OuterRef("start") + BUCKET, end__gt=OuterRef("start")
     )
-    SELECT piece.slo_id,
-           CASE WHEN piece.start >= piece.recent THEN {_BACK} / 86400)::int END AS days_back,
-           CASE WHEN piece.start >= %(since_3d)s THEN {_BACK} / 3600)::int END AS hours_back,
-           CASE WHEN piece.start >= %(since_30m)s
-                THEN {_BACK} / %(bucket_seconds)s)::int END AS buckets_back,
-           (date_part('year', {_MONTH}) * 12 + date_part('month', {_MONTH}) - 1)::int,
-           CASE WHEN piece.slice_seconds > %(bucket_seconds)s
-                THEN floor(date_part('epoch', piece.start) / piece.slice_seconds)::bigint
-           END AS part,
-           SUM(piece.good)::bigint, SUM(piece.total)::bigint, SUM(piece.present)::bigint,
-           SUM(piece.good_slices)::bigint, SUM(piece.bad_slices)::bigint
-    FROM piece
-    GROUP BY piece.slo_id, days_back, hours_back, buckets_back, {_MONTH}, part
-"""
-
-
-def _rollup_parameters(requests: Sequence[RollupRequest], *, end: datetime) -> dict:
-    """_ROLLUP_SQL's parameters: a row per range of each request's read plan, carrying what
-    the grouping needs of its SLO, so that each range is one index range scan."""
-    columns: dict[str, list] = {
-        name: []
-        for name in ("ids", "spans", "lows", "highs", "recents", "zones", "slices", "targets")
-    }
-    for request in requests:
-        plan = (
-            (SLIRollup.Span.DAY, request.days),
-            (SLIRollup.Span.HOUR, request.hours),
-            (BUCKET.total_seconds(), request.buckets),
-        )
-        for span, ranges in plan:
-            for low, high in ranges:
-                columns["ids"].append(request.slo_id)
-                columns["spans"].append(int(span))
-                columns["lows"].append(low)
-                columns["highs"].append(high)
-                columns["recents"].append(request.recent)
-                columns["zones"].append(request.time_zone)
-                columns["slices"].append(request.slice_seconds)
-                columns["targets"].append(request.slice_target)
-    return columns | {
-        "end_epoch": end.timestamp(),
-        "bucket_seconds": BUCKET.total_seconds(),
-        "since_3d": end - max(LOOKBACK_WINDOWS.values()),
-        "since_30m": end - timedelta(minutes=30),
-    }
-
-
-def slo_bucket_rollups(
-    requests: Sequence[RollupRequest], *, end: datetime
-) -> dict[int, list[BucketRollup]]:
-    """The rollups of many SLOs' buckets before `end`, maintenance left out, summed in the
-    database in one query from the stored day and hour rollups where the request's plan reads
-    them and from the buckets elsewhere: every figure of a snapshot (windows, timeslices, chart
-    series, months) is a sum of rollups, so no bucket travels to Python. Databases other than
-    PostgreSQL (the embedded SQLite of `make run`) get the same rollups summed in Python."""
-    if connection.vendor != "postgresql":
-        return _rollups_in_python(requests, end=end)
-    parameters = _rollup_parameters(requests, end=end)
-    rollups: dict[int, list[BucketRollup]] = {request.slo_id: [] for request in requests}
-    with transaction.atomic(), connection.cursor() as cursor:
-        # For this statement only: memory enough to group the batch in a hash table rather than
-        # sort it on disk; no JIT compilation, which costs more than it saves here; and each
-        # SLO's buckets read through the (slo, start) index with its settings straight from the
-        # request row, which beats hashing millions of buckets against the requests.
-        cursor.execute(
-            "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),"
-            " set_config('enable_hashjoin', 'off', true),"
-            " set_config('enable_mergejoin', 'off', true)"
-        )
-        cursor.execute(_ROLLUP_SQL, parameters)
-        for row in cursor.fetchall():
-            slo_id, days_back, hours_back, buckets_back, month, part, *sums = row
-            good, total, present, good_slices, bad_slices = sums
-            year, month_index = divmod(month, 12)
-            rollups[slo_id].append(
-                BucketRollup(
-                    days_back,
-                    hours_back,
-                    buckets_back,
-                    (year, month_index + 1),
-                    part,
-                    good,
-                    total,
-                    present,
-                    good_slices,
-                    bad_slices,
-                )
-            )
-    return rollups
-
-
-def _rollups_in_python(
-    requests: Sequence[RollupRequest], *, end: datetime
-) -> dict[int, list[BucketRollup]]:
-    """What _ROLLUP_SQL computes, from the buckets themselves: for small databases only."""
-    since_3d = end - max(LOOKBACK_WINDOWS.values())
-    since_30m = end - timedelta(minutes=30)
-    rollups = {}
-    for request in requests:
-        zone = ZoneInfo(request.time_zone)
-        slice_seconds = request.slice_seconds or 0
-        sums: dict[tuple, list[int]] = {}
-        buckets = SLIBucket.objects.filter(
-            slo_id=request.slo_id, start__gte=request.history, start__lt=end
-        ).values_list("start", "good", "total")
-        for start, good, total in buckets:
-            if any(first <= start < stop for first, stop in request.excluded):
-                continue
-            back = (end - start - BUCKET).total_seconds()
-            local = start.astimezone(zone)
-            key = (
-                int(back // 86400) if start >= request.recent else None,
-                int(back // 3600) if start >= since_3d else None,
-                int(back // BUCKET.total_seconds()) if start >= since_30m else None,
-                (local.year, local.month),
-                int(start.timestamp() // slice_seconds) if slice_seconds > BUCKET.seconds else None,
-            )
-            judged = slice_seconds == BUCKET.seconds and total > 0
-            row = sums.setdefault(key, [0, 0, 0, 0, 0])
-            row[0] += good
-            row[1] += total
-            row[2] += total > 0
-            row[3] += judged and good / total >= request.slice_target
-            row[4] += judged and good / total < request.slice_target
-        rollups[request.slo_id] = [BucketRollup(*key, *row) for key, row in sums.items()]
-    return rollups
-
-
-def slo_latest_data(slo_ids: Sequence[int], *, until: datetime) -> dict[int, datetime | None]:
-    """The start of each SLO's newest bucket with data up to `until` (maintenance or not), in
-    one query: an index scan backwards per SLO, which stops at the first bucket with data."""
-    if connection.vendor != "postgresql":
-        latest = (
-            SLIBucket.objects.filter(slo_id__in=slo_ids, total__gt=0, start__lte=until)
-            .values("slo_id")
-            .annotate(latest=Max("start"))
-        )
-        return dict.fromkeys(slo_ids) | {row["slo_id"]: row["latest"] for row in latest}
-    sql = f"""
-        SELECT request.slo_id,
-               (SELECT MAX(start) FROM {SLIBucket._meta.db_table}
-                WHERE slo_id = request.slo_id AND total > 0 AND start <= %s)
-        FROM unnest(%s::bigint[]) AS request(slo_id)
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [until, list(slo_ids)])
-        return dict(cursor.fetchall())
+    sums = (
+        SLIBucket.objects.filter(slo_id__in=slo_ids, start__gte=start, start__lt=end)
+        .filter(~Exists(in_maintenance))
+        .order_by()
+        .values("slo_id")
+        .annotate(bad=Sum(F("total") - F("good")), total_sum=Sum("total"))
+    )
+    events = dict.fromkeys(slo_ids, (0, 0))
+    for row in sums:
+        events[row["slo_id"]] = (row["bad"], row["total_sum"])
+    return events

@@ -81,7 +81,13 @@ def _monthly_rows(slo, status) -> list[dict]:
     months = list(status.monthly if status else [])
     while months and months[0]["attainment"] is None:
         months.pop(0)
-    zone = zoneinfo.ZoneInfo(slo.time_zone)
+    if not months:
+        return []
+    try:
+        zone = zoneinfo.ZoneInfo(slo.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        # A zone dropped from the time zone database: the months keep their UTC names.
+        zone = zoneinfo.ZoneInfo("UTC")
     rows = []
     for month in reversed(months):
         start = datetime.fromisoformat(month["start"]).astimezone(zone)

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from portal.compliance.models.checks import ComplianceCheck
+from portal.compliance.models.findings import ComplianceFinding
 from services.actions.readiness import review_request
 from services.actions.scorecards import campaign_create, exemption_request
 from services.models.slos import SLO, BudgetPolicy
@@ -14,6 +16,7 @@ from tests.incidents.factories import (
     PostMortemFactory,
     TimelineEntryFactory,
 )
+from tests.toil.factories import ToilEntryFactory, ToilItemFactory
 
 
 @pytest.fixture
@@ -59,4 +62,15 @@ def one_of_each(service, owner, teammate):
         "postmortems": postmortem,
         "action-items": ActionItemFactory(postmortem=postmortem, owner=teammate),
         "timeline": TimelineEntryFactory(incident=incident, author=owner),
+        "toil-items": ToilItemFactory(team=service.owner_team),
+        "toil-entries": ToilEntryFactory(item=ToilItemFactory(team=service.owner_team), user=owner),
+        "compliance-checks": ComplianceCheck.objects.get(slug="data-retention"),
+        "compliance-findings": ComplianceFinding.objects.create(
+            compliance_check=ComplianceCheck.objects.get(slug="data-retention"),
+            service=service,
+            team=service.owner_team,
+            severity="high",
+            opened_at=incident.started_at,
+            due_date=incident.started_at.date(),
+        ),
     }

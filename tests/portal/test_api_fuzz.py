@@ -36,6 +36,7 @@ from tests.incidents.factories import (
     PostMortemFactory,
     TimelineEntryFactory,
 )
+from tests.toil.factories import ToilEntryFactory, ToilItemFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,6 +99,10 @@ def records(service, owner, teammate):
         "postmortems": postmortem.pk,
         "action-items": ActionItemFactory(postmortem=postmortem, owner=teammate).pk,
         "entry_id": TimelineEntryFactory(incident=incident, author=owner).pk,
+        "toil-items": ToilItemFactory(team=service.owner_team).pk,
+        "toil-entries": ToilEntryFactory(
+            item=ToilItemFactory(team=service.owner_team), user=owner
+        ).pk,
     }
 
 

@@ -5,12 +5,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from portal import demo
 from portal.celery import app as celery_app
 from services import demo as slo_demo
-from services.models.slos import SLO, MaintenanceWindow, SLIBucket, SLOStatus
+from services.actions.statuses import slo_statuses_recompute_dirty
+from services.models.slos import SLO, DirtySLO, MaintenanceWindow, SLIBucket, SLOStatus
 from tests.factories import ServiceFactory, TeamFactory
 from tests.services.slo_data import make_slo, make_status
 
@@ -556,10 +558,14 @@ def test_planning_or_dropping_maintenance_recomputes_the_snapshot_once_committed
             {"start": "2026-12-01T02:00", "end": "2026-12-01T04:00", "reason": "Upgrade"},
         )
     window = slo.maintenance_windows.get()
+    assert DirtySLO.objects.filter(slo=slo).exists()
+    slo_statuses_recompute_dirty(now=timezone.now())  # what the ring sets off
+    assert not DirtySLO.objects.exists()
     url = reverse("maintenance_window_delete", args=[slo.service.slug, slo.slug, window.pk])
     with django_capture_on_commit_callbacks() as deleted:
         client.post(url)
     assert (len(added), len(deleted)) == (1, 1)
+    assert DirtySLO.objects.filter(slo=slo).exists()
 
 
 def test_editing_an_slo_recomputes_its_snapshot_once_committed(

@@ -343,8 +343,9 @@ def test_the_service_page_costs_the_same_queries_for_3_or_30_neighbours(
     hub = services[0]
     hub.depends_on.set(services[1:])
     client = as_user("owner")
-    # 10, and up to 6 for the readiness and maturity panels (services/templatetags/readiness.py).
-    with django_assert_max_num_queries(16):
+    # 10, one for the compliance panel, and up to 6 for the readiness and maturity panels
+    # (services/templatetags/readiness.py).
+    with django_assert_max_num_queries(17):
         response = client.get(hub.get_absolute_url())
     assertContains(response, services[-1].get_absolute_url())
 
@@ -645,8 +646,9 @@ def test_the_team_page_costs_the_same_queries_for_3_or_30_services(
 ):
     make_catalog(count, payments)
     client = as_user("owner")
-    # 9, and up to 5 for the maturity panel with campaigns (services/templatetags/readiness.py).
-    with django_assert_max_num_queries(14):
+    # Nine, the toil panel's one (its stored month), and up to 5 for the maturity panel with
+    # campaigns (services/templatetags/readiness.py).
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("team_detail", args=["payments"]))
     assertContains(response, f">Svc {count - 1:02d}</a>")
 

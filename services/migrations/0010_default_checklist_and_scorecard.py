@@ -52,7 +52,7 @@ def remove_defaults(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("services", "0008_readiness_and_scorecards"),
+        ("services", "0009_readiness_and_scorecards"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
