@@ -158,16 +158,16 @@ def test_declaring_an_incident_marks_its_services(service, payments):
     assert dirty() == {service.pk, other.pk}
 
 
-def test_post_mortem_and_action_item_changes_mark_the_incidents_services(service, owner):
+def test_post_mortem_and_action_item_changes_mark_the_incidents_services(service, owner, sre_lead):
     incident = resolved_incident(service, started=NOW - timedelta(days=3), minutes=30)
     ServiceChecksDirty.objects.all().delete()
     postmortem = PostMortemFactory(incident=incident, author=owner)
     assert dirty() == {service.pk}
 
     ServiceChecksDirty.objects.all().delete()
-    postmortem.reviewers.add(owner)
+    postmortem.reviewers.add(sre_lead)
     postmortem_submit_for_review(postmortem=postmortem, by=owner)
-    postmortem_publish(postmortem=postmortem, by=owner)
+    postmortem_publish(postmortem=postmortem, by=sre_lead)
     assert dirty() == {service.pk}
 
     ServiceChecksDirty.objects.all().delete()

@@ -577,7 +577,7 @@ def test_editing_an_slo_recomputes_its_snapshot_once_committed(
         )
     # The snapshot's recompute, and the service's checks (which read its SLOs).
     assert [callback.args[0].name for callback in callbacks] == [
-        "services.tasks.recompute_slo_status",
+        "services.tasks.recompute_dirty_slos",
         "services.tasks.recompute_dirty_checks",
     ]
 
