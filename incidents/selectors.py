@@ -43,7 +43,7 @@ from portal.roles import ENGINEER, SRE_LEAD_GROUP
 from services.budget.windows import align_down, window_bounds
 from services.models.catalog import Membership, Service, Team
 from services.models.slos import SLO
-from services.selectors import slo_events_between
+from services.selectors.slos import slo_events_between
 
 _ROLE_FIELDS = ("commander", "tech_lead", "communications_lead", "scribe")
 _PEOPLE_FIELDS = (*_ROLE_FIELDS, "declared_by")

@@ -1,5 +1,6 @@
-"""Demo data for `make run`: a small organisation with teams, people, a service catalog and
-SLOs with a month of synthetic SLI history (services.demo).
+"""Demo data for `make run`: a small organisation with teams, people, a service catalog,
+SLOs with a month of synthetic SLI history (services.demo), incidents (incidents.demo) and
+readiness reviews and scorecards (services.demo_readiness).
 
 Loading is idempotent: every record is looked up by its natural key (username, team slug,
 service slug) and only created when missing, so a second run adds nothing and keeps the
@@ -27,6 +28,7 @@ from portal.roles import grant_sre_lead
 from services.actions.catalog import membership_set, service_create, team_create
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.demo import load_demo_slos
+from services.demo_readiness import load_demo_readiness
 from services.models.catalog import Service, Team
 from toil.demo import load_demo_toil
 
@@ -425,6 +427,7 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     load_demo_incidents(timezone.now())
     load_demo_toil(timezone.now())
     load_demo_compliance(timezone.now())
+    load_demo_readiness(timezone.now())
     return summary
 
 
@@ -533,6 +536,8 @@ def _load_services(teams, summary) -> None:
             tags=demo.tags,
             # A dependency someone deleted since the last load stays deleted.
             depends_on=[services[slug] for slug in demo.depends_on if slug in services],
+            # The demo records an organisation as it is: its services are in production already.
+            readiness_gate=False,
             **_links(demo),
         )
         summary.services_created += 1

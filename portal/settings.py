@@ -240,6 +240,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.reports.tasks.plan_monthly_reports",
         "schedule": 3600.0,
     },
+    # Readiness and maturity: every service's checks nightly (time alone changes some answers),
+    # and the scorecards' weekly history on Monday morning.
+    "recompute-all-checks": {
+        "task": "services.tasks.recompute_all_checks",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "record-scorecard-trends": {
+        "task": "services.tasks.record_scorecard_trends",
+        "schedule": crontab(hour=3, minute=0, day_of_week=1),
+    },
 }
 # Every task is bounded: a hung mail server or query ends in a soft time limit (the task
 # records why) and, if that is ignored, a hard one that replaces the worker process.
@@ -257,6 +267,8 @@ PORTAL_SWEEPS = [
     "services.tasks.mark_stale_slos",
     "portal.reminders.tasks.sweep_digests",
     "portal.reports.tasks.sweep_reports",
+    # Services marked dirty whose recompute ring was lost.
+    "services.tasks.recompute_dirty_checks",
 ]
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
@@ -295,6 +307,10 @@ INCIDENT_METRICS_RECOMPUTE_DELAY = env.int("INCIDENT_METRICS_RECOMPUTE_DELAY", d
 TOIL_CAP_PERCENT = env.float("TOIL_CAP_PERCENT", default=50.0)
 TOIL_HOURS_PER_ENGINEER = env.int("TOIL_HOURS_PER_ENGINEER", default=140)
 
+# Production readiness: how long an approved readiness review stays valid before the service
+# shows "review due" (and a tier-1/2 service in production counts as unreviewed).
+READINESS_VALID_DAYS = env.int("READINESS_VALID_DAYS", default=365)
+
 # Where links in emails point (the portal's public address).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
@@ -305,7 +321,7 @@ ESCALATE_TO_SRE_LEADS_DAYS = env.int("ESCALATE_TO_SRE_LEADS_DAYS", default=14)
 
 # Where portal.roles finds the teams whose records a user edits (the services app's
 # memberships), named here so that portal's infrastructure imports no app.
-PORTAL_EDITABLE_TEAM_IDS = "services.selectors.team_ids_edited_by"
+PORTAL_EDITABLE_TEAM_IDS = "services.selectors.catalog.team_ids_edited_by"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -366,6 +382,12 @@ SPECTACULAR_SETTINGS = {
         "WindowKindEnum": "services.choices.WindowKind",
         "ReportStatusEnum": "portal.reports.choices.ReportStatus",
         "DigestStatusEnum": "portal.reminders.choices.DigestStatus",
+        "ReadinessReviewStatusEnum": "services.choices.ReviewStatus",
+        "CriterionStatusEnum": "services.choices.CriterionStatus",
+        "VerdictEnum": "services.choices.Verdict",
+        "ReadinessStateEnum": "services.choices.ReadinessState",
+        "ExemptionStatusEnum": "services.choices.ExemptionStatus",
+        "ReviewEntryKindEnum": "services.choices.ReviewEntryKind",
     },
     # The truth about errors: every operation documents the 400/401/403/404 (and 413, 429,
     # 503) answers it can give, in one shape (portal.api.schema).

@@ -14,6 +14,13 @@ from portal.reminders.api import DigestPreferenceView
 from portal.reports import api as reports_api
 from services.api import interchange as interchange_api
 from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
+from services.api.readiness import ChecklistViewSet, ReviewViewSet
+from services.api.scorecards import (
+    CampaignViewSet,
+    ExemptionViewSet,
+    ScorecardResultViewSet,
+    ScorecardViewSet,
+)
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
 from toil.api import toil as toil_api
 
@@ -27,6 +34,12 @@ router.register("tags", TagViewSet, basename="tag")
 router.register("services", ServiceViewSet, basename="service")
 router.register("slos", SLOViewSet, basename="slo")
 router.register("budget-policies", BudgetPolicyViewSet, basename="budgetpolicy")
+router.register("readiness-checklists", ChecklistViewSet, basename="readinesschecklist")
+router.register("readiness-reviews", ReviewViewSet, basename="readinessreview")
+router.register("scorecards", ScorecardViewSet, basename="scorecard")
+router.register("scorecard-results", ScorecardResultViewSet, basename="scorecardresult")
+router.register("exemptions", ExemptionViewSet, basename="exemption")
+router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 router.register("postmortems", postmortem_api.PostMortemViewSet, basename="postmortem")
 router.register("action-items", postmortem_api.ActionItemViewSet, basename="actionitem")

@@ -7,8 +7,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from portal import doorbell
-from services import selectors
 from services.prometheus import PrometheusError
+from services.selectors import slos as slo_selectors
 
 #: Retries of one SLO's sync while Prometheus is unreachable; beat starts a fresh sync every
 #: minute anyway, so a few retries bridge a restart without piling up behind the schedule.
@@ -30,7 +30,7 @@ def backoff_seconds(retries: int) -> float:
 def sync_slis():
     """One sync task per SLO fed by Prometheus, so that a slow or failing SLO holds up no other,
     then one recompute of all the SLOs they mark dirty."""
-    slo_ids = list(selectors.slos_synced_from_prometheus().values_list("pk", flat=True))
+    slo_ids = list(slo_selectors.slos_synced_from_prometheus().values_list("pk", flat=True))
     for slo_id in slo_ids:
         doorbell.ring(sync_slo, slo_id)
     if slo_ids:
@@ -43,7 +43,7 @@ def sync_slo(self, slo_id: int):
     Prometheus is unreachable; a refused query is recorded on the status, not retried."""
     from services.actions.sli import slo_sync
 
-    slo = selectors.slos_synced_from_prometheus().filter(pk=slo_id).first()
+    slo = slo_selectors.slos_synced_from_prometheus().filter(pk=slo_id).first()
     if slo is None:  # deleted, or fed by pushes, since the fan-out
         return
     try:
@@ -78,3 +78,31 @@ def push_demo_sli_data():
     from services.demo import load_demo_slos
 
     load_demo_slos(timezone.now())
+
+
+@shared_task
+def recompute_dirty_checks():
+    """Run the checks of the services marked dirty and score them (services.actions.scorecards):
+    rung on commit by the change that marked them, and by the sweep. A full batch rings again
+    for the rest."""
+    from services.actions.scorecards import DIRTY_BATCH, checks_recompute_dirty
+
+    if checks_recompute_dirty(now=timezone.now()) >= DIRTY_BATCH:
+        doorbell.ring(recompute_dirty_checks)
+
+
+@shared_task
+def recompute_all_checks():
+    """Nightly: every service's checks and scores again, since time alone changes some answers
+    (a post-mortem falls past due, an approval or a waiver expires)."""
+    from services.actions.scorecards import checks_recompute
+
+    checks_recompute(service_ids=None, now=timezone.now())
+
+
+@shared_task
+def record_scorecard_trends():
+    """Weekly: the scorecards' snapshot per team and for the organisation."""
+    from services.actions.scorecards import scorecard_trends_record
+
+    scorecard_trends_record(now=timezone.now())

@@ -24,7 +24,7 @@ from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceResult, ComplianceStatus
 from portal.compliance.schedule import due_after_run
 from portal.compliance.seeds import seed_checks_ensure
-from services import selectors as catalog
+from services.selectors import catalog
 
 ATTESTATION_CHECK = {
     "name": "Records of processing reviewed",

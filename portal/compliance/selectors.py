@@ -32,7 +32,7 @@ from portal.compliance.models.checks import ComplianceCheck
 from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceAttestation, ComplianceResult, ComplianceStatus
 from portal.compliance.schedule import local_today, next_period_start, period_start
-from services import selectors as catalog
+from services.selectors import catalog
 
 #: Findings that ask something of their team (an accepted risk does not, until it expires).
 ACTIONABLE_STATUSES = (FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from services.actions.scorecards import checks_mark_dirty
 from services.actions.statuses import slos_mark_dirty
 from services.choices import SLISource
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
@@ -46,6 +47,8 @@ def slo_save(*, slo: SLO) -> SLO:
         # No sync will come to clear a failed one's error: it would keep the SLO stale.
         SLOStatus.objects.filter(slo=slo).update(last_sync_error="")
     slos_mark_dirty(slo_ids=[slo.pk])
+    # The checks read a service's SLOs (their kinds, policies) as well as their snapshots.
+    checks_mark_dirty(service_ids=[slo.service_id])
     return slo
 
 
@@ -53,6 +56,7 @@ def slo_save(*, slo: SLO) -> SLO:
 def slo_delete(*, slo: SLO) -> None:
     """Delete an SLO with its maintenance windows, SLI data and status snapshot."""
     slo.delete()
+    checks_mark_dirty(service_ids=[slo.service_id])
 
 
 @transaction.atomic

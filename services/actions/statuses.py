@@ -26,8 +26,10 @@ from django.utils import timezone
 
 from portal import doorbell
 from services import tasks
+from services.actions.scorecards import checks_mark_dirty
 from services.budget.figures import DEFAULT_TIERS
 from services.budget.windows import BUCKET, Interval, align_down, excluded_bucket_ranges
+from services.checks.catalog import MIN_COVERAGE
 from services.models.slos import SLO, BudgetPolicy, DirtySLO, MaintenanceWindow, SLOStatus
 from services.sli import plan, snapshot
 from services.sli.read import slo_groups, slo_latest_data
@@ -96,11 +98,13 @@ def slo_statuses_mark_stale(*, now: datetime) -> int:
     `now`, whatever feeds its SLO: an SLO nothing is pushed to any more, or whose syncs stopped,
     turns stale without a recompute. Returns how many turned stale."""
     limit = now - BUCKET - timedelta(minutes=settings.SLI_STALE_AFTER_MINUTES)
-    return (
-        SLOStatus.objects.filter(stale=False)
-        .filter(Q(latest_data_at__isnull=True) | Q(latest_data_at__lt=limit))
-        .update(stale=True)
+    turning = SLOStatus.objects.filter(stale=False).filter(
+        Q(latest_data_at__isnull=True) | Q(latest_data_at__lt=limit)
     )
+    with transaction.atomic():
+        # Their services' checks read freshness: they are judged again.
+        checks_mark_dirty(service_ids=set(turning.values_list("slo__service_id", flat=True)))
+        return turning.update(stale=True)
 
 
 # --- status snapshots ----------------------------------------------------------------------------
@@ -229,9 +233,43 @@ def _batch_recompute(slos: list[SLO], context: _Recompute) -> int:
         fields["stale"] = fields["stale"] or slo_id in failing
         fields["compute_error"] = ""
     with transaction.atomic():
+        judged = _checked_facts_before([*fields_by_slo, *failures])
         _statuses_write(fields_by_slo)
         _failures_write(failures, now)
+        _checks_mark_changed(slos, judged, fields_by_slo, failures)
     return len(fields_by_slo)
+
+
+def _checked_facts(fields) -> tuple:
+    """A snapshot's figures as the readiness and maturity checks judge them
+    (services.checks.catalog): each sync moves coverage and budget a little, and a service is
+    scored again only when a verdict could change."""
+    coverage, remaining = fields["coverage"], fields["remaining"]
+    return (
+        fields["stale"],
+        coverage is not None and coverage >= MIN_COVERAGE,
+        remaining is not None and remaining < 0,
+        fields["alert"],
+    )
+
+
+def _checked_facts_before(slo_ids: list[int]) -> dict[int, tuple]:
+    rows = SLOStatus.objects.filter(slo_id__in=slo_ids).values(
+        "slo_id", "stale", "coverage", "remaining", "alert"
+    )
+    return {row["slo_id"]: _checked_facts(row) for row in rows}
+
+
+def _checks_mark_changed(slos, judged: dict[int, tuple], fields_by_slo, failures) -> None:
+    """Mark for their checks the services whose snapshots changed in what the checks read."""
+    service_of = {slo.pk: slo.service_id for slo in slos}
+    changed = {
+        service_of[slo_id]
+        for slo_id, fields in fields_by_slo.items()
+        if judged.get(slo_id) != _checked_facts(fields)
+    }
+    changed |= {service_of[slo_id] for slo_id in failures if not judged.get(slo_id, (False,))[0]}
+    checks_mark_dirty(service_ids=changed)
 
 
 def _batches_recompute(batches: list[list[SLO]], context: _Recompute):

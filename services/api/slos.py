@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
-from services import selectors
 from services.actions.sli import slo_buckets_push
 from services.actions.slos import (
     budget_policy_create,
@@ -36,6 +35,7 @@ from services.models.slos import (
     BudgetPolicyTier,
     SLOStatus,
 )
+from services.selectors import slos as slo_selectors
 
 
 class SLOStatusSummarySerializer(serializers.ModelSerializer):
@@ -241,7 +241,7 @@ class SLOViewSet(viewsets.ModelViewSet):
     filterset_class = SLOFilterSet
 
     def get_queryset(self):
-        return selectors.slo_list().order_by("service__name", "name")
+        return slo_selectors.slo_list().order_by("service__name", "name")
 
     def perform_create(self, serializer):
         _check_may_edit_slos_of(self.request.user, serializer.validated_data["service"])
@@ -318,7 +318,7 @@ class BudgetPolicyViewSet(viewsets.ModelViewSet):
     permission_classes = [IsSRELeadOrReadOnly]
 
     def get_queryset(self):
-        return selectors.budget_policy_list()
+        return slo_selectors.budget_policy_list()
 
     def perform_destroy(self, instance):
         with model_errors_as_bad_request():

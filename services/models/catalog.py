@@ -155,7 +155,10 @@ class Service(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # A reason of any length: the readiness gate's overrides are recorded with theirs.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True)
+    )
 
     class Meta:
         ordering = ["name"]

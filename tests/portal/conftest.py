@@ -1,11 +1,14 @@
 """Records of every kind the API has, for tests that go over every endpoint."""
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from portal.compliance.models.checks import ComplianceCheck
 from portal.compliance.models.findings import ComplianceFinding
+from services.actions.readiness import review_request
+from services.actions.scorecards import campaign_create, exemption_request
 from services.models.slos import SLO, BudgetPolicy
 from tests.incidents.factories import (
     ActionItemFactory,
@@ -30,7 +33,26 @@ def one_of_each(service, owner, teammate):
     )
     incident = IncidentFactory(services=[service], commander=owner)
     postmortem = PostMortemFactory(incident=IncidentFactory(services=[service]), author=owner)
+    review = review_request(service=service, by=owner)
     return {
+        "readiness-reviews": review,
+        "review-item": review.items.first(),
+        "exemptions": exemption_request(
+            service=service,
+            scorecard_key="service-maturity",
+            check_name="runbook_link",
+            reason="The runbook moves to the new wiki next month.",
+            expires_on=date.today() + timedelta(days=30),
+            by=owner,
+        ),
+        "campaigns": campaign_create(
+            name="Tier 1 at Silver",
+            slug="tier-1-at-silver",
+            scorecard_key="service-maturity",
+            target_level="Silver",
+            tiers=[1],
+            due_on=date.today() + timedelta(days=90),
+        ),
         "teams": service.owner_team,
         "memberships": owner.memberships.get(),
         "services": service,

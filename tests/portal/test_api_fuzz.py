@@ -7,11 +7,13 @@ two; the figures (operations, requests, 5xx, schema violations) are printed at t
 """
 
 from collections import Counter
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import requests
 import schemathesis
+from django.utils import timezone
 from hypothesis import HealthCheck, given, seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -25,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from portal.api.tokens import token_create
+from services.actions.readiness import review_request
+from services.actions.scorecards import campaign_create, checks_recompute, exemption_request
 from services.models.slos import SLO
 from tests.incidents.factories import (
     ActionItemFactory,
@@ -65,7 +69,31 @@ def records(service, owner, teammate):
     )
     incident = IncidentFactory(services=[service], commander=owner)
     postmortem = PostMortemFactory(incident=IncidentFactory(services=[service]), author=owner)
+    review = review_request(service=service, by=owner)
+    campaign = campaign_create(
+        name="Tier 1 at Silver",
+        slug="tier-1-at-silver",
+        scorecard_key="service-maturity",
+        target_level="Silver",
+        tiers=[1],
+        due_on=date.today() + timedelta(days=90),
+    )
+    exemption = exemption_request(
+        service=service,
+        scorecard_key="service-maturity",
+        check_name="runbook_link",
+        reason="The runbook moves to the new wiki next month.",
+        expires_on=date.today() + timedelta(days=30),
+        by=owner,
+    )
+    checks_recompute(service_ids=None, now=timezone.now())
     return {
+        "readiness-reviews": review.pk,
+        "item_id": review.items.first().pk,
+        "exemptions": exemption.pk,
+        "campaigns": campaign.slug,
+        "scorecard-results": service.scorecard_results.first().pk,
+        "readiness-checklists": review.checklist_id,
         "teams": service.owner_team.pk,
         "memberships": owner.memberships.get().pk,
         "services": service.pk,
@@ -85,6 +113,10 @@ def real_path_parameters(path: str, records: dict) -> dict:
     parameters = {}
     if "{id}" in path and path.split("/")[2] in records:
         parameters["id"] = records[path.split("/")[2]]
+    if "{slug}" in path and path.split("/")[2] in records:
+        parameters["slug"] = records[path.split("/")[2]]
+    if "{item_id}" in path:
+        parameters["item_id"] = records["item_id"]
     if "{entry_id}" in path:
         parameters["entry_id"] = records["entry_id"]
     return parameters

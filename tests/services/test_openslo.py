@@ -757,7 +757,7 @@ class TestAPI:
 
         assert response.status_code == 400
         assert response.json() == {
-            "detail": "Send OpenSLO YAML as the request body or as multipart files “file”."
+            "detail": "Send the YAML as the request body or as multipart files “file”."
         }
 
     def test_a_body_that_is_not_utf8_is_a_400(self, owner, api_client_for):

@@ -142,7 +142,11 @@ def test_saving_an_slo_in_the_admin_recomputes_it_and_records_who_changed_it(
     slo.refresh_from_db()
     assert str(slo.objective) == "99.5000"
     assert DirtySLO.objects.filter(slo=slo).exists()
-    assert len(callbacks) == 1  # the ring for its recompute
+    # The rings for its recompute and for its service's checks (which read its SLOs).
+    assert [callback.args[0].name for callback in callbacks] == [
+        "services.tasks.recompute_dirty_slos",
+        "services.tasks.recompute_dirty_checks",
+    ]
     assert slo.history.first().history_user == sre_lead
 
 

@@ -28,7 +28,7 @@ from services.models.slos import (
     SLIBucket,
     SLOStatus,
 )
-from services.selectors import slo_events_between
+from services.selectors.slos import slo_events_between
 from services.sli import plan, read
 from services.sli.store import slo_buckets_upsert
 from tests.portal.test_metrics import sample, scrape
@@ -211,7 +211,11 @@ def test_creating_an_slo_marks_it_dirty_so_that_its_first_snapshot_follows(
             total_query="sum(rate(logins_total[{{.window}}]))",
         )
     assert DirtySLO.objects.filter(slo=slo).exists()
-    assert len(callbacks) == 1
+    # Its recompute, and its service's readiness and maturity checks (which read its SLOs).
+    assert [callback.args[0].name for callback in callbacks] == [
+        "services.tasks.recompute_dirty_slos",
+        "services.tasks.recompute_dirty_checks",
+    ]
     with time_machine.travel(NOW, tick=False):
         tasks.recompute_dirty_slos()
     assert SLOStatus.objects.get(slo=slo).stale  # no data yet: computed, and stale

@@ -432,10 +432,11 @@ def test_recomputing_every_slo_takes_the_same_queries_for_few_and_for_many(
     # The SLOs, failing syncs, maintenance windows, policies with their tiers; per 250 SLOs the
     # groups (their planner settings set and put back, in a savepoint inside the test's
     # transaction) and the newest data; the write (create, copy, upsert and drop a temporary
-    # table, in a savepoint too).
+    # table, in a savepoint too); the judged figures before the write and the services whose
+    # checks they move, marked (three).
     for size in (2, 12):
         make_slos(service, size)
-        with django_assert_max_num_queries(5 + 5 + 1 + 6):
+        with django_assert_max_num_queries(5 + 5 + 1 + 6 + 3):
             assert slo_statuses_recompute(now=NOW) == size
 
 

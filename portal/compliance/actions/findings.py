@@ -14,7 +14,7 @@ from portal.compliance.choices import UNRESOLVED_STATUSES, FindingStatus, Outcom
 from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceResult
 from portal.compliance.schedule import finding_due_date, local_today
-from services import selectors as catalog
+from services.selectors import catalog
 
 logger = logging.getLogger(__name__)
 

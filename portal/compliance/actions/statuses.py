@@ -11,7 +11,7 @@ from portal.compliance.models.checks import ComplianceCheck
 from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceStatus
 from portal.compliance.schedule import next_period_start
-from services import selectors as catalog
+from services.selectors import catalog
 
 
 def applicable_pairs() -> set[tuple[int, int]]:

@@ -3,11 +3,11 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from services import selectors
 from services.actions.sli import slo_sync
 from services.actions.statuses import slo_statuses_recompute
 from services.models.slos import SLO, SLOStatus
 from services.prometheus import PrometheusError
+from services.selectors import slos as slo_selectors
 
 
 def _percent(fraction: float | None) -> str:
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, slo=None, **options):
-        slos = selectors.slos_synced_from_prometheus().select_related("service")
+        slos = slo_selectors.slos_synced_from_prometheus().select_related("service")
         slos = slos.order_by("service__slug", "slug")
         if slo:
             if not SLO.objects.filter(slug=slo).exists():
