@@ -1,13 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from incidents.api import incidents as incidents_api
 from incidents.api import postmortems as postmortem_api
 from incidents.api.intake import AlertmanagerWebhookView
 from portal import health, metrics
+from portal.api.docs import APIDocsView
 from portal.compliance import api as compliance_api
 from portal.home.views import home
 from portal.reminders.api import DigestPreferenceView
@@ -24,6 +29,7 @@ from services.api.scorecards import (
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
 from toil.api import toil as toil_api
 
+handler403 = "portal.errors.permission_denied"
 handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"
 
@@ -70,6 +76,13 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin, Swagger UI).
+    path(
+        "favicon.ico",
+        login_not_required(
+            RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=True)
+        ),
+    ),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
@@ -77,7 +90,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves Swagger UI's set-up script as a file of its own: the
     # Content-Security-Policy allows no inline script.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/docs/", APIDocsView.as_view(url_name="api_schema"), name="api_docs"),
     path(
         "api/alerts/alertmanager/",
         AlertmanagerWebhookView.as_view(),

@@ -1,11 +1,12 @@
 """Reads of the catalog (teams, memberships, tags, services) for views, the API, reports and
 the org-wide features: each a fixed number of queries."""
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from services.choices import MembershipRole
 from services.models.catalog import Membership, Service, Tag, Team
+from services.models.slos import SLO
 
 
 def _count_of(queryset, field) -> Coalesce:
