@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.text import slugify
 
 from portal.roles import editable_team_ids, is_sre_lead
+from portal.widgets import ChoicePicker
 from services.choices import CriterionStatus, Tier, Verdict
 from services.models.catalog import DESCRIPTION_MAX_LENGTH, Service, Team
 from services.models.scorecards import Campaign
@@ -55,7 +56,8 @@ class ServiceForm(forms.ModelForm):
             "depends_on",
         ]
         widgets = {
-            "description": forms.Textarea(attrs={"rows": 4, "maxlength": DESCRIPTION_MAX_LENGTH})
+            "description": forms.Textarea(attrs={"rows": 4, "maxlength": DESCRIPTION_MAX_LENGTH}),
+            "depends_on": ChoicePicker,
         }
         labels = {
             "repository_url": "Repository URL",
@@ -81,7 +83,6 @@ class ServiceForm(forms.ModelForm):
             dependencies = dependencies.exclude(pk=self.instance.pk)
             self.initial["tags"] = ", ".join(tag.name for tag in self.instance.tags.all())
         self.fields["depends_on"].queryset = dependencies
-        self.fields["depends_on"].widget.attrs["size"] = 8
         self.user = user
         if not is_sre_lead(user):
             del self.fields["readiness_override"]

@@ -13,6 +13,7 @@ from incidents.models.incidents import Incident
 from incidents.permissions import incident_team_ids
 from incidents.selectors import engineers_and_sre_leads
 from incidents.status_updates import unfilled_prompt_errors
+from portal.widgets import ChoicePicker
 from services.models.catalog import Service, Team
 
 
@@ -31,6 +32,7 @@ class IncidentDeclareForm(forms.Form):
     services = forms.ModelMultipleChoiceField(
         queryset=Service.objects.order_by("name"),
         required=False,
+        widget=ChoicePicker,
         label="Affected services",
         help_text="The first one's team owns the incident.",
     )
@@ -196,6 +198,7 @@ class IncidentEditForm(forms.ModelForm):
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
             "impact": forms.Textarea(attrs={"rows": 3}),
+            "services": ChoicePicker,
         }
         labels = {
             "services": "Affected services",
@@ -206,7 +209,6 @@ class IncidentEditForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["services"].queryset = Service.objects.order_by("name")
-        self.fields["services"].widget.attrs["size"] = 6
 
     def action_arguments(self) -> dict:
         """Keyword arguments for incidents.actions.incident_update."""

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.selectors import engineers_and_sre_leads
+from portal.widgets import ChoicePicker
 
 MARKDOWN_HELP = "Markdown: **bold**, lists, tables, links (http, https, mailto)."
 
@@ -27,6 +28,7 @@ class PostMortemForm(forms.ModelForm):
     reviewers = PersonMultipleChoiceField(
         queryset=None,
         required=False,
+        widget=ChoicePicker,
         help_text="Who reviews it before it is published; at least one to submit it. An engineer "
         "or SRE lead who did not write it: the one who publishes it.",
     )
@@ -42,7 +44,6 @@ class PostMortemForm(forms.ModelForm):
         self.fields["reviewers"].queryset = engineers_and_sre_leads().order_by(
             "first_name", "username"
         )
-        self.fields["reviewers"].widget.attrs["size"] = 6
 
     def action_arguments(self) -> dict:
         """Keyword arguments for incidents.actions.postmortem_update."""

@@ -4,6 +4,7 @@ toil.actions.toil, and the inventory's rules on toil.models.inventory."""
 from django import forms
 from django.db import models
 
+from portal.widgets import ChoicePicker
 from services.models.catalog import Service, Team
 from toil.choices import CHARACTERISTIC_FIELDS, ToilStatus
 from toil.models.inventory import MAX_SERVICES_PER_ITEM, ToilEntry, ToilItem, organisation_today
@@ -49,7 +50,7 @@ class ToilItemForm(forms.ModelForm):
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
-            "services": forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+            "services": ChoicePicker,
         }
         labels = {"frequency": "How often", "frequency_unit": "Per"}
         formfield_callback = _https_by_default
