@@ -5,7 +5,19 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.forms.utils import pretty_name
 from django.shortcuts import redirect, render
+from django.utils import timezone
+
+
+def label_times_with_zone(form: forms.BaseForm, *names: str) -> None:
+    """Name on each date-time field the zone it reads times in: the viewer's (the active
+    zone, which pages show times in too), since Django reads a typed time in that zone."""
+    zone = timezone.get_current_timezone_name()
+    for name in names:
+        field = form.fields.get(name)
+        if field is not None:
+            field.label = f"{field.label or pretty_name(name)} ({zone})"
 
 
 def add_action_error(form: forms.Form, error: ValidationError) -> None:

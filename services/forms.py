@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import slugify
 
+from portal.forms import label_times_with_zone
 from portal.roles import editable_team_ids, is_sre_lead
 from portal.widgets import ChoicePicker
 from services.choices import CriterionStatus, Tier, Verdict
@@ -244,7 +245,7 @@ class SLOForm(forms.ModelForm):
 
 
 class MaintenanceWindowForm(forms.ModelForm):
-    """Planned work to leave out of an SLO's figures; times in the portal's time zone."""
+    """Planned work to leave out of an SLO's figures; times in the viewer's time zone."""
 
     class Meta:
         model = MaintenanceWindow
@@ -253,6 +254,10 @@ class MaintenanceWindowForm(forms.ModelForm):
             "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label_times_with_zone(self, "start", "end")
 
     def clean(self):
         cleaned_data = super().clean()

@@ -13,6 +13,7 @@ from incidents.models.incidents import Incident
 from incidents.permissions import incident_team_ids
 from incidents.selectors import engineers_and_sre_leads
 from incidents.status_updates import unfilled_prompt_errors
+from portal.forms import label_times_with_zone
 from portal.widgets import ChoicePicker
 from services.models.catalog import Service, Team
 
@@ -44,14 +45,14 @@ class IncidentDeclareForm(forms.Form):
     )
     started_at = forms.DateTimeField(
         required=False,
-        label="Started (UTC)",
+        label="Started",
         help_text="When users started to be affected; empty means now.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["services"].widget.attrs["size"] = 6
+        label_times_with_zone(self, "started_at")
 
 
 class IncidentStatusForm(forms.Form):
@@ -202,13 +203,14 @@ class IncidentEditForm(forms.ModelForm):
         }
         labels = {
             "services": "Affected services",
-            "started_at": "Started (UTC)",
-            "detected_at": "Detected (UTC)",
+            "started_at": "Started",
+            "detected_at": "Detected",
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["services"].queryset = Service.objects.order_by("name")
+        label_times_with_zone(self, "started_at", "detected_at")
 
     def action_arguments(self) -> dict:
         """Keyword arguments for incidents.actions.incident_update."""

@@ -73,6 +73,7 @@ def status_fields(
     lookback_present = lookback_good.copy()
     window_good = window_total = window_present = 0
     bad_by_day: dict[int, int] = {}
+    days_with_data: set[int] = set()
     hour_good: dict[int, int] = {}
     hour_total: dict[int, int] = {}
     month_good: dict[int, int] = {}
@@ -93,6 +94,8 @@ def status_fields(
             window_good += good
             window_total += total
             window_present += present
+            if present:
+                days_with_data.add(day)
             if hour is not None:
                 hour_good[hour] = hour_good.get(hour, 0) + good
                 hour_total[hour] = hour_total.get(hour, 0) + total
@@ -182,7 +185,7 @@ def status_fields(
         "stale": figures.stale,
         "time_until_exhaustion": figures.time_until_exhaustion,
         "series": {
-            "budget": _budget_series(window_start, end, bad_by_day, figures),
+            "budget": _budget_series(window_start, end, bad_by_day, days_with_data, figures),
             "burn_1h": _burn_series(
                 window_start, end, hour_good, hour_total, 1 - objective, figures.burn_rates["1h"]
             ),
@@ -202,10 +205,13 @@ def _expected_buckets(start: int, end: int, excluded) -> int:
     )
 
 
-def _budget_series(window_start: int, end: int, bad_by_day: dict, figures) -> list[list]:
+def _budget_series(
+    window_start: int, end: int, bad_by_day: dict, days_with_data: set, figures
+) -> list[list]:
     """[time, budget remaining] at each UTC midnight inside the window and at its observed end,
     oldest first: the burn-down chart, which ends at the snapshot's remaining. A bad slice
-    counts from the day its oldest bucket falls in."""
+    counts from the day its oldest bucket falls in. The midnight after a day without any data
+    has no figure (a gap in the chart): nothing was measured, which is not "nothing spent"."""
     allowed = figures.allowed_bad
     days = sorted(bad_by_day)
     points = []
@@ -214,7 +220,7 @@ def _budget_series(window_start: int, end: int, bad_by_day: dict, figures) -> li
         while position < len(days) and days[position] < day:
             spent += bad_by_day[days[position]]
             position += 1
-        remaining = 1 - spent / allowed if allowed else None
+        remaining = 1 - spent / allowed if allowed and day - 1 in days_with_data else None
         points.append([_iso(day * DAY_SECONDS), _compact(remaining)])
     points.append([_iso(end), _compact(figures.remaining)])
     return points

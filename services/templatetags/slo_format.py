@@ -5,25 +5,21 @@ A missing figure (an SLO without data) reads as a dash, never as 0 % or 100 %.
 
 from django import template
 
-register = template.Library()
+from portal.formats import multiple_text, percent_text
 
-MISSING = "—"
+register = template.Library()
 
 
 @register.filter
 def percent(fraction, digits=1):
-    """0.4213 → "42.1 %"; an overspent budget keeps its minus sign."""
-    if fraction is None or fraction == "":
-        return MISSING
-    return f"{float(fraction) * 100:.{int(digits)}f} %"
+    """0.4213 → "42.1 %"; an overspent budget keeps its minus sign (portal.formats)."""
+    return percent_text(fraction, digits)
 
 
 @register.filter
 def burn(rate):
-    """How many times faster than sustainable the budget burns: 1.00x spends it exactly."""
-    if rate is None or rate == "":
-        return MISSING
-    return f"{float(rate):.2f}x"
+    """How many times faster than sustainable the budget burns: 1.00 spends it exactly."""
+    return multiple_text(rate)
 
 
 @register.filter

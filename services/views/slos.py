@@ -16,7 +16,9 @@ from portal.htmx import paginate, posted, render_page_or_fragment
 from portal.roles import can_edit
 from services.actions import slos as slos_actions
 from services.actions.slos import maintenance_window_create, slo_create, slo_update
+from services.budget.figures import BURN_RATE_RULES
 from services.budget.windows import BURN_RATE_KEYS
+from services.checks.catalog import MIN_COVERAGE
 from services.filters import SLOFilterSet
 from services.forms import (
     MaintenanceWindowForm,
@@ -25,6 +27,7 @@ from services.forms import (
 from services.models.catalog import Service, Team
 from services.models.slos import SLO, MaintenanceWindow
 from services.selectors import slos as slo_selectors
+from services.templatetags.slo_format import objective as objective_text
 
 
 def _scorecard_queryset():
@@ -95,6 +98,21 @@ def _monthly_rows(slo, status) -> list[dict]:
     return rows
 
 
+def _chart_context(slo, status) -> dict:
+    """What the SLO page's charts draw besides their series: the objective, for the budget's
+    zero line, and the alerting rules' burn-rate thresholds for this SLO's window."""
+    thresholds = {}
+    if status is not None:
+        slo_window = status.window_end - status.window_start
+        for rule in BURN_RATE_RULES:
+            value = round(rule.threshold(slo_window), 2)
+            thresholds.setdefault(value, f"{rule.severity} ({rule.long_window})")
+    return {
+        "objective": objective_text(slo.objective),
+        "thresholds": [{"value": value, "label": label} for value, label in thresholds.items()],
+    }
+
+
 def slo_detail(request, service_slug, slo_slug):
     """The SLO page; its status block alone when htmx refreshes it."""
     slo = _get_slo(slo_selectors.slo_detail(), service_slug, slo_slug)
@@ -106,6 +124,11 @@ def slo_detail(request, service_slug, slo_slug):
             (key, status.burn_rates.get(key) if status else None) for key in BURN_RATE_KEYS
         ],
         "may_edit": can_edit(request.user, slo),
+        "chart_context": _chart_context(slo, status),
+        "low_coverage": bool(
+            status and (status.coverage is None or status.coverage < MIN_COVERAGE)
+        ),
+        "min_coverage": MIN_COVERAGE,
         # When the budget runs out at the current 1h burn rate, for Django's timeuntil.
         "exhausted_at": (
             status.computed_at + status.time_until_exhaustion

@@ -297,6 +297,33 @@ def test_the_budget_burn_down_has_a_point_per_midnight_falling_with_each_day_s_b
 
 
 @pytest.mark.django_db
+def test_the_budget_burn_down_has_a_gap_after_a_day_without_data_rather_than_a_full_budget(
+    service,
+):
+    slo = SLO.objects.create(
+        service=service,
+        name="Gappy",
+        slug="gappy",
+        objective=Decimal("99"),
+        window_days=3,
+        events_query=checkout.EVENTS_QUERY,
+        total_query=checkout.TOTAL_QUERY,
+    )
+    start = datetime(2026, 10, 29, 12, 0, tzinfo=UTC)
+    # Data from noon on the first day to midnight, none on the 30th, then again from the 31st.
+    first_day = range(144)
+    from_the_31st = range(144 + 288, 3 * 288)
+    store(slo, *(Bucket(start + n * BUCKET, 99, 100) for n in [*first_day, *from_the_31st]))
+
+    status = recompute(slo)
+
+    budget = dict(status.series["budget"])
+    assert budget["2026-10-30T00:00:00+00:00"] is not None
+    assert budget["2026-10-31T00:00:00+00:00"] is None
+    assert budget["2026-11-01T00:00:00+00:00"] is not None
+
+
+@pytest.mark.django_db
 def test_monthly_history_covers_twelve_calendar_months_and_says_which_were_met(service):
     slo = SLO.objects.create(
         service=service,

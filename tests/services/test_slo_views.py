@@ -1,6 +1,7 @@
 """The SLO UI: scorecards, the service page's panel, the SLO page, SLO and maintenance forms."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -321,10 +322,70 @@ def test_everyone_signed_in_reads_the_slo_page(as_user, slo, user):
     assertContains(response, "<h1>Checkout availability</h1>", html=True)
     assertContains(response, "42.0 %")
     assertContains(response, "97.0 %")  # coverage
-    assertContains(response, "2.50x")  # the 1h burn rate in the windows table
+    assertContains(response, "2.50\u00d7")  # the 1h burn rate in the windows table
     assertContains(response, 'id="slo-series"')
     assertContains(response, "js/chart.umd.min.js")
     assertContains(response, 'hx-trigger="every 60s"')
+
+
+def test_an_overspent_slo_says_its_budget_is_exhausted_not_zero_minutes_left(as_user, service):
+    overspent = make_slo(service, name="Overspent", slug="overspent")
+    make_status(overspent, remaining=-0.3, time_until_exhaustion=timedelta(0))
+
+    response = as_user("viewer").get(overspent.get_absolute_url())
+
+    assertContains(response, "budget exhausted")
+    assertContains(response, "-30.0 %")
+    assertNotContains(response, "until exhausted")
+    assertNotContains(response, "0\xa0minutes")
+
+
+def test_low_coverage_is_said_beside_every_figure(as_user, service):
+    thin = make_slo(service, name="Thin", slug="thin")
+    make_status(thin, coverage=0.4, time_until_exhaustion=timedelta(hours=5))
+
+    response = as_user("viewer").get(thin.get_absolute_url())
+
+    # Attainment, budget, policy tier, alert and time to exhaustion; the coverage says its bar.
+    assertContains(response, "low coverage: figures from part of the window", count=5)
+    assertContains(response, "below 90 %")
+
+
+def test_a_well_covered_slo_carries_no_low_coverage_note(as_user, slo):
+    response = as_user("viewer").get(slo.get_absolute_url())
+
+    assertNotContains(response, "low coverage")
+
+
+def test_a_timeslice_slo_explains_that_burn_rates_count_events(as_user, service):
+    sliced = make_slo(
+        service,
+        name="Sliced",
+        slug="sliced",
+        budgeting_method="timeslices",
+        slice_minutes=5,
+        slice_target=Decimal("95"),
+    )
+    make_status(sliced)
+
+    response = as_user("viewer").get(sliced.get_absolute_url())
+
+    assertContains(response, "budget counts 5-minute slices, but burn rates count events")
+
+
+def test_the_charts_get_the_objective_and_the_30_day_alerting_thresholds(as_user, slo):
+    response = as_user("viewer").get(slo.get_absolute_url())
+
+    assert response.context["chart_context"] == {
+        "objective": "99.9 %",
+        "thresholds": [
+            {"value": 14.4, "label": "page (1h)"},
+            {"value": 6.0, "label": "page (6h)"},
+            {"value": 3.0, "label": "ticket (1d)"},
+            {"value": 1.0, "label": "ticket (3d)"},
+        ],
+    }
+    assertContains(response, 'id="slo-chart-context"')
 
 
 @pytest.mark.parametrize("user", EDITORS)
