@@ -20,6 +20,13 @@ def label_times_with_zone(form: forms.BaseForm, *names: str) -> None:
             field.label = f"{field.label or pretty_name(name)} ({zone})"
 
 
+def show_only_when(form: forms.BaseForm, name: str, *, field: str, values) -> None:
+    """Show field `name` only while field `field` has one of `values`
+    (static/js/form-conditions.js hides it otherwise; without JavaScript it always shows).
+    A hidden field is still posted: the form must ignore what does not apply."""
+    form.fields[name].widget.attrs["data-shown-when"] = f"{field}={','.join(values)}"
+
+
 def add_action_error(form: forms.Form, error: ValidationError) -> None:
     """Show a ValidationError raised by an action on the form: on its field when the form
     has that field, otherwise at the top, so no action error turns into a 500."""

@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import slugify
 
-from portal.forms import label_times_with_zone
+from portal.forms import label_times_with_zone, show_only_when
 from portal.roles import editable_team_ids, is_sre_lead
 from portal.widgets import ChoicePicker
-from services.choices import CriterionStatus, Tier, Verdict
+from services.choices import BudgetingMethod, CriterionStatus, Tier, Verdict, WindowKind
 from services.models.catalog import DESCRIPTION_MAX_LENGTH, Service, Team
 from services.models.scorecards import Campaign
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow
@@ -226,6 +226,13 @@ class SLOForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
+        # Only the fields that apply to the SLO being written show.
+        timeslices = [BudgetingMethod.TIMESLICES]
+        show_only_when(self, "slice_minutes", field="budgeting_method", values=timeslices)
+        show_only_when(self, "slice_target", field="budgeting_method", values=timeslices)
+        show_only_when(self, "window_days", field="window_kind", values=[WindowKind.ROLLING])
+        calendar = [WindowKind.CALENDAR_MONTH]
+        show_only_when(self, "time_zone", field="window_kind", values=calendar)
 
     def clean_objective(self):
         objective = self.cleaned_data["objective"]
@@ -237,6 +244,9 @@ class SLOForm(forms.ModelForm):
         cleaned_data = super().clean()
         if not cleaned_data.get("slug") and cleaned_data.get("name"):
             cleaned_data["slug"] = slugify(cleaned_data["name"])
+        if cleaned_data.get("budgeting_method") != BudgetingMethod.TIMESLICES:
+            # Hidden, yet posted with what they held before the method changed.
+            cleaned_data["slice_minutes"] = cleaned_data["slice_target"] = None
         return cleaned_data
 
     def action_arguments(self) -> dict:

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from services.forms import MaintenanceWindowForm, SLOForm
 from services.models.slos import SLO
@@ -66,11 +67,38 @@ def test_a_rolling_window_is_between_1_and_366_days(service, days):
     assert "window_days" in form.errors
 
 
-def test_slice_settings_are_refused_without_timeslices(service):
+def test_slice_settings_posted_without_timeslices_are_dropped_as_the_hidden_fields_they_are(
+    service,
+):
+    # Switching a timeslice SLO to occurrences hides the slice fields, which still post what
+    # they held: the form clears them rather than refusing what the person cannot see.
     form = slo_form(service, slice_minutes="5", slice_target="95")
-    assert not form.is_valid()
-    assert "Only timeslice SLOs have slices." in form.errors["slice_minutes"]
-    assert "Only timeslice SLOs have slices." in form.errors["slice_target"]
+    assert form.is_valid(), form.errors
+    assert form.action_arguments()["slice_minutes"] is None
+    assert form.action_arguments()["slice_target"] is None
+
+
+def test_the_model_still_refuses_slice_settings_without_timeslices(service):
+    slo = SLO(
+        service=service,
+        name="X",
+        slug="x",
+        objective=99,
+        events_query=EVENTS,
+        total_query=TOTAL,
+        slice_minutes=5,
+    )
+    with pytest.raises(ValidationError) as refused:
+        slo.full_clean()
+    assert refused.value.message_dict["slice_minutes"] == ["Only timeslice SLOs have slices."]
+
+
+def test_fields_that_apply_only_to_some_slos_say_when_they_show(service):
+    page = str(slo_form(service))
+
+    assert page.count('data-shown-when="budgeting_method=timeslices"') == 2
+    assert 'data-shown-when="window_kind=calendar_month"' in page
+    assert 'data-shown-when="window_kind=rolling"' in page
 
 
 def test_timeslices_need_a_slice_length_on_the_bucket_grid_and_a_target(service):
