@@ -188,6 +188,9 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 # answers must not hold a worker forever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="reliability-portal@localhost")
+# Where the file backend (django.core.mail.backends.filebased.EmailBackend, which `make run`
+# uses) writes each email, one file per connection: a newcomer reads them there.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 
 # Celery: Redis in production; an embedded file-system broker when no broker URL is set,
 # so `make run` needs no server.
