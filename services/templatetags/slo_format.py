@@ -6,6 +6,7 @@ A missing figure (an SLO without data) reads as a dash, never as 0 % or 100 %.
 from django import template
 
 from portal.formats import multiple_text, percent_text
+from services.checks.catalog import MIN_COVERAGE
 
 register = template.Library()
 
@@ -20,6 +21,13 @@ def percent(fraction, digits=1):
 def burn(rate):
     """How many times faster than sustainable the budget burns: 1.00 spends it exactly."""
     return multiple_text(rate)
+
+
+@register.filter
+def low_coverage(status) -> bool:
+    """Whether a snapshot's figures rest on too little of its window's data to be trusted
+    as they stand (the readiness check's bar): its pages say so beside them."""
+    return status.coverage is None or status.coverage < MIN_COVERAGE
 
 
 @register.filter

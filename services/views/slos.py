@@ -27,6 +27,7 @@ from services.forms import (
 from services.models.catalog import Service, Team
 from services.models.slos import SLO, MaintenanceWindow
 from services.selectors import slos as slo_selectors
+from services.templatetags.slo_format import low_coverage
 from services.templatetags.slo_format import objective as objective_text
 
 
@@ -125,9 +126,7 @@ def slo_detail(request, service_slug, slo_slug):
         ],
         "may_edit": can_edit(request.user, slo),
         "chart_context": _chart_context(slo, status),
-        "low_coverage": bool(
-            status and (status.coverage is None or status.coverage < MIN_COVERAGE)
-        ),
+        "low_coverage": bool(status and low_coverage(status)),
         "min_coverage": MIN_COVERAGE,
         # When the budget runs out at the current 1h burn rate, for Django's timeuntil.
         "exhausted_at": (

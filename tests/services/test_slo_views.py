@@ -351,6 +351,14 @@ def test_low_coverage_is_said_beside_every_figure(as_user, service):
     assertContains(response, "below 90 %")
 
 
+def test_the_service_page_and_scorecard_mark_an_slo_with_low_coverage(as_user, service):
+    thin = make_slo(service, name="Thin", slug="thin")
+    make_status(thin, coverage=0.4)
+
+    for url in (service.get_absolute_url(), reverse("slo_list")):
+        assertContains(as_user("viewer").get(url), "low coverage: 40 %")
+
+
 def test_a_well_covered_slo_carries_no_low_coverage_note(as_user, slo):
     response = as_user("viewer").get(slo.get_absolute_url())
 
