@@ -65,11 +65,18 @@ def test_the_swagger_ui_loads_its_assets_from_the_local_static_files(owner, clie
         assert client.get(asset).status_code == 200, asset
 
 
-@pytest.mark.parametrize("url", [SCHEMA, DOCS])
-def test_anonymous_users_get_neither_schema_nor_docs(url):
-    response = APIClient().get(url)
+def test_anonymous_users_get_no_schema():
+    response = APIClient().get(SCHEMA)
 
     assert response.status_code == 401
+    assert b"openapi" not in response.content
+
+
+def test_anonymous_users_are_sent_to_sign_in_from_the_docs():
+    response = APIClient().get(DOCS)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/login/?next={DOCS}"
     assert b"openapi" not in response.content
 
 
