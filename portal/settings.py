@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.recompute_incident_metrics",
         "schedule": 300.0,
     },
+    "recompute-dora": {"task": "toil.tasks.changes.recompute_all_dora", "schedule": 3600.0},
 }
 # Every task is bounded: a hung mail server or query ends in a soft time limit (the task
 # records why) and, if that is ignored, a hard one that replaces the worker process.
@@ -208,7 +209,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # The sweeps that portal.tasks.sweep rings every minute and at worker start: each finds
 # recorded work (dirty snapshots, unsent messages) whose enqueueing was lost, and does it.
-PORTAL_SWEEPS = []
+PORTAL_SWEEPS = [
+    "toil.tasks.changes.sweep_changes",
+]
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
 
@@ -238,6 +241,11 @@ ALERT_DEFAULT_SEVERITY = env.str("ALERT_DEFAULT_SEVERITY", default="SEV3")
 
 # Post-mortems of SEV1/SEV2 incidents are due this many working days after resolution.
 POSTMORTEM_DUE_WORKING_DAYS = env.int("POSTMORTEM_DUE_WORKING_DAYS", default=5)
+
+# Change approvals and the deploy gate (toil): how many change approvers a standard change
+# needs, and the longest an SRE lead's override of the gate may last.
+CHANGE_STANDARD_APPROVALS = env.int("CHANGE_STANDARD_APPROVALS", default=2)
+GATE_OVERRIDE_MAX_HOURS = env.int("GATE_OVERRIDE_MAX_HOURS", default=24)
 
 # Where links in emails point (the portal's public address).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
@@ -303,6 +311,14 @@ SPECTACULAR_SETTINGS = {
         "SLIKindEnum": "services.choices.SLIKind",
         "QueryKindEnum": "services.choices.QueryKind",
         "WindowKindEnum": "services.choices.WindowKind",
+        "ChangeCategoryEnum": "toil.choices.changes.ChangeCategory",
+        "ChangeStatusEnum": "toil.choices.changes.ChangeStatus",
+        "ApprovalDecisionEnum": "toil.choices.changes.ApprovalDecision",
+        "ApproverRoleEnum": "toil.choices.changes.ApproverRole",
+        "ChangeEventKindEnum": "toil.choices.changes.ChangeEventKind",
+        "FreezeScopeEnum": "toil.choices.changes.FreezeScope",
+        "GateDecisionKindEnum": "toil.choices.changes.GateDecisionKind",
+        "DeploymentStatusEnum": "toil.choices.changes.DeploymentStatus",
     },
     # The truth about errors: every operation documents the 400/401/403/404 (and 413, 429,
     # 503) answers it can give, in one shape (portal.api.schema).

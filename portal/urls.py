@@ -12,6 +12,8 @@ from portal.home.views import home
 from services.api import interchange as interchange_api
 from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, TeamViewSet
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
+from toil.api import changes as changes_api
+from toil.api import deployments as deployments_api
 
 handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"
@@ -26,6 +28,13 @@ router.register("budget-policies", BudgetPolicyViewSet, basename="budgetpolicy")
 router.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 router.register("postmortems", postmortem_api.PostMortemViewSet, basename="postmortem")
 router.register("action-items", postmortem_api.ActionItemViewSet, basename="actionitem")
+# Change approvals, the deploy gate and deployments (toil).
+router.register("changes", changes_api.ChangeViewSet, basename="change")
+router.register("freeze-windows", changes_api.FreezeWindowViewSet, basename="freezewindow")
+router.register("gate-decisions", changes_api.GateDecisionViewSet, basename="gatedecision")
+router.register("gate-overrides", changes_api.GateOverrideViewSet, basename="gateoverride")
+router.register("deployments", deployments_api.DeploymentViewSet, basename="deployment")
+router.register("incident-causes", deployments_api.IncidentCauseViewSet, basename="incidentcause")
 
 urlpatterns = [
     path("", home, name="home"),
@@ -55,7 +64,10 @@ urlpatterns = [
         name="slo_prometheus_rules",
     ),
     path("api/slos/openslo/", interchange_api.OpenSLOView.as_view(), name="slo_openslo"),
+    path("api/deploy-gate/", changes_api.DeployGateView.as_view(), name="deploy_gate"),
+    path("api/dora/", deployments_api.DoraView.as_view(), name="dora_api"),
     path("api/", include(router.urls)),
     path("", include("services.urls")),
     path("", include("incidents.urls")),
+    path("", include("toil.urls")),
 ]

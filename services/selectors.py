@@ -13,6 +13,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
 )
@@ -358,3 +359,89 @@ def slo_latest_data(slo_ids: Sequence[int], *, until: datetime) -> dict[int, dat
     with connection.cursor() as cursor:
         cursor.execute(sql, [until, list(slo_ids)])
         return dict(cursor.fetchall())
+
+
+# --- for the deploy gate and change risk (toil reads these) --------------------------------------
+
+
+def service_dependency_closure(
+    service_ids: Sequence[int], *, direction: str = "dependencies"
+) -> dict[int, set[int]]:
+    """For each of ``service_ids``, every service it depends on (``direction="dependencies"``)
+    or that depends on it (``"dependents"``), directly or through others, in one recursive
+    query; cycles in the catalog end the walk rather than loop it."""
+    closure: dict[int, set[int]] = {service_id: set() for service_id in service_ids}
+    if not closure:
+        return closure
+    table = Service.depends_on.through._meta.db_table
+    near, far = (
+        ("from_service_id", "to_service_id")
+        if direction == "dependencies"
+        else ("to_service_id", "from_service_id")
+    )
+    placeholders = ", ".join(["%s"] * len(closure))
+    sql = f"""
+        WITH RECURSIVE reach(root, id) AS (
+            SELECT {near}, {far} FROM {table} WHERE {near} IN ({placeholders})
+            UNION
+            SELECT reach.root, link.{far} FROM {table} link JOIN reach ON link.{near} = reach.id
+        )
+        SELECT root, id FROM reach
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(closure))
+        for root, reached in cursor.fetchall():
+            if reached != root:
+                closure[root].add(reached)
+    return closure
+
+
+@dataclass(frozen=True)
+class SLOChangeRule:
+    """An SLO of a service and what its budget's current policy tier means for changes
+    (services.choices.ChangeRule; "" while the SLO has no snapshot or its tier is unknown)."""
+
+    slo_id: int
+    service_id: int
+    slo_name: str
+    url: str
+    tier_name: str
+    change_rule: str
+
+
+def slo_change_rules(service_ids: Sequence[int]) -> list[SLOChangeRule]:
+    """The change rule each SLO of the services is under now, from its status snapshot and its
+    budget policy (the default one when it names none): two queries."""
+    slos = list(
+        SLO.objects.filter(service_id__in=service_ids)
+        .select_related("service", "status")
+        .only("pk", "name", "slug", "service__slug", "budget_policy_id", "status__policy_tier")
+        .order_by("service_id", "name")
+    )
+    if not slos:
+        return []
+    tiers = BudgetPolicyTier.objects.filter(
+        Q(policy_id__in={slo.budget_policy_id for slo in slos if slo.budget_policy_id})
+        | Q(policy__is_default=True)
+    ).values_list("policy_id", "policy__is_default", "name", "change_rule")
+    rules, default_policy = {}, None
+    for policy_id, is_default, name, change_rule in tiers:
+        rules[policy_id, name] = change_rule
+        if is_default:
+            default_policy = policy_id
+    found = []
+    for slo in slos:
+        status = getattr(slo, "status", None)
+        tier_name = status.policy_tier if status else ""
+        policy_id = slo.budget_policy_id or default_policy
+        found.append(
+            SLOChangeRule(
+                slo_id=slo.pk,
+                service_id=slo.service_id,
+                slo_name=slo.name,
+                url=slo.get_absolute_url(),
+                tier_name=tier_name,
+                change_rule=rules.get((policy_id, tier_name), ""),
+            )
+        )
+    return found

@@ -6,3 +6,7 @@ class ToilConfig(AppConfig):
 
     name = "toil"
     verbose_name = "Toil and changes"
+
+    def ready(self):
+        # Receivers of other apps' signals (incidents saved), connected once the models exist.
+        from toil.signals import changes  # noqa: F401

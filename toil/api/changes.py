@@ -1,0 +1,638 @@
+"""REST API for change requests, freezes and the deploy gate.
+
+- ``/api/changes/``: list (the UI list's filters), write (POST, as a draft), read, edit a draft
+  (PATCH), delete a draft; moves as POST actions (``submit/``, ``schedule/``, ``start/``,
+  ``complete/``, ``fail/``, ``roll-back/``, ``review/``), decisions (``approve/``, ``reject/``),
+  the release checklist (``checklist/``), its timeline (``events/``), and what the gate would
+  answer now (``gate/``, not recorded).
+- ``/api/freeze-windows/``: freezes, with the UI's rights.
+- ``/api/deploy-gate/``: the pipelines' one call. A deny is an answer (200), not an error:
+  4xx only for bad input. Every answer is recorded; ``/api/gate-decisions/`` lists them.
+- ``/api/gate-overrides/``: SRE leads' overrides (create, list, revoke).
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.models.incidents import Incident
+from portal.api.fields import CappedListField
+from services.models.catalog import Service, Team
+from toil import gate
+from toil.actions import changes as actions
+from toil.choices.changes import (
+    CHECKLIST_LABELS,
+    ApprovalDecision,
+    ChangeCategory,
+    FreezeScope,
+    GateDecisionKind,
+)
+from toil.filters.changes import (
+    ChangeFilterSet,
+    FreezeFilterSet,
+    GateDecisionFilterSet,
+    GateOverrideFilterSet,
+)
+from toil.models.changes import (
+    MAX_SERVICES_PER_CHANGE,
+    TEXT_MAX_LENGTH,
+    ChangeApproval,
+    ChangeEvent,
+    ChangeRequest,
+    FreezeWindow,
+    GateDecision,
+    GateOverride,
+)
+from toil.permissions.changes import (
+    ChangePermission,
+    FreezePermission,
+    OverridePermission,
+    can_change_services,
+    can_manage_freeze,
+    can_manage_freeze_window,
+)
+from toil.selectors import changes as selectors
+
+User = get_user_model()
+
+
+class ServiceSlugsField(CappedListField):
+    """Services named by slug, looked up in one query, each unknown slug named."""
+
+    child = serializers.SlugField(max_length=150)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_SERVICES_PER_CHANGE)
+        kwargs.setdefault("min_length", 1)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        slugs = list(dict.fromkeys(super().to_internal_value(data)))
+        found = {service.slug: service for service in Service.objects.filter(slug__in=slugs)}
+        unknown = [slug for slug in slugs if slug not in found]
+        if unknown:
+            raise serializers.ValidationError(
+                [f"No service has the slug “{slug}”." for slug in unknown]
+            )
+        return [found[slug] for slug in slugs]
+
+    def to_representation(self, data):
+        return [service.slug for service in data.all()]
+
+
+def _username_field(**kwargs):
+    return serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs
+    )
+
+
+class ChangeApprovalSerializer(serializers.ModelSerializer):
+    approver = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ChangeApproval
+        fields = ["approver", "decision", "role", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class ChangeSerializer(serializers.HyperlinkedModelSerializer):
+    """A change request; what POST writes (a draft) and PATCH changes (while a draft)."""
+
+    services = ServiceSlugsField()
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    implementer = _username_field(required=False, allow_null=True)
+    incident = serializers.SlugRelatedField(
+        slug_field="reference",
+        queryset=Incident.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Reference of the linked incident (required for an emergency change).",
+    )
+    approvals_given = serializers.IntegerField(read_only=True)
+    approvals_required = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChangeRequest
+        fields = [
+            "id",
+            "url",
+            "title",
+            "description",
+            "category",
+            "status",
+            "services",
+            "team",
+            "author",
+            "implementer",
+            "window_start",
+            "window_end",
+            "time_zone",
+            "rollback_plan",
+            "incident",
+            "checklist",
+            "customer_facing",
+            "data_migration",
+            "rollback_tested",
+            "tested_in_staging",
+            "outside_working_hours",
+            "risk_score",
+            "risk_level",
+            "approvals_given",
+            "approvals_required",
+            "conflicts",
+            "submitted_at",
+            "approved_at",
+            "implemented_at",
+            "finished_at",
+            "reviewed_at",
+            "review",
+            "created_at",
+        ]
+        read_only_fields = [
+            "status",
+            "checklist",
+            "risk_score",
+            "risk_level",
+            "conflicts",
+            "submitted_at",
+            "approved_at",
+            "implemented_at",
+            "finished_at",
+            "reviewed_at",
+            "review",
+            "created_at",
+        ]
+        extra_kwargs = {
+            "description": {"max_length": TEXT_MAX_LENGTH},
+            "rollback_plan": {"max_length": TEXT_MAX_LENGTH},
+            "url": {"view_name": "change-detail"},
+        }
+
+    def get_approvals_required(self, change) -> int:
+        return selectors.approvals_required(change)
+
+    def validate_services(self, services):
+        request = self.context["request"]
+        if not can_change_services(request.user, services):
+            raise serializers.ValidationError("Name at least one service of your teams.")
+        return services
+
+    def create(self, validated_data):
+        return actions.change_create(author=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return actions.change_update(
+            change=instance, by=self.context["request"].user, **validated_data
+        )
+
+
+class ChangeDetailSerializer(ChangeSerializer):
+    approvals = ChangeApprovalSerializer(many=True, read_only=True)
+    overridden_freezes = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta(ChangeSerializer.Meta):
+        fields = [*ChangeSerializer.Meta.fields, "approvals", "overridden_freezes"]
+
+
+class ChangeEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ChangeEvent
+        fields = ["at", "kind", "actor", "from_status", "to_status", "text"]
+        read_only_fields = fields
+
+
+class MoveSerializer(serializers.Serializer):
+    acknowledge_conflicts = serializers.BooleanField(
+        default=False, help_text="schedule/: accept the conflicts found (recorded on the change)."
+    )
+    review = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=TEXT_MAX_LENGTH,
+        help_text="review/: the post-implementation review.",
+    )
+
+
+class DecisionSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
+    )
+
+
+class ChecklistSerializer(serializers.Serializer):
+    item = serializers.ChoiceField(choices=sorted(CHECKLIST_LABELS))
+    done = serializers.BooleanField(default=True)
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    url = serializers.CharField(help_text="Where to see it (absolute); empty when nowhere.")
+    effect = serializers.ChoiceField(
+        choices=[gate.DENY, gate.NEEDS_APPROVAL, gate.INFO],
+        help_text="What it does to the decision; info: waived, noted for the record.",
+    )
+
+
+class GateAnswerSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=GateDecisionKind.choices)
+    reasons = ReasonSerializer(many=True)
+    evaluated_at = serializers.DateTimeField()
+    id = serializers.IntegerField(
+        required=False, help_text="The recorded decision (absent for a preview)."
+    )
+
+
+def _absolute(request, url: str) -> str:
+    return request.build_absolute_uri(url) if url else ""
+
+
+def gate_answer_data(request, answer: gate.GateAnswer, *, evaluated_at, decision_id=None):
+    data = {
+        "decision": answer.decision,
+        "reasons": [
+            {
+                "code": reason.code,
+                "message": reason.message,
+                "url": _absolute(request, reason.url),
+                "effect": reason.effect,
+            }
+            for reason in answer.reasons
+        ],
+        "evaluated_at": evaluated_at,
+    }
+    if decision_id is not None:
+        data["id"] = decision_id
+    return GateAnswerSerializer(data).data
+
+
+class ChangeViewSet(viewsets.ModelViewSet):
+    """Change requests: everyone signed in reads; engineers write them for their teams'
+    services; the author, implementer, the change's teams and SRE leads move them; approvers
+    decide (toil.approvals says who)."""
+
+    permission_classes = [ChangePermission]
+    filterset_class = ChangeFilterSet
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.change_list()
+        return selectors.change_detail()
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return ChangeSerializer
+        return ChangeDetailSerializer
+
+    def _detail(self, change, response_status=status.HTTP_200_OK):
+        fresh = selectors.change_detail().get(pk=change.pk)
+        serializer = ChangeDetailSerializer(fresh, context=self.get_serializer_context())
+        return Response(serializer.data, status=response_status)
+
+    def _validated(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def create(self, request, *args, **kwargs):
+        serializer = ChangeSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        change = serializer.save()
+        return self._detail(change, status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        actions.change_delete(change=instance, by=self.request.user)
+
+    def _move(self, move: str):
+        change = self.get_object()
+        data = self._validated(MoveSerializer)
+        actions.change_move(change=change, move=move, by=self.request.user, **data)
+        return self._detail(change)
+
+    @extend_schema(request=MoveSerializer, responses=ChangeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Submit the draft for approval: its approvers are emailed."""
+        return self._move("submit")
+
+    @extend_schema(request=MoveSerializer, responses=ChangeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def schedule(self, request, pk=None):
+        """Schedule the approved change. Conflicts (a freeze, another change to the same
+        service in the window, a budget freeze, an open SEV1/SEV2) refuse it with a 400 naming
+        each under ``conflicts``, unless ``acknowledge_conflicts`` accepts them."""
+        return self._move("schedule")
+
+    @extend_schema(request=MoveSerializer, responses=ChangeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._move("start")
+
+    @extend_schema(request=MoveSerializer, responses=ChangeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._move("complete")
+
+    @extend_schema(request=MoveSerializer, responses=ChangeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def fail(self, request, pk=None):
+        return self._move("fail")
+
+    @extend_schema(request=MoveSerializer, responses=ChangeDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="roll-back", url_name="roll-back")
+    def roll_back(self, request, pk=None):
+        return self._move("roll_back")
+
+    @extend_schema(request=MoveSerializer, responses=ChangeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """Record the post-implementation review (``review``, required)."""
+        return self._move("review")
+
+    def _decide(self, decision: str):
+        change = self.get_object()
+        data = self._validated(DecisionSerializer)
+        actions.change_decide(change=change, by=self.request.user, decision=decision, **data)
+        return self._detail(change)
+
+    @extend_schema(request=DecisionSerializer, responses=ChangeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(ApprovalDecision.APPROVE)
+
+    @extend_schema(request=DecisionSerializer, responses=ChangeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject the change; ``comment`` is required."""
+        return self._decide(ApprovalDecision.REJECT)
+
+    @extend_schema(request=ChecklistSerializer, responses=ChangeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def checklist(self, request, pk=None):
+        change = self.get_object()
+        data = self._validated(ChecklistSerializer)
+        actions.change_checklist_tick(change=change, by=request.user, **data)
+        return self._detail(change)
+
+    @extend_schema(responses=ChangeEventSerializer(many=True))
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def events(self, request, pk=None):
+        change = self.get_object()
+        page = self.paginate_queryset(selectors.change_events(change))
+        return self.get_paginated_response(ChangeEventSerializer(page, many=True).data)
+
+    @extend_schema(responses=GateAnswerSerializer)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def gate(self, request, pk=None):
+        """What the deploy gate would answer now for a deploy of this change's services in
+        its category (a preview: not recorded)."""
+        change = self.get_object()
+        now = timezone.now()
+        facts = selectors.gate_facts(
+            services=list(change.services.all()), category=change.category, change=change, now=now
+        )
+        return Response(gate_answer_data(request, gate.decide(facts), evaluated_at=now))
+
+
+# --- freezes ----------------------------------------------------------------------------------
+
+
+class FreezeWindowSerializer(serializers.HyperlinkedModelSerializer):
+    team = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
+    )
+    service = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Service.objects.all(), required=False, allow_null=True
+    )
+    overriders = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        many=True,
+        required=False,
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FreezeWindow
+        fields = [
+            "id",
+            "url",
+            "name",
+            "reason",
+            "scope",
+            "team",
+            "service",
+            "start",
+            "end",
+            "time_zone",
+            "recurrence",
+            "overriders",
+            "created_by",
+            "created_at",
+        ]
+        extra_kwargs = {
+            "reason": {"max_length": TEXT_MAX_LENGTH},
+            "url": {"view_name": "freezewindow-detail"},
+        }
+
+    def validate(self, attrs):
+        request = self.context["request"]
+        instance = self.instance
+        scope = attrs.get("scope", getattr(instance, "scope", FreezeScope.ORGANISATION))
+        team = attrs.get("team", getattr(instance, "team", None))
+        service = attrs.get("service", getattr(instance, "service", None))
+        if not can_manage_freeze(request.user, scope=scope, team=team, service=service):
+            raise PermissionDenied(
+                "SRE leads freeze the whole organisation; engineers their own team's services."
+            )
+        return attrs
+
+    def create(self, validated_data):
+        return actions.freeze_create(by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return actions.freeze_update(
+            freeze=instance, by=self.context["request"].user, **validated_data
+        )
+
+
+class FreezeWindowViewSet(viewsets.ModelViewSet):
+    """Freeze windows: everyone signed in reads; SRE leads freeze the organisation, engineers
+    their teams' services."""
+
+    permission_classes = [FreezePermission]
+    filterset_class = FreezeFilterSet
+    serializer_class = FreezeWindowSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.freeze_list().order_by("start", "pk")
+
+    def get_object(self):
+        freeze = super().get_object()
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and not can_manage_freeze_window(
+            self.request.user, freeze
+        ):
+            raise PermissionDenied("Only SRE leads and the frozen team's engineers change it.")
+        return freeze
+
+    def perform_destroy(self, instance):
+        actions.freeze_delete(freeze=instance, by=self.request.user)
+
+
+# --- the deploy gate --------------------------------------------------------------------------
+
+
+class DeployGateRequestSerializer(serializers.Serializer):
+    services = ServiceSlugsField(help_text="Slugs of the services to deploy.")
+    category = serializers.ChoiceField(choices=ChangeCategory.choices)
+    change = serializers.PrimaryKeyRelatedField(
+        queryset=ChangeRequest.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The change request the deploy belongs to (its number).",
+    )
+    version = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+
+    def validate(self, attrs):
+        change = attrs.get("change")
+        if change is not None and change.category != attrs["category"]:
+            raise serializers.ValidationError(
+                {
+                    "change": f"Change #{change.pk} is a {change.get_category_display().lower()} "
+                    f"change, not a {ChangeCategory(attrs['category']).label.lower()} one."
+                }
+            )
+        return attrs
+
+
+class DeployGateView(APIView):
+    """The deploy gate for pipelines: may these services be deployed now? Anyone signed in
+    (a pipeline's token) may ask; every answer is recorded."""
+
+    @extend_schema(
+        request=DeployGateRequestSerializer,
+        responses={200: GateAnswerSerializer},
+        description="`decision` is allow, needs_approval or deny, with every reason (code, "
+        "message, url, effect). A deny is an answer (200): 4xx only for bad input, naming the "
+        "field.",
+    )
+    def post(self, request):
+        serializer = DeployGateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        change = data.get("change")
+        if change is not None:
+            change = selectors.change_detail().get(pk=change.pk)
+        decision, answer = actions.gate_evaluate(
+            services=data["services"],
+            category=data["category"],
+            change=change,
+            version=data["version"],
+            by=request.user,
+        )
+        return Response(
+            gate_answer_data(
+                request, answer, evaluated_at=decision.asked_at, decision_id=decision.pk
+            )
+        )
+
+
+class GateDecisionSerializer(serializers.ModelSerializer):
+    services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    asked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reasons = ReasonSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = GateDecision
+        fields = [
+            "id",
+            "asked_at",
+            "asked_by",
+            "services",
+            "category",
+            "change",
+            "version",
+            "decision",
+            "reasons",
+        ]
+        read_only_fields = fields
+
+
+class GateDecisionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The gate's recorded answers, newest first: read by everyone signed in."""
+
+    serializer_class = GateDecisionSerializer
+    filterset_class = GateDecisionFilterSet
+
+    def get_queryset(self):
+        return selectors.gate_decision_list()
+
+
+class GateOverrideSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all())
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GateOverride
+        fields = [
+            "id",
+            "service",
+            "reason",
+            "starts_at",
+            "expires_at",
+            "revoked_at",
+            "created_by",
+            "created_at",
+            "active",
+        ]
+        read_only_fields = ["revoked_at", "created_by", "created_at"]
+        extra_kwargs = {
+            "reason": {"max_length": TEXT_MAX_LENGTH},
+            "expires_at": {
+                "help_text": f"At most GATE_OVERRIDE_MAX_HOURS "
+                f"({settings.GATE_OVERRIDE_MAX_HOURS} by default) after it starts."
+            },
+            "starts_at": {"required": False},
+        }
+
+    def get_active(self, override) -> bool:
+        return override.active_at(timezone.now())
+
+    def create(self, validated_data):
+        return actions.gate_override_create(by=self.context["request"].user, **validated_data)
+
+
+class GateOverrideViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """SRE leads' overrides of the gate's denials for a service; revoked, never edited."""
+
+    permission_classes = [OverridePermission]
+    serializer_class = GateOverrideSerializer
+    filterset_class = GateOverrideFilterSet
+
+    def get_queryset(self):
+        return selectors.gate_override_list()
+
+    @extend_schema(request=None, responses=GateOverrideSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        override = self.get_object()
+        actions.gate_override_revoke(override=override, by=request.user)
+        return Response(GateOverrideSerializer(override, context={"request": request}).data)

@@ -1,0 +1,91 @@
+"""Template tags of change approvals: the service page's panel (frozen now and until when,
+the gate's latest decisions, the four keys), the incident page's "caused by deployment" panel
+(services and incidents import nothing of toil, so the panels come through these tags), and
+the formats of DORA's figures."""
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+
+from incidents.templatetags.incidents import duration
+from toil import dora
+from toil.permissions.changes import can_link_incident_cause
+from toil.selectors import changes as selectors
+
+register = template.Library()
+
+#: How many of a service's gate decisions its page lists.
+RECENT_DECISIONS = 5
+
+
+@register.inclusion_tag("toil/_service_changes_panel.html")
+def service_changes_panel(service):
+    """Whether the service is frozen and until when, its latest gate decisions and its DORA
+    keys this month and last (the worker's snapshots): three queries."""
+    now = timezone.now()
+    series = selectors.dora_series(service=service, months=2, now=now, live=False)
+    months = [
+        {
+            "month": selectors.month_start(month),
+            "figures": series.figures[month],
+            "band": dora.overall_band(series.figures[month]),
+        }
+        for month in reversed(series.months)
+    ]
+    return {
+        "service": service,
+        "freeze": selectors.service_freeze_state(service, now=now),
+        "decisions": selectors.service_gate_decisions(service, limit=RECENT_DECISIONS),
+        "dora_months": months,
+    }
+
+
+@register.inclusion_tag("toil/_incident_cause_panel.html", takes_context=True)
+def incident_cause_panel(context, incident):
+    """The deployment that caused the incident, and for those who may say so, a choice among
+    the production deployments of its services that began before it: one query."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    may_link = user is not None and can_link_incident_cause(user, incident)
+    choice = selectors.incident_cause_choice(incident, with_candidates=may_link)
+    return {
+        "incident": incident,
+        "cause": choice.cause,
+        "linked_by": choice.linked_by,
+        "candidates": choice.candidates,
+        "may_link": may_link,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.filter
+def seconds(value: float | None) -> str:
+    """A duration in seconds as people read it ("3 h 20 min"); "—" when unknown."""
+    return duration(None if value is None else dt.timedelta(seconds=value))
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """A rate 0..1 as a percentage with one decimal; "—" when unknown."""
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+@register.filter
+def per_day(value: float | None) -> str:
+    """Deployments per day: per day when one or more, else per week."""
+    if value is None:
+        return "—"
+    if value >= 1:
+        return f"{value:.1f} a day"
+    return f"{value * 7:.1f} a week"
+
+
+@register.inclusion_tag("toil/_band.html")
+def band(value: str | None):
+    return {"band": value}
+
+
+@register.inclusion_tag("toil/_change_status.html")
+def change_status(change):
+    return {"change": change}
