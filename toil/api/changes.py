@@ -452,6 +452,10 @@ class FreezeWindowSerializer(serializers.HyperlinkedModelSerializer):
         scope = attrs.get("scope", getattr(instance, "scope", FreezeScope.ORGANISATION))
         team = attrs.get("team", getattr(instance, "team", None))
         service = attrs.get("service", getattr(instance, "service", None))
+        if scope == FreezeScope.TEAM and team is None:
+            raise serializers.ValidationError({"team": "Name the team whose services it freezes."})
+        if scope == FreezeScope.SERVICE and service is None:
+            raise serializers.ValidationError({"service": "Name the service it freezes."})
         if not can_manage_freeze(request.user, scope=scope, team=team, service=service):
             raise PermissionDenied(
                 "SRE leads freeze the whole organisation; engineers their own team's services."

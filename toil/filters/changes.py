@@ -36,11 +36,16 @@ def _service_filter(method: str, label: str = "Service"):
     )
 
 
-def _team_filter(method: str | None = None, field_name: str | None = None):
-    kwargs = {"method": method} if method else {"field_name": field_name}
+def _slug_filter(field_name: str, queryset, label: str):
+    """A to-one relation chosen by slug (``field_name`` ends in ``__slug``: the filter compares
+    the chosen records' slugs)."""
     return extend_schema_field(OpenApiTypes.STR)(
         django_filters.ModelMultipleChoiceFilter(
-            to_field_name="slug", queryset=Team.objects.all(), label="Team", **kwargs
+            field_name=field_name,
+            to_field_name="slug",
+            queryset=queryset,
+            label=label,
+            distinct=False,
         )
     )
 
@@ -53,7 +58,7 @@ class ChangeFilterSet(django_filters.FilterSet):
     category = django_filters.MultipleChoiceFilter(choices=ChangeCategory.choices)
     risk_level = django_filters.MultipleChoiceFilter(choices=RISK_LEVELS, label="Risk")
     service = _service_filter("filter_service")
-    team = _team_filter(field_name="team")
+    team = _slug_filter("team__slug", Team.objects.all(), "Team")
     window = django_filters.DateFromToRangeFilter(field_name="window_start", label="Planned")
     ordering = django_filters.OrderingFilter(
         fields=(
@@ -91,7 +96,7 @@ class ChangeFilterSet(django_filters.FilterSet):
 class FreezeFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     scope = django_filters.MultipleChoiceFilter(choices=FreezeScope.choices)
-    team = _team_filter(field_name="team")
+    team = _slug_filter("team__slug", Team.objects.all(), "Team")
     service = _service_filter("filter_service", "Covers service")
     upcoming = django_filters.BooleanFilter(method="filter_upcoming", label="Not over yet")
     ordering = django_filters.OrderingFilter(fields=(("start", "start"), ("name", "name")))
@@ -146,11 +151,7 @@ class GateDecisionFilterSet(django_filters.FilterSet):
 
 
 class GateOverrideFilterSet(django_filters.FilterSet):
-    service = extend_schema_field(OpenApiTypes.STR)(
-        django_filters.ModelMultipleChoiceFilter(
-            field_name="service", to_field_name="slug", queryset=Service.objects.all()
-        )
-    )
+    service = _slug_filter("service__slug", Service.objects.all(), "Service")
     active = django_filters.BooleanFilter(method="filter_active", label="In force now")
     ordering = django_filters.OrderingFilter(
         fields=(("starts_at", "starts"), ("expires_at", "expires"))
@@ -169,12 +170,8 @@ class GateOverrideFilterSet(django_filters.FilterSet):
 
 
 class DeploymentFilterSet(django_filters.FilterSet):
-    service = extend_schema_field(OpenApiTypes.STR)(
-        django_filters.ModelMultipleChoiceFilter(
-            field_name="service", to_field_name="slug", queryset=Service.objects.all()
-        )
-    )
-    team = _team_filter(field_name="service__owner_team")
+    service = _slug_filter("service__slug", Service.objects.all(), "Service")
+    team = _slug_filter("service__owner_team__slug", Team.objects.all(), "Team")
     environment = django_filters.CharFilter(field_name="environment")
     status = django_filters.MultipleChoiceFilter(choices=DeploymentStatus.choices)
     change = django_filters.NumberFilter(field_name="change_id", label="Change request")
@@ -194,11 +191,7 @@ class DeploymentFilterSet(django_filters.FilterSet):
 class IncidentCauseFilterSet(django_filters.FilterSet):
     incident = django_filters.CharFilter(field_name="incident__reference", label="Incident")
     deployment = django_filters.NumberFilter(field_name="deployment_id")
-    service = extend_schema_field(OpenApiTypes.STR)(
-        django_filters.ModelMultipleChoiceFilter(
-            field_name="deployment__service", to_field_name="slug", queryset=Service.objects.all()
-        )
-    )
+    service = _slug_filter("deployment__service__slug", Service.objects.all(), "Service")
 
     class Meta:
         model = IncidentCause
