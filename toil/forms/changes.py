@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from incidents.models.incidents import Incident
 from services.models.catalog import Service, Team
+from toil import freezes
 from toil.actions.changes import CHANGE_FIELDS, FREEZE_FIELDS
 from toil.choices.changes import (
     CATEGORY_EXAMPLES,
@@ -272,6 +273,12 @@ class FreezeForm(LocalWindowMixin, forms.Form):
                 initial[name] = _shown_in(getattr(instance, name), instance.time_zone)
             kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
+
+    def clean_recurrence(self):
+        recurrence = self.cleaned_data["recurrence"].strip()
+        if message := freezes.recurrence_error(recurrence):
+            raise ValidationError(message)
+        return recurrence
 
     def clean(self):
         cleaned = super().clean()
