@@ -27,6 +27,7 @@ from services.actions.catalog import membership_set, service_create, team_create
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.demo import load_demo_slos
 from services.models.catalog import Service, Team
+from toil.demo.changes import load_demo_changes
 
 ADMIN_USERNAME = "admin"
 PASSWORD_FILE_NAME = "demo-password"
@@ -421,6 +422,7 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     load_demo_slos(timezone.now())
     schedule_demo_sli_data()
     load_demo_incidents(timezone.now())
+    load_demo_changes(timezone.now())
     return summary
 
 
