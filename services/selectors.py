@@ -13,11 +13,11 @@ from django.db.models import (
     Max,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from services.budget.windows import BUCKET, LOOKBACK_WINDOWS, Interval
 from services.choices import MembershipRole, SLISource
@@ -411,37 +411,30 @@ class SLOChangeRule:
 
 def slo_change_rules(service_ids: Sequence[int]) -> list[SLOChangeRule]:
     """The change rule each SLO of the services is under now, from its status snapshot and its
-    budget policy (the default one when it names none): two queries."""
-    slos = list(
-        SLO.objects.filter(service_id__in=service_ids)
-        .select_related("service", "status")
-        .only("pk", "name", "slug", "service__slug", "budget_policy_id", "status__policy_tier")
+    budget policy (the default one when it names none): one query."""
+    default_policy = BudgetPolicy.objects.filter(is_default=True).values("pk")[:1]
+    rule = BudgetPolicyTier.objects.filter(
+        policy_id=Coalesce(
+            OuterRef("budget_policy_id"), Subquery(default_policy), output_field=IntegerField()
+        ),
+        name=OuterRef("status__policy_tier"),
+    ).values("change_rule")[:1]
+    rows = (
+        SLO.objects.filter(service_id__in=list(service_ids))
+        .annotate(tier_name=F("status__policy_tier"), change_rule=Subquery(rule))
         .order_by("service_id", "name")
-    )
-    if not slos:
-        return []
-    tiers = BudgetPolicyTier.objects.filter(
-        Q(policy_id__in={slo.budget_policy_id for slo in slos if slo.budget_policy_id})
-        | Q(policy__is_default=True)
-    ).values_list("policy_id", "policy__is_default", "name", "change_rule")
-    rules, default_policy = {}, None
-    for policy_id, is_default, name, change_rule in tiers:
-        rules[policy_id, name] = change_rule
-        if is_default:
-            default_policy = policy_id
-    found = []
-    for slo in slos:
-        status = getattr(slo, "status", None)
-        tier_name = status.policy_tier if status else ""
-        policy_id = slo.budget_policy_id or default_policy
-        found.append(
-            SLOChangeRule(
-                slo_id=slo.pk,
-                service_id=slo.service_id,
-                slo_name=slo.name,
-                url=slo.get_absolute_url(),
-                tier_name=tier_name,
-                change_rule=rules.get((policy_id, tier_name), ""),
-            )
+        .values_list(
+            "pk", "service_id", "name", "slug", "service__slug", "tier_name", "change_rule"
         )
-    return found
+    )
+    return [
+        SLOChangeRule(
+            slo_id=pk,
+            service_id=service_id,
+            slo_name=name,
+            url=reverse("slo_detail", args=[service_slug, slug]),
+            tier_name=tier_name or "",
+            change_rule=change_rule or "",
+        )
+        for pk, service_id, name, slug, service_slug, tier_name, change_rule in rows
+    ]

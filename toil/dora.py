@@ -72,23 +72,32 @@ BAND_TABLE = {
 }
 
 
-@dataclass(frozen=True)
+Month = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
 class DeploymentRecord:
+    """A production deployment as the figures read it: times in seconds since the epoch (the
+    database hands them over so, far faster than as datetimes), and the month it finished in
+    (in the portal's zone)."""
+
     id: int
     service_id: int
     team_id: int | None
-    finished_at: datetime
+    finished_at: float
+    month: Month
     status: str
-    first_commit_at: datetime | None = None
+    first_commit_at: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CausedIncident:
-    """An incident linked to the deployment that caused it."""
+    """An incident linked to the deployment that caused it; ``month``: the month it started."""
 
     deployment_id: int
-    started_at: datetime
-    resolved_at: datetime | None
+    started_at: float
+    month: Month
+    resolved_at: float | None
 
 
 @dataclass
@@ -165,9 +174,6 @@ def overall_band(figures: DoraFigures) -> str | None:
     return max(found, key=BAND_ORDER.index) if found else None
 
 
-Month = tuple[int, int]
-
-
 def month_of(moment: datetime, zone: ZoneInfo) -> Month:
     local = moment.astimezone(zone)
     return local.year, local.month
@@ -216,6 +222,7 @@ def dora_figures(
     with deployments. ``deployments`` should reach back before the first month, so that
     the first deployments of it know whether they follow a failure."""
     wanted = set(months)
+    days = {month: days_counted(month, now, zone) for month in months}
     incidents_by_deployment: dict[int, list[CausedIncident]] = defaultdict(list)
     for incident in caused:
         incidents_by_deployment[incident.deployment_id].append(incident)
@@ -225,86 +232,117 @@ def dora_figures(
 
     figures: dict[Scope, dict[Month, DoraFigures]] = {}
 
-    def scopes_of(record: DeploymentRecord) -> list[Scope]:
-        scopes = [ORGANISATION, ("service", record.service_id)]
-        if record.team_id is not None:
-            scopes.append(("team", record.team_id))
-        return scopes
-
-    def cell(scope: Scope, month: Month) -> DoraFigures:
-        months_of_scope = figures.setdefault(scope, {})
-        if month not in months_of_scope:
-            months_of_scope[month] = DoraFigures(days=days_counted(month, now, zone))
-        return months_of_scope[month]
+    def cells(record: DeploymentRecord, month: Month) -> list[DoraFigures]:
+        """The figures of the month for the organisation, the record's service and team."""
+        found = []
+        for scope in (
+            ORGANISATION,
+            ("service", record.service_id),
+            ("team", record.team_id) if record.team_id is not None else None,
+        ):
+            if scope is None:
+                continue
+            months_of_scope = figures.setdefault(scope, {})
+            cell = months_of_scope.get(month)
+            if cell is None:
+                cell = months_of_scope[month] = DoraFigures(days=days[month])
+            found.append(cell)
+        return found
 
     for records in by_service.values():
         records.sort(key=lambda record: (record.finished_at, record.id))
         previous_failed = False
         for index, record in enumerate(records):
             caused_incidents = incidents_by_deployment.get(record.id, ())
-            failed = record.status != SUCCEEDED or bool(caused_incidents)
-            month = month_of(record.finished_at, zone)
-            if month in wanted:
-                scopes = scopes_of(record)
+            succeeded = record.status == SUCCEEDED
+            failed = not succeeded or bool(caused_incidents)
+            if record.month in wanted:
                 lead_time = (
-                    (record.finished_at - record.first_commit_at).total_seconds()
-                    if record.status == SUCCEEDED and record.first_commit_at is not None
+                    record.finished_at - record.first_commit_at
+                    if succeeded and record.first_commit_at is not None
                     else None
                 )
-                for scope in scopes:
-                    figure = cell(scope, month)
+                for figure in cells(record, record.month):
                     figure.deployments += 1
-                    figure.successful += record.status == SUCCEEDED
+                    figure.successful += succeeded
                     figure.failures += failed
                     figure.rework += previous_failed
                     if lead_time is not None:
                         figure.lead_times.append(max(lead_time, 0.0))
             # Recoveries belong to the month the failure began in.
-            recoveries: list[tuple[datetime, float | None]] = []
+            recoveries: list[tuple[Month, float | None]] = []
             if caused_incidents:
                 for incident in caused_incidents:
                     restored = incident.resolved_at
                     recoveries.append(
                         (
-                            incident.started_at,
-                            (restored - incident.started_at).total_seconds() if restored else None,
+                            incident.month,
+                            restored - incident.started_at if restored is not None else None,
                         )
                     )
-            elif record.status != SUCCEEDED:
+            elif not succeeded:
                 following = next(
-                    (later for later in records[index + 1 :] if later.status == SUCCEEDED), None
+                    (
+                        records[later].finished_at
+                        for later in range(index + 1, len(records))
+                        if records[later].status == SUCCEEDED
+                    ),
+                    None,
                 )
                 recoveries.append(
                     (
-                        record.finished_at,
-                        (following.finished_at - record.finished_at).total_seconds()
-                        if following
-                        else None,
+                        record.month,
+                        following - record.finished_at if following is not None else None,
                     )
                 )
-            for failed_at, seconds in recoveries:
-                failure_month = month_of(failed_at, zone)
+            for failure_month, seconds in recoveries:
                 if failure_month not in wanted:
                     continue
-                for scope in scopes_of(record):
-                    figure = cell(scope, failure_month)
+                for figure in cells(record, failure_month):
                     if seconds is None:
                         figure.unrecovered += 1
                     else:
                         figure.recovery_times.append(max(seconds, 0.0))
             previous_failed = failed
 
-    for month in months:
-        cell(ORGANISATION, month)
+    figures.setdefault(ORGANISATION, {})
     for scope_months in figures.values():
         for month in months:
             if month not in scope_months:
-                scope_months[month] = DoraFigures(days=days_counted(month, now, zone))
+                scope_months[month] = DoraFigures(days=days[month])
         for figure in scope_months.values():
             figure.finish()
     return figures
 
 
-def figures_from_dict(data: dict) -> DoraFigures:
-    known = {name: data[name] for name in DoraFigures.__dataclass_fields__ if name in data}
-    return DoraFigures(**known)
+def deployment_record(
+    id: int,
+    service_id: int,
+    team_id: int | None,
+    finished_at: datetime,
+    status: str,
+    first_commit_at: datetime | None = None,
+    *,
+    zone: ZoneInfo,
+) -> DeploymentRecord:
+    """A DeploymentRecord from datetimes (for callers holding them, and tests)."""
+    return DeploymentRecord(
+        id,
+        service_id,
+        team_id,
+        finished_at.timestamp(),
+        month_of(finished_at, zone),
+        status,
+        first_commit_at.timestamp() if first_commit_at else None,
+    )
+
+
+def caused_incident(
+    deployment_id: int, started_at: datetime, resolved_at: datetime | None, *, zone: ZoneInfo
+) -> CausedIncident:
+    return CausedIncident(
+        deployment_id,
+        started_at.timestamp(),
+        month_of(started_at, zone),
+        resolved_at.timestamp() if resolved_at else None,
+    )

@@ -3,8 +3,10 @@ through the actions where their rules matter, straight in the database where a t
 state quickly."""
 
 import datetime as dt
+from importlib import import_module
 
 import factory
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -90,6 +92,11 @@ class DeploymentFactory(factory.django.DjangoModelFactory):
 def budget_in_tier(service, tier: str, *, number=0) -> SLO:
     """An SLO of the service whose snapshot puts its budget in the default policy's ``tier``
     (healthy: allow, caution: review, frozen: freeze)."""
+    # A test on a live server starts from emptied tables: the migration's default policy is
+    # written again when it is gone.
+    import_module("services.migrations.0003_default_budget_policy").create_default_policy(
+        django_apps, None
+    )
     slo = SLO.objects.create(
         service=service,
         name=f"Availability {number}",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from portal import doorbell
@@ -153,26 +153,66 @@ def incident_cause_set(*, incident, deployment: Deployment | None, by) -> Incide
 # --- DORA snapshots ---------------------------------------------------------------------------
 
 
-def _snapshot_rows(figures, now: dt.datetime) -> list[DoraSnapshot]:
+#: Columns a snapshot row is written with, in order.
+SNAPSHOT_COLUMNS = (
+    "key",
+    "team_id",
+    "service_id",
+    "month",
+    "computed_at",
+    *DoraSnapshot.FIGURE_FIELDS,
+)
+#: Recomputes of the snapshots take this transaction-level lock: two at once (the hourly one and
+#: a dirty month's) would otherwise each replace the rows of the same months.
+DORA_LOCK = 0x746F696C  # "toil"
+
+
+def _snapshot_rows(figures, now: dt.datetime) -> list[tuple]:
     rows = []
     for (kind, pk), by_month in figures.items():
+        key = kind if pk is None else f"{kind}:{pk}"
+        team_id = pk if kind == "team" else None
+        service_id = pk if kind == "service" else None
         for month, figure in by_month.items():
             rows.append(
-                DoraSnapshot(
-                    key=kind if pk is None else f"{kind}:{pk}",
-                    team_id=pk if kind == "team" else None,
-                    service_id=pk if kind == "service" else None,
-                    month=dt.date(month[0], month[1], 1),
-                    computed_at=now,
-                    **{name: getattr(figure, name) for name in DoraSnapshot.FIGURE_FIELDS},
+                (
+                    key,
+                    team_id,
+                    service_id,
+                    dt.date(month[0], month[1], 1),
+                    now,
+                    *(getattr(figure, name) for name in DoraSnapshot.FIGURE_FIELDS),
                 )
             )
     return rows
 
 
+def _write_snapshots(rows: list[tuple], months: list[dt.date]) -> None:
+    """Replace the snapshots of ``months`` with ``rows``, in the caller's transaction. On
+    PostgreSQL the rows are deleted and copied in (COPY): thirteen thousand rows in a fraction
+    of a second, where an upsert spent seconds preparing each value; elsewhere, an upsert."""
+    if connection.vendor != "postgresql":
+        DoraSnapshot.objects.bulk_create(
+            [DoraSnapshot(**dict(zip(SNAPSHOT_COLUMNS, row, strict=True))) for row in rows],
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["key", "month"],
+            update_fields=["computed_at", *DoraSnapshot.FIGURE_FIELDS],
+        )
+        return
+    table = DoraSnapshot._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DORA_LOCK])
+        cursor.execute(f"DELETE FROM {table} WHERE month = ANY(%s)", [months])
+        columns = ", ".join(SNAPSHOT_COLUMNS)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
 def dora_snapshots_recompute(*, now: dt.datetime, months: Iterable[dt.date] | None = None) -> int:
     """Recompute the DORA snapshots of the given months (the last DORA_MONTHS by default) for
-    the organisation, every team and every service with deployments, from two reads; upserted
+    the organisation, every team and every service with deployments, from two reads; written
     in one transaction. Returns how many rows were written."""
     zone = _zone()
     recent = dora.last_months(now, DORA_MONTHS, zone)
@@ -196,13 +236,7 @@ def dora_snapshots_recompute(*, now: dt.datetime, months: Iterable[dt.date] | No
             )
     rows = _snapshot_rows(figures, now)
     with transaction.atomic():
-        DoraSnapshot.objects.bulk_create(
-            rows,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["key", "month"],
-            update_fields=["computed_at", *DoraSnapshot.FIGURE_FIELDS],
-        )
+        _write_snapshots(rows, [dt.date(year, month, 1) for year, month in wanted])
     return len(rows)
 
 

@@ -538,7 +538,7 @@ class DeployGateView(APIView):
         data = serializer.validated_data
         change = data.get("change")
         if change is not None:
-            change = selectors.change_detail().get(pk=change.pk)
+            change = selectors.change_for_gate().get(pk=change.pk)
         decision, answer = actions.gate_evaluate(
             services=data["services"],
             category=data["category"],

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -18,8 +19,10 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from incidents import selectors as incident_selectors
+from incidents.models.incidents import Incident
 from portal.roles import editable_team_ids, is_sre_lead
 from services import selectors as service_selectors
 from services.models.catalog import Service, Team
@@ -75,12 +78,36 @@ def _approval_count(decision: str) -> Coalesce:
 
 
 def change_list() -> QuerySet[ChangeRequest]:
-    """Changes with their team, author and services, and how many approved them."""
+    """Changes with their team, author and services (named), and how many approved them."""
+    services = Service.objects.only("pk", "name", "slug").order_by("name")
     return (
         ChangeRequest.objects.select_related("team", "author")
-        .prefetch_related(Prefetch("services", queryset=_services_by_name()))
+        .prefetch_related(Prefetch("services", queryset=services))
         .annotate(approvals_given=_approval_count(ApprovalDecision.APPROVE))
         .order_by("-window_start", "-id")
+    )
+
+
+def _sre_lead_approved() -> Exists:
+    return Exists(
+        ChangeApproval.objects.filter(
+            change=OuterRef("pk"), decision=ApprovalDecision.APPROVE, role=ApproverRole.SRE_LEAD
+        )
+    )
+
+
+def change_for_gate() -> QuerySet[ChangeRequest]:
+    """A change with what the deploy gate reads of it (change_fact), in three queries."""
+    return (
+        ChangeRequest.objects.select_related("incident")
+        .prefetch_related(
+            Prefetch("services", queryset=Service.objects.only("pk", "slug")),
+            Prefetch("overridden_freezes", queryset=FreezeWindow.objects.only("pk")),
+        )
+        .annotate(
+            approvals_given=_approval_count(ApprovalDecision.APPROVE),
+            sre_lead_approved=_sre_lead_approved(),
+        )
     )
 
 
@@ -100,7 +127,10 @@ def change_detail() -> QuerySet[ChangeRequest]:
             ),
             Prefetch("overridden_freezes", queryset=FreezeWindow.objects.order_by("start")),
         )
-        .annotate(approvals_given=_approval_count(ApprovalDecision.APPROVE))
+        .annotate(
+            approvals_given=_approval_count(ApprovalDecision.APPROVE),
+            sre_lead_approved=_sre_lead_approved(),
+        )
     )
 
 
@@ -430,8 +460,8 @@ def _person(user) -> str:
 
 
 def change_fact(change: ChangeRequest) -> gate.ChangeFact:
-    """What the gate reads of a change request (fetched with change_detail())."""
-    approvals = [a for a in change.approvals.all() if a.decision == ApprovalDecision.APPROVE]
+    """What the gate reads of a change request (fetched with change_for_gate() or
+    change_detail())."""
     return gate.ChangeFact(
         id=change.pk,
         category=change.category,
@@ -440,9 +470,9 @@ def change_fact(change: ChangeRequest) -> gate.ChangeFact:
         window_start=change.window_start,
         window_end=change.window_end,
         approved=change.approved_at is not None,
-        approvals_given=len(approvals),
+        approvals_given=change.approvals_given,
         approvals_required=approvals_required(change),
-        sre_lead_approved=any(a.role == ApproverRole.SRE_LEAD for a in approvals),
+        sre_lead_approved=change.sre_lead_approved,
         implemented_at=change.implemented_at,
         incident_reference=change.incident.reference if change.incident_id else None,
         overridden_freeze_ids=frozenset(f.pk for f in change.overridden_freezes.all()),
@@ -455,7 +485,7 @@ def gate_facts(
 ) -> gate.GateFacts:
     """Everything toil.gate.decide reads about deploying ``services`` now: their SLOs' budget
     tiers, open SEV1/SEV2 incidents on them or what they depend on, freezes in force, SRE leads'
-    overrides, the change request (fetched with change_detail()) and readiness. Constant
+    overrides, the change request (fetched with change_for_gate()) and readiness. Constant
     queries whatever the catalog's size."""
     services = list(services)
     ids = [service.pk for service in services]
@@ -547,8 +577,6 @@ def gate_facts(
 
 
 def override_url(override: GateOverride) -> str:
-    from django.urls import reverse
-
     return reverse("gate_override_list") + f"?service={override.service.slug}"
 
 
@@ -583,6 +611,15 @@ def gate_override_list() -> QuerySet[GateOverride]:
 CALENDAR_CHANGES_PER_DAY = 6
 
 
+@dataclass(frozen=True)
+class CalendarChange:
+    pk: int
+    title: str
+    status: str
+    status_label: str
+    url: str
+
+
 @dataclass
 class CalendarDay:
     date: dt.date
@@ -597,20 +634,33 @@ def change_calendar(*, today: dt.date, days: int, zone: ZoneInfo) -> list[Calend
     start = dt.datetime.combine(today, dt.time(), tzinfo=zone)
     end = start + dt.timedelta(days=days)
     calendar = [CalendarDay(date=today + dt.timedelta(days=offset)) for offset in range(days)]
+    # Plain rows rather than models: a fortnight of a large organisation's changes is
+    # hundreds of them, of which the calendar shows a few a day.
     changes = (
         ChangeRequest.objects.filter(window_start__lt=end, window_end__gt=start)
         .exclude(status__in=[ChangeStatus.DRAFT, ChangeStatus.REJECTED])
-        .only("pk", "title", "status", "category", "risk_level", "window_start", "window_end")
         .order_by("window_start", "pk")
+        .values("pk", "title", "status", "window_start", "window_end")
     )
+    labels = dict(ChangeStatus.choices)
+    url = reverse("change_detail", args=[0]).removesuffix("0/")
+    last_day = calendar[-1].date
     for change in changes:
-        first = max(change.window_start.astimezone(zone).date(), today)
-        last_moment = change.window_end - dt.timedelta(microseconds=1)
-        last = min(last_moment.astimezone(zone).date(), calendar[-1].date)
+        first = max(change["window_start"].astimezone(zone).date(), today)
+        last_moment = change["window_end"] - dt.timedelta(microseconds=1)
+        last = min(last_moment.astimezone(zone).date(), last_day)
+        entry = None
         for offset in range((first - today).days, (last - today).days + 1):
             day = calendar[offset]
             if len(day.changes) < CALENDAR_CHANGES_PER_DAY:
-                day.changes.append(change)
+                entry = entry or CalendarChange(
+                    pk=change["pk"],
+                    title=change["title"],
+                    status=change["status"],
+                    status_label=labels[change["status"]],
+                    url=f"{url}{change['pk']}/",
+                )
+                day.changes.append(entry)
             else:
                 day.more += 1
     candidates = list(
@@ -679,11 +729,58 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
+_EPOCH = "EXTRACT(EPOCH FROM {column})::float8"
+_MONTH = (
+    "(EXTRACT(YEAR FROM {column} AT TIME ZONE %(zone)s) * 12"
+    " + EXTRACT(MONTH FROM {column} AT TIME ZONE %(zone)s) - 1)::int"
+)
+
+_DORA_DEPLOYMENTS_SQL = f"""
+    SELECT d.id, d.service_id, s.owner_team_id, {_EPOCH.format(column="d.finished_at")},
+           {_MONTH.format(column="d.finished_at")}, d.status,
+           {_EPOCH.format(column="d.first_commit_at")}
+    FROM {Deployment._meta.db_table} d
+    JOIN {Service._meta.db_table} s ON s.id = d.service_id
+    WHERE d.environment = %(environment)s AND d.finished_at >= %(since)s
+"""
+_DORA_CAUSES_SQL = f"""
+    SELECT c.deployment_id, {_EPOCH.format(column="i.started_at")},
+           {_MONTH.format(column="i.started_at")}, {_EPOCH.format(column="i.resolved_at")}
+    FROM {IncidentCause._meta.db_table} c
+    JOIN {Deployment._meta.db_table} d ON d.id = c.deployment_id
+    JOIN {Incident._meta.db_table} i ON i.id = c.incident_id
+    WHERE d.environment = %(environment)s AND d.finished_at >= %(since)s
+"""
+
+
 def dora_records(
     *, since: dt.datetime
 ) -> tuple[list[dora.DeploymentRecord], list[dora.CausedIncident]]:
     """Production deployments that finished since ``since`` and the incidents they caused,
-    as toil.dora reads them: two queries."""
+    as toil.dora reads them: two queries. PostgreSQL hands over the times as seconds since the
+    epoch and the months as numbers, far faster to read than timestamps; other databases (the
+    embedded SQLite of `make run`) have them converted here."""
+    zone = _zone()
+    if connection.vendor != "postgresql":
+        return _dora_records_in_python(since=since, zone=zone)
+    parameters = {"environment": PRODUCTION, "since": since, "zone": settings.TIME_ZONE}
+    with connection.cursor() as cursor:
+        cursor.execute(_DORA_DEPLOYMENTS_SQL, parameters)
+        records = [
+            dora.DeploymentRecord(
+                pk, service, team, finished, (month // 12, month % 12 + 1), status, first_commit
+            )
+            for pk, service, team, finished, month, status, first_commit in cursor.fetchall()
+        ]
+        cursor.execute(_DORA_CAUSES_SQL, parameters)
+        caused = [
+            dora.CausedIncident(deployment, started, (month // 12, month % 12 + 1), resolved)
+            for deployment, started, month, resolved in cursor.fetchall()
+        ]
+    return records, caused
+
+
+def _dora_records_in_python(*, since: dt.datetime, zone: ZoneInfo):
     rows = (
         Deployment.objects.filter(environment=PRODUCTION, finished_at__gte=since)
         .order_by()
@@ -691,7 +788,10 @@ def dora_records(
             "pk", "service_id", "service__owner_team_id", "finished_at", "status", "first_commit_at"
         )
     )
-    records = [dora.DeploymentRecord(*row) for row in rows]
+    records = [
+        dora.deployment_record(pk, service, team, finished, status, first_commit, zone=zone)
+        for pk, service, team, finished, status, first_commit in rows
+    ]
     causes = (
         IncidentCause.objects.filter(
             deployment__environment=PRODUCTION, deployment__finished_at__gte=since
@@ -699,7 +799,11 @@ def dora_records(
         .order_by()
         .values_list("deployment_id", "incident__started_at", "incident__resolved_at")
     )
-    return records, [dora.CausedIncident(*row) for row in causes]
+    caused = [
+        dora.caused_incident(deployment, started, resolved, zone=zone)
+        for deployment, started, resolved in causes
+    ]
+    return records, caused
 
 
 def month_start(month: dora.Month) -> dt.date:

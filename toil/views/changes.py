@@ -74,7 +74,12 @@ def change_list(request):
     }
     if not wants_fragment(request):
         zone = _zone()
-        awaiting = list(selectors.changes_awaiting_approval(request.user)[: AWAITING_SHOWN + 1])
+        # The panel shows no services: the list's prefetch of them is not needed here.
+        awaiting = list(
+            selectors.changes_awaiting_approval(request.user).prefetch_related(None)[
+                : AWAITING_SHOWN + 1
+            ]
+        )
         context |= {
             "awaiting": awaiting[:AWAITING_SHOWN],
             "awaiting_more": len(awaiting) > AWAITING_SHOWN,
