@@ -11,6 +11,7 @@ from tests.incidents.factories import (
     PostMortemFactory,
     TimelineEntryFactory,
 )
+from tests.toil.change_factories import CHANGE_MODELS, change_records
 
 
 @pytest.fixture
@@ -37,4 +38,10 @@ def one_of_each(service, owner, teammate):
         "postmortems": postmortem,
         "action-items": ActionItemFactory(postmortem=postmortem, owner=teammate),
         "timeline": TimelineEntryFactory(incident=incident, author=owner),
+        **{
+            kind: model.objects.get(pk=pk)
+            for (kind, pk), model in zip(
+                change_records(service, owner, incident).items(), CHANGE_MODELS, strict=True
+            )
+        },
     }

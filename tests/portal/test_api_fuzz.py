@@ -32,6 +32,7 @@ from tests.incidents.factories import (
     PostMortemFactory,
     TimelineEntryFactory,
 )
+from tests.toil.change_factories import change_records
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,6 +71,7 @@ def records(service, owner, teammate):
         "postmortems": postmortem.pk,
         "action-items": ActionItemFactory(postmortem=postmortem, owner=teammate).pk,
         "entry_id": TimelineEntryFactory(incident=incident, author=owner).pk,
+        **change_records(service, owner, incident),
     }
 
 

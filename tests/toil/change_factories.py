@@ -12,8 +12,14 @@ from django.utils import timezone
 
 from services.models.slos import SLO, SLOStatus
 from toil.choices.changes import ChangeCategory, ChangeStatus, DeploymentStatus, FreezeScope
-from toil.models.changes import ChangeApproval, ChangeRequest, FreezeWindow
-from toil.models.deployments import Deployment
+from toil.models.changes import (
+    ChangeApproval,
+    ChangeRequest,
+    FreezeWindow,
+    GateDecision,
+    GateOverride,
+)
+from toil.models.deployments import Deployment, IncidentCause
 from toil.selectors.changes import CHANGE_APPROVERS_GROUP
 
 
@@ -115,3 +121,33 @@ def budget_in_tier(service, tier: str, *, number=0) -> SLO:
         policy_tier=tier,
     )
     return slo
+
+
+#: The models of change_records(), in its order.
+CHANGE_MODELS = (ChangeRequest, FreezeWindow, GateOverride, Deployment, IncidentCause, GateDecision)
+
+
+def change_records(service, owner, incident) -> dict[str, int]:
+    """One record of each kind the change API has, by the path segment naming it, for tests that
+    go over every endpoint: {segment: primary key}."""
+    from toil.actions.changes import gate_evaluate
+
+    deployment = DeploymentFactory(
+        service=service, finished_at=incident.started_at - dt.timedelta(minutes=30)
+    )
+    decision, _ = gate_evaluate(services=[service], category="low-risk", change=None, by=owner)
+    return {
+        "changes": ChangeFactory(services=[service], author=owner).pk,
+        "freeze-windows": FreezeFactory(scope="service", service=service).pk,
+        "gate-overrides": GateOverride.objects.create(
+            service=service,
+            reason="Hotfix",
+            created_by=owner,
+            expires_at=timezone.now() + dt.timedelta(hours=1),
+        ).pk,
+        "deployments": deployment.pk,
+        "incident-causes": IncidentCause.objects.create(
+            incident=incident, deployment=deployment
+        ).pk,
+        "gate-decisions": decision.pk,
+    }

@@ -151,8 +151,10 @@ def test_asking_needs_a_sign_in(client, service):
     assert client.post(GATE, {}, content_type="application/json").status_code in (401, 403)
 
 
-def test_a_viewer_may_ask_too(api_client_for, viewer, service):
-    assert ask(api_client_for(viewer), ["payments-api"]).status_code == 200
+def test_a_viewer_does_not_ask_the_gate(api_client_for, viewer, service):
+    # Asking records an answer: pipelines ask with an engineer's (or an SRE lead's) token.
+    assert ask(api_client_for(viewer), ["payments-api"]).status_code == 403
+    assert not GateDecision.objects.exists()
 
 
 # --- overrides ------------------------------------------------------------------------------------
@@ -248,9 +250,9 @@ def test_a_gate_decision_takes_the_same_queries_at_any_size(
         budget_in_tier(service, "healthy", number=number)
         IncidentFactory(services=[dependency], severity=Severity.SEV2)
         FreezeFactory(start=NOW - dt.timedelta(days=10), end=NOW - dt.timedelta(days=9))
-    # The token, the services, SLO rules (2), dependencies, incidents, freezes, overrides, the
-    # record (decision, its services), and savepoints.
-    with django_assert_max_num_queries(12):
+    # The token and the asker's role, the services, SLO rules, dependencies, incidents,
+    # freezes, overrides, the record (decision, its services), and savepoints.
+    with django_assert_max_num_queries(13):
         response = ask(pipeline, ["payments-api"])
     assert response.json()["decision"] == "deny"
 

@@ -51,6 +51,7 @@ from toil.models.changes import (
 )
 from toil.permissions.changes import (
     ChangePermission,
+    DeploymentPermission,
     FreezePermission,
     OverridePermission,
     can_change_services,
@@ -311,6 +312,16 @@ class ChangeViewSet(viewsets.ModelViewSet):
         change = serializer.save()
         return self._detail(change, status.HTTP_201_CREATED)
 
+    def update(self, request, *args, **kwargs):
+        serializer = ChangeSerializer(
+            self.get_object(),
+            data=request.data,
+            partial=kwargs.pop("partial", False),
+            context=self.get_serializer_context(),
+        )
+        serializer.is_valid(raise_exception=True)
+        return self._detail(serializer.save())
+
     def perform_destroy(self, instance):
         actions.change_delete(change=instance, by=self.request.user)
 
@@ -522,8 +533,10 @@ class DeployGateRequestSerializer(serializers.Serializer):
 
 
 class DeployGateView(APIView):
-    """The deploy gate for pipelines: may these services be deployed now? Anyone signed in
-    (a pipeline's token) may ask; every answer is recorded."""
+    """The deploy gate for pipelines: may these services be deployed now? Engineers (their
+    pipelines' tokens) and SRE leads ask; every answer is recorded."""
+
+    permission_classes = [DeploymentPermission]
 
     @extend_schema(
         request=DeployGateRequestSerializer,

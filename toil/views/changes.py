@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
 from portal.roles import can_create_anything, is_sre_lead
-from toil import approvals, gate, risk
+from toil import approvals, freezes, gate, risk
 from toil.actions import changes as actions
 from toil.choices.changes import (
     CATEGORY_EXAMPLES,
@@ -342,8 +342,6 @@ def _freeze(pk) -> FreezeWindow:
 def freeze_detail(request, pk):
     freeze = _freeze(pk)
     now = timezone.now()
-    from toil import freezes
-
     upcoming = freezes.occurrences(freeze.rule(), now, now + dt.timedelta(days=120))[:10]
     return render(
         request,
