@@ -334,7 +334,7 @@ def time_gate(cases: dict, asker, count: int) -> dict[str, tuple[list[float], in
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from toil.actions.changes import gate_evaluate
+    from toil.actions.gate import gate_evaluate
     from toil.selectors.changes import change_for_gate
 
     results = {}

@@ -14,6 +14,7 @@ from services.api.catalog import MembershipViewSet, ServiceViewSet, TagViewSet, 
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
 from toil.api import changes as changes_api
 from toil.api import deployments as deployments_api
+from toil.api import gate as gate_api
 
 handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"
@@ -31,8 +32,8 @@ router.register("action-items", postmortem_api.ActionItemViewSet, basename="acti
 # Change approvals, the deploy gate and deployments (toil).
 router.register("changes", changes_api.ChangeViewSet, basename="change")
 router.register("freeze-windows", changes_api.FreezeWindowViewSet, basename="freezewindow")
-router.register("gate-decisions", changes_api.GateDecisionViewSet, basename="gatedecision")
-router.register("gate-overrides", changes_api.GateOverrideViewSet, basename="gateoverride")
+router.register("gate-decisions", gate_api.GateDecisionViewSet, basename="gatedecision")
+router.register("gate-overrides", gate_api.GateOverrideViewSet, basename="gateoverride")
 router.register("deployments", deployments_api.DeploymentViewSet, basename="deployment")
 router.register("incident-causes", deployments_api.IncidentCauseViewSet, basename="incidentcause")
 
@@ -64,7 +65,7 @@ urlpatterns = [
         name="slo_prometheus_rules",
     ),
     path("api/slos/openslo/", interchange_api.OpenSLOView.as_view(), name="slo_openslo"),
-    path("api/deploy-gate/", changes_api.DeployGateView.as_view(), name="deploy_gate"),
+    path("api/deploy-gate/", gate_api.DeployGateView.as_view(), name="deploy_gate"),
     path("api/dora/", deployments_api.DoraView.as_view(), name="dora_api"),
     path("api/", include(router.urls)),
     path("", include("services.urls")),

@@ -130,7 +130,7 @@ CHANGE_MODELS = (ChangeRequest, FreezeWindow, GateOverride, Deployment, Incident
 def change_records(service, owner, incident) -> dict[str, int]:
     """One record of each kind the change API has, by the path segment naming it, for tests that
     go over every endpoint: {segment: primary key}."""
-    from toil.actions.changes import gate_evaluate
+    from toil.actions.gate import gate_evaluate
 
     deployment = DeploymentFactory(
         service=service, finished_at=incident.started_at - dt.timedelta(minutes=30)

@@ -17,8 +17,9 @@ from tests.toil.change_factories import (
     FreezeFactory,
     make_change_approver,
 )
-from toil.actions.changes import change_move, gate_evaluate
+from toil.actions.changes import change_move
 from toil.actions.deployments import dora_snapshots_recompute
+from toil.actions.gate import gate_evaluate
 from toil.models.changes import ChangeNotification, FreezeWindow, GateOverride
 from toil.models.deployments import Deployment, DoraDirtyMonth, DoraSnapshot, IncidentCause
 from toil.tasks import changes as tasks

@@ -20,8 +20,8 @@ from tests.toil.change_factories import (
     budget_in_tier,
     make_change_approver,
 )
-from toil.actions.changes import gate_evaluate
 from toil.actions.deployments import dora_snapshots_recompute
+from toil.actions.gate import gate_evaluate
 from toil.models.changes import ChangeRequest, FreezeWindow, GateOverride
 from toil.models.deployments import IncidentCause
 

@@ -22,7 +22,7 @@ from toil.actions.deployments import (
 )
 from toil.dora import DeploymentRecord, DoraFigures, dora_figures
 from toil.models.deployments import DoraDirtyMonth, DoraSnapshot
-from toil.selectors.changes import dora_month, dora_series
+from toil.selectors.deployments import dora_month, dora_series
 
 UTC = dt.UTC
 H = 3600.0

@@ -1,7 +1,7 @@
-"""Writes to change requests, their approvals and emails, freezes, and the deploy gate's
-records. Each write is atomic and validated (full_clean); every status change is checked
-against toil.approvals and recorded on the change's timeline in the same transaction; emails
-are recorded first and rung on commit (portal.doorbell), so a lost ring is found by the sweep.
+"""Writes to change requests, their approvals and emails. Each write is atomic and validated
+(full_clean); every status change is checked against toil.approvals and recorded on the
+change's timeline in the same transaction; emails are recorded first and rung on commit
+(portal.doorbell), so a lost ring is found by the sweep.
 """
 
 import datetime as dt
@@ -17,7 +17,7 @@ from portal import doorbell, notifications
 from portal.roles import SRE_LEAD_GROUP
 from services.choices import MembershipRole
 from services.models.catalog import Service
-from toil import approvals, gate
+from toil import approvals
 from toil.choices.changes import (
     CHECKLIST_LABELS,
     ApprovalDecision,
@@ -33,9 +33,6 @@ from toil.models.changes import (
     ChangeNotification,
     ChangeRequest,
     FreezeWindow,
-    GateDecision,
-    GateDecisionService,
-    GateOverride,
 )
 from toil.permissions.changes import can_override_freeze
 from toil.selectors import changes as selectors
@@ -509,121 +506,3 @@ def change_notifications_unsent() -> list[int]:
 
 
 # --- freezes ----------------------------------------------------------------------------------
-
-FREEZE_FIELDS = (
-    "name",
-    "reason",
-    "scope",
-    "team",
-    "service",
-    "start",
-    "end",
-    "time_zone",
-    "recurrence",
-)
-
-
-@transaction.atomic
-def freeze_create(*, by, overriders=(), **fields) -> FreezeWindow:
-    freeze = FreezeWindow(created_by=by, **fields)
-    freeze.full_clean()
-    freeze.save()
-    freeze.overriders.set(overriders)
-    return freeze
-
-
-@transaction.atomic
-def freeze_update(*, freeze: FreezeWindow, by, overriders=None, **fields) -> FreezeWindow:
-    for name, value in fields.items():
-        if name not in FREEZE_FIELDS:
-            raise TypeError(f"freeze_update() got an unexpected field {name!r}")
-        setattr(freeze, name, value)
-    freeze.full_clean()
-    freeze.save()
-    if overriders is not None:
-        freeze.overriders.set(overriders)
-    return freeze
-
-
-@transaction.atomic
-def freeze_delete(*, freeze: FreezeWindow, by) -> None:
-    freeze.delete()
-
-
-# --- the deploy gate --------------------------------------------------------------------------
-
-
-def _reason_json(reason: gate.Reason) -> dict:
-    return {
-        "code": reason.code,
-        "message": reason.message,
-        "url": reason.url,
-        "effect": reason.effect,
-    }
-
-
-@transaction.atomic
-def gate_evaluate(
-    *,
-    services: list[Service],
-    category: str,
-    change: ChangeRequest | None,
-    by,
-    version: str = "",
-    now: dt.datetime | None = None,
-) -> tuple[GateDecision, gate.GateAnswer]:
-    """Ask the gate whether the services may be deployed now, and record the answer (who
-    asked, about what, what it said and why)."""
-    now = now or timezone.now()
-    if not services:
-        raise ValidationError({"services": "Name at least one service."})
-    if change is not None and change.category != category:
-        raise ValidationError(
-            {
-                "change": f"Change #{change.pk} is a {change.get_category_display().lower()} "
-                f"change, not a {ChangeCategory(category).label.lower()} one."
-            }
-        )
-    facts = selectors.gate_facts(services=services, category=category, change=change, now=now)
-    answer = gate.decide(facts)
-    decision = GateDecision.objects.create(
-        asked_by=by,
-        asked_at=now,
-        category=category,
-        change=change,
-        version=version,
-        decision=answer.decision,
-        reasons=[_reason_json(reason) for reason in answer.reasons],
-    )
-    GateDecisionService.objects.bulk_create(
-        [
-            GateDecisionService(decision=decision, service=service, asked_at=now)
-            for service in {service.pk: service for service in services}.values()
-        ]
-    )
-    return decision, answer
-
-
-@transaction.atomic
-def gate_override_create(
-    *, service: Service, reason: str, expires_at: dt.datetime, by, starts_at=None
-) -> GateOverride:
-    override = GateOverride(
-        service=service,
-        reason=reason.strip(),
-        expires_at=expires_at,
-        starts_at=starts_at or timezone.now(),
-        created_by=by,
-    )
-    override.full_clean()
-    override.save()
-    return override
-
-
-@transaction.atomic
-def gate_override_revoke(*, override: GateOverride, by) -> GateOverride:
-    if override.revoked_at is None:
-        override.revoked_at = timezone.now()
-        override._change_reason = f"Revoked by {_name(by)}"
-        override.save(update_fields=["revoked_at"])
-    return override

@@ -20,7 +20,7 @@ from toil.models.deployments import (
     DoraSnapshot,
     IncidentCause,
 )
-from toil.selectors import changes as selectors
+from toil.selectors import deployments as deployment_selectors
 from toil.tasks import changes as tasks
 
 #: Seconds a recompute waits after the first change that asks for it: what comes in meanwhile
@@ -224,7 +224,7 @@ def dora_snapshots_recompute(*, now: dt.datetime, months: Iterable[dt.date] | No
     if not wanted:
         return 0
     first_day = dt.datetime(wanted[0][0], wanted[0][1], 1, tzinfo=zone)
-    records, caused = selectors.dora_records(since=first_day - LOOKBACK)
+    records, caused = deployment_selectors.dora_records(since=first_day - LOOKBACK)
     figures = dora.dora_figures(records, caused, months=wanted, now=now, zone=zone)
     # Teams without deployments still get their months (zeros), so that every team's page
     # reads a snapshot.

@@ -11,6 +11,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from toil.actions import changes as change_actions
 from toil.actions import deployments as deployment_actions
+from toil.actions import freezes as freeze_actions
+from toil.actions import gate as gate_actions
 from toil.models.changes import (
     ChangeApproval,
     ChangeEvent,
@@ -124,15 +126,15 @@ class FreezeWindowAdmin(SimpleHistoryAdmin):
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
     def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in change_actions.FREEZE_FIELDS}
+        fields = {name: form.cleaned_data[name] for name in freeze_actions.FREEZE_FIELDS}
         if change:
             stored = FreezeWindow.objects.get(pk=obj.pk)
-            form.instance = change_actions.freeze_update(freeze=stored, by=request.user, **fields)
+            form.instance = freeze_actions.freeze_update(freeze=stored, by=request.user, **fields)
         else:
-            form.instance = change_actions.freeze_create(by=request.user, **fields)
+            form.instance = freeze_actions.freeze_create(by=request.user, **fields)
 
     def delete_model(self, request, obj):
-        change_actions.freeze_delete(freeze=obj, by=request.user)
+        freeze_actions.freeze_delete(freeze=obj, by=request.user)
 
 
 @admin.register(GateDecision)
@@ -170,7 +172,7 @@ class GateOverrideAdmin(SimpleHistoryAdmin):
         if change:
             # Overrides are revoked, never rewritten: their record is the audit.
             return
-        form.instance = change_actions.gate_override_create(
+        form.instance = gate_actions.gate_override_create(
             service=form.cleaned_data["service"],
             reason=form.cleaned_data["reason"],
             starts_at=form.cleaned_data["starts_at"],
@@ -186,7 +188,7 @@ class GateOverrideAdmin(SimpleHistoryAdmin):
     @admin.action(description="Revoke the selected overrides")
     def revoke(self, request, queryset):
         for override in queryset:
-            change_actions.gate_override_revoke(override=override, by=request.user)
+            gate_actions.gate_override_revoke(override=override, by=request.user)
 
     actions = ["revoke"]
 

@@ -33,7 +33,7 @@ from toil.permissions.changes import (
     can_link_incident_cause,
     can_report_deployment,
 )
-from toil.selectors import changes as selectors
+from toil.selectors import deployments as deployment_selectors
 
 
 class CommitSerializer(serializers.Serializer):
@@ -105,7 +105,7 @@ class DeploymentViewSet(
     filterset_class = DeploymentFilterSet
 
     def get_queryset(self):
-        return selectors.deployment_list().select_related("created_by")
+        return deployment_selectors.deployment_list().select_related("created_by")
 
     @extend_schema(
         responses={201: DeploymentSerializer, 200: DeploymentSerializer},
@@ -148,7 +148,7 @@ class IncidentCauseViewSet(
     filterset_class = IncidentCauseFilterSet
 
     def get_queryset(self):
-        return selectors.incident_cause_list()
+        return deployment_selectors.incident_cause_list()
 
     def _check(self, incident):
         incident = Incident.objects.prefetch_related("services").get(pk=incident.pk)
@@ -224,14 +224,15 @@ class DoraView(APIView):
         team, service = query.validated_data.get("team"), query.validated_data.get("service")
         month = query.validated_data.get("month")
         now = timezone.now()
-        series = selectors.dora_series(team=team, service=service, months=12, now=now)
+        series = deployment_selectors.dora_series(team=team, service=service, months=12, now=now)
         months = series.months
         if month:
             year, number = (int(part) for part in month.split("-"))
             wanted = (year, number)
             if wanted not in series.figures:
-                series.figures[wanted] = selectors.dora_scope_month(
-                    selectors.dora_key(team=team, service=service), dt.date(year, number, 1)
+                series.figures[wanted] = deployment_selectors.dora_scope_month(
+                    deployment_selectors.dora_key(team=team, service=service),
+                    dt.date(year, number, 1),
                 )
             months = [wanted]
         scope = (

@@ -23,8 +23,8 @@ from portal.roles import is_sre_lead
 from services.actions.sli import slo_statuses_recompute
 from services.models.catalog import Service
 from services.models.slos import SLO, SLOStatus
-from toil.actions.changes import gate_evaluate
 from toil.actions.deployments import dora_snapshots_recompute
+from toil.actions.gate import gate_evaluate
 from toil.choices.changes import (
     ApprovalDecision,
     ChangeCategory,

@@ -13,7 +13,8 @@ from django.utils import timezone
 from incidents.models.incidents import Incident
 from services.models.catalog import Service, Team
 from toil import freezes
-from toil.actions.changes import CHANGE_FIELDS, FREEZE_FIELDS
+from toil.actions.changes import CHANGE_FIELDS
+from toil.actions.freezes import FREEZE_FIELDS
 from toil.choices.changes import (
     CATEGORY_EXAMPLES,
     CHECKLIST_LABELS,

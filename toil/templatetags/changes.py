@@ -14,6 +14,8 @@ from incidents.templatetags.incidents import duration
 from toil import dora
 from toil.permissions.changes import can_link_incident_cause
 from toil.selectors import changes as selectors
+from toil.selectors import deployments as deployment_selectors
+from toil.selectors import gate as gate_selectors
 
 register = template.Library()
 
@@ -26,10 +28,10 @@ def service_changes_panel(service):
     """Whether the service is frozen and until when, its latest gate decisions and its DORA
     keys this month and last (the worker's snapshots): three queries."""
     now = timezone.now()
-    series = selectors.dora_series(service=service, months=2, now=now, live=False)
+    series = deployment_selectors.dora_series(service=service, months=2, now=now, live=False)
     months = [
         {
-            "month": selectors.month_start(month),
+            "month": deployment_selectors.month_start(month),
             "figures": series.figures[month],
             "band": dora.overall_band(series.figures[month]),
         }
@@ -38,7 +40,7 @@ def service_changes_panel(service):
     return {
         "service": service,
         "freeze": selectors.service_freeze_state(service, now=now),
-        "decisions": selectors.service_gate_decisions(service, limit=RECENT_DECISIONS),
+        "decisions": gate_selectors.service_gate_decisions(service, limit=RECENT_DECISIONS),
         "dora_months": months,
     }
 
@@ -50,7 +52,7 @@ def incident_cause_panel(context, incident):
     request = context.get("request")
     user = getattr(request, "user", None)
     may_link = user is not None and can_link_incident_cause(user, incident)
-    choice = selectors.incident_cause_choice(incident, with_candidates=may_link)
+    choice = deployment_selectors.incident_cause_choice(incident, with_candidates=may_link)
     return {
         "incident": incident,
         "cause": choice.cause,

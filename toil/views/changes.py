@@ -19,6 +19,8 @@ from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragmen
 from portal.roles import can_create_anything, is_sre_lead
 from toil import approvals, freezes, gate, risk
 from toil.actions import changes as actions
+from toil.actions import freezes as freeze_actions
+from toil.actions import gate as gate_actions
 from toil.choices.changes import (
     CATEGORY_EXAMPLES,
     RELEASE_CHECKLIST,
@@ -49,6 +51,7 @@ from toil.permissions.changes import (
     can_write_changes,
 )
 from toil.selectors import changes as selectors
+from toil.selectors import gate as gate_selectors
 
 #: The calendar's length, from today.
 CALENDAR_DAYS = 14
@@ -239,7 +242,7 @@ def _detail_context(request, change: ChangeRequest, *, move_form=None, decision_
     if change.status == ChangeStatus.APPROVED:
         context["conflicts"] = selectors.change_conflicts(change, now=now)
     if services and change.status not in {ChangeStatus.DRAFT, ChangeStatus.REJECTED}:
-        facts = selectors.gate_facts(
+        facts = gate_selectors.gate_facts(
             services=services, category=change.category, change=change, now=now
         )
         context["gate_preview"] = gate.decide(facts)
@@ -389,7 +392,7 @@ def freeze_create(request):
     return _freeze_form_page(
         request,
         form,
-        lambda **data: actions.freeze_create(by=request.user, **data),
+        lambda **data: freeze_actions.freeze_create(by=request.user, **data),
         title="New freeze window",
         cancel_url=reverse("freeze_list"),
     )
@@ -403,7 +406,7 @@ def freeze_edit(request, pk):
     return _freeze_form_page(
         request,
         form,
-        lambda **data: actions.freeze_update(
+        lambda **data: freeze_actions.freeze_update(
             freeze=FreezeWindow.objects.get(pk=freeze.pk), by=request.user, **data
         ),
         title=f"Edit “{freeze.name}”",
@@ -416,7 +419,7 @@ def freeze_delete(request, pk):
     if not can_manage_freeze_window(request.user, freeze):
         raise PermissionDenied("Only SRE leads and the frozen team's engineers delete it.")
     if request.method == "POST":
-        actions.freeze_delete(freeze=freeze, by=request.user)
+        freeze_actions.freeze_delete(freeze=freeze, by=request.user)
         messages.success(request, f"The freeze “{freeze.name}” was deleted.")
         return redirect("freeze_list")
     return render(request, "confirm_delete.html", {"object": freeze})
@@ -426,7 +429,7 @@ def freeze_delete(request, pk):
 
 
 def gate_decision_list(request):
-    filterset = GateDecisionFilterSet(request.GET, queryset=selectors.gate_decision_list())
+    filterset = GateDecisionFilterSet(request.GET, queryset=gate_selectors.gate_decision_list())
     page = paginate(request, filterset.qs, tie_breaker="-pk")
     return render_page_or_fragment(
         request,
@@ -437,7 +440,7 @@ def gate_decision_list(request):
 
 
 def gate_override_list(request):
-    filterset = GateOverrideFilterSet(request.GET, queryset=selectors.gate_override_list())
+    filterset = GateOverrideFilterSet(request.GET, queryset=gate_selectors.gate_override_list())
     page = paginate(request, filterset.qs, tie_breaker="-pk")
     may_override = can_override_gate(request.user)
     form = None
@@ -446,7 +449,7 @@ def gate_override_list(request):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                override = actions.gate_override_create(
+                override = gate_actions.gate_override_create(
                     service=data["service"],
                     reason=data["reason"],
                     expires_at=timezone.now() + dt.timedelta(hours=data["hours"]),
@@ -482,6 +485,6 @@ def gate_override_revoke(request, pk):
     if not can_override_gate(request.user):
         raise PermissionDenied("Only SRE leads override the gate.")
     override = get_object_or_404(GateOverride.objects.select_related("service"), pk=pk)
-    actions.gate_override_revoke(override=override, by=request.user)
+    gate_actions.gate_override_revoke(override=override, by=request.user)
     messages.success(request, f"The override of {override.service.name} is revoked.")
     return redirect("gate_override_list")

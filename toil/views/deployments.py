@@ -18,7 +18,7 @@ from toil.filters.changes import DeploymentFilterSet
 from toil.forms.changes import DoraScopeForm, IncidentCauseForm
 from toil.models.deployments import Deployment
 from toil.permissions.changes import can_link_incident_cause
-from toil.selectors import changes as selectors
+from toil.selectors import deployments as deployment_selectors
 
 #: Months the DORA page charts.
 DORA_PAGE_MONTHS = 12
@@ -26,7 +26,7 @@ HOUR = 3600
 
 
 def deployment_list(request):
-    filterset = DeploymentFilterSet(request.GET, queryset=selectors.deployment_list())
+    filterset = DeploymentFilterSet(request.GET, queryset=deployment_selectors.deployment_list())
     page = paginate(request, filterset.qs, tie_breaker="-pk")
     return render_page_or_fragment(
         request,
@@ -48,13 +48,13 @@ def _percent(rate: float | None) -> float | None:
     return None if rate is None else round(rate * 100, 1)
 
 
-def dora_month_rows(series: selectors.DoraSeries) -> list[dict]:
+def dora_month_rows(series: deployment_selectors.DoraSeries) -> list[dict]:
     rows = []
     for month in reversed(series.months):
         figures = series.figures[month]
         rows.append(
             {
-                "month": selectors.month_start(month),
+                "month": deployment_selectors.month_start(month),
                 "figures": figures,
                 "bands": dora.bands(figures),
                 "band": dora.overall_band(figures),
@@ -70,10 +70,12 @@ def dora_page(request):
         service = form.cleaned_data["service"]
         team = None if service else form.cleaned_data["team"]
     now = timezone.now()
-    series = selectors.dora_series(team=team, service=service, months=DORA_PAGE_MONTHS, now=now)
+    series = deployment_selectors.dora_series(
+        team=team, service=service, months=DORA_PAGE_MONTHS, now=now
+    )
     figures = [series.figures[month] for month in series.months]
     chart = {
-        "months": [f"{selectors.month_start(month):%b %Y}" for month in series.months],
+        "months": [f"{deployment_selectors.month_start(month):%b %Y}" for month in series.months],
         "deployments": [f.successful for f in figures],
         "failures": [f.failures for f in figures],
         "lead_time_hours": [_hours(f.lead_time) for f in figures],
@@ -101,8 +103,10 @@ def dora_page(request):
                 {"name": name, "bounds": bounds} for name, bounds in dora.BAND_TABLE.values()
             ],
             "bands": dora.BAND_ORDER,
-            "team_rows": selectors.dora_team_rows(month=last_complete) if service is None else [],
-            "team_month": selectors.month_start(last_complete),
+            "team_rows": deployment_selectors.dora_team_rows(month=last_complete)
+            if service is None
+            else [],
+            "team_month": deployment_selectors.month_start(last_complete),
         },
     )
 
