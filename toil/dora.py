@@ -28,7 +28,7 @@ import calendar
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -133,11 +133,6 @@ class DoraFigures:
         self.recovery_time = statistics.median(self.recovery_times) if self.recovery_times else None
         self.recovered = len(self.recovery_times)
         return self
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        del data["lead_times"], data["recovery_times"]
-        return data
 
 
 def band_of(key: str, value: float | None) -> str | None:

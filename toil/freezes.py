@@ -7,6 +7,7 @@ starts at 16:00 and ends at 08:00 Paris time on either side of a daylight-saving
 such a weekend lasts 63 or 65 hours then rather than 64.
 """
 
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,10 +36,15 @@ class FreezeRule:
     recurrence: str = ""
 
 
+@functools.lru_cache(maxsize=4096)
 def _rule(text: str, local_start: datetime):
-    # ignoretz: an UNTIL written with "Z" reads as wall-clock time in the freeze's zone, as
-    # DTSTART does; mixing the two would make dateutil refuse the rule.
-    return rrulestr(text, dtstart=local_start, ignoretz=True)
+    """The parsed rule, kept per process with the occurrences it has produced (``cache``): the
+    gate and the calendar ask the same few rules again and again, and each answer would
+    otherwise walk every occurrence since the first again.
+
+    ignoretz: an UNTIL written with "Z" reads as wall-clock time in the freeze's zone, as
+    DTSTART does; mixing the two would make dateutil refuse the rule."""
+    return rrulestr(text, dtstart=local_start, ignoretz=True, cache=True)
 
 
 def recurrence_error(text: str) -> str | None:

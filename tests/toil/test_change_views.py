@@ -115,6 +115,9 @@ def test_the_calendar_shows_the_next_14_days_of_changes_and_freezes(as_user, cha
     frozen = [day.date.day for day in calendar if day.freezes]
     assert frozen == [13, 14, 15, 16, 20, 21, 22, 23]
     assert "Far away" not in [change.title for day in calendar for change in day.changes]
+    assertContains(response, '<li class="calendar-day frozen"><h3><time datetime="2026-03-13">')
+    assertContains(response, f'<a href="/changes/{change.pk}/">#{change.pk} Rotate the card')
+    assertContains(response, "❄ Weekend")
 
 
 def test_the_list_filters_and_sorts_and_htmx_gets_the_results_only(as_user, change, service):
@@ -132,6 +135,20 @@ def test_the_list_filters_and_sorts_and_htmx_gets_the_results_only(as_user, chan
 
 def test_an_empty_list_says_how_changes_get_there(as_user, db):
     assertContains(as_user("owner").get("/changes/"), "write a change request")
+
+
+def test_a_busy_day_links_to_the_rest_of_its_changes(as_user, owner, service):
+    for number in range(8):
+        ChangeFactory(
+            services=[service],
+            author=owner,
+            status="scheduled",
+            title=f"Busy {number}",
+            window_start=NOW + dt.timedelta(days=1),
+            window_end=NOW + dt.timedelta(days=1, hours=1),
+        )
+    response = as_user("viewer").get("/changes/")
+    assertContains(response, '?window_after=2026-03-11&amp;window_before=2026-03-11">and 2 more')
 
 
 @pytest.mark.parametrize("count", [2, 30])

@@ -32,10 +32,6 @@ class ChangeStatus(models.TextChoices):
     REVIEWED = "reviewed", "Reviewed"
 
 
-#: Changes whose outcome is known: a post-implementation review may follow.
-FINISHED_STATUSES = frozenset(
-    {ChangeStatus.COMPLETED, ChangeStatus.FAILED, ChangeStatus.ROLLED_BACK}
-)
 #: Changes that hold their window: another change to the same service in it conflicts.
 ACTIVE_STATUSES = frozenset(
     {ChangeStatus.APPROVED, ChangeStatus.SCHEDULED, ChangeStatus.IN_PROGRESS}

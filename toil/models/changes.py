@@ -354,12 +354,6 @@ class FreezeWindow(models.Model):
     def get_absolute_url(self):
         return reverse("freeze_detail", args=[self.pk])
 
-    @property
-    def team_id_for_roles(self) -> int | None:
-        if self.scope == FreezeScope.SERVICE and self.service_id:
-            return self.service.owner_team_id
-        return self.team_id
-
     def clean(self):
         errors = _zone_errors(self.time_zone)
         if self.start and self.end and self.end <= self.start:
