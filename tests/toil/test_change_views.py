@@ -120,6 +120,15 @@ def test_the_calendar_shows_the_next_14_days_of_changes_and_freezes(as_user, cha
     assertContains(response, "❄ Weekend")
 
 
+def test_the_service_filter_offers_a_renamed_service_at_once(as_user, change, service):
+    client = as_user("viewer")
+    assertContains(client.get("/changes/"), '<option value="payments-api">Payments API</option>')
+    service.name = "Payments Gateway"
+    service.save()
+    response = client.get("/changes/", {"service": "payments-api"})
+    assertContains(response, '<option value="payments-api" selected>Payments Gateway</option>')
+
+
 def test_the_list_filters_and_sorts_and_htmx_gets_the_results_only(as_user, change, service):
     ChangeFactory(services=[service], title="Bump the TLS library", category="low-risk")
     client = as_user("viewer")

@@ -139,6 +139,13 @@ class ChangeRequest(models.Model):
             models.Index(fields=["status", "-window_start"], name="change_status_window"),
             models.Index(fields=["window_start", "window_end"], name="change_window"),
             models.Index(fields=["-window_start", "-id"], name="change_newest"),
+            # Emergencies that still collect approvals after their implementation: what awaits
+            # an approver, without reading every finished change.
+            models.Index(
+                fields=["implemented_at"],
+                condition=models.Q(category=ChangeCategory.EMERGENCY, approved_at__isnull=True),
+                name="change_emergency_unapproved",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
