@@ -146,6 +146,19 @@ def test_an_empty_list_says_how_changes_get_there(as_user, db):
     assertContains(as_user("owner").get("/changes/"), "write a change request")
 
 
+def test_names_and_titles_are_escaped_in_the_calendar_and_the_filters(as_user, owner, payments):
+    hostile = ServiceFactory(owner_team=payments, name='<img src=x onerror="alert(1)">')
+    ChangeFactory(services=[hostile], author=owner, status="scheduled", title="<b>Bold</b> & co")
+    FreezeFactory(name="<script>freeze()</script>")
+    response = as_user("viewer").get("/changes/")
+    content = response.content.decode()
+    assert "<b>Bold</b>" not in content and "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in content
+    assert "<script>freeze()" not in content and "&lt;script&gt;freeze()" in content
+    assert (
+        "<img src=x" not in content and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in content
+    )
+
+
 def test_a_busy_day_links_to_the_rest_of_its_changes(as_user, owner, service):
     for number in range(8):
         ChangeFactory(

@@ -469,25 +469,25 @@ def change_calendar(*, today: dt.date, days: int, zone: ZoneInfo) -> list[Calend
         ChangeRequest.objects.filter(window_start__lt=end, window_end__gt=start)
         .exclude(status__in=[ChangeStatus.DRAFT, ChangeStatus.REJECTED])
         .order_by("window_start", "pk")
-        .values("pk", "title", "status", "window_start", "window_end")
+        .values_list("pk", "title", "status", "window_start", "window_end")
     )
     labels = dict(ChangeStatus.choices)
     url = reverse("change_detail", args=[0]).removesuffix("0/")
     last_day = calendar[-1].date
-    for change in changes:
-        first = max(change["window_start"].astimezone(zone).date(), today)
-        last_moment = change["window_end"] - dt.timedelta(microseconds=1)
+    for pk, title, status, window_start, window_end in changes:
+        first = max(window_start.astimezone(zone).date(), today)
+        last_moment = window_end - dt.timedelta(microseconds=1)
         last = min(last_moment.astimezone(zone).date(), last_day)
         entry = None
         for offset in range((first - today).days, (last - today).days + 1):
             day = calendar[offset]
             if len(day.changes) < CALENDAR_CHANGES_PER_DAY:
                 entry = entry or CalendarChange(
-                    pk=change["pk"],
-                    title=change["title"],
-                    status=change["status"],
-                    status_label=labels[change["status"]],
-                    url=f"{url}{change['pk']}/",
+                    pk=pk,
+                    title=title,
+                    status=status,
+                    status_label=labels[status],
+                    url=f"{url}{pk}/",
                 )
                 day.changes.append(entry)
             else:
