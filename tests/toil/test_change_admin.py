@@ -101,6 +101,18 @@ def test_a_freeze_saved_in_the_admin_is_validated_like_anywhere(sre_lead, client
     assert not FreezeWindow.objects.exists()
 
 
+def test_a_submitted_change_is_read_only_in_the_admin_and_a_draft_is_not(
+    records, service, owner, sre_lead, client_for
+):
+    client = client_for(sre_lead)
+    submitted = records["toil/changerequest"]
+    page = client.get(f"/admin/toil/changerequest/{submitted.pk}/change/").content.decode()
+    assert 'name="title"' not in page and submitted.title in page
+    draft = ChangeFactory(services=[service], author=owner)
+    page = client.get(f"/admin/toil/changerequest/{draft.pk}/change/").content.decode()
+    assert 'name="title"' in page
+
+
 def test_deleting_a_deployment_in_the_admin_marks_its_month(records, sre_lead, client_for):
     DoraDirtyMonth.objects.all().delete()
     deployment = records["toil/deployment"]

@@ -90,9 +90,17 @@ class ChangeRequestAdmin(SimpleHistoryAdmin):
         # Written in the portal, where the author and the first timeline entry are recorded.
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        # What was submitted stays as it was approved: only a draft's details are corrected.
+        if obj is not None and not obj.is_draft:
+            return [field.name for field in obj._meta.fields] + ["services"]
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in change_actions.CHANGE_FIELDS}
         stored = ChangeRequest.objects.get(pk=obj.pk)
+        if not stored.is_draft:
+            return
+        fields = {name: form.cleaned_data[name] for name in change_actions.CHANGE_FIELDS}
         form.instance = change_actions.change_update(
             change=stored, by=request.user, services=form.cleaned_data["services"], **fields
         )
