@@ -1,6 +1,8 @@
-"""Incidents benchmark: latency and queries per request at 20 and at 20,000 incidents.
+"""Incidents benchmark: latency and queries per request at 20 and at 20,000 incidents; with
+--intake, the Alertmanager intake instead: large groups and an alert storm.
 
     .venv/bin/python bench/incidents.py [--requests 200] [--queries] [--explain]
+    .venv/bin/python bench/incidents.py --intake [--storm-deliveries 500] [--storm-seconds 60]
 
 Runs on a throw-away PostgreSQL (tests/servers.py), or, when DATABASE_URL is set, on a
 test database that Django creates next to that one and drops afterwards. The history is
@@ -14,6 +16,8 @@ same number of queries at 20 and at 20,000 incidents; p95 under 100 ms for each 
 
 import argparse
 import cProfile
+import json
+import os
 import pstats
 import random
 import re
@@ -364,6 +368,224 @@ def benchmark(request_count: int, show_queries: bool, size: int, explain: bool) 
     return all_met
 
 
+# --- the Alertmanager intake ------------------------------------------------------------------
+
+WEBHOOK = "/api/alerts/alertmanager/"
+WEBHOOK_TOKEN = "bench-alertmanager-token"
+GROUP_SIZES = (500, 5_000, 10_000)
+#: Alertmanager's default webhook timeout; a delivery must finish well within it.
+ALERTMANAGER_TIMEOUT_S = 10
+TARGET_GROUP_S = 5
+TARGET_STORM_RECOMPUTES = 5
+
+
+def alert_json(n: int, *, starts_at: datetime, status: str = "firing") -> dict:
+    """One alert as Alertmanager sends it, with the labels and annotations of a real one
+    (about 700 bytes)."""
+    return {
+        "status": status,
+        "labels": {
+            "alertname": "HighErrorRate",
+            "service": f"service-{n % SERVICES:03}",
+            "severity": "critical" if n % 10 == 0 else "warning",
+            "instance": f"10.0.{n // 250}.{n % 250}:9100",
+            "job": "api",
+            "namespace": "production",
+            "pod": f"api-{n:05}-7d9f8b6c5d-x2k4q",
+            "region": "eu-west-1",
+        },
+        "annotations": {
+            "summary": f"Error rate above 5% on api-{n:05}",
+            "description": "More than 5% of requests failed over the last 5 minutes.",
+            "runbook_url": "https://runbooks.example.test/api/high-error-rate",
+        },
+        "startsAt": starts_at.isoformat(),
+        "endsAt": (
+            (starts_at + timedelta(minutes=30)).isoformat()
+            if status == "resolved"
+            else "0001-01-01T00:00:00Z"
+        ),
+        "generatorURL": "http://prometheus.example.test/graph?g0.expr=rate%28errors%5B5m%5D%29",
+        "fingerprint": f"{n:016x}",
+    }
+
+
+def webhook_json(group: str, alerts: list[dict]) -> str:
+    status = "firing" if any(alert["status"] == "firing" for alert in alerts) else "resolved"
+    return json.dumps(
+        {
+            "version": "4",
+            "groupKey": f'{{}}:{{alertname="HighErrorRate", group="{group}"}}',
+            "truncatedAlerts": 0,
+            "status": status,
+            "receiver": "reliability-portal",
+            "groupLabels": {"alertname": "HighErrorRate"},
+            "commonLabels": {"alertname": "HighErrorRate", "job": "api"},
+            "commonAnnotations": {"summary": f"High error rate ({group})"},
+            "externalURL": "http://alertmanager.example.test:9093",
+            "alerts": alerts,
+        }
+    )
+
+
+def deliver(client, body: str) -> tuple[float, dict]:
+    began = time.perf_counter()
+    response = client.post(
+        WEBHOOK,
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {WEBHOOK_TOKEN}",
+    )
+    elapsed = time.perf_counter() - began
+    if response.status_code != 200:
+        raise RuntimeError(f"delivery answered {response.status_code}: {response.content[:300]}")
+    return elapsed, response.json()
+
+
+def large_groups(client) -> bool:
+    """A new group of N alerts, its re-delivery, and its resolution, for each N in
+    GROUP_SIZES, through the webhook view as Alertmanager calls it."""
+    from django.utils import timezone
+
+    print(
+        f"{'alerts':>7} {'body MB':>8} {'new group s':>12} {'re-delivery s':>14} "
+        f"{'resolved s':>11}  verdict"
+    )
+    all_met = True
+    for size in GROUP_SIZES:
+        started = timezone.now() - timedelta(minutes=5)
+        firing = [alert_json(n, starts_at=started) for n in range(size)]
+        body = webhook_json(f"large-{size}", firing)
+        new, answer = deliver(client, body)
+        assert answer["created"], answer
+        again, _ = deliver(client, body)
+        resolved = [alert_json(n, starts_at=started, status="resolved") for n in range(size)]
+        done, answer = deliver(client, webhook_json(f"large-{size}", resolved))
+        assert answer["status_change"] == ["investigating", "monitoring"], answer
+        slowest = max(new, again, done)
+        met = slowest < TARGET_GROUP_S
+        all_met &= met
+        print(
+            f"{size:>7,} {len(body) / 1e6:>8.1f} {new:>12.2f} {again:>14.2f} {done:>11.2f}  "
+            + ("ok" if met else f"MISSED: over {TARGET_GROUP_S} s")
+        )
+    return all_met
+
+
+def storm_bodies(count: int) -> list[str]:
+    """``count`` deliveries from count / 5 alert groups, each seen five times as
+    Alertmanager sends them: one alert fires (a new incident), a second joins, the same
+    again (a repeat), the first resolves, the second resolves (the incident moves to
+    monitoring)."""
+    from django.utils import timezone
+
+    bodies = []
+    for group in range(count // 5):
+        started = timezone.now() - timedelta(minutes=3)
+        first, second = 2 * group, 2 * group + 1
+        steps = [
+            [alert_json(first, starts_at=started)],
+            [alert_json(first, starts_at=started), alert_json(second, starts_at=started)],
+            [alert_json(first, starts_at=started), alert_json(second, starts_at=started)],
+            [
+                alert_json(first, starts_at=started, status="resolved"),
+                alert_json(second, starts_at=started),
+            ],
+            [
+                alert_json(first, starts_at=started, status="resolved"),
+                alert_json(second, starts_at=started, status="resolved"),
+            ],
+        ]
+        bodies += [webhook_json(f"storm-{group}", alerts) for alerts in steps]
+    return bodies
+
+
+def alert_storm(client, deliveries: int, seconds: float) -> bool:
+    """``deliveries`` webhook deliveries spread evenly over ``seconds``, as production runs
+    them: the view, the actions, the rings on commit (Redis), and a Celery worker running
+    the recomputes they ring. Counts the metric recomputes that followed."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import before_task_publish, task_postrun
+    from django.conf import settings
+
+    from incidents import tasks
+    from incidents.actions import incidents as incident_actions
+    from incidents.models.metrics import IncidentMetricsDirtyMark
+    from portal.celery import app as celery_app
+
+    recompute = tasks.recompute_changed_incident_metrics.name
+    rings, runs, changes = [], [], []
+
+    def count_ring(sender=None, **kwargs):
+        if sender == recompute:
+            rings.append(sender)
+
+    def count_run(sender=None, retval=None, **kwargs):
+        if sender is not None and sender.name == recompute:
+            runs.append(retval)
+
+    # Each change the metrics read, as it is marked: what used to ring a full recompute each.
+    mark = incident_actions.incident_metrics_mark_changed
+
+    def counted_mark(**kwargs):
+        changes.append(1)
+        return mark(**kwargs)
+
+    incident_actions.incident_metrics_mark_changed = counted_mark
+    before_task_publish.connect(count_ring, weak=False)
+    task_postrun.connect(count_run, weak=False)
+    bodies = storm_bodies(deliveries)
+    delay = settings.INCIDENT_METRICS_RECOMPUTE_DELAY
+    timings = []
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        began = time.monotonic()
+        for index, body in enumerate(bodies):
+            time.sleep(max(0.0, began + seconds * index / len(bodies) - time.monotonic()))
+            timings.append(deliver(client, body)[0] * 1000)
+        sent = time.monotonic() - began
+        deadline = time.monotonic() + delay + 60
+        while time.monotonic() < deadline and IncidentMetricsDirtyMark.objects.exists():
+            time.sleep(0.5)
+        time.sleep(3)  # any ring still queued runs (and finds nothing)
+    incident_actions.incident_metrics_mark_changed = mark
+    did_work = [written for written in runs if written]
+    print(
+        f"{len(bodies)} deliveries in {sent:.0f} s (median {statistics.median(timings):.0f} ms, "
+        f"p95 {p95(timings):.0f} ms each); {len(changes)} of them changed what the metrics "
+        f"read (before: {len(changes)} full recomputes)"
+    )
+    print(
+        f"  recompute rings: {len(rings)}; recomputes run: {len(runs)}, of which "
+        f"{len(did_work)} recomputed ({sum(did_work)} snapshots) and "
+        f"{len(runs) - len(did_work)} found nothing to do; "
+        f"INCIDENT_METRICS_RECOMPUTE_DELAY={delay} s"
+    )
+    met = len(did_work) <= TARGET_STORM_RECOMPUTES and not IncidentMetricsDirtyMark.objects.exists()
+    print("  " + ("ok" if met else f"MISSED: over {TARGET_STORM_RECOMPUTES} recomputes"))
+    return met
+
+
+def intake_benchmark(deliveries: int, seconds: float) -> bool:
+    from django.test import Client
+
+    from incidents.actions.metrics import incident_metrics_snapshots_recompute
+
+    rng = random.Random(2026)
+    engineers, services, _ = load_organisation(rng)
+    # A history for the recomputes to read: a year and a half of it.
+    load_incidents(0, 2_000, 2_000, engineers, services, rng)
+    from django.utils import timezone
+
+    incident_metrics_snapshots_recompute(now=timezone.now())
+    client = Client()
+    print("Large groups (one delivery each; Alertmanager gives up after 10 s):")
+    groups_met = large_groups(client)
+    print()
+    print(f"Alert storm: {deliveries} deliveries in {seconds:.0f} s, a Celery worker running:")
+    storm_met = alert_storm(client, deliveries, seconds)
+    return groups_met and storm_met
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per page")
@@ -379,7 +601,25 @@ def main() -> int:
     parser.add_argument(
         "--incidents", type=int, default=LARGE, help="size of the large history (a quick try)"
     )
+    parser.add_argument(
+        "--intake",
+        action="store_true",
+        help="benchmark the Alertmanager intake (large groups, an alert storm) instead",
+    )
+    parser.add_argument("--storm-deliveries", type=int, default=500)
+    parser.add_argument("--storm-seconds", type=float, default=60.0)
     args = parser.parse_args()
+    if args.intake:
+        from tests.servers import start_redis
+
+        redis_server, os.environ["CELERY_BROKER_URL"] = start_redis()
+        os.environ["ALERTMANAGER_WEBHOOK_TOKEN"] = WEBHOOK_TOKEN
+        try:
+            return run_on_throwaway_database(
+                lambda: intake_benchmark(args.storm_deliveries, args.storm_seconds)
+            )
+        finally:
+            redis_server.stop()
     return run_on_throwaway_database(
         lambda: benchmark(args.requests, args.queries, args.incidents, args.explain)
     )

@@ -6,13 +6,18 @@ Runs on a throw-away PostgreSQL (tests/servers.py), or, when DATABASE_URL is set
 database that Django creates next to that one and drops afterwards. It loads the SLOs (ten
 per service: most healthy, some burning, some exhausted; a tenth timeslices, a tenth calendar
 months, a maintenance window on some) and 30 days of 5-minute buckets each with one
-INSERT ... SELECT per batch of SLOs, then times what the worker does after a sync cycle:
-recompute every snapshot (services.actions.slo_statuses_recompute). Then it times the org
-scorecard and GET /api/slos/ as an SRE lead, counting queries at 10 SLOs and at all of them.
-Targets: recompute all under 20 s; scorecard p95 under 200 ms; the same queries at both sizes.
+INSERT ... SELECT per batch of SLOs, then times the path production runs after a sync cycle:
+every SLO marked dirty (as each SLO's sync marks it), then the one task that recomputes every
+dirty SLO in one batch (services.tasks.recompute_dirty_slos, i.e.
+services.actions.statuses.slo_statuses_recompute_dirty). It times that with the stored hour and day
+rollups and again with days alone (the plainer read plan), then the org scorecard and
+GET /api/slos/ as an SRE lead, counting queries at 10 SLOs and at all of them.
+Targets: recompute all in 5 s or less; scorecard p95 under 200 ms; the same queries at both
+sizes.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -25,7 +30,7 @@ from bench.catalog import latencies_ms, p95, queries_per_request, run_on_throwaw
 
 SLOS_PER_SERVICE = 10
 SMALL = 10
-TARGET_RECOMPUTE_S = 20
+TARGET_RECOMPUTE_S = 5
 TARGET_P95_MS = 200
 #: The moment the benchmark's data ends: its "now".
 # Off the hour, as most recomputes are: hours and days of rollups then do not line up with the
@@ -77,8 +82,8 @@ def load_buckets(days: int) -> int:
     per bucket; about 1 % of buckets are missing; burning SLOs burn fast in the last two hours."""
     from django.db import connection
 
-    from services.actions.sli import slo_rollups_refresh
     from services.models.slos import SLO, MaintenanceWindow, SLIBucket, SLIRollup
+    from services.sli.store import slo_rollups_refresh
 
     first = NOW.replace(minute=0) - timedelta(days=days)
     case = " ".join(
@@ -152,11 +157,37 @@ def load_organisation(slo_count: int):
 
 
 def recompute_all() -> tuple[float, int]:
-    from services.actions.sli import slo_statuses_recompute
+    """A sync cycle's recompute as production runs it: every SLO dirty, one task for all."""
+    from services.actions.statuses import slo_statuses_recompute_dirty, slos_mark_dirty
 
-    started = time.perf_counter()
-    written = slo_statuses_recompute(now=NOW)
+    slos_mark_dirty(ring=False)
+    started, cpu = time.perf_counter(), time.process_time()
+    written = slo_statuses_recompute_dirty(now=NOW)
+    recompute_all.cpu_seconds = time.process_time() - cpu  # this process: every thread's Python
     return time.perf_counter() - started, written
+
+
+def recompute_with(spans: tuple[int, ...]) -> tuple[float, int, float]:
+    """The median of three recomputes with a read plan over the stored rollups of `spans`: wall
+    seconds, snapshots written, and seconds of this process's CPU (the Python side; the rest is
+    PostgreSQL's, or waiting for a core on a busy machine)."""
+    from services.sli import plan
+
+    chosen = plan.STORED_SPANS
+    plan.STORED_SPANS = spans
+    try:
+        recompute_all()  # warm: this plan's pages in memory, as after the previous cycle
+        timings = []
+        for _ in range(3):
+            duration, written = recompute_all()
+            timings.append((duration, written, recompute_all.cpu_seconds))
+    finally:
+        plan.STORED_SPANS = chosen
+    return (
+        statistics.median(duration for duration, _, _ in timings),
+        timings[0][1],
+        statistics.median(cpu for _, _, cpu in timings),
+    )
 
 
 def explain_one_batch() -> None:
@@ -164,7 +195,7 @@ def explain_one_batch() -> None:
     batch's recompute takes in all."""
     from django.db import connection
 
-    from services.actions.sli import ROLLUP_BATCH, slo_statuses_recompute
+    from services.actions.statuses import RECOMPUTE_BATCH, slo_statuses_recompute
     from services.models.slos import SLO
 
     def explain(execute, sql, params, many, context):
@@ -173,7 +204,7 @@ def explain_one_batch() -> None:
             print("\n".join(row[0] for row in context["cursor"].fetchall()), "\n")
         return execute(sql, params, many, context)
 
-    batch = list(SLO.objects.order_by("pk")[:ROLLUP_BATCH])
+    batch = list(SLO.objects.order_by("pk")[:RECOMPUTE_BATCH])
     started = time.perf_counter()
     with connection.execute_wrapper(explain):
         slo_statuses_recompute(now=NOW, slos=batch)
@@ -200,19 +231,25 @@ def benchmark(slo_count: int, days: int, request_count: int, explain: bool) -> b
     buckets = load_buckets(days)
     print(f"{buckets:,} buckets loaded in {time.perf_counter() - started:.0f} s\n")
 
-    recompute_all()  # warm: the buckets' pages in memory, as after the previous cycle
+    from services.sli.plan import DAY_SECONDS, STORED_SPANS
+
     if explain:
         explain_one_batch()
-    timings = [recompute_all() for _ in range(3)]
-    seconds = statistics.median(duration for duration, _ in timings)
-    written = timings[0][1]
+    plain, _, plain_cpu = recompute_with((DAY_SECONDS,))
+    seconds, written, cpu = recompute_with(STORED_SPANS)
     alerts = Counter(SLOStatus.objects.values_list("alert", flat=True))
     tiers = Counter(SLOStatus.objects.values_list("policy_tier", flat=True))
-    recompute_met = seconds < TARGET_RECOMPUTE_S and written == slo_count
+    recompute_met = seconds <= TARGET_RECOMPUTE_S and written == slo_count
     print(
-        f"recompute all: {written} snapshots from {buckets:,} buckets in {seconds:.1f} s "
-        f"(median of 3; {seconds / written * 1000:.1f} ms per SLO) "
+        f"recompute all (a sync cycle: {written} dirty SLOs, one task): {written} snapshots "
+        f"from {buckets:,} buckets in {seconds:.1f} s (median of 3; "
+        f"{seconds / written * 1000:.2f} ms per SLO; {cpu:.1f} s of it Python's CPU) "
         f"{'ok' if recompute_met else f'MISSED: target {TARGET_RECOMPUTE_S} s'}"
+    )
+    print(
+        f"  read plan: hour and day rollups {seconds:.1f} s; days alone (buckets in the last "
+        f"three days and wherever a cut breaks a day) {plain:.1f} s ({plain_cpu:.1f} s Python); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(f"  alerts {dict(alerts)}; tiers {dict(tiers)}\n")
 

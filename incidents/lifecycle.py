@@ -45,6 +45,30 @@ def can_transition(current: str, new: str) -> bool:
     return new in ALLOWED_TRANSITIONS[current]
 
 
+def is_backward(current: str, new: str) -> bool:
+    """Does the move go back in the lifecycle (reopening, or back to investigating)?"""
+    order = list(IncidentStatus.values)
+    return order.index(new) < order.index(current)
+
+
+def forward_statuses(current: str) -> list[str]:
+    """The statuses the incident may move on to, in lifecycle order."""
+    return [
+        status
+        for status in IncidentStatus.values
+        if status in ALLOWED_TRANSITIONS[current] and not is_backward(current, status)
+    ]
+
+
+def backward_statuses(current: str) -> list[str]:
+    """The statuses the incident may go back to (each needs a reason)."""
+    return [
+        status
+        for status in IncidentStatus.values
+        if status in ALLOWED_TRANSITIONS[current] and is_backward(current, status)
+    ]
+
+
 def timestamps_to_stamp(new: str) -> list[str]:
     """The timestamp fields entering ``new`` fills (when still empty), earliest first."""
     order = list(IncidentStatus.values)

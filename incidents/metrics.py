@@ -121,9 +121,11 @@ def _mtbf_of(records: list[IncidentRecord]) -> dt.timedelta | None:
     return mean_time_between_failures(record.started_at for record in records)
 
 
-def period_start(end: dt.datetime, months: int) -> dt.datetime:
-    """The first instant of the month ``months - 1`` months before ``end``'s month: a period
-    of N months is the N calendar months up to ``end``, the current one included."""
+def period_start(end: dt.datetime, months: int, tz: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """The first instant of the month ``months - 1`` months before ``end``'s month, months
+    being those of ``tz``: a period of N months is the N calendar months up to ``end``, the
+    current one included."""
+    end = end.astimezone(tz)
     month_index = end.year * 12 + end.month - 1 - (months - 1)
     return end.replace(
         year=month_index // 12,

@@ -10,6 +10,8 @@ built on portal.roles.
   the people holding one of its roles and SRE leads write its timeline (notes, key
   events).
 - Its commander, its communications lead and SRE leads send its status updates.
+- Only people who may act in it hold one of its roles (commander, tech lead, communications
+  lead, scribe): the engineers of its teams and SRE leads, never a viewer.
 """
 
 from rest_framework import permissions
@@ -32,6 +34,26 @@ def incident_team_ids(incident) -> set[int]:
 
 def _is_team_engineer(user, incident) -> bool:
     return bool(editable_team_ids(user) & incident_team_ids(incident))
+
+
+def may_hold_role(user, team_ids: set[int]) -> bool:
+    """May the user hold a role in an incident of these teams (its owning team and the teams
+    of its affected services)? Its teams' engineers and SRE leads; an incident without any
+    team (an alert that named no known service) takes any engineer."""
+    if not user.is_active:
+        return False
+    if is_sre_lead(user):
+        return True
+    engineer_of = editable_team_ids(user)
+    return bool(engineer_of & team_ids) if team_ids else bool(engineer_of)
+
+
+def role_refusal(user) -> str:
+    name = user.get_full_name() or user.get_username()
+    return (
+        f"{name} cannot hold an incident role: only engineers of the incident's teams and "
+        "SRE leads can."
+    )
 
 
 def can_command(user, incident) -> bool:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.choices import PostMortemStatus, TimelineKind
+from incidents.deadlines import portal_zone
 from incidents.permissions import incident_team_ids
 from portal.roles import editable_team_ids, is_sre_lead
 from services.budget.figures import objective_from_percent
@@ -31,10 +32,11 @@ def can_transition(current: str, new: str) -> bool:
 
 
 def add_working_days(moment: datetime, days: int) -> datetime:
-    """The moment ``days`` working days (Monday to Friday, in the portal's time zone) after
-    ``moment``, at the same time of day. Resolving on a Friday with 5 days gives the next
-    Friday; resolving on a Saturday counts from Monday, so it gives the Friday after."""
-    local = timezone.localtime(moment)
+    """The moment ``days`` working days (Monday to Friday, in the portal's time zone, never
+    the viewer's) after ``moment``, at the same time of day. Resolving on a Friday with 5 days
+    gives the next Friday; resolving on a Saturday counts from Monday, so it gives the Friday
+    after."""
+    local = timezone.localtime(moment, portal_zone())
     remaining = days
     while remaining > 0:
         local += timedelta(days=1)
@@ -88,17 +90,48 @@ def is_reviewer(user, postmortem) -> bool:
     )
 
 
+def may_review(user) -> bool:
+    """Reviewers are engineers (of any team) or SRE leads: publishing is a write, and viewers
+    only read."""
+    return user.is_active and (is_sre_lead(user) or bool(editable_team_ids(user)))
+
+
+def contributor_ids(postmortem) -> set[int]:
+    """Who wrote it: its author and everyone who changed its sections (uses prefetched
+    contributors)."""
+    ids = {person.pk for person in postmortem.contributors.all()}
+    return ids | ({postmortem.author_id} if postmortem.author_id else set())
+
+
+def publish_refusal(user, postmortem) -> str | None:
+    """Why the user may not publish the post-mortem, or None when they may.
+
+    Review is independent: the person who publishes is an assigned reviewer or an SRE lead,
+    and did not write it (start it or change its sections) — otherwise anyone could name
+    themselves reviewer and publish alone, and for SEV1/SEV2 that closes the incident.
+    """
+    if not user.is_authenticated:
+        return "Sign in to publish."
+    if user.pk == postmortem.author_id:
+        return "You started this post-mortem: a reviewer who did not write it publishes it."
+    if user.pk in contributor_ids(postmortem):
+        return "You edited this post-mortem: a reviewer who did not write it publishes it."
+    if not (is_sre_lead(user) or is_reviewer(user, postmortem)):
+        return "Only an assigned reviewer or an SRE lead publishes a post-mortem."
+    return None
+
+
 def can_publish(user, postmortem) -> bool:
-    """A reviewer or an SRE lead publishes, once the post-mortem is in review."""
+    """An independent reviewer (see publish_refusal) publishes, once it is in review."""
     return postmortem.status == PostMortemStatus.IN_REVIEW and (
-        is_sre_lead(user) or is_reviewer(user, postmortem)
+        publish_refusal(user, postmortem) is None
     )
 
 
 def can_return_to_draft(user, postmortem) -> bool:
     """Reviewers send it back with their remarks; its editors may take it back to change it."""
     return postmortem.status == PostMortemStatus.IN_REVIEW and (
-        can_publish(user, postmortem) or is_postmortem_editor(user, postmortem)
+        is_sre_lead(user) or is_reviewer(user, postmortem) or is_postmortem_editor(user, postmortem)
     )
 
 

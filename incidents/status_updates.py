@@ -112,7 +112,9 @@ def _initial(facts: IncidentFacts, now: datetime) -> Draft:
         "or sooner if anything changes.\n\n"
         f"Follow the incident: {facts.url}\n"
     )
-    subject = f"[{facts.severity}] Investigating: {facts.title} ({facts.reference})"
+    # The subject says where the incident is now: a first word may come after the cause
+    # is already identified.
+    subject = f"[{facts.severity}] {facts.status}: {facts.title} ({facts.reference})"
     return Draft(subject=subject, body=body)
 
 

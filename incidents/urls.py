@@ -18,6 +18,11 @@ urlpatterns = [
         name="incident_change_status",
     ),
     path(
+        "incidents/<str:reference>/reopen/",
+        incidents.incident_reopen,
+        name="incident_reopen",
+    ),
+    path(
         "incidents/<str:reference>/severity/",
         incidents.incident_change_severity,
         name="incident_change_severity",

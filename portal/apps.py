@@ -7,6 +7,11 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal"
 
+    def ready(self):
+        from portal.signin import connect_signals
+
+        connect_signals()
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """The admin site, opened to SRE leads (see portal.sites.PortalAdminSite)."""

@@ -1,5 +1,6 @@
-"""Demo data for `make run`: a small organisation with teams, people, a service catalog and
-SLOs with a month of synthetic SLI history (services.demo).
+"""Demo data for `make run`: a small organisation with teams, people, a service catalog,
+SLOs with a month of synthetic SLI history (services.demo), incidents (incidents.demo) and
+readiness reviews and scorecards (services.demo_readiness).
 
 Loading is idempotent: every record is looked up by its natural key (username, team slug,
 service slug) and only created when missing, so a second run adds nothing and keeps the
@@ -22,12 +23,15 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from incidents.demo import load_demo_incidents
+from portal.compliance.demo import load_demo_compliance
 from portal.roles import grant_sre_lead
 from services.actions.catalog import membership_set, service_create, team_create
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.demo import load_demo_slos
+from services.demo_readiness import load_demo_readiness
 from services.models.catalog import Service, Team
 from toil.demo.changes import load_demo_changes
+from toil.demo.toil import load_demo_toil
 
 ADMIN_USERNAME = "admin"
 PASSWORD_FILE_NAME = "demo-password"
@@ -423,6 +427,9 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     schedule_demo_sli_data()
     load_demo_incidents(timezone.now())
     load_demo_changes(timezone.now())
+    load_demo_toil(timezone.now())
+    load_demo_compliance(timezone.now())
+    load_demo_readiness(timezone.now())
     return summary
 
 
@@ -439,7 +446,7 @@ def schedule_demo_sli_data() -> None:
     )
     PeriodicTask.objects.update_or_create(
         name="Demo SLI data",
-        defaults={"task": "portal.tasks.push_demo_sli_data", "interval": every, "enabled": True},
+        defaults={"task": "services.tasks.push_demo_sli_data", "interval": every, "enabled": True},
     )
 
 
@@ -531,6 +538,8 @@ def _load_services(teams, summary) -> None:
             tags=demo.tags,
             # A dependency someone deleted since the last load stays deleted.
             depends_on=[services[slug] for slug in demo.depends_on if slug in services],
+            # The demo records an organisation as it is: its services are in production already.
+            readiness_gate=False,
             **_links(demo),
         )
         summary.services_created += 1

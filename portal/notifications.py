@@ -5,8 +5,11 @@ Callers get one of two errors when a send fails, and only need to know which:
 
 - ``PermanentNotificationError``: trying again will fail the same way (every recipient
   refused, a malformed address, a 5xx reply); record it and move on.
-- ``RetryableNotificationError``: the server could not be reached, timed out, hung up or
-  answered 4xx (try later); a task should retry with backoff.
+- ``RetryableNotificationError``: the server could not be reached, timed out (EMAIL_TIMEOUT,
+  or the task's soft time limit while talking to it), hung up or answered 4xx (try later); a
+  task should retry with backoff.
+
+Each error has a ``summary`` short enough for a status line ("mail server unreachable").
 
 Emails come from three templates, ``emails/<name>-subject.txt``, ``emails/<name>-body.txt``
 and ``emails/<name>-body.html``, rendered by ``render_email``. This module imports no app.
@@ -14,7 +17,9 @@ and ``emails/<name>-body.html``, rendered by ``render_email``. This module impor
 
 import smtplib
 from dataclasses import dataclass, field
+from email.mime.image import MIMEImage
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template import Context
@@ -22,7 +27,12 @@ from django.template.loader import get_template, render_to_string
 
 
 class NotificationError(Exception):
-    """A message could not be sent."""
+    """A message could not be sent; ``summary`` says why in a few words (the message itself
+    when none is given)."""
+
+    def __init__(self, message: str, *, summary: str = ""):
+        super().__init__(message)
+        self.summary = summary or message
 
 
 class PermanentNotificationError(NotificationError):
@@ -34,14 +44,28 @@ class RetryableNotificationError(NotificationError):
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """A PNG the HTML body shows as ``<img src="cid:{cid}">``: mail clients run no scripts
+    and draw SVG badly, so charts travel as images inside the message."""
+
+    cid: str
+    png: bytes
+    filename: str
+
+
+@dataclass(frozen=True)
 class Message:
-    """A rendered notification: a subject, a plain-text and an HTML body, and its recipients."""
+    """A rendered notification: a subject, a plain-text and an HTML body, and its recipients;
+    ``images`` are attached for the HTML body to show inline (multipart/related)."""
 
     subject: str
     text: str
     html: str
     to: tuple[str, ...]
     headers: dict[str, str] = field(default_factory=dict)
+    #: The email templates it came from (``status-update``), for the log of sent emails.
+    name: str = ""
+    images: tuple[InlineImage, ...] = ()
 
 
 def render_email(name: str, context: dict, to) -> Message:
@@ -57,6 +81,7 @@ def render_email(name: str, context: dict, to) -> Message:
         text=_render_plain_text(f"emails/{name}-body.txt", context),
         html=render_to_string(f"emails/{name}-body.html", context),
         to=tuple(to),
+        name=name,
     )
 
 
@@ -64,6 +89,9 @@ def _render_plain_text(template_name: str, context: dict) -> str:
     # Plain text is not HTML: "Q&A <beta>" must reach the reader as typed, not as entities.
     template = get_template(template_name).template
     return template.render(Context(context, autoescape=False))
+
+
+UNREACHABLE = "mail server unreachable"
 
 
 def _is_permanent_reply(code: int) -> bool:
@@ -85,6 +113,15 @@ class EmailTransport:
             headers=message.headers,
         )
         email.attach_alternative(message.html, "text/html")
+        if message.images:
+            # multipart/related around multipart/alternative: the HTML part and the images it
+            # references by Content-ID travel together, the plain text stays an alternative.
+            email.mixed_subtype = "related"
+            for image in message.images:
+                part = MIMEImage(image.png, "png")
+                part.add_header("Content-ID", f"<{image.cid}>")
+                part.add_header("Content-Disposition", "inline", filename=image.filename)
+                email.attach(part)
         try:
             email.send()
         except smtplib.SMTPRecipientsRefused as error:
@@ -95,14 +132,27 @@ class EmailTransport:
                 raise PermanentNotificationError(
                     f"Every recipient was refused: {refused}."
                 ) from error
-            raise RetryableNotificationError(f"Recipients deferred: {refused}.") from error
+            raise RetryableNotificationError(
+                f"Recipients deferred: {refused}.", summary="recipients deferred"
+            ) from error
         except smtplib.SMTPResponseException as error:
             reply = f"{error.smtp_code} {error.smtp_error!r}"
             if _is_permanent_reply(error.smtp_code):
                 raise PermanentNotificationError(f"The mail server refused: {reply}.") from error
-            raise RetryableNotificationError(f"The mail server deferred: {reply}.") from error
+            raise RetryableNotificationError(
+                f"The mail server deferred: {reply}.", summary="mail server busy"
+            ) from error
         except smtplib.SMTPServerDisconnected as error:
-            raise RetryableNotificationError(f"The mail server hung up: {error}.") from error
+            # Also what a server that accepts the connection and never answers ends in, once
+            # EMAIL_TIMEOUT has passed.
+            raise RetryableNotificationError(
+                f"The mail server hung up: {error}.", summary=UNREACHABLE
+            ) from error
+        except SoftTimeLimitExceeded as error:
+            # The task's time ran out while the server kept it waiting.
+            raise RetryableNotificationError(
+                "The mail server did not answer in time.", summary=UNREACHABLE
+            ) from error
         except (smtplib.SMTPException, ValueError) as error:
             # SMTPException is an OSError too, so it is sorted out first: what remains of it is
             # configuration the server does not support (e.g. no STARTTLS), and a ValueError
@@ -111,7 +161,7 @@ class EmailTransport:
         except OSError as error:
             # Connection refused, reset or timed out: the server may be back soon.
             raise RetryableNotificationError(
-                f"The mail server was unreachable: {error}."
+                f"The mail server was unreachable: {error}.", summary=UNREACHABLE
             ) from error
 
 
@@ -119,5 +169,12 @@ _transport = EmailTransport()
 
 
 def send(message: Message) -> None:
-    """Send the message through the portal's transport; raises a NotificationError subclass."""
+    """Send the message through the portal's transport; raises a NotificationError subclass.
+    What was sent to whom is logged (portal.models.SentEmail; kept PORTAL_LOG_RETENTION_DAYS)."""
     _transport.send(message)
+    # Imported here: this module is loaded by tasks modules before the app registry is ready.
+    from portal.models import SentEmail
+
+    SentEmail.objects.create(
+        name=message.name, subject=message.subject[:250], recipients=list(message.to)
+    )

@@ -1,9 +1,12 @@
 """Settings for the reliability portal, read from the environment (see .env.example)."""
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,6 +50,13 @@ INSTALLED_APPS = [
     "services",
     "incidents",
     "toil",
+    "axes",
+    "csp",
+    "portal.compliance",
+    "portal.privacy",
+    "portal.profile",
+    "portal.reminders",
+    "portal.reports",
 ]
 
 MIDDLEWARE = [
@@ -60,10 +70,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "portal.timezones.ViewerTimezoneMiddleware",
+    "portal.profile.middleware.ProfileTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -81,9 +96,14 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.roles.role_context",
             ],
+            # {% url %} with remembered paths (portal.links) in every template.
+            "builtins": ["portal.templatetags.portal_urls"],
         },
     },
 ]
+
+# Widgets and form layouts through Jinja2 where Django ships them (portal/renderers.py).
+FORM_RENDERER = "portal.renderers.FormRenderer"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
@@ -95,6 +115,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django reads the options of every model choice field (list filters, forms) through
+    # QuerySet.iterator(), which on PostgreSQL is a server-side cursor: DECLARE, FETCH and
+    # CLOSE, three round trips for a handful of rows. Nothing here streams a large result
+    # with iterator(); whatever does later must fetch in keyset batches instead.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -127,6 +152,9 @@ STORAGES = {
 # (make run, tests); production images run collectstatic.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Sessions in the database as Django keeps them, read with one plain statement.
+SESSION_ENGINE = "portal.sessions"
 
 # Transport security. Behind an HTTPS proxy, production sets SECURE_COOKIES, SECURE_SSL_REDIRECT,
 # SECURE_HSTS_SECONDS and TRUST_X_FORWARDED_PROTO (see README, "Running in production").
@@ -201,6 +229,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.recompute_incident_metrics",
         "schedule": 300.0,
     },
+    # The current month's toil figures move with the clock (open incidents, automation
+    # savings); the task also fills in months of the last year that were never computed.
+    "refresh-toil-months": {"task": "toil.tasks.toil.refresh_toil_months", "schedule": 600.0},
+    # Every quarter of an hour: the digests of the people whose 08:00 has come (zones differ by
+    # quarters of an hour), each once a day.
+    "plan-digests": {"task": "portal.reminders.tasks.plan_digests", "schedule": 900.0},
+    # Hourly: last month's reports, made once the month is over in TIME_ZONE.
+    "plan-monthly-reports": {
+        "task": "portal.reports.tasks.plan_monthly_reports",
+        "schedule": 3600.0,
+    },
+    # Readiness and maturity: every service's checks nightly (time alone changes some answers),
+    # and the scorecards' weekly history on Monday morning.
+    "recompute-all-checks": {
+        "task": "services.tasks.recompute_all_checks",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "record-scorecard-trends": {
+        "task": "services.tasks.record_scorecard_trends",
+        "schedule": crontab(hour=3, minute=0, day_of_week=1),
+    },
     "recompute-dora": {"task": "toil.tasks.changes.recompute_all_dora", "schedule": 3600.0},
 }
 # Every task is bounded: a hung mail server or query ends in a soft time limit (the task
@@ -210,6 +259,17 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # The sweeps that portal.tasks.sweep rings every minute and at worker start: each finds
 # recorded work (dirty snapshots, unsent messages) whose enqueueing was lost, and does it.
 PORTAL_SWEEPS = [
+    "incidents.tasks.sweep_status_updates",
+    "incidents.tasks.sweep_incident_metrics",
+    "toil.tasks.toil.recompute_dirty_toil_months",
+    # SLOs marked dirty whose recompute was not rung (the broker was down) or not done.
+    "services.tasks.recompute_dirty_slos",
+    # SLOs whose newest data grew older than SLI_STALE_AFTER_MINUTES, whatever feeds them.
+    "services.tasks.mark_stale_slos",
+    "portal.reminders.tasks.sweep_digests",
+    "portal.reports.tasks.sweep_reports",
+    # Services marked dirty whose recompute ring was lost.
+    "services.tasks.recompute_dirty_checks",
     "toil.tasks.changes.sweep_changes",
 ]
 # A heartbeat older than this means the worker or beat is not running.
@@ -241,6 +301,17 @@ ALERT_DEFAULT_SEVERITY = env.str("ALERT_DEFAULT_SEVERITY", default="SEV3")
 
 # Post-mortems of SEV1/SEV2 incidents are due this many working days after resolution.
 POSTMORTEM_DUE_WORKING_DAYS = env.int("POSTMORTEM_DUE_WORKING_DAYS", default=5)
+# Incident changes within this many seconds of the first one share one metrics recompute.
+INCIDENT_METRICS_RECOMPUTE_DELAY = env.int("INCIDENT_METRICS_RECOMPUTE_DELAY", default=30)
+
+# Toil: the share of a team's capacity that toil may take (SRE practice caps it at half), and
+# the working hours per engineer per month a team's capacity counts unless the team sets its own.
+TOIL_CAP_PERCENT = env.float("TOIL_CAP_PERCENT", default=50.0)
+TOIL_HOURS_PER_ENGINEER = env.int("TOIL_HOURS_PER_ENGINEER", default=140)
+
+# Production readiness: how long an approved readiness review stays valid before the service
+# shows "review due" (and a tier-1/2 service in production counts as unreviewed).
+READINESS_VALID_DAYS = env.int("READINESS_VALID_DAYS", default=365)
 
 # Change approvals and the deploy gate (toil): how many change approvers a standard change
 # needs, and the longest an SRE lead's override of the gate may last.
@@ -250,9 +321,14 @@ GATE_OVERRIDE_MAX_HOURS = env.int("GATE_OVERRIDE_MAX_HOURS", default=24)
 # Where links in emails point (the portal's public address).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
+# Reminders: an item overdue more than this many days also goes to the manager of its team's
+# digest, and more than the second to the SRE leads' ("overdue in your teams").
+ESCALATE_TO_MANAGER_DAYS = env.int("ESCALATE_TO_MANAGER_DAYS", default=7)
+ESCALATE_TO_SRE_LEADS_DAYS = env.int("ESCALATE_TO_SRE_LEADS_DAYS", default=14)
+
 # Where portal.roles finds the teams whose records a user edits (the services app's
 # memberships), named here so that portal's infrastructure imports no app.
-PORTAL_EDITABLE_TEAM_IDS = "services.selectors.team_ids_edited_by"
+PORTAL_EDITABLE_TEAM_IDS = "services.selectors.catalog.team_ids_edited_by"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -311,6 +387,14 @@ SPECTACULAR_SETTINGS = {
         "SLIKindEnum": "services.choices.SLIKind",
         "QueryKindEnum": "services.choices.QueryKind",
         "WindowKindEnum": "services.choices.WindowKind",
+        "ReportStatusEnum": "portal.reports.choices.ReportStatus",
+        "DigestStatusEnum": "portal.reminders.choices.DigestStatus",
+        "ReadinessReviewStatusEnum": "services.choices.ReviewStatus",
+        "CriterionStatusEnum": "services.choices.CriterionStatus",
+        "VerdictEnum": "services.choices.Verdict",
+        "ReadinessStateEnum": "services.choices.ReadinessState",
+        "ExemptionStatusEnum": "services.choices.ExemptionStatus",
+        "ReviewEntryKindEnum": "services.choices.ReviewEntryKind",
         "ChangeCategoryEnum": "toil.choices.changes.ChangeCategory",
         "ChangeStatusEnum": "toil.choices.changes.ChangeStatus",
         "ApprovalDecisionEnum": "toil.choices.changes.ApprovalDecision",
@@ -351,4 +435,92 @@ LOGGING = {
     },
 }
 
-AUTHENTICATION_BACKENDS = ["portal.roles.RoleBackend"]
+# django-axes checks every sign-in (the login page, the admin's) before the role backend.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "portal.roles.RoleBackend"]
+
+# ---- Compliance checks, the portal's own data protection, sign-in protection -------------
+
+# Compliance checks (portal.compliance): how long one check of one service may take before it
+# is stopped and recorded as an error, how soon an errored check is tried again, how long a
+# check may stay past its due time before its cell shows as stale, and the days a finding has
+# to be dealt with, by severity (severity=days,...).
+COMPLIANCE_CHECK_TIME_LIMIT_SECONDS = env.int("COMPLIANCE_CHECK_TIME_LIMIT_SECONDS", default=30)
+COMPLIANCE_ERROR_RETRY_MINUTES = env.int("COMPLIANCE_ERROR_RETRY_MINUTES", default=60)
+COMPLIANCE_STALE_AFTER_MINUTES = env.int("COMPLIANCE_STALE_AFTER_MINUTES", default=60)
+COMPLIANCE_FINDING_DUE_DAYS = env.dict(
+    "COMPLIANCE_FINDING_DUE_DAYS",
+    cast={"value": int},
+    default={"critical": 7, "high": 14, "medium": 30, "low": 90},
+)
+CELERY_BEAT_SCHEDULE["run-compliance-checks"] = {
+    "task": "portal.compliance.tasks.run_due_compliance_checks",
+    "schedule": 60.0,
+}
+PORTAL_SWEEPS.append("portal.compliance.tasks.sweep_compliance")
+
+# The API schema names the compliance choice sets after their models (and keeps the name the
+# incidents' severity had before a second "severity" came along).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "SeverityEnum": "incidents.choices.Severity",
+        "ComplianceCheckKindEnum": "portal.compliance.choices.CheckKind",
+        "ComplianceCheckMethodEnum": "portal.compliance.choices.CheckMethod",
+        "ComplianceFrequencyEnum": "portal.compliance.choices.Frequency",
+        "ComplianceAppliesToEnum": "portal.compliance.choices.AppliesTo",
+        "ComplianceSeverityEnum": "portal.compliance.choices.Severity",
+        "ComplianceComparisonEnum": "portal.compliance.choices.Comparison",
+        "ComplianceOutcomeEnum": "portal.compliance.choices.Outcome",
+        "ComplianceFindingStatusEnum": "portal.compliance.choices.FindingStatus",
+    }
+)
+
+# The portal's own retention (portal.privacy): sign-in records and the log of sent emails
+# older than this many days are deleted every night.
+PORTAL_LOG_RETENTION_DAYS = env.int("PORTAL_LOG_RETENTION_DAYS", default=90)
+CELERY_BEAT_SCHEDULE["purge-portal-logs"] = {
+    "task": "portal.privacy.tasks.purge_portal_logs",
+    "schedule": crontab(hour=3, minute=17),
+}
+
+# Sign-in protection (django-axes): SIGNIN_FAILURE_LIMIT failed sign-ins of one username from
+# one address, each within SIGNIN_LOCKOUT_MINUTES of the one before, lock that pair out until
+# SIGNIN_LOCKOUT_MINUTES have passed since its last try. Counted on the sign-in page and the
+# admin's; whether the username exists makes no difference.
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=5))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "portal.signin.lockout_response"
+# The client's address as the API's rate limits read it (behind API_NUM_PROXIES proxies, the
+# one they append to X-Forwarded-For).
+AXES_CLIENT_IP_CALLABLE = "portal.signin.client_ip_address"
+# django-axes logs every sign-in at INFO; its warnings (failures, lockouts) are what matter.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+
+# Content-Security-Policy (django-csp): the portal's own scripts, styles, images and fonts
+# only, no inline script or style (htmx, Chart.js and Swagger UI are served from here too);
+# no framing, no plugins, forms post to the portal only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Style attributes only with these exact values, which third-party pages write:
+        # django-simple-history's history page ("border-top: 0") and the browsable API's
+        # buttons ("float: right; margin-right: 10px"). Nothing else inline.
+        "style-src-attr": [
+            "'unsafe-hashes'",
+            "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",
+            "'sha256-OfgyIBrd+/vP79JdFMYP+re4T+fIenvkrHPD2HZ8/cs='",
+        ],
+        # Swagger UI's stylesheet draws its icons as data: URIs.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}

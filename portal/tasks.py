@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from portal import doorbell
 from portal.models import Heartbeat
-from services.demo import load_demo_slos
 
 HEARTBEAT = "celery"
 
@@ -18,13 +17,6 @@ def heartbeat():
         name=HEARTBEAT,
         defaults={"last_run": timezone.now(), "hostname": socket.gethostname()},
     )
-
-
-@shared_task
-def push_demo_sli_data():
-    """The demo SLOs' buckets up to now, as a system pushing SLI data would send them; beat
-    runs it when `make run` loaded the demo (portal.demo.schedule_demo_sli_data)."""
-    load_demo_slos(timezone.now())
 
 
 @shared_task

@@ -7,6 +7,7 @@ class ServicesConfig(AppConfig):
 
     def ready(self):
         from portal.metrics import register_collector
+        from services.checks import catalog  # noqa: F401 - registers the catalog's checks
         from services.metrics import CatalogCollector, SLOCollector
 
         register_collector(CatalogCollector())

@@ -66,3 +66,61 @@ class ChangeRule(models.TextChoices):
     ALLOW = "allow", "Changes proceed as usual"
     REVIEW = "review", "Risky changes need an SRE lead's approval"
     FREEZE = "freeze", "Only emergency and reliability fixes ship"
+
+
+class ReviewStatus(models.TextChoices):
+    """Where a production-readiness review stands (services.readiness has its transitions)."""
+
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    APPROVED_WITH_WAIVERS = "approved_with_waivers", "Approved with waivers"
+
+
+#: A review still being worked on; a service has at most one.
+OPEN_REVIEW_STATUSES = frozenset(
+    {ReviewStatus.DRAFT, ReviewStatus.IN_REVIEW, ReviewStatus.CHANGES_REQUESTED}
+)
+#: A review that ended in an approval.
+APPROVED_REVIEW_STATUSES = frozenset({ReviewStatus.APPROVED, ReviewStatus.APPROVED_WITH_WAIVERS})
+
+
+class CriterionStatus(models.TextChoices):
+    """A criterion's result in one review."""
+
+    PENDING = "pending", "Not answered yet"
+    MET = "met", "Met"
+    NOT_MET = "not_met", "Not met"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    WAIVED = "waived", "Waived"
+
+
+class Verdict(models.TextChoices):
+    """The reviewer's word on what the owner team answered for a criterion."""
+
+    PENDING = "pending", "Not judged yet"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class ReviewEntryKind(models.TextChoices):
+    COMMENT = "comment", "Comment"
+    EVENT = "event", "Event"
+
+
+class ReadinessState(models.TextChoices):
+    """A service's readiness as its page, the scorecards and the API show it."""
+
+    READY = "ready", "Ready"
+    READY_WITH_WAIVERS = "ready_with_waivers", "Ready with waivers"
+    WAIVER_EXPIRED = "waiver_expired", "Waiver expired"
+    REVIEW_DUE = "review_due", "Review due"
+    IN_REVIEW = "in_review", "Review in progress"
+    NEVER_REVIEWED = "never_reviewed", "Never reviewed"
+
+
+class ExemptionStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting an SRE lead"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"

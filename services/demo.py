@@ -14,14 +14,13 @@ from decimal import Decimal
 
 from django.db.models import Max
 
-from portal import doorbell
-from services import tasks
-from services.actions.sli import slo_buckets_upsert
 from services.actions.slos import maintenance_window_create, slo_create, slo_update
+from services.actions.statuses import slos_mark_dirty
 from services.budget.windows import BUCKET, Bucket, align_down
 from services.choices import SLISource
 from services.models.catalog import Service
 from services.models.slos import SLO
+from services.sli.store import slo_buckets_upsert
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,7 @@ def load_demo_slos(now: datetime) -> None:
     """Create the demo SLOs that are missing and fill their history up to now: 30 days on the
     first load, then only the buckets since the newest stored one. The demo SLOs are fed by
     pushes: no Prometheus runs under `make run`, and the worker pushes their new buckets every
-    few minutes (portal.tasks.push_demo_sli_data) as another system would. The worker computes
+    few minutes (services.tasks.push_demo_sli_data) as another system would. The worker computes
     the snapshots, as it does after every push."""
     services = {
         service.slug: service
@@ -173,7 +172,7 @@ def load_demo_slos(now: datetime) -> None:
         newest = getattr(slo, "newest_bucket", None)
         since = None if newest is None else newest + BUCKET
         slo_buckets_upsert(slo=slo, buckets=_synthetic_buckets(demo, now, since))
-    doorbell.ring_on_commit(tasks.recompute_slo_statuses)
+        slos_mark_dirty(slo_ids=[slo.pk])
 
 
 def _synthetic_buckets(demo: DemoSLO, now: datetime, since: datetime | None) -> list[Bucket]:

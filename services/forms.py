@@ -7,11 +7,13 @@ from django.db import models
 from django.utils.text import slugify
 
 from portal.roles import editable_team_ids, is_sre_lead
+from services.choices import CriterionStatus, Tier, Verdict
 from services.models.catalog import DESCRIPTION_MAX_LENGTH, Service, Team
-from services.models.slos import SLO, MaintenanceWindow
+from services.models.scorecards import Campaign
+from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow
 
 
-def _https_by_default(model_field, **kwargs):
+def https_by_default(model_field, **kwargs):
     # A link typed without a scheme means https (what Django 6 will assume anyway).
     if isinstance(model_field, models.URLField):
         kwargs["assume_scheme"] = "https"
@@ -23,10 +25,17 @@ class ServiceForm(forms.ModelForm):
         required=False,
         help_text="Comma-separated, e.g. payments, python, pci.",
     )
+    readiness_override = forms.CharField(
+        required=False,
+        label="Readiness override",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="SRE leads only: why this tier-1 or tier-2 service may enter production "
+        "without an approved readiness review (kept in the service's history).",
+    )
 
     class Meta:
         model = Service
-        formfield_callback = _https_by_default
+        formfield_callback = https_by_default
         fields = [
             "name",
             "slug",
@@ -73,6 +82,9 @@ class ServiceForm(forms.ModelForm):
             self.initial["tags"] = ", ".join(tag.name for tag in self.instance.tags.all())
         self.fields["depends_on"].queryset = dependencies
         self.fields["depends_on"].widget.attrs["size"] = 8
+        self.user = user
+        if not is_sre_lead(user):
+            del self.fields["readiness_override"]
 
     def clean_tags(self) -> list[str]:
         return [name.strip() for name in self.cleaned_data["tags"].split(",") if name.strip()]
@@ -85,7 +97,10 @@ class ServiceForm(forms.ModelForm):
 
     def action_arguments(self) -> dict:
         """Keyword arguments for services.actions.service_create / service_update."""
-        return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "tags"]}
+        arguments = {name: self.cleaned_data[name] for name in [*self.Meta.fields, "tags"]}
+        arguments["by"] = self.user
+        arguments["readiness_override"] = self.cleaned_data.get("readiness_override", "")
+        return arguments
 
 
 class TeamForm(forms.ModelForm):
@@ -124,13 +139,15 @@ class MultipleFileField(forms.FileField):
         return [clean_one(data, initial)]
 
 
-class BackstageImportForm(forms.Form):
-    # Catalog files are small; a bigger upload is a mistake, not a catalog.
+class YAMLFilesForm(forms.Form):
+    """An upload of YAML files, read as (file name, text) pairs."""
+
+    # These files are small; a bigger upload is a mistake, not a catalog or a checklist.
     MAX_FILE_BYTES = 1024 * 1024
 
     files = MultipleFileField(
-        label="Catalog files",
-        help_text="One or more catalog-info.yaml files; each may hold several entities.",
+        label="Files",
+        help_text="One or more YAML files.",
         widget=MultipleFileInput(attrs={"accept": ".yaml,.yml"}),
     )
 
@@ -145,6 +162,15 @@ class BackstageImportForm(forms.Form):
             except UnicodeDecodeError:
                 raise ValidationError(f"{upload.name} is not UTF-8 text.") from None
         return sources
+
+
+class BackstageImportForm(YAMLFilesForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].label = "Catalog files"
+        self.fields[
+            "files"
+        ].help_text = "One or more catalog-info.yaml files; each may hold several entities."
 
 
 class SLOForm(forms.ModelForm):
@@ -236,4 +262,171 @@ class MaintenanceWindowForm(forms.ModelForm):
 
     def action_arguments(self) -> dict:
         """Keyword arguments for services.actions.maintenance_window_create."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+#: What a tier is made of, for services.actions.slos.budget_policy_save.
+TIER_FIELDS = ["name", "min_remaining", "min_included", "change_rule", "description"]
+
+
+class BudgetPolicyTierFormSet(forms.BaseInlineFormSet):
+    """A policy's tiers edited together (the admin's inline): the set keeps the rules of
+    BudgetPolicy.validate_tiers, which the API and imports meet through the action."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        tiers = [BudgetPolicyTier(**fields) for fields in self.tier_fields()]
+        try:
+            BudgetPolicy.validate_tiers(tiers)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["tiers"]) from None
+
+    def tier_fields(self) -> list[dict]:
+        """The tiers the forms leave, as keyword arguments: deleted and empty forms left out."""
+        return [
+            {name: form.cleaned_data[name] for name in TIER_FIELDS}
+            for form in self.forms
+            if form.cleaned_data and not self._should_delete_form(form)
+        ]
+
+
+# --- readiness reviews ------------------------------------------------------------------------
+
+
+class _ArgumentsForm(forms.Form):
+    def action_arguments(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ReviewerForm(_ArgumentsForm):
+    """Who reviews: an SRE lead or a PRR reviewer from outside the service's team."""
+
+    reviewer = forms.ModelChoiceField(queryset=None, empty_label="Choose a reviewer")
+
+    def __init__(self, *args, reviewers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = reviewers
+        self.fields["reviewer"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
+        )
+
+
+class ItemAnswerForm(_ArgumentsForm):
+    status = forms.ChoiceField(label="Answer")
+    evidence_url = forms.URLField(
+        required=False, max_length=500, assume_scheme="https", label="Evidence link"
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="How it is met, or why it does not apply to this service.",
+    )
+
+    def __init__(self, *args, automatic: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            (CriterionStatus.MET, "Met"),
+            (CriterionStatus.NOT_MET, "Not met"),
+            (CriterionStatus.NOT_APPLICABLE, "Not applicable"),
+            (CriterionStatus.PENDING, "Take the answer back"),
+        ]
+        if automatic:
+            choices = [
+                (CriterionStatus.NOT_APPLICABLE, "Not applicable"),
+                (CriterionStatus.PENDING, "Let the portal's check decide"),
+            ]
+        self.fields["status"].choices = choices
+
+
+class ItemJudgeForm(_ArgumentsForm):
+    verdict = forms.ChoiceField(
+        choices=[(Verdict.ACCEPTED, "Accept"), (Verdict.REJECTED, "Reject")],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when rejecting: say what is missing.",
+    )
+
+
+class WaiverForm(_ArgumentsForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.ModelChoiceField(
+        queryset=None, help_text="Who answers for closing the gap before the waiver expires."
+    )
+    expires_on = forms.DateField(widget=_date_input(), label="Expires on")
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people
+        self.fields["owner"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
+        )
+
+
+class ReviewCommentForm(_ArgumentsForm):
+    text = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReviewDecisionForm(_ArgumentsForm):
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- scorecards ---------------------------------------------------------------------------------
+
+
+class ExemptionForm(_ArgumentsForm):
+    check_name = forms.ChoiceField(label="Rule")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    expires_on = forms.DateField(widget=_date_input(), label="Until")
+
+    def __init__(self, *args, rules, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["check_name"].choices = [(rule.check_name, rule.title) for rule in rules]
+
+
+class ExemptionDecisionForm(_ArgumentsForm):
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when refusing.",
+    )
+
+
+class CampaignForm(forms.ModelForm):
+    tiers = forms.TypedMultipleChoiceField(
+        choices=Tier.choices, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    scorecard_key = forms.ChoiceField(label="Scorecard")
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "slug", "description", "scorecard_key", "target_level", "tiers", "due_on"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "due_on": _date_input()}
+        help_texts = {
+            "slug": "Used in URLs; left empty, it is made from the name.",
+            "target_level": "The level every service in scope should reach, e.g. Silver.",
+        }
+
+    def __init__(self, *args, scorecards, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["scorecard_key"].choices = [
+            (scorecard.key, scorecard.title) for scorecard in scorecards
+        ]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not cleaned_data.get("slug") and cleaned_data.get("name"):
+            cleaned_data["slug"] = slugify(cleaned_data["name"])
+        return cleaned_data
+
+    def action_arguments(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -106,6 +106,24 @@ def fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def readiness_defaults(request):
+    """The default readiness checklist and maturity scorecard come from a data migration, and a
+    transactional test (a live server, a real worker) flushes every table when it ends: for a
+    test that uses the database, load them again when they are missing."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(names & {"transactional_db", "live_server"}) or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not (marker or transactional or "db" in names):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from services.actions.standards import load_defaults
+
+    load_defaults()
+
+
 @pytest.fixture
 def payments(db):
     return TeamFactory(name="Payments", slug="payments", email="payments@example.test")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class ToilConfig(AppConfig):
@@ -10,3 +11,17 @@ class ToilConfig(AppConfig):
     def ready(self):
         # Receivers of other apps' signals (incidents saved), connected once the models exist.
         from toil.signals import changes  # noqa: F401
+
+        # Incidents and memberships cannot know about toil (it depends on them): the toil
+        # figures they move are marked for recompute when they are saved.
+        from incidents.models.incidents import Incident
+        from services.models.catalog import Membership
+        from toil.actions.toil import incident_saved, membership_changed
+
+        post_save.connect(incident_saved, sender=Incident, dispatch_uid="toil-incident-saved")
+        post_save.connect(
+            membership_changed, sender=Membership, dispatch_uid="toil-membership-saved"
+        )
+        post_delete.connect(
+            membership_changed, sender=Membership, dispatch_uid="toil-membership-deleted"
+        )

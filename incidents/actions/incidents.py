@@ -1,6 +1,6 @@
-"""Writes to incidents, their timeline and status updates. Each change of status, severity,
-role or details writes its own timeline entry in the same transaction, and a change to what
-the metrics read queues their recompute."""
+"""Writes to incidents and their timeline (status updates: incidents.actions.status_updates).
+Each change of status, severity, role or details writes its own timeline entry in the same
+transaction, and a change to what the metrics read marks them for a recompute."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -9,24 +9,30 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import tasks
+from incidents import limits
+from incidents.actions.metrics import incident_metrics_mark_changed
 from incidents.choices import IncidentRole, IncidentSource, IncidentStatus, Severity, TimelineKind
 from incidents.lifecycle import (
     ALLOWED_TRANSITIONS,
     REOPEN_CLEARS,
     can_transition,
+    is_backward,
     timestamps_to_stamp,
 )
-from incidents.models.incidents import Incident, StatusUpdate, TimelineEntry
+from incidents.models.incidents import Incident, TimelineEntry
+from incidents.permissions import incident_team_ids, may_hold_role, role_refusal
 from incidents.references import next_incident_reference
-from incidents.status_updates import NOBODY_TO_TELL, recipients_of, unfilled_prompt_errors
-from portal import doorbell
 from portal.roles import ENGINEER
 from services.models.catalog import Service
 
 #: The fields incident_update changes; the rest move through their own actions.
 UPDATABLE_FIELDS = frozenset(
     {"title", "summary", "impact", "users_affected", "started_at", "detected_at"}
+)
+#: What an SRE lead may also correct in the admin (incident_correct): the times the lifecycle
+#: stamps and the owning team. Status, severity and roles still move through their actions.
+CORRECTABLE_FIELDS = UPDATABLE_FIELDS | frozenset(
+    {"acknowledged_at", "mitigated_at", "resolved_at", "closed_at", "team"}
 )
 
 
@@ -45,9 +51,24 @@ def _metric_facts(incident: Incident) -> tuple:
     return tuple(getattr(incident, name) for name in METRIC_FIELDS)
 
 
-def _recompute_metrics_on_commit() -> None:
-    """The metrics page reads snapshots: refresh them once the change is committed."""
-    doorbell.ring_on_commit(tasks.recompute_incident_metrics)
+def _metrics_changed(*team_ids: int | None) -> None:
+    """The metrics page reads snapshots: mark the teams' (and the organisation's) for the
+    coalesced recompute."""
+    incident_metrics_mark_changed(team_ids=team_ids)
+
+
+def _check_note(note: str, field: str = "note") -> str:
+    note = note.strip()
+    if len(note) > limits.NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {field: f"Keep it to {limits.NOTE_MAX_LENGTH:,} characters (it has {len(note):,})."}
+        )
+    return note
+
+
+def _check_role_holder(user, team_ids: set[int], field: str) -> None:
+    if user is not None and not may_hold_role(user, team_ids):
+        raise ValidationError({field: role_refusal(user)})
 
 
 def _name(user) -> str:
@@ -116,6 +137,12 @@ def incident_declare(
     started_at = started_at or now
     if started_at > now:
         raise ValidationError({"started_at": "An incident cannot start in the future."})
+    team_id = owning_team_id(services, declared_by)
+    _check_role_holder(
+        commander,
+        {service.owner_team_id for service in services} | ({team_id} if team_id else set()),
+        "commander",
+    )
     incident = Incident(
         title=title,
         severity=severity,
@@ -130,7 +157,7 @@ def incident_declare(
         alert_group_key=group_key,
         declared_by=declared_by,
         commander=commander,
-        team_id=owning_team_id(services, declared_by),
+        team_id=team_id,
     )
     incident.full_clean(exclude=["reference"])
     incident.reference = next_incident_reference(now.year)
@@ -143,7 +170,7 @@ def incident_declare(
     timeline_entry_add(
         incident=incident, kind=TimelineKind.DECLARED, text=text, author=declared_by, at=now
     )
-    _recompute_metrics_on_commit()
+    _metrics_changed(incident.team_id)
     return incident
 
 
@@ -166,9 +193,10 @@ def incident_change_status(
     """Move the incident along its lifecycle (incidents.lifecycle), stamping the time of
     the new status: ``at``, when the change happened, for changes the portal learns of
     after the fact (alert intake); now by default. Reopening clears the mitigation and
-    resolution times; closing an incident that needs a post-mortem waits for it to be
-    published."""
+    resolution times and needs the reason (``note``), which the timeline keeps; closing an
+    incident that needs a post-mortem waits for it to be published."""
     now = timezone.now()
+    note = _check_note(note)
     at = at or now
     if at > now:
         raise ValidationError({"at": "A status change cannot happen in the future."})
@@ -204,6 +232,9 @@ def incident_change_status(
                 "is published."
             }
         )
+    if is_backward(current, status) and not note:
+        verb = "reopen it" if current == IncidentStatus.RESOLVED else "move it back"
+        raise ValidationError({"note": f"Say why you {verb}: the timeline keeps the reason."})
     facts = _metric_facts(incident)
     if status == IncidentStatus.INVESTIGATING:
         for field in REOPEN_CLEARS:
@@ -216,16 +247,18 @@ def incident_change_status(
     incident.status = status
     incident.full_clean()
     incident.save()
+    backward = is_backward(current, status)
+    verb = "Reopened" if backward and current == IncidentStatus.RESOLVED else "Status"
     text = (
-        f"Status: {IncidentStatus(current).label} → {IncidentStatus(status).label} ({_name(by)})."
+        f"{verb}: {IncidentStatus(current).label} → {IncidentStatus(status).label} ({_name(by)})."
     )
-    if note.strip():
-        text += f"\n\n{note.strip()}"
+    if note:
+        text += f"\n\n{'Reason: ' if backward else ''}{note}"
     timeline_entry_add(
         incident=incident, kind=TimelineKind.STATUS_CHANGE, text=text, author=by, at=at
     )
     if _metric_facts(incident) != facts:
-        _recompute_metrics_on_commit()
+        _metrics_changed(incident.team_id)
     return incident
 
 
@@ -233,6 +266,7 @@ def incident_change_status(
 def incident_change_severity(
     *, incident: Incident, severity: str, by=None, note: str = ""
 ) -> Incident:
+    note = _check_note(note)
     _lock(incident)
     _refuse_if_closed(incident)
     if severity not in Severity.values:
@@ -244,21 +278,23 @@ def incident_change_severity(
     incident.full_clean()
     incident.save()
     text = f"Severity: {previous} → {severity} ({_name(by)})."
-    if note.strip():
-        text += f"\n\n{note.strip()}"
+    if note:
+        text += f"\n\n{note}"
     timeline_entry_add(incident=incident, kind=TimelineKind.SEVERITY_CHANGE, text=text, author=by)
-    _recompute_metrics_on_commit()
+    _metrics_changed(incident.team_id)
     return incident
 
 
 @transaction.atomic
 def incident_assign_role(*, incident: Incident, role: str, user, by=None) -> Incident:
-    """Give a role to a person (None leaves it empty). Taking command acknowledges the
-    incident; whoever gets a role is subscribed to its status updates."""
+    """Give a role to a person (None leaves it empty): an engineer of the incident's teams or
+    an SRE lead. Taking command acknowledges the incident; whoever gets a role is subscribed
+    to its status updates."""
     _lock(incident)
     _refuse_if_closed(incident)
     if role not in IncidentRole.values:
         raise ValidationError({"role": f"“{role}” is not an incident role."})
+    _check_role_holder(user, incident_team_ids(incident), "user")
     previous_id = getattr(incident, f"{role}_id")
     if (user.pk if user else None) == previous_id:
         return incident
@@ -276,7 +312,7 @@ def incident_assign_role(*, incident: Incident, role: str, user, by=None) -> Inc
     incident.save()
     timeline_entry_add(incident=incident, kind=TimelineKind.ROLE_CHANGE, text=text, author=by)
     if incident.acknowledged_at != acknowledged_at:
-        _recompute_metrics_on_commit()
+        _metrics_changed(incident.team_id)
     return incident
 
 
@@ -291,7 +327,28 @@ def incident_update(
         raise TypeError(f"incident_update cannot change {', '.join(sorted(unknown))}")
     _lock(incident)
     _refuse_if_closed(incident)
+    return _change_details(incident, by=by, services=services, fields=fields, how="Changed")
+
+
+@transaction.atomic
+def incident_correct(
+    *, incident: Incident, by, services: Iterable[Service] | None = None, **fields
+) -> Incident:
+    """An SRE lead's correction in the admin: the details, and also the lifecycle's times and
+    the owning team (``CORRECTABLE_FIELDS``), closed incidents included. Written like any
+    change: a timeline entry, the history, and the metrics marked when they read it."""
+    unknown = set(fields) - CORRECTABLE_FIELDS
+    if unknown:
+        raise TypeError(f"incident_correct cannot change {', '.join(sorted(unknown))}")
+    _lock(incident)
+    return _change_details(
+        incident, by=by, services=services, fields=fields, how="Corrected in the admin:"
+    )
+
+
+def _change_details(incident: Incident, *, by, services, fields: dict, how: str) -> Incident:
     facts = _metric_facts(incident)
+    team_before = incident.team_id
     changed = [name for name, value in fields.items() if getattr(incident, name) != value]
     for name in changed:
         setattr(incident, name, fields[name])
@@ -317,11 +374,11 @@ def incident_update(
     timeline_entry_add(
         incident=incident,
         kind=TimelineKind.DETAILS_CHANGE,
-        text=f"Changed {', '.join(labels)} ({_name(by)}).",
+        text=f"{how} {', '.join(labels)} ({_name(by)}).",
         author=by,
     )
     if "services" in changed or _metric_facts(incident) != facts:
-        _recompute_metrics_on_commit()
+        _metrics_changed(team_before, incident.team_id)
     return incident
 
 
@@ -329,7 +386,8 @@ def incident_update(
 def incident_add_note(
     *, incident: Incident, text: str, by, at: datetime | None = None, pinned: bool = False
 ) -> TimelineEntry:
-    if not text.strip():
+    text = _check_note(text, "text")
+    if not text:
         raise ValidationError({"text": "Write something in the note."})
     if at is not None and at > timezone.now():
         raise ValidationError({"at": "A note cannot be about the future."})
@@ -353,24 +411,3 @@ def incident_subscribe(*, incident: Incident, user, subscribed: bool = True) -> 
         incident.subscribers.add(user)
     else:
         incident.subscribers.remove(user)
-
-
-# --- status updates -------------------------------------------------------------------------
-
-
-@transaction.atomic
-def status_update_queue(*, incident, kind: str, subject: str, body: str, by) -> StatusUpdate:
-    """Record a status update written by ``by`` and send it once this transaction commits.
-    Refused while it still holds a draft's prompts or nobody would receive it."""
-    errors = unfilled_prompt_errors(subject=subject, body=body)
-    if errors:
-        raise ValidationError(errors)
-    if not recipients_of(incident):
-        raise ValidationError(NOBODY_TO_TELL)
-    status_update = StatusUpdate(
-        incident=incident, kind=kind, subject=subject.strip(), body=body.strip(), created_by=by
-    )
-    status_update.full_clean()
-    status_update.save()
-    doorbell.ring_on_commit(tasks.send_status_update, status_update.id)
-    return status_update

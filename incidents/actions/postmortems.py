@@ -68,6 +68,8 @@ def postmortem_start(*, incident: Incident, by) -> PostMortem:
     )
     postmortem.full_clean()
     postmortem.save()
+    if by is not None:
+        postmortem.contributors.add(by)
     timeline_entry_add(
         incident=incident,
         kind=TimelineKind.POSTMORTEM,
@@ -79,24 +81,39 @@ def postmortem_start(*, incident: Incident, by) -> PostMortem:
 
 @transaction.atomic
 def postmortem_update(
-    *, postmortem: PostMortem, reviewers: Iterable | None = None, **sections
+    *, postmortem: PostMortem, by, reviewers: Iterable | None = None, **sections
 ) -> PostMortem:
-    """Change the sections and reviewers of a post-mortem that is not yet published."""
+    """Change the sections and reviewers of a post-mortem that is not yet published. Whoever
+    changes a section is one of its writers (``contributors``) from then on, and so can no
+    longer review it: a review is a second pair of eyes."""
     unknown = set(sections) - POSTMORTEM_WRITABLE_FIELDS
     if unknown:
         raise TypeError(f"postmortem_update cannot change {', '.join(sorted(unknown))}")
     _lock_postmortem(postmortem)
     if postmortem.status == PostMortemStatus.PUBLISHED:
         raise ValidationError("The post-mortem is published; its record is final.")
+    changed = [name for name, value in sections.items() if getattr(postmortem, name) != value]
+    writers = postmortems.contributor_ids(postmortem) | ({by.pk} if by and changed else set())
     if reviewers is not None:
         reviewers = list(reviewers)
-        # A review is a second pair of eyes: the author publishing alone would skip it.
-        if postmortem.author_id in {reviewer.pk for reviewer in reviewers}:
-            raise ValidationError({"reviewers": "The author cannot review their own post-mortem."})
-    for name, value in sections.items():
-        setattr(postmortem, name, value)
+        writing = [reviewer for reviewer in reviewers if reviewer.pk in writers]
+        if writing:
+            names = ", ".join(_name(reviewer) for reviewer in writing)
+            raise ValidationError(
+                {"reviewers": f"{names} wrote this post-mortem and cannot review it."}
+            )
+        readers = [reviewer for reviewer in reviewers if not postmortems.may_review(reviewer)]
+        if readers:
+            names = ", ".join(_name(reviewer) for reviewer in readers)
+            raise ValidationError(
+                {"reviewers": f"{names} cannot review: reviewers are engineers or SRE leads."}
+            )
+    for name in changed:
+        setattr(postmortem, name, sections[name])
     postmortem.full_clean()
     postmortem.save()
+    if changed and by is not None:
+        postmortem.contributors.add(by)
     if reviewers is not None:
         postmortem.reviewers.set(reviewers)
     return postmortem
@@ -121,9 +138,13 @@ def postmortem_return_to_draft(*, postmortem: PostMortem, by) -> PostMortem:
 
 @transaction.atomic
 def postmortem_publish(*, postmortem: PostMortem, by) -> PostMortem:
-    """Publish a reviewed post-mortem; from then on it is searchable and final, and a
+    """Publish a reviewed post-mortem, by an independent reviewer (see
+    incidents.postmortems.publish_refusal); from then on it is searchable and final, and a
     SEV1/SEV2 incident may close."""
     _lock_postmortem(postmortem)
+    refusal = postmortems.publish_refusal(by, postmortem)
+    if refusal:
+        raise ValidationError(refusal)
     _move_postmortem(postmortem, PostMortemStatus.PUBLISHED)
     postmortem.published_at = timezone.now()
     return _save_move(postmortem, by=by, done="published")

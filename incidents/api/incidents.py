@@ -17,7 +17,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import selectors
+from incidents import limits, selectors
 from incidents.actions.incidents import (
     incident_add_note,
     incident_assign_role,
@@ -25,15 +25,14 @@ from incidents.actions.incidents import (
     incident_change_status,
     incident_declare,
     incident_update,
-    status_update_queue,
     timeline_entry_pin,
 )
+from incidents.actions.status_updates import status_update_queue
 from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind
 from incidents.filters.incidents import IncidentFilterSet
 from incidents.models.incidents import Incident, IncidentAlert, StatusUpdate, TimelineEntry
 from incidents.permissions import IncidentPermission
 from incidents.status_updates import recipients_of, unfilled_prompt_errors
-from services.api.catalog import model_errors_as_bad_request
 from services.models.catalog import Service
 
 User = get_user_model()
@@ -102,10 +101,7 @@ class IncidentSerializer(serializers.HyperlinkedModelSerializer):
         ]
 
     def update(self, instance, validated_data):
-        with model_errors_as_bad_request():
-            return incident_update(
-                incident=instance, by=self.context["request"].user, **validated_data
-            )
+        return incident_update(incident=instance, by=self.context["request"].user, **validated_data)
 
 
 class IncidentAlertSerializer(serializers.ModelSerializer):
@@ -133,27 +129,43 @@ class IncidentDetailSerializer(IncidentSerializer):
 class IncidentDeclareSerializer(serializers.Serializer):
     """What declaring takes: a few fields, the rest defaults (now, the declarer's team)."""
 
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=limits.TITLE_MAX_LENGTH)
     severity = serializers.ChoiceField(choices=Severity.choices)
     services = serializers.SlugRelatedField(
         slug_field="slug", queryset=Service.objects.all(), many=True, required=False
     )
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
-    impact = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.SUMMARY_MAX_LENGTH
+    )
+    impact = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.IMPACT_MAX_LENGTH
+    )
     users_affected = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     started_at = serializers.DateTimeField(required=False)
     detected_at = serializers.DateTimeField(required=False)
     commander = _username_field(required=False, allow_null=True)
 
 
+def _note_field(help_text: str = ""):
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=limits.NOTE_MAX_LENGTH,
+        help_text=help_text,
+    )
+
+
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = _note_field(
+        "Why; required to move the incident back (reopening it), and kept on the timeline."
+    )
 
 
 class SeverityChangeSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = _note_field()
 
 
 class RoleAssignmentSerializer(serializers.Serializer):
@@ -168,7 +180,8 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         model = TimelineEntry
         fields = ["id", "at", "kind", "text", "author", "pinned", "created_at"]
         read_only_fields = ["id", "kind", "author", "created_at"]
-        extra_kwargs = {"at": {"required": False}}
+        # A note takes what the UI's note form takes.
+        extra_kwargs = {"at": {"required": False}, "text": {"max_length": limits.NOTE_MAX_LENGTH}}
 
 
 class PinSerializer(serializers.Serializer):
@@ -177,6 +190,11 @@ class PinSerializer(serializers.Serializer):
 
 class StatusUpdateSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    delivery = serializers.ChoiceField(
+        choices=["queued", "sending", "retrying", "sent", "failed"],
+        read_only=True,
+        help_text="Where its sending stands; last_error says why it is retrying or failed.",
+    )
 
     class Meta:
         model = StatusUpdate
@@ -187,16 +205,21 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "body",
             "created_by",
             "created_at",
+            "delivery",
             "sent_at",
             "recipients",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "failed_at",
         ]
         read_only_fields = fields
 
 
 class StatusUpdateSendSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=StatusUpdateKind.choices)
-    subject = serializers.CharField(max_length=250)
-    body = serializers.CharField()
+    subject = serializers.CharField(max_length=limits.STATUS_UPDATE_SUBJECT_MAX_LENGTH)
+    body = serializers.CharField(max_length=limits.STATUS_UPDATE_BODY_MAX_LENGTH)
 
     def validate(self, data):
         errors = unfilled_prompt_errors(subject=data["subject"], body=data["body"])
@@ -229,9 +252,7 @@ class IncidentViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.incident_list().select_related(
-                "declared_by", "tech_lead", "communications_lead", "scribe"
-            )
+            return selectors.with_people(selectors.incident_list())
         if self.action in self.SUBRESOURCE_ACTIONS:
             # The permission check needs the affected services' teams, nothing more.
             return Incident.objects.prefetch_related("services")
@@ -255,8 +276,7 @@ class IncidentViewSet(
     @extend_schema(request=IncidentDeclareSerializer, responses={201: IncidentDetailSerializer})
     def create(self, request):
         data = self._validated(IncidentDeclareSerializer)
-        with model_errors_as_bad_request():
-            incident = incident_declare(declared_by=request.user, **data)
+        incident = incident_declare(declared_by=request.user, **data)
         return self._detail_response(incident, status.HTTP_201_CREATED)
 
     @extend_schema(request=StatusChangeSerializer, responses=IncidentDetailSerializer)
@@ -264,8 +284,7 @@ class IncidentViewSet(
     def status(self, request, pk=None):
         incident = self.get_object()
         data = self._validated(StatusChangeSerializer)
-        with model_errors_as_bad_request():
-            incident_change_status(incident=incident, by=request.user, **data)
+        incident_change_status(incident=incident, by=request.user, **data)
         return self._detail_response(incident)
 
     @extend_schema(request=SeverityChangeSerializer, responses=IncidentDetailSerializer)
@@ -273,8 +292,7 @@ class IncidentViewSet(
     def severity(self, request, pk=None):
         incident = self.get_object()
         data = self._validated(SeverityChangeSerializer)
-        with model_errors_as_bad_request():
-            incident_change_severity(incident=incident, by=request.user, **data)
+        incident_change_severity(incident=incident, by=request.user, **data)
         return self._detail_response(incident)
 
     @extend_schema(request=RoleAssignmentSerializer, responses=IncidentDetailSerializer)
@@ -282,8 +300,7 @@ class IncidentViewSet(
     def roles(self, request, pk=None):
         incident = self.get_object()
         data = self._validated(RoleAssignmentSerializer)
-        with model_errors_as_bad_request():
-            incident_assign_role(incident=incident, by=request.user, **data)
+        incident_assign_role(incident=incident, by=request.user, **data)
         return self._detail_response(incident)
 
     @extend_schema(request=TimelineEntrySerializer, responses={201: TimelineEntrySerializer})
@@ -291,8 +308,7 @@ class IncidentViewSet(
     def notes(self, request, pk=None):
         incident = self.get_object()
         data = self._validated(TimelineEntrySerializer)
-        with model_errors_as_bad_request():
-            entry = incident_add_note(incident=incident, by=request.user, **data)
+        entry = incident_add_note(incident=incident, by=request.user, **data)
         return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
@@ -329,8 +345,7 @@ class IncidentViewSet(
         incident = self.get_object()
         if request.method == "POST":
             data = self._validated(StatusUpdateSendSerializer)
-            with model_errors_as_bad_request():
-                update = status_update_queue(incident=incident, by=request.user, **data)
+            update = status_update_queue(incident=incident, by=request.user, **data)
             return Response(StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(selectors.status_update_list(incident))
         return self.get_paginated_response(StatusUpdateSerializer(page, many=True).data)

@@ -5,13 +5,14 @@ refusal (a workflow step out of order, a missing reason) is a 400 naming the fie
 """
 
 from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from incidents import postmortems, selectors
+from incidents import limits, postmortems, selectors
 from incidents.actions.postmortems import (
     action_item_create,
     action_item_set_status,
@@ -26,8 +27,7 @@ from incidents.choices import ActionItemStatus
 from incidents.filters.postmortems import ActionItemFilterSet, PostMortemFilterSet
 from incidents.models.incidents import Incident
 from incidents.models.postmortems import ActionItem, PostMortem
-from portal.roles import is_sre_lead
-from services.api.catalog import model_errors_as_bad_request
+from portal.roles import can_create_anything, is_sre_lead
 
 
 def _people():
@@ -47,6 +47,12 @@ class PostMortemSerializer(serializers.ModelSerializer):
     reviewers = serializers.SlugRelatedField(
         slug_field="username", queryset=_people(), many=True, required=False
     )
+    contributors = serializers.SlugRelatedField(
+        slug_field="username",
+        many=True,
+        read_only=True,
+        help_text="Who wrote its sections; none of them may publish it.",
+    )
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
 
     class Meta:
@@ -60,6 +66,7 @@ class PostMortemSerializer(serializers.ModelSerializer):
             "status",
             "author",
             "reviewers",
+            "contributors",
             *PostMortem.SECTIONS,
             "due_at",
             "overdue",
@@ -78,25 +85,33 @@ class PostMortemSerializer(serializers.ModelSerializer):
         """Start the post-mortem from its incident, then apply any sections sent along."""
         incident = validated_data.pop("incident")
         user = self.context["request"].user
-        with model_errors_as_bad_request():
-            postmortem = postmortem_start(incident=incident, by=user)
-            if validated_data:
-                postmortem = postmortem_update(postmortem=postmortem, **validated_data)
+        postmortem = postmortem_start(incident=incident, by=user)
+        if validated_data:
+            postmortem = postmortem_update(postmortem=postmortem, by=user, **validated_data)
         return postmortem
 
     def update(self, instance, validated_data):
         validated_data.pop("incident", None)
-        with model_errors_as_bad_request():
-            return postmortem_update(postmortem=instance, **validated_data)
+        return postmortem_update(
+            postmortem=instance, by=self.context["request"].user, **validated_data
+        )
+
+
+def _may_write_at_all(user) -> bool:
+    """Engineers and SRE leads write; a viewer's write is refused before its body is read."""
+    return user.is_authenticated and can_create_anything(user)
 
 
 class PostMortemPermission(permissions.BasePermission):
-    """Everyone signed in reads. Editors change and submit; reviewers and SRE leads publish;
-    both return one in review to draft. Whether the step fits the status is the action's
-    rule (a 400), who may take it is this one (a 403)."""
+    """Everyone signed in reads. Editors change and submit; an independent reviewer (an
+    assigned reviewer or an SRE lead who did not write it) publishes; reviewers and editors
+    return one in review to draft. Whether the step fits the status is the action's rule (a
+    400), who may take it is this one (a 403 saying why)."""
 
     def has_permission(self, request, view):
-        return request.user.is_authenticated
+        if request.method in permissions.SAFE_METHODS:
+            return request.user.is_authenticated
+        return _may_write_at_all(request.user)
 
     def has_object_permission(self, request, view, obj):
         if request.method in permissions.SAFE_METHODS:
@@ -104,7 +119,10 @@ class PostMortemPermission(permissions.BasePermission):
         user = request.user
         may_review = is_sre_lead(user) or postmortems.is_reviewer(user, obj)
         if view.action == "publish":
-            return may_review
+            refusal = postmortems.publish_refusal(user, obj)
+            if refusal:
+                self.message = refusal
+            return refusal is None
         if view.action == "return_to_draft":
             return may_review or postmortems.is_postmortem_editor(user, obj)
         if view.action == "submit":
@@ -125,7 +143,12 @@ class PostMortemViewSet(
     filterset_class = PostMortemFilterSet
 
     def get_queryset(self):
-        return selectors.postmortem_list().order_by("-created_at", "-id")
+        people = get_user_model().objects.order_by("username")
+        return (
+            selectors.postmortem_list()
+            .prefetch_related(Prefetch("contributors", queryset=people))
+            .order_by("-created_at", "-id")
+        )
 
     def perform_create(self, serializer):
         incident = serializer.validated_data["incident"]
@@ -137,8 +160,7 @@ class PostMortemViewSet(
 
     def _workflow_step(self, step):
         postmortem = self.get_object()
-        with model_errors_as_bad_request():
-            step(postmortem=postmortem, by=self.request.user)
+        step(postmortem=postmortem, by=self.request.user)
         return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(request=None, responses=PostMortemSerializer)
@@ -198,25 +220,28 @@ class ActionItemSerializer(serializers.ModelSerializer):
         return postmortem
 
     def create(self, validated_data):
-        with model_errors_as_bad_request():
-            return action_item_create(**validated_data)
+        return action_item_create(**validated_data)
 
     def update(self, instance, validated_data):
         validated_data.pop("postmortem", None)
-        with model_errors_as_bad_request():
-            return action_item_update(action_item=instance, **validated_data)
+        return action_item_update(action_item=instance, **validated_data)
 
 
 class ActionItemStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ActionItemStatus.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.WONT_DO_REASON_MAX_LENGTH
+    )
 
 
 class ActionItemPermission(permissions.BasePermission):
     """Everyone signed in reads; the owner, the post-mortem's editors and SRE leads write."""
 
     def has_permission(self, request, view):
-        return request.user.is_authenticated
+        if request.method in permissions.SAFE_METHODS or view.action != "create":
+            # Changes to an item are decided on the item (its owner may be anyone).
+            return request.user.is_authenticated
+        return _may_write_at_all(request.user)
 
     def has_object_permission(self, request, view, obj):
         return request.method in permissions.SAFE_METHODS or postmortems.can_edit_action_item(
@@ -255,6 +280,5 @@ class ActionItemViewSet(
         action_item = self.get_object()
         payload = ActionItemStatusSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        with model_errors_as_bad_request():
-            action_item_set_status(action_item=action_item, **payload.validated_data)
+        action_item_set_status(action_item=action_item, **payload.validated_data)
         return Response(self.get_serializer(self.get_object()).data)

@@ -25,7 +25,9 @@ class IncidentFilterSet(django_filters.FilterSet):
         django_filters.ModelMultipleChoiceFilter(
             method="filter_service",
             to_field_name="slug",
-            queryset=Service.objects.all(),
+            # A filter's options show names and submit slugs: only those are read (a thousand
+            # services are a thousand options).
+            queryset=Service.objects.only("slug", "name"),
             label="Affected service",
         )
     )
@@ -33,7 +35,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         django_filters.ModelMultipleChoiceFilter(
             method="filter_team",
             to_field_name="slug",
-            queryset=Team.objects.all(),
+            queryset=Team.objects.only("slug", "name"),
             label="Team",
             help_text="The owning team or the team of an affected service.",
         )

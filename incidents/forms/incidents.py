@@ -1,18 +1,19 @@
 """Forms of the incident UI. They validate input; the writes happen in incidents.actions."""
 
-from django import forms
-from django.contrib.auth import get_user_model
+import datetime as dt
 
+from django import forms
+from django.utils import timezone
+
+from incidents import limits
 from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpdateKind
-from incidents.lifecycle import ALLOWED_TRANSITIONS
+from incidents.lifecycle import backward_statuses, forward_statuses
 from incidents.metrics import PERIOD_MONTHS
 from incidents.models.incidents import Incident
+from incidents.permissions import incident_team_ids
+from incidents.selectors import engineers_and_sre_leads
 from incidents.status_updates import unfilled_prompt_errors
 from services.models.catalog import Service, Team
-
-
-def _people():
-    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -23,7 +24,9 @@ class PersonChoiceField(forms.ModelChoiceField):
 class IncidentDeclareForm(forms.Form):
     """The few things worth typing while something is on fire; the rest can come later."""
 
-    title = forms.CharField(max_length=200, help_text="What users see, e.g. “Checkout fails”.")
+    title = forms.CharField(
+        max_length=limits.TITLE_MAX_LENGTH, help_text="What users see, e.g. “Checkout fails”."
+    )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
     services = forms.ModelMultipleChoiceField(
         queryset=Service.objects.order_by("name"),
@@ -32,7 +35,10 @@ class IncidentDeclareForm(forms.Form):
         help_text="The first one's team owns the incident.",
     )
     summary = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Optional."
+        required=False,
+        max_length=limits.SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Optional.",
     )
     started_at = forms.DateTimeField(
         required=False,
@@ -47,16 +53,38 @@ class IncidentDeclareForm(forms.Form):
 
 
 class IncidentStatusForm(forms.Form):
-    """The statuses the incident may move to from where it is."""
+    """The statuses the incident may move on to, the next one first. Going back (reopening)
+    is a separate form, IncidentReopenForm: a slip of this one never reverses the incident."""
 
     status = forms.ChoiceField(choices=())
 
     def __init__(self, *args, incident: Incident, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = ALLOWED_TRANSITIONS[incident.status]
         self.fields["status"].choices = [
-            (value, label) for value, label in IncidentStatus.choices if value in allowed
+            (status, IncidentStatus(status).label) for status in forward_statuses(incident.status)
         ]
+
+
+class IncidentReopenForm(forms.Form):
+    """Moving the incident back (reopening a resolved one, or back to investigating): it
+    asks for the reason, which the timeline keeps, and for a confirmation."""
+
+    status = forms.ChoiceField(choices=(), label="Back to")
+    note = forms.CharField(
+        label="Reason",
+        max_length=limits.NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What came back, what we saw"}),
+    )
+    confirm = forms.BooleanField(label="Yes, move the incident back")
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        super().__init__(*args, prefix="reopen", **kwargs)
+        self.fields["status"].choices = [
+            (status, IncidentStatus(status).label) for status in backward_statuses(incident.status)
+        ]
+        self.reopens = incident.status == IncidentStatus.RESOLVED
+        if self.reopens:
+            self.fields["confirm"].label = "Yes, reopen the resolved incident"
 
 
 class IncidentSeverityForm(forms.Form):
@@ -64,15 +92,23 @@ class IncidentSeverityForm(forms.Form):
 
 
 class IncidentRoleForm(forms.Form):
+    """A role for a person who may act in the incident: an engineer of its teams or an SRE
+    lead (incidents.permissions.may_hold_role); nobody else is offered."""
+
     role = forms.ChoiceField(choices=IncidentRole.choices)
-    # Each form gets a copy of this (lazy) queryset, so every page lists the people of now.
-    person = PersonChoiceField(queryset=_people(), required=False, empty_label="Nobody")
+    person = PersonChoiceField(queryset=None, required=False, empty_label="Nobody")
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = engineers_and_sre_leads(
+            incident_team_ids(incident)
+        ).order_by("first_name", "username")
 
 
 class IncidentNoteForm(forms.Form):
     text = forms.CharField(
         label="Note",
-        max_length=5000,
+        max_length=limits.NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What happened, what you tried"}),
     )
     pinned = forms.BooleanField(required=False, label="Key event")
@@ -87,8 +123,11 @@ class StatusUpdateForm(forms.Form):
     or removed first: readers must never get a template's blanks."""
 
     kind = forms.ChoiceField(choices=StatusUpdateKind.choices, widget=forms.HiddenInput)
-    subject = forms.CharField(max_length=250)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 18}))
+    subject = forms.CharField(max_length=limits.STATUS_UPDATE_SUBJECT_MAX_LENGTH)
+    body = forms.CharField(
+        max_length=limits.STATUS_UPDATE_BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 18}),
+    )
 
     def clean(self):
         cleaned_data = super().clean()
@@ -117,8 +156,27 @@ class IncidentMetricsForm(forms.Form):
         empty_label=None,
     )
 
+    month = forms.RegexField(
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        label="Calendar month",
+        help_text="YYYY-MM: that month alone (in the portal's time zone), as its monthly "
+        "report counts it.",
+        error_messages={"invalid": "Write a month as YYYY-MM, e.g. 2026-05."},
+    )
+
     def period_months(self) -> int:
         return (self.is_valid() and self.cleaned_data["months"]) or self.fields["months"].initial
+
+    def calendar_month(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """[start, end) of the month asked for, at midnights in TIME_ZONE; None without one."""
+        if not self.is_valid() or not self.cleaned_data.get("month"):
+            return None
+        year, month = (int(part) for part in self.cleaned_data["month"].split("-"))
+        zone = timezone.get_default_timezone()
+        start = dt.datetime(year, month, 1, tzinfo=zone)
+        end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+        return start, end
 
 
 class IncidentEditForm(forms.ModelForm):

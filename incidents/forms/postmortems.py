@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from incidents.models.postmortems import ActionItem, PostMortem
+from incidents.selectors import engineers_and_sre_leads
 
 MARKDOWN_HELP = "Markdown: **bold**, lists, tables, links (http, https, mailto)."
 
@@ -26,7 +27,8 @@ class PostMortemForm(forms.ModelForm):
     reviewers = PersonMultipleChoiceField(
         queryset=None,
         required=False,
-        help_text="Who reviews it before it is published; at least one to submit it.",
+        help_text="Who reviews it before it is published; at least one to submit it. An engineer "
+        "or SRE lead who did not write it: the one who publishes it.",
     )
 
     class Meta:
@@ -37,7 +39,9 @@ class PostMortemForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reviewers"].queryset = _people()
+        self.fields["reviewers"].queryset = engineers_and_sre_leads().order_by(
+            "first_name", "username"
+        )
         self.fields["reviewers"].widget.attrs["size"] = 6
 
     def action_arguments(self) -> dict:

@@ -2,12 +2,12 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from incidents import limits
 from incidents.choices import (
     OPEN_STATUSES,
     POSTMORTEM_REQUIRED_SEVERITIES,
@@ -20,7 +20,14 @@ from incidents.choices import (
     TimelineKind,
 )
 from incidents.lifecycle import TIMESTAMP_ORDER
+from portal.links import link
 from services.models.catalog import Service, Team
+
+
+def bounded_text(max_length: int) -> dict:
+    """A TextField's arguments for a maximum the model enforces too (Django leaves a
+    TextField's ``max_length`` to forms), so the API, the admin and imports meet it."""
+    return {"max_length": max_length, "validators": [MaxLengthValidator(max_length)]}
 
 
 class SeverityLevel(models.Model):
@@ -28,7 +35,7 @@ class SeverityLevel(models.Model):
 
     code = models.CharField(max_length=4, choices=Severity.choices, primary_key=True)
     name = models.CharField(max_length=50)
-    description = models.TextField()
+    description = models.TextField(**bounded_text(limits.SEVERITY_DESCRIPTION_MAX_LENGTH))
     response_minutes = models.PositiveIntegerField(
         help_text="How soon after detection someone must be working on it."
     )
@@ -75,8 +82,8 @@ class Incident(models.Model):
     """
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
-    title = models.CharField(max_length=200)
-    summary = models.TextField(blank=True)
+    title = models.CharField(max_length=limits.TITLE_MAX_LENGTH)
+    summary = models.TextField(blank=True, **bounded_text(limits.SUMMARY_MAX_LENGTH))
     severity = models.CharField(max_length=4, choices=Severity.choices)
     status = models.CharField(
         max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
@@ -135,7 +142,11 @@ class Incident(models.Model):
     users_affected = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(0)]
     )
-    impact = models.TextField(blank=True, help_text="Who was affected and how.")
+    impact = models.TextField(
+        blank=True,
+        help_text="Who was affected and how.",
+        **bounded_text(limits.IMPACT_MAX_LENGTH),
+    )
 
     source = models.CharField(
         max_length=10, choices=IncidentSource.choices, default=IncidentSource.MANUAL
@@ -195,7 +206,7 @@ class Incident(models.Model):
         return f"{self.reference} {self.title}"
 
     def get_absolute_url(self):
-        return reverse("incident_detail", args=[self.reference])
+        return link("incident_detail", self.reference)
 
     def clean(self):
         if self.source == IncidentSource.ALERT and not self.alert_group_key:
@@ -203,13 +214,18 @@ class Incident(models.Model):
                 {"alert_group_key": "An incident opened by an alert needs its group key."}
             )
         errors = {}
+        now = timezone.now()
         earlier_name, earlier = None, None
         for name in TIMESTAMP_ORDER:
             value = getattr(self, name)
             if value is None:
                 continue
+            label = self._meta.get_field(name).verbose_name
+            problem = limits.implausible_time(value, now=now, written=self.created_at)
+            if problem:
+                errors[name] = f"The {label} time {problem}"
+                continue
             if earlier is not None and value < earlier:
-                label = self._meta.get_field(name).verbose_name
                 earlier_label = self._meta.get_field(earlier_name).verbose_name
                 errors[name] = f"The {label} time cannot be before the {earlier_label} time."
             earlier_name, earlier = name, value
@@ -278,7 +294,7 @@ class TimelineEntry(models.Model):
         help_text="Empty for entries the portal wrote itself.",
     )
     kind = models.CharField(max_length=20, choices=TimelineKind.choices, default=TimelineKind.NOTE)
-    text = models.TextField()
+    text = models.TextField(**bounded_text(limits.TIMELINE_TEXT_MAX_LENGTH))
     pinned = models.BooleanField(default=False, help_text="A key event of the incident.")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -298,18 +314,31 @@ class TimelineEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError("Timeline entries are append-only and cannot be deleted.")
 
+    def clean(self):
+        problem = limits.implausible_time(self.at, now=timezone.now(), written=self.created_at)
+        if problem:
+            raise ValidationError({"at": f"The time of an entry {problem}"})
+
     @property
     def team_id(self):
         return self.incident.team_id
 
 
 class StatusUpdate(models.Model):
-    """A message to stakeholders about an incident; unsent while ``sent_at`` is empty."""
+    """A message to stakeholders about an incident, and how its sending goes.
+
+    Sending is work recorded here, not in the broker (incidents.actions.status_updates): an
+    update is due while it is neither sent nor failed and its next attempt has come; a
+    worker *claims* it (``claimed_at``) before talking to the mail server, so a duplicated or
+    retried task finds it taken and sends nothing. ``sent_at`` is written only once the
+    server accepted the message; ``failed_at`` once trying again is pointless (a permanent
+    refusal, or the last attempt failed), with ``last_error`` saying why.
+    """
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="status_updates")
     kind = models.CharField(max_length=20, choices=StatusUpdateKind.choices)
-    subject = models.CharField(max_length=250)
-    body = models.TextField()
+    subject = models.CharField(max_length=limits.STATUS_UPDATE_SUBJECT_MAX_LENGTH)
+    body = models.TextField(**bounded_text(limits.STATUS_UPDATE_BODY_MAX_LENGTH))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -318,13 +347,46 @@ class StatusUpdate(models.Model):
         related_name="incident_status_updates",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the mail server accepted it."
+    )
     recipients = models.JSONField(
         default=list, blank=True, help_text="The email addresses it was sent to."
+    )
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker took it to send; empty between attempts. A claim older than "
+        "a task may run belongs to a worker that died, and is taken again.",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a failed attempt: when it is tried again."
+    )
+    last_error = models.CharField(
+        max_length=500, blank=True, help_text="Why the last attempt failed."
+    )
+    failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the portal gave up sending it."
     )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep's question: which updates are still to be sent?
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(sent_at=None, failed_at=None),
+                name="status_update_unsent",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sent_at=None) | models.Q(failed_at=None),
+                name="status_update_sent_or_failed",
+                violation_error_message="A status update is either sent or failed, not both.",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.subject}"
@@ -332,3 +394,17 @@ class StatusUpdate(models.Model):
     @property
     def team_id(self):
         return self.incident.team_id
+
+    @property
+    def delivery(self) -> str:
+        """Where its sending stands: sent, failed, retrying (an attempt failed, another is
+        coming), sending (a worker holds it) or queued (waiting for a worker)."""
+        if self.sent_at is not None:
+            return "sent"
+        if self.failed_at is not None:
+            return "failed"
+        if self.claimed_at is not None:
+            return "sending"
+        if self.attempts:
+            return "retrying"
+        return "queued"

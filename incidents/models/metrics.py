@@ -53,3 +53,32 @@ class IncidentMetricsSnapshot(models.Model):
 
     def metrics(self) -> IncidentMetrics:
         return metrics_from_json(self.figures)
+
+
+class IncidentMetricsDirtyMark(models.Model):
+    """A change to what the incident metrics read, not yet in the snapshots: the
+    organisation's, and its team's (``team``, empty when the incident has none).
+
+    Marks coalesce recomputes (incidents.actions.metrics): every change adds one, and only a
+    change that finds no mark rings the recompute task, with a short countdown, so a storm
+    of writes leads to one recompute per interval. The recompute takes (deletes) the marks
+    before it reads the incidents, so a change committed later keeps its mark for the next
+    one; the sweep rings for marks whose ring was lost while the broker was down. Marks are
+    only ever added and taken, never updated: writers do not wait for one another.
+    """
+
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The incident's team; empty when it has none.",
+    )
+    marked_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "incident metrics change to recompute"
+
+    def __str__(self):
+        return f"{self.team_id or 'organisation'} at {self.marked_at:%Y-%m-%d %H:%M:%S}"

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 
 from incidents import selectors
 from incidents.actions import incidents as incidents_actions
-from incidents.actions.incidents import incident_subscribe, incident_update, status_update_queue
+from incidents.actions.incidents import incident_subscribe, incident_update
+from incidents.actions.status_updates import status_update_queue
 from incidents.choices import Severity, StatusUpdateKind
 from incidents.filters.incidents import IncidentFilterSet
 from incidents.forms.incidents import (
@@ -20,6 +21,7 @@ from incidents.forms.incidents import (
     IncidentEditForm,
     IncidentMetricsForm,
     IncidentNoteForm,
+    IncidentReopenForm,
     IncidentRoleForm,
     IncidentSeverityForm,
     IncidentStatusForm,
@@ -107,9 +109,10 @@ def _detail_context(request, incident, **forms):
         "may_command": can_command(user, incident),
         "may_send_updates": can_send_status_updates(user, incident),
         "status_form": forms.get("status_form") or IncidentStatusForm(incident=incident),
+        "reopen_form": forms.get("reopen_form") or IncidentReopenForm(incident=incident),
         "severity_form": forms.get("severity_form")
         or IncidentSeverityForm(initial={"severity": incident.severity}),
-        "role_form": forms.get("role_form") or IncidentRoleForm(),
+        "role_form": forms.get("role_form") or IncidentRoleForm(incident=incident),
         "note_form": forms.get("note_form") or IncidentNoteForm(),
         "now": timezone.now(),
     }
@@ -186,6 +189,23 @@ def incident_change_status(request, reference):
 
 
 @require_POST
+def incident_reopen(request, reference):
+    """Move the incident back (reopen it), with the confirmation and the reason the form
+    asks for; the reason goes on the timeline."""
+    incident = _commanded_incident(request, reference)
+    return _change_in_place(
+        request,
+        incident,
+        "reopen_form",
+        IncidentReopenForm(request.POST, incident=incident),
+        lambda data: incidents_actions.incident_change_status(
+            incident=incident, status=data["status"], note=data["note"], by=request.user
+        ),
+        success="The incident was moved back; the reason is on the timeline.",
+    )
+
+
+@require_POST
 def incident_change_severity(request, reference):
     incident = _commanded_incident(request, reference)
     return _change_in_place(
@@ -207,7 +227,7 @@ def incident_assign_role(request, reference):
         request,
         incident,
         "role_form",
-        IncidentRoleForm(request.POST),
+        IncidentRoleForm(request.POST, incident=incident),
         lambda data: incidents_actions.incident_assign_role(
             incident=incident, role=data["role"], user=data["person"], by=request.user
         ),
@@ -342,10 +362,11 @@ def status_update_new(request, reference):
 
 def _severity_rows(counts: dict, names: dict) -> list[dict]:
     """Rows of a counts-by-severity table, the most incidents first."""
+    codes = Severity.values  # built anew on each access: once, not once per row
     rows = [
         {
             "name": names.get(key, "—"),
-            "counts": [by_severity[code] for code in Severity.values],
+            "counts": [by_severity[code] for code in codes],
             "total": sum(by_severity.values()),
             "key": key,
         }
@@ -358,7 +379,19 @@ def incident_metrics(request):
     form = IncidentMetricsForm(request.GET or None)
     months = form.period_months()
     team = form.cleaned_data.get("team") if form.is_valid() else None
-    period = selectors.incident_metrics_of(team=team, months=months, now=timezone.now())
+    calendar_month = form.calendar_month()
+    if calendar_month is None:
+        period = selectors.incident_metrics_of(team=team, months=months, now=timezone.now())
+    else:
+        # One calendar month, as its monthly report counts it: few incidents, counted live.
+        start, end = calendar_month
+        figures, service_names, team_names = selectors.incident_metrics_for_period(
+            start=start,
+            end=end,
+            incidents=Incident.objects.filter(team=team) if team else None,
+            tz=timezone.get_default_timezone(),
+        )
+        period = selectors.PeriodMetrics(figures, service_names, team_names, start, end, None)
     figures = period.figures
     service_rows = _severity_rows(figures.by_service, period.service_names)
     for row in service_rows:
@@ -382,6 +415,8 @@ def incident_metrics(request):
             "start": period.start,
             "end": period.end,
             "computed_at": period.computed_at,
+            "calendar_month": calendar_month
+            and f"{calendar_month[0]:%B %Y} ({calendar_month[0].tzinfo})",
             "team": team,
             "severities": Severity.values,
             "month_rows": [

@@ -25,6 +25,7 @@ from incidents.models.incidents import Incident
 from incidents.models.postmortems import ActionItem, PostMortem
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
+from portal.roles import is_sre_lead
 
 
 def _postmortem_or_404(reference) -> PostMortem:
@@ -65,6 +66,11 @@ def postmortem_detail(request, reference):
             "may_edit": postmortems.can_edit_postmortem(user, postmortem),
             "may_submit": postmortems.can_submit_for_review(user, postmortem),
             "may_publish": postmortems.can_publish(user, postmortem),
+            # A reviewer who may not publish is told why instead of missing a button.
+            "publish_refusal": postmortems.publish_refusal(user, postmortem)
+            if postmortem.status == PostMortemStatus.IN_REVIEW
+            and (postmortems.is_reviewer(user, postmortem) or is_sre_lead(user))
+            else None,
             "may_return": postmortems.can_return_to_draft(user, postmortem),
             **_action_items_context(request, postmortem),
         },
@@ -96,7 +102,7 @@ def postmortem_edit(request, reference):
     form = PostMortemForm(posted(request), instance=postmortem)
     if request.method == "POST" and form.is_valid():
         try:
-            postmortem_update(postmortem=postmortem, **form.action_arguments())
+            postmortem_update(postmortem=postmortem, by=request.user, **form.action_arguments())
         except ValidationError as error:
             add_action_error(form, error)
         else:
@@ -117,7 +123,7 @@ def postmortem_edit(request, reference):
 def _workflow_step(request, reference, *, allowed, action, done, refused):
     postmortem = _postmortem_or_404(reference)
     if not allowed(request.user, postmortem):
-        raise PermissionDenied(refused)
+        raise PermissionDenied(refused(request.user, postmortem) if callable(refused) else refused)
     try:
         action(postmortem=postmortem, by=request.user)
     except ValidationError as error:
@@ -147,7 +153,10 @@ def postmortem_publish(request, reference):
         allowed=postmortems.can_publish,
         action=postmortems_actions.postmortem_publish,
         done="The post-mortem was published.",
-        refused="Only a reviewer or an SRE lead publishes a post-mortem in review.",
+        refused=lambda user, postmortem: (
+            postmortems.publish_refusal(user, postmortem)
+            or "Only a post-mortem in review is published."
+        ),
     )
 
 

@@ -23,9 +23,10 @@ def _field_name(path: str) -> str:
     return path or "non_field_errors"
 
 
-def check_parsed(data: object, *, max_nesting: int = MAX_NESTING) -> None:
-    """Refuse data nested deeper than ``max_nesting`` containers, or holding a NUL in a key
-    or a string; the error names where (``alerts[1].labels.service``)."""
+def check_parsed(data: object, *, max_nesting: int = MAX_NESTING, refuse_nul: bool = True) -> None:
+    """Refuse data nested deeper than ``max_nesting`` containers, or (unless the caller checks
+    its fields itself) holding a NUL in a key or a string; the error names where
+    (``alerts[1].labels.service``)."""
     stack = [(data, "", 0)]
     while stack:
         value, path, depth = stack.pop()
@@ -36,12 +37,12 @@ def check_parsed(data: object, *, max_nesting: int = MAX_NESTING) -> None:
             if isinstance(value, dict):
                 for key, item in value.items():
                     item_path = f"{path}.{key}" if path else key
-                    if NUL in key:
+                    if refuse_nul and NUL in key:
                         raise exceptions.ValidationError({_field_name(path): [NUL_MESSAGE]})
                     stack.append((item, item_path, depth))
             else:
                 stack.extend((item, f"{path}[{i}]", depth) for i, item in enumerate(value))
-        elif isinstance(value, str) and NUL in value:
+        elif refuse_nul and isinstance(value, str) and NUL in value:
             raise exceptions.ValidationError({_field_name(path): [NUL_MESSAGE]})
 
 

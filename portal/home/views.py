@@ -3,20 +3,20 @@
 from django.shortcuts import render
 
 from portal.roles import can_create_anything, editable_team_ids
-from services import selectors
+from services.selectors import catalog as catalog_selectors
 
 
 def home(request):
     """What is here, where the user belongs, where to go next."""
     user = request.user
-    counts = selectors.catalog_counts()
+    counts = catalog_selectors.catalog_counts()
     return render(
         request,
         "portal/home.html",
         {
             "service_count": counts["services"],
             "team_count": counts["teams"],
-            "my_teams": selectors.teams_of_member(user),
+            "my_teams": catalog_selectors.teams_of_member(user),
             "editable_team_ids": editable_team_ids(user),
             "may_add_service": can_create_anything(user),
         },

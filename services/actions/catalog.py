@@ -4,8 +4,11 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
+from portal.roles import is_sre_lead
+from services.actions.scorecards import checks_mark_dirty
 from services.models.catalog import (
     MAX_DEPENDENCIES_PER_SERVICE,
     MAX_TAGS_PER_SERVICE,
@@ -14,6 +17,8 @@ from services.models.catalog import (
     Tag,
     Team,
 )
+from services.readiness import GATE_REFUSAL, OVERRIDE_PREFIX, enters_gated_production
+from services.selectors.readiness import has_valid_review
 
 
 def tags_for_names(names: Iterable[str]) -> list[Tag]:
@@ -47,11 +52,51 @@ def _set_service_relations(service: Service, *, depends_on, tags) -> None:
         service.tags.set(tags_for_names(tags))
 
 
+def service_production_gate(service: Service, *, override: str, by, gate: bool = True) -> None:
+    """A tier-1/2 service moves (or is created) into production only with a valid readiness
+    review, or with an SRE lead's override and its reason, which the service's history keeps.
+    ``gate`` False records what a source says (a Backstage import, the demo): a service already
+    in production there is a fact, not a request; it then shows as in production without a
+    readiness review until it has one. Raises ValidationError naming ``lifecycle`` (or
+    ``readiness_override``); the admin's form runs it before its save."""
+    previous = (
+        Service.objects.filter(pk=service.pk).values_list("lifecycle", flat=True).first()
+        if service.pk
+        else None
+    )
+    if not gate or not enters_gated_production(
+        tier=service.tier, lifecycle=service.lifecycle, previous_lifecycle=previous
+    ):
+        return
+    if service.pk and has_valid_review(service.pk, timezone.now()):
+        return
+    reason = override.strip()
+    if not reason:
+        raise ValidationError({"lifecycle": GATE_REFUSAL})
+    if by is None or not is_sre_lead(by):
+        raise ValidationError(
+            {"readiness_override": "Only an SRE lead overrides the readiness gate."}
+        )
+    name = by.get_full_name() or by.get_username()
+    service._change_reason = f"{OVERRIDE_PREFIX}, overridden by {name}: {reason}"
+
+
 @transaction.atomic
-def service_create(*, depends_on: Iterable[Service] = (), tags: Iterable[str] = (), **fields):
-    service = Service(**fields)
-    service.full_clean()
-    service.save()
+def service_create(
+    *,
+    depends_on: Iterable[Service] = (),
+    tags: Iterable[str] = (),
+    by=None,
+    readiness_override: str = "",
+    readiness_gate: bool = True,
+    **fields,
+):
+    service = service_save(
+        service=Service(**fields),
+        by=by,
+        readiness_override=readiness_override,
+        readiness_gate=readiness_gate,
+    )
     _set_service_relations(service, depends_on=depends_on, tags=tags)
     return service
 
@@ -62,14 +107,33 @@ def service_update(
     service: Service,
     depends_on: Iterable[Service] | None = None,
     tags: Iterable[str] | None = None,
+    by=None,
+    readiness_override: str = "",
+    readiness_gate: bool = True,
     **fields,
 ) -> Service:
-    """Change the given fields; relations are replaced only when passed."""
+    """Change the given fields; relations are replaced only when passed. Moving a tier-1/2
+    service into production meets the readiness gate (_check_production_gate)."""
     for name, value in fields.items():
         setattr(service, name, value)
-    service.full_clean()
-    service.save()
+    service_save(
+        service=service, by=by, readiness_override=readiness_override, readiness_gate=readiness_gate
+    )
     _set_service_relations(service, depends_on=depends_on, tags=tags)
+    return service
+
+
+@transaction.atomic
+def service_save(
+    *, service: Service, by=None, readiness_override: str = "", readiness_gate: bool = True
+) -> Service:
+    """Validate and save a new or changed service as it stands (what service_create and
+    service_update end with, and what the admin saves), through the readiness gate, and have
+    its checks run again."""
+    service.full_clean()
+    service_production_gate(service, override=readiness_override, by=by, gate=readiness_gate)
+    service.save()
+    checks_mark_dirty(service_ids=[service.pk])
     return service
 
 
@@ -92,6 +156,8 @@ def team_update(*, team: Team, **fields) -> Team:
         setattr(team, name, value)
     team.full_clean()
     team.save()
+    # The checks read the team's name and manager.
+    checks_mark_dirty(service_ids=team.services.values_list("pk", flat=True))
     return team
 
 

@@ -1,127 +1,55 @@
-"""Writes of SLI data and what follows from it: buckets and their rollups (synced from
-Prometheus or pushed), and the status snapshots computed from them."""
+"""Writes of SLI data: buckets pushed by other systems and the sync from Prometheus (the data
+itself lives in services.sli; what follows from a write, dirty SLOs and their recompute, in
+services.actions.statuses)."""
 
+import logging
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from itertools import repeat
+from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
-from django.db.models import Count, F, Max, Q, Sum, Value
-from django.db.models.functions import TruncDay, TruncHour
+from django.db import transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
-from portal import doorbell
-from services import prometheus, selectors, snapshots, tasks
-from services.budget.figures import DEFAULT_TIERS
-from services.budget.windows import (
-    BUCKET,
-    Bucket,
-    Interval,
-    align_down,
-    ceil_to,
-    excluded_bucket_ranges,
-    floor_to,
-)
-from services.choices import QueryKind
-from services.models.slos import (
-    SLO,
-    BudgetPolicy,
-    MaintenanceWindow,
-    SLIBucket,
-    SLIRollup,
-    SLOStatus,
-    query_over,
-)
+from services import prometheus
+from services.actions.statuses import slo_statuses_recompute, slos_mark_dirty
+from services.budget.windows import BUCKET, Bucket, align_down
+from services.choices import QueryKind, SLISource
+from services.models.slos import MAX_BUCKET_EVENTS, SLO, SLIBucket, SLOStatus, query_over
+from services.sli import plan
+from services.sli.store import slo_buckets_upsert
 
-# --- SLI data and status snapshots ---------------------------------------------------------------
+logger = logging.getLogger(__name__)
+
+# --- pushes --------------------------------------------------------------------------------------
 
 #: Most buckets one push may carry: a month of 5-minute buckets with room to spare.
 MAX_PUSHED_BUCKETS = 10_000
-
-
-@transaction.atomic
-def slo_buckets_upsert(*, slo: SLO, buckets: Iterable[Bucket]) -> int:
-    """Store buckets, replacing those stored for the same starts, so that a re-sync or a re-push
-    of a bucket never counts it twice, and re-sum the rollups they fall in. Returns how many
-    buckets were written.
-
-    Writes to one SLO take turns (a lock on its row): a rollup re-summed while another write's
-    buckets in the same hour were not yet committed would leave them out."""
-    SLO.objects.select_for_update().filter(pk=slo.pk).exists()
-    rows = {
-        bucket.start: SLIBucket(slo=slo, start=bucket.start, good=bucket.good, total=bucket.total)
-        for bucket in buckets
-    }
-    SLIBucket.objects.bulk_create(
-        rows.values(),
-        update_conflicts=True,
-        unique_fields=["slo", "start"],
-        update_fields=["good", "total"],
-        batch_size=2000,
-    )
-    if rows:
-        slo_rollups_refresh(slo_ids=[slo.pk], since=min(rows), until=max(rows) + BUCKET)
-    return len(rows)
-
-
-def slo_rollups_refresh(
-    *,
-    slo_ids: Sequence[int] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    bucket_model=SLIBucket,
-    rollup_model=SLIRollup,
-) -> None:
-    """Re-sum the hour and day rollups of the SLOs' buckets (every SLO's by default) in the
-    hours and days that [since, until) touches (all by default), each span in one INSERT …
-    SELECT in the database. Buckets are only ever added or replaced, never removed on their own
-    (they go with their SLO, and so do its rollups), so upserting every touched unit keeps the
-    rollups equal to the sums of the buckets. The models are parameters for the migration that
-    builds the first rollups with its historical models."""
-    for span, truncate in ((SLIRollup.Span.HOUR, TruncHour), (SLIRollup.Span.DAY, TruncDay)):
-        length = timedelta(seconds=span)
-        buckets = bucket_model.objects.order_by()
-        if slo_ids is not None:
-            buckets = buckets.filter(slo_id__in=slo_ids)
-        if since is not None:
-            buckets = buckets.filter(start__gte=floor_to(since, length))
-        if until is not None:
-            buckets = buckets.filter(start__lt=ceil_to(until, length))
-        sums = (
-            buckets.annotate(unit=truncate("start", tzinfo=UTC))
-            .values("slo_id", "unit")
-            .annotate(
-                good_sum=Sum("good"),
-                total_sum=Sum("total"),
-                present=Count("pk", filter=Q(total__gt=0)),
-                span=Value(int(span)),
-            )
-        )
-        select, parameters = sums.query.sql_with_params()
-        quote = connection.ops.quote_name
-        columns = ", ".join(map(quote, ["slo_id", "start", "good", "total", "present", "span"]))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {quote(rollup_model._meta.db_table)} ({columns}) {select}"
-                " ON CONFLICT (slo_id, span, start) DO UPDATE SET good = excluded.good,"
-                " total = excluded.total, present = excluded.present",
-                parameters,
-            )
+#: How far back a pushed bucket may start: the longest SLO window (366 days) and the year of
+#: monthly history, with room to spare; anything older is a clock or encoding mistake.
+MAX_PUSHED_AGE = timedelta(days=400)
 
 
 def slo_buckets_push(*, slo: SLO, buckets: Iterable[Mapping]) -> int:
     """Store buckets pushed by a source other than Prometheus: each {start, good, total} with the
-    start an aware datetime on a 5-minute boundary, not in the future, and 0 <= good <= total.
+    start an aware datetime on a 5-minute boundary, not in the future nor more than
+    MAX_PUSHED_AGE ago, and 0 <= good <= total <= MAX_BUCKET_EVENTS.
 
+    Only SLOs fed by pushes take them: a push into a synced SLO would move its sync past a gap.
     All or nothing: one bad bucket stores none, and the errors name every bad bucket by its
-    position. Idempotent on start (a bucket pushed again replaces the stored one); the SLO's
-    status is recomputed once the push has committed."""
+    position. Idempotent on start (a bucket pushed again replaces the stored one); the SLO is
+    marked dirty, so its status is recomputed shortly after the push has committed (or by the
+    sweep, if the broker was down)."""
+    if slo.source != SLISource.PUSH:
+        raise ValidationError(
+            {
+                "source": "This SLO's data is synced from Prometheus: it takes no pushed "
+                "buckets. Set its source to push first."
+            }
+        )
     now = timezone.now()
     checked, errors, starts = [], [], set()
     for position, item in enumerate(buckets):
@@ -142,7 +70,7 @@ def slo_buckets_push(*, slo: SLO, buckets: Iterable[Mapping]) -> int:
         raise ValidationError({"buckets": errors})
     with transaction.atomic():
         stored = slo_buckets_upsert(slo=slo, buckets=checked)
-        doorbell.ring_on_commit(tasks.recompute_slo_status, slo.pk)
+        slos_mark_dirty(slo_ids=[slo.pk])
     return stored
 
 
@@ -153,15 +81,21 @@ def _pushed_bucket(item: Mapping, now: datetime) -> Bucket:
     for name, count in (("good", good), ("total", total)):
         if isinstance(count, bool) or not isinstance(count, int):
             raise TypeError(f"{name} must be a whole number.")
+        if count > MAX_BUCKET_EVENTS:
+            raise ValueError(f"{name} must be at most {MAX_BUCKET_EVENTS} events per bucket.")
     if align_down(start) != start:
         raise ValueError(f"start {start.isoformat()} must fall on a 5-minute boundary.")
     bucket = Bucket(start=start, good=good, total=total)
     if bucket.start > now:
         raise ValueError(f"start {bucket.start.isoformat()} lies in the future.")
+    if bucket.start < now - MAX_PUSHED_AGE:
+        raise ValueError(
+            f"start {bucket.start.isoformat()} lies more than {MAX_PUSHED_AGE.days} days back."
+        )
     return bucket
 
 
-# Prometheus sync.
+# --- Prometheus sync -----------------------------------------------------------------------------
 #
 # The SLO's queries are in Sloth's form: events per second averaged over {{.window}}. With
 # {{.window}} = 5m and the query evaluated at t, Prometheus averages the counters' increase over
@@ -188,7 +122,7 @@ class SyncOutcome:
 class SyncResult:
     slo: SLO
     buckets_written: int
-    status: SLOStatus
+    outcome: SyncOutcome
 
 
 def sli_query(query: str) -> str:
@@ -201,15 +135,27 @@ def _buckets_from_rates(
 ) -> list[Bucket]:
     """Counts per bucket from per-second rates evaluated at each bucket's end. A bucket needs a
     total; where the events query has no value (no series matched) there were no such events.
-    Rounding and extrapolation may push good past total by a fraction: good is capped."""
+    Rounding and extrapolation may push good past total by a fraction: good is capped. A total
+    past MAX_BUCKET_EVENTS is no measurement (a counter gone wrong): no data, with a log line."""
     seconds = BUCKET.total_seconds()
     buckets = []
     for evaluated_at, total_rate in sorted(totals.items()):
-        if math.isnan(total_rate):
+        if math.isnan(total_rate) or math.isinf(total_rate):
             continue
         event_rate = events.get(evaluated_at, 0.0)
         total = max(0, round(total_rate * seconds))
-        counted = 0 if math.isnan(event_rate) else max(0, round(event_rate * seconds))
+        if total > MAX_BUCKET_EVENTS:
+            logger.warning(
+                "SLO %s: Prometheus counted %s events in the bucket ending %s, more than a "
+                "bucket may hold; the bucket is left without data.",
+                slo.pk,
+                total,
+                evaluated_at.isoformat(),
+            )
+            continue
+        counted = 0
+        if not (math.isnan(event_rate) or math.isinf(event_rate)):
+            counted = min(max(0, round(event_rate * seconds)), total)
         good = counted if slo.query_kind == QueryKind.GOOD_TOTAL else total - counted
         buckets.append(
             Bucket(start=evaluated_at - BUCKET, good=min(max(good, 0), total), total=total)
@@ -218,16 +164,17 @@ def _buckets_from_rates(
 
 
 def slo_sync(*, slo: SLO, now: datetime) -> SyncResult:
-    """Fetch the SLO's buckets from Prometheus since the last stored one, store them and
-    recompute its status.
+    """Fetch the SLO's buckets from Prometheus since the last stored one, store them, record how
+    the sync went on its status and mark it dirty; the recompute of a sync cycle's SLOs comes
+    once for all of them (services.tasks.sync_slis rings it).
 
     The last stored bucket is fetched again (it may have been stored before its last scrape
     arrived); after an outage the backfill reaches back at most to the start of the SLO window.
     Chunks are stored as they arrive, so a failure loses nothing fetched before it. On a
-    Prometheus error the status is recomputed from the stored data, marked stale with the error,
-    and the error is raised again for the caller to retry (or not: see error.retryable)."""
+    Prometheus error the status is marked stale with the error, and the error is raised again
+    for the caller to retry (or not: see error.retryable)."""
     started = time.perf_counter()
-    window_start, _ = snapshots.window(slo, now)
+    window_start, _ = plan.window(slo, now)
     last_stored = SLIBucket.objects.filter(slo=slo).aggregate(last=Max("start"))["last"]
     chunk_start = max(window_start, last_stored) if last_stored else window_start
     until = align_down(now)
@@ -246,132 +193,25 @@ def slo_sync(*, slo: SLO, now: datetime) -> SyncResult:
             chunk_start = chunk_end
     except prometheus.PrometheusError as error:
         outcome = SyncOutcome(time.perf_counter() - started, str(error), error.retryable)
-        slo_status_recompute(slo=slo, now=now, sync=outcome)
+        _sync_outcome_record(slo=slo, now=now, outcome=outcome)
         raise
     outcome = SyncOutcome(time.perf_counter() - started)
-    status = slo_status_recompute(slo=slo, now=now, sync=outcome)
-    return SyncResult(slo=slo, buckets_written=written, status=status)
-
-
-# Status snapshots.
-
-#: SLOs whose buckets one rollup query reads.
-ROLLUP_BATCH = 250
-
-
-def _snapshot_inputs(slos: Sequence[SLO]) -> dict[int, snapshots.SnapshotInputs]:
-    """Maintenance windows and policy tiers of many SLOs in three queries."""
-    windows: dict[int, list[Interval]] = {}
-    for slo_id, start, end in MaintenanceWindow.objects.filter(
-        slo_id__in=[slo.pk for slo in slos]
-    ).values_list("slo_id", "start", "end"):
-        windows.setdefault(slo_id, []).append((start, end))
-    policies = list(BudgetPolicy.objects.prefetch_related("tiers"))
-    tiers = {policy.pk: snapshots.policy_tiers(policy) for policy in policies}
-    default_policy = next((policy.pk for policy in policies if policy.is_default), None)
-    stale_after = timedelta(minutes=settings.SLI_STALE_AFTER_MINUTES)
-    return {
-        slo.pk: snapshots.SnapshotInputs(
-            excluded=excluded_bucket_ranges(windows.get(slo.pk, [])),
-            tiers=tiers.get(slo.budget_policy_id or default_policy, DEFAULT_TIERS),
-            stale_after=stale_after,
-        )
-        for slo in slos
-    }
-
-
-def _status_fields(slos: Sequence[SLO], now: datetime) -> dict[int, dict]:
-    """The snapshot fields of each SLO: two queries per batch of SLOs, whatever their data."""
-    inputs = _snapshot_inputs(slos)
-    fields = {}
-    for first in range(0, len(slos), ROLLUP_BATCH):
-        batch = slos[first : first + ROLLUP_BATCH]
-        requests = [snapshots.rollup_request(slo, now, inputs[slo.pk].excluded) for slo in batch]
-        rollups = selectors.slo_bucket_rollups(requests, end=align_down(now))
-        latest = selectors.slo_latest_data([slo.pk for slo in batch], until=now)
-        for slo in batch:
-            fields[slo.pk] = snapshots.status_fields(
-                slo, now, rollups[slo.pk], latest[slo.pk], inputs[slo.pk]
-            )
-    return fields
+    _sync_outcome_record(slo=slo, now=now, outcome=outcome)
+    return SyncResult(slo=slo, buckets_written=written, outcome=outcome)
 
 
 @transaction.atomic
-def slo_status_recompute(*, slo: SLO, now: datetime, sync: SyncOutcome | None = None) -> SLOStatus:
-    """Compute the SLO's snapshot from its stored buckets and store it, with the outcome of the
-    sync from Prometheus that preceded it: after a successful one the last sync time is set;
-    after a failed one its error stands (the snapshot stays stale while it does) and the failed
-    syncs are counted by kind. Without a sync (a push, an edit) the last outcome is kept."""
-    fields = _status_fields([slo], now)[slo.pk]
-    if sync is None:
-        failing = SLOStatus.objects.filter(slo=slo).exclude(last_sync_error="").exists()
+def _sync_outcome_record(*, slo: SLO, now: datetime, outcome: SyncOutcome) -> None:
+    """Write the sync's outcome on the SLO's status (a failure makes it stale at once; its
+    figures follow with the recompute) and mark the SLO dirty. Without a status yet, one is
+    computed now, so that the outcome has somewhere to live."""
+    fields = {"last_sync_error": outcome.error, "last_sync_seconds": outcome.seconds}
+    if outcome.error:
+        counter = "retryable_sync_errors" if outcome.retryable else "permanent_sync_errors"
+        fields |= {"stale": True, counter: F(counter) + 1}
     else:
-        fields["last_sync_error"] = sync.error
-        fields["last_sync_seconds"] = sync.seconds
-        if not sync.error:
-            fields["last_sync_at"] = now
-        failing = bool(sync.error)
-    fields["stale"] = fields["stale"] or failing
-    status, _ = SLOStatus.objects.update_or_create(slo=slo, defaults=fields)
-    if failing and sync is not None:
-        counter = "retryable_sync_errors" if sync.retryable else "permanent_sync_errors"
-        SLOStatus.objects.filter(slo=slo).update(**{counter: F(counter) + 1})
-        status.refresh_from_db(fields=[counter])
-    return status
-
-
-def slo_statuses_recompute(*, now: datetime, slos: Iterable[SLO] | None = None) -> int:
-    """Recompute the snapshot of every SLO (or of `slos`) from stored buckets, in batches of
-    ROLLUP_BATCH SLOs: each batch's figures in two queries (batches side by side, see
-    _figures_of_batches), its snapshots in one statement. Sync outcomes (last sync time and
-    error) are kept, and an SLO whose last sync failed stays stale. Returns how many snapshots
-    were written."""
-    slos = list(SLO.objects.order_by("pk") if slos is None else slos)
-    failing = set(
-        SLOStatus.objects.filter(slo__in=slos)
-        .exclude(last_sync_error="")
-        .values_list("slo_id", flat=True)
-    )
-    figures = [
-        field.name
-        for field in SLOStatus._meta.concrete_fields
-        if field.name != "slo" and field.name not in SLOStatus.SYNC_OUTCOME_FIELDS
-    ]
-    batches = [slos[first : first + ROLLUP_BATCH] for first in range(0, len(slos), ROLLUP_BATCH)]
-    written = 0
-    for batch, fields_by_slo in zip(batches, _figures_of_batches(batches, now), strict=True):
-        statuses = []
-        for slo in batch:
-            fields = fields_by_slo[slo.pk]
-            fields["stale"] = fields["stale"] or slo.pk in failing
-            statuses.append(SLOStatus(slo=slo, **fields))
-        with transaction.atomic():
-            SLOStatus.objects.bulk_create(
-                statuses, update_conflicts=True, unique_fields=["slo"], update_fields=figures
-            )
-        written += len(statuses)
-    return written
-
-
-#: Batches whose figures are computed side by side, each on its own database connection: while
-#: PostgreSQL sums one batch's buckets, Python turns another's rollups into snapshots.
-RECOMPUTE_THREADS = 2
-
-
-def _figures_of_batches(batches: list[list[SLO]], now: datetime):
-    """_status_fields() of each batch, in order. In threads when there are several batches and
-    no transaction is open: another connection sees only committed buckets."""
-    if len(batches) < 2 or connection.in_atomic_block:
-        return (_status_fields(batch, now) for batch in batches)
-    pool = ThreadPoolExecutor(RECOMPUTE_THREADS)
-    try:
-        return list(pool.map(_status_fields_on_own_connection, batches, repeat(now)))
-    finally:
-        pool.shutdown()
-
-
-def _status_fields_on_own_connection(slos: list[SLO], now: datetime) -> dict[int, dict]:
-    try:
-        return _status_fields(slos, now)
-    finally:
-        connections.close_all()  # this thread's connections only
+        fields["last_sync_at"] = now
+    if not SLOStatus.objects.filter(slo=slo).update(**fields):
+        slo_statuses_recompute(now=now, slos=[slo])
+        SLOStatus.objects.filter(slo=slo).update(**fields)
+    slos_mark_dirty(slo_ids=[slo.pk], ring=False)

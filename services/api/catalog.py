@@ -9,13 +9,14 @@ from contextlib import contextmanager
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
 from portal.api.errors import validation_error_detail
 from portal.api.fields import CappedListField
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
-from services import selectors
 from services.actions.catalog import (
     membership_set,
     service_create,
@@ -25,6 +26,7 @@ from services.actions.catalog import (
     team_delete,
     team_update,
 )
+from services.choices import ReadinessState
 from services.filters import ServiceFilterSet, TeamFilterSet
 from services.models.catalog import (
     DESCRIPTION_MAX_LENGTH,
@@ -35,6 +37,8 @@ from services.models.catalog import (
     Tag,
     Team,
 )
+from services.selectors import catalog as catalog_selectors
+from services.selectors.readiness import annotated_readiness, with_readiness
 
 
 @contextmanager
@@ -171,6 +175,16 @@ class ServiceSerializer(serializers.HyperlinkedModelSerializer):
     depends_on = ServiceSlugsField(required=False)
     dependents = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     tags = TagNamesField(required=False)
+    readiness = serializers.SerializerMethodField()
+    in_production_without_review = serializers.SerializerMethodField()
+    readiness_override = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="SRE leads only: why this tier-1/2 service may move into production without "
+        "an approved readiness review (kept in its history).",
+    )
 
     class Meta:
         model = Service
@@ -195,16 +209,37 @@ class ServiceSerializer(serializers.HyperlinkedModelSerializer):
             "depends_on",
             "dependents",
             "tags",
+            "readiness",
+            "in_production_without_review",
+            "readiness_override",
             "created_at",
             "updated_at",
         ]
         extra_kwargs = {"description": {"max_length": DESCRIPTION_MAX_LENGTH}}
 
+    def _readiness(self, service) -> tuple[str, bool]:
+        cached = getattr(service, "_readiness", None)
+        if cached is None:
+            if not hasattr(service, "readiness_open_status"):  # just written: read it afresh
+                service = with_readiness(Service.objects.filter(pk=service.pk)).get()
+            cached = annotated_readiness(
+                service, tier=service.tier, lifecycle=service.lifecycle, now=timezone.now()
+            )
+            service._readiness = cached
+        return cached
+
+    @extend_schema_field(serializers.ChoiceField(choices=ReadinessState.choices))
+    def get_readiness(self, service) -> str:
+        return self._readiness(service)[0]
+
+    def get_in_production_without_review(self, service) -> bool:
+        return self._readiness(service)[1]
+
     def create(self, validated_data):
-        return service_create(**validated_data)
+        return service_create(by=self.context["request"].user, **validated_data)
 
     def update(self, instance, validated_data):
-        return service_update(service=instance, **validated_data)
+        return service_update(service=instance, by=self.context["request"].user, **validated_data)
 
 
 class TeamViewSet(viewsets.ModelViewSet):
@@ -213,7 +248,7 @@ class TeamViewSet(viewsets.ModelViewSet):
     filterset_class = TeamFilterSet
 
     def get_queryset(self):
-        return selectors.team_list().prefetch_related(
+        return catalog_selectors.team_list().prefetch_related(
             Prefetch("memberships", queryset=Membership.objects.select_related("user"))
         )
 
@@ -231,7 +266,7 @@ class TagViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TagSerializer
 
     def get_queryset(self):
-        return selectors.tag_list()
+        return catalog_selectors.tag_list()
 
 
 class ServiceViewSet(viewsets.ModelViewSet):
@@ -244,8 +279,10 @@ class ServiceViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         # Dependencies are shown as slugs only: fetch just those, one query per direction.
         slugs = Service.objects.only("id", "slug").order_by("slug")
-        return selectors.service_list().prefetch_related(
-            Prefetch("depends_on", queryset=slugs), Prefetch("dependents", queryset=slugs)
+        return with_readiness(
+            catalog_selectors.service_list().prefetch_related(
+                Prefetch("depends_on", queryset=slugs), Prefetch("dependents", queryset=slugs)
+            )
         )
 
     def perform_create(self, serializer):

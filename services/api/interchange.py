@@ -106,18 +106,21 @@ class OpenSLOView(APIView):
         if not can_create_anything(request.user):
             raise PermissionDenied("Only engineers and SRE leads import SLOs.")
         try:
-            report = import_sources(self._sources(request), user=request.user)
+            report = import_sources(uploaded_sources(request), user=request.user)
         except OpenSLOPermissionError as error:
             raise PermissionDenied(str(error)) from error
         except OpenSLOError as error:
             raise ParseError(f"{error}. Nothing was imported.") from error
         return Response(report.as_dict())
 
-    def _sources(self, request) -> list[Source]:
-        uploads = request.FILES.getlist("file")
-        if uploads:
-            return [_decoded(upload.name, upload.read(MAX_SOURCE_BYTES + 1)) for upload in uploads]
-        sources = request.data.get("sources") if hasattr(request.data, "get") else None
-        if not sources or not sources[0].text.strip():
-            raise ParseError("Send OpenSLO YAML as the request body or as multipart files “file”.")
-        return sources
+
+def uploaded_sources(request) -> list[Source]:
+    """The YAML files of a request parsed by MultiPartParser and YAMLBodyParser: multipart
+    fields "file", else the body itself."""
+    uploads = request.FILES.getlist("file")
+    if uploads:
+        return [_decoded(upload.name, upload.read(MAX_SOURCE_BYTES + 1)) for upload in uploads]
+    sources = request.data.get("sources") if hasattr(request.data, "get") else None
+    if not sources or not sources[0].text.strip():
+        raise ParseError("Send the YAML as the request body or as multipart files “file”.")
+    return sources

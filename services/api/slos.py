@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
-from services import selectors
 from services.actions.sli import slo_buckets_push
 from services.actions.slos import (
     budget_policy_create,
@@ -29,7 +28,14 @@ from services.budget.windows import BURN_RATE_KEYS
 from services.choices import AlertState, WindowKind
 from services.filters import SLOFilterSet
 from services.models.catalog import Service
-from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, SLOStatus
+from services.models.slos import (
+    MAX_BUCKET_EVENTS,
+    SLO,
+    BudgetPolicy,
+    BudgetPolicyTier,
+    SLOStatus,
+)
+from services.selectors import slos as slo_selectors
 
 
 class SLOStatusSummarySerializer(serializers.ModelSerializer):
@@ -136,6 +142,11 @@ class SLOFullStatusSerializer(serializers.Serializer):
     computed_at = serializers.DateTimeField(allow_null=True)
     last_sync_at = serializers.DateTimeField(allow_null=True)
     last_sync_error = serializers.CharField(allow_blank=True)
+    compute_error = serializers.CharField(
+        allow_blank=True,
+        help_text="Empty, or “could not compute: …” when the last recompute of this SLO failed "
+        "(the figures are then the last ones computed, and stale).",
+    )
 
     @staticmethod
     def figures_of(slo: SLO) -> dict:
@@ -163,6 +174,7 @@ class SLOFullStatusSerializer(serializers.Serializer):
                 "computed_at": None,
                 "last_sync_at": None,
                 "last_sync_error": "",
+                "compute_error": "",
             }
         exhaustion = status.time_until_exhaustion
         return figures | {
@@ -179,13 +191,23 @@ class SLOFullStatusSerializer(serializers.Serializer):
             "computed_at": status.computed_at,
             "last_sync_at": status.last_sync_at,
             "last_sync_error": status.last_sync_error,
+            "compute_error": (
+                f"could not compute: {status.compute_error}" if status.compute_error else ""
+            ),
         }
 
 
 class PushedBucketSerializer(serializers.Serializer):
-    start = serializers.DateTimeField(help_text="Aligned to 5 minutes, with a time zone.")
-    good = serializers.IntegerField(min_value=0)
-    total = serializers.IntegerField(min_value=0)
+    start = serializers.DateTimeField(
+        help_text="Aligned to 5 minutes, with a time zone; not in the future, nor more than "
+        "400 days back."
+    )
+    good = serializers.IntegerField(min_value=0, max_value=MAX_BUCKET_EVENTS)
+    total = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_BUCKET_EVENTS,
+        help_text=f"Events in the 5 minutes: at most {MAX_BUCKET_EVENTS:,} (10^12).",
+    )
 
 
 def _pushed_buckets(data) -> list[dict]:
@@ -219,7 +241,7 @@ class SLOViewSet(viewsets.ModelViewSet):
     filterset_class = SLOFilterSet
 
     def get_queryset(self):
-        return selectors.slo_list().order_by("service__name", "name")
+        return slo_selectors.slo_list().order_by("service__name", "name")
 
     def perform_create(self, serializer):
         _check_may_edit_slos_of(self.request.user, serializer.validated_data["service"])
@@ -249,8 +271,10 @@ class SLOViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def buckets(self, request, pk=None):
-        """Push SLI buckets from a source other than Prometheus: a list of {start, good, total}.
-        Idempotent on start; all or nothing; the status is recomputed once the push commits."""
+        """Push SLI buckets into an SLO fed by pushes: a list of {start, good, total}, at most
+        10,000, each counting at most 10^12 events. Idempotent on start; all or nothing; the
+        status is recomputed a few seconds after the push commits. A push into an SLO synced
+        from Prometheus is refused (400, `source`)."""
         slo = self.get_object()
         with model_errors_as_bad_request():
             stored = slo_buckets_push(slo=slo, buckets=_pushed_buckets(request.data))
@@ -294,7 +318,7 @@ class BudgetPolicyViewSet(viewsets.ModelViewSet):
     permission_classes = [IsSRELeadOrReadOnly]
 
     def get_queryset(self):
-        return selectors.budget_policy_list()
+        return slo_selectors.budget_policy_list()
 
     def perform_destroy(self, instance):
         with model_errors_as_bad_request():

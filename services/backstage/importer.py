@@ -226,7 +226,9 @@ def _import_components(
         with _reported_as(component.origin):
             service = _record_to_update(Service, component.ref, component.origin)
             if service is None:
-                service = service_create(tags=component.tags, **fields)
+                # What the catalog says is a fact: a service in production there is recorded
+                # so (and shows as unreviewed until it has a readiness review).
+                service = service_create(tags=component.tags, readiness_gate=False, **fields)
                 outcomes[component.ref] = CREATED
             else:
                 changed = _changed_fields(service, fields)
@@ -234,7 +236,9 @@ def _import_components(
                 new_tags = {slugify(tag) for tag in component.tags} - {""}
                 tags = component.tags if new_tags != current_tags else None
                 if changed or tags is not None:
-                    service = service_update(service=service, tags=tags, **changed)
+                    service = service_update(
+                        service=service, tags=tags, readiness_gate=False, **changed
+                    )
                     outcomes[component.ref] = UPDATED
                 else:
                     outcomes[component.ref] = UNCHANGED
@@ -263,7 +267,7 @@ def _import_dependencies(
         current = set(service.depends_on.values_list("pk", flat=True))
         if current != {target.pk for target in targets}:
             with _reported_as(component.origin):
-                service_update(service=service, depends_on=targets)
+                service_update(service=service, depends_on=targets, readiness_gate=False)
             if outcomes[component.ref] == UNCHANGED:
                 outcomes[component.ref] = UPDATED
 

@@ -7,10 +7,9 @@ The unit of data is a `Bucket`: good and total event counts over 5 minutes, alig
 epoch. Storing counts rather than ratios is what makes any window, calendar month, timeslice or
 maintenance exclusion exact: a window's figures are sums of its buckets.
 
-The core functions take per-window aggregates (`WindowCounts`, `SliceCounts`), because the worker
-lets the database do the heavy summing (one `SUM(...) FILTER (WHERE ...)` per window). The small
-helpers `aggregate()` and `count_slices()` compute the same aggregates from an in-memory list of
-buckets, for tests, pushed buckets and small cases; both paths end in `evaluate()`.
+The core functions take per-window aggregates (`WindowCounts`, `SliceCounts`), which the portal
+sums from its stored SLI data (services.sli). services.budget.in_memory computes the same
+aggregates and figures from a plain list of buckets: the oracle the tests hold the portal to.
 
 Conventions:
 - Objectives are fractions (0.999); `objective_from_percent()` converts the 99.9 people type.
@@ -20,7 +19,7 @@ Conventions:
 - The budget may be overspent: remaining goes below zero and is reported as such, never clamped.
 
 Modules: services.budget.windows (the bucket grid, windows, maintenance exclusions),
-services.budget.figures (aggregates, budgets, burn rates, alerts, freshness, policy tiers) and
-services.budget.evaluation (the snapshot, monthly attainment); callers import each name
-from the module that defines it.
+services.budget.figures (budgets, burn rates, alerts, freshness, policy tiers),
+services.budget.evaluation (the snapshot from aggregates) and services.budget.in_memory (every
+figure from a list of buckets); callers import each name from the module that defines it.
 """

@@ -1,24 +1,18 @@
 """Figures from counts: aggregates, timeslices, error budgets, burn rates, alert state,
 time to exhaustion, freshness and budget-policy tiers."""
 
+import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
-from services.budget.windows import (
-    BUCKET,
-    EPOCH,
-    LOOKBACK_WINDOWS,
-    Bucket,
-    Interval,
-    buckets_within,
-    count_expected_buckets,
-    count_expected_slices,
-    excluded_bucket_ranges,
-)
+from services.budget.windows import BUCKET, LOOKBACK_WINDOWS
+
+logger = logging.getLogger(__name__)
 
 PAGE = "page"
 TICKET = "ticket"
@@ -38,8 +32,8 @@ class WindowCounts:
     """Event counts summed over the buckets of one window, maintenance excluded.
 
     buckets_present counts buckets with data (total > 0); buckets_expected counts every bucket the
-    window should hold. The database path fills these from SUM/COUNT ... FILTER queries and
-    `count_expected_buckets()`; `aggregate()` fills them from a list of buckets.
+    window should hold. The portal fills these from the stored SLI data (services.sli) and
+    `count_expected_buckets()`; services.budget.in_memory.aggregate() from a list of buckets.
     """
 
     good: int
@@ -85,44 +79,6 @@ class SliceCounts:
     good_slices: int
     bad_slices: int
     slices_in_window: int
-
-
-def aggregate(
-    buckets: Iterable[Bucket], start: datetime, end: datetime, exclusions: Iterable[Interval] = ()
-) -> WindowCounts:
-    """Sum the buckets starting in [start, end), leaving out those in maintenance windows."""
-    ranges = excluded_bucket_ranges(exclusions)
-    good = total = present = 0
-    for bucket in buckets_within(buckets, start, end, ranges):
-        good += bucket.good
-        total += bucket.total
-        present += bucket.has_data
-    return WindowCounts(good, total, present, count_expected_buckets(start, end, ranges))
-
-
-def count_slices(
-    buckets: Iterable[Bucket],
-    start: datetime,
-    end: datetime,
-    timeslices: Timeslices,
-    exclusions: Iterable[Interval] = (),
-) -> SliceCounts:
-    """Judge each slice of [start, end) on the sum of its buckets in the window (maintenance
-    excluded). A slice without data is neither good nor bad; the slice still in progress is judged
-    on the data it has so far."""
-    ranges = excluded_bucket_ranges(exclusions)
-    sums: dict[int, list[int]] = {}
-    for bucket in buckets_within(buckets, start, end, ranges):
-        slice_sums = sums.setdefault((bucket.start - EPOCH) // timeslices.length, [0, 0])
-        slice_sums[0] += bucket.good
-        slice_sums[1] += bucket.total
-    judged = [timeslices.is_good(good, total) for good, total in sums.values() if total > 0]
-    good_slices = sum(judged)
-    return SliceCounts(
-        good_slices=good_slices,
-        bad_slices=len(judged) - good_slices,
-        slices_in_window=count_expected_slices(start, end, timeslices.length, ranges),
-    )
 
 
 # --- budget, burn rate, alerts -------------------------------------------------------------------
@@ -194,16 +150,21 @@ class BurnRateRule:
     budget_share: Fraction
 
     def threshold(self, slo_window: timedelta) -> float:
-        long_window = LOOKBACK_WINDOWS[self.long_window]
-        return float(
-            self.budget_share * Fraction(_microseconds(slo_window), _microseconds(long_window))
-        )
+        return _threshold(self, slo_window)
 
     def fires(self, burn_rates: Mapping[str, float | None], slo_window: timedelta) -> bool:
         """Both rates strictly above the threshold; a missing rate never fires."""
         threshold = self.threshold(slo_window)
         rates = (burn_rates.get(self.long_window), burn_rates.get(self.short_window))
         return all(rate is not None and rate > threshold for rate in rates)
+
+
+@lru_cache(maxsize=256)
+def _threshold(rule: BurnRateRule, slo_window: timedelta) -> float:
+    # Exact fractions, computed once per rule and window length: a recompute asks thousands of
+    # times for the same few.
+    long_window = _microseconds(LOOKBACK_WINDOWS[rule.long_window])
+    return float(rule.budget_share * Fraction(_microseconds(slo_window), long_window))
 
 
 #: Multi-window, multi-burn-rate alerting, most urgent first.
@@ -281,13 +242,20 @@ DEFAULT_TIERS = (
 
 def policy_tier(remaining: float | None, tiers: Sequence[BudgetTier] = DEFAULT_TIERS) -> str:
     """The name of the first of `tiers` (best first) that holds `remaining`; UNKNOWN_TIER without
-    data. The last tier must catch everything below the others (floor -inf)."""
+    data, and (with a log line) when no tier holds it: a policy's bottom tier catches everything
+    below the others (floor -inf), and a policy missing one must not stop every snapshot."""
     if remaining is None:
         return UNKNOWN_TIER
     for tier in tiers:
         if tier.holds(remaining):
             return tier.name
-    raise ValueError(f"no budget tier holds remaining={remaining}; end the tiers with floor -inf")
+    logger.warning(
+        "No budget tier holds remaining=%s (tiers %s): the tier is unknown; give the policy a "
+        "bottom tier without a floor.",
+        remaining,
+        ", ".join(tier.name for tier in tiers) or "none",
+    )
+    return UNKNOWN_TIER
 
 
 # --- internals ---------------------------------------------------------------------------------

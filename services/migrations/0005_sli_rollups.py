@@ -5,13 +5,41 @@ from django.db import migrations, models
 
 
 def sum_stored_buckets(apps, schema_editor):
-    """The rollups of the buckets stored before rollups existed."""
-    from services.actions.sli import slo_rollups_refresh
+    """The rollups of the buckets stored before rollups existed, as they were then (sums only;
+    0008 adds the judged slices). Self-contained: the code that keeps rollups today writes
+    columns this migration's table does not have yet."""
+    from datetime import UTC
 
-    slo_rollups_refresh(
-        bucket_model=apps.get_model("services", "SLIBucket"),
-        rollup_model=apps.get_model("services", "SLIRollup"),
-    )
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import TruncDay, TruncHour
+
+    bucket_model = apps.get_model("services", "SLIBucket")
+    rollup_model = apps.get_model("services", "SLIRollup")
+    for span, truncate in ((3600, TruncHour), (86400, TruncDay)):
+        sums = (
+            bucket_model.objects.order_by()
+            .annotate(unit=truncate("start", tzinfo=UTC))
+            .values("slo_id", "unit")
+            .annotate(
+                good_sum=Sum("good"),
+                total_sum=Sum("total"),
+                present=Count("pk", filter=Q(total__gt=0)),
+            )
+        )
+        rollup_model.objects.bulk_create(
+            [
+                rollup_model(
+                    slo_id=row["slo_id"],
+                    span=span,
+                    start=row["unit"],
+                    good=row["good_sum"],
+                    total=row["total_sum"],
+                    present=row["present"],
+                )
+                for row in sums.iterator()
+            ],
+            batch_size=2000,
+        )
 
 
 class Migration(migrations.Migration):

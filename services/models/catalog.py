@@ -2,9 +2,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from portal.links import link
 from services.choices import Lifecycle, MembershipRole, Tier
 
 # Path segments the UI uses next to /services/<slug>/ and /teams/<slug>/.
@@ -66,7 +66,7 @@ class Team(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("team_detail", args=[self.slug])
+        return link("team_detail", self.slug)
 
     @property
     def team_id(self):
@@ -155,7 +155,10 @@ class Service(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # A reason of any length: the readiness gate's overrides are recorded with theirs.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True)
+    )
 
     class Meta:
         ordering = ["name"]
@@ -174,7 +177,7 @@ class Service(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("service_detail", args=[self.slug])
+        return link("service_detail", self.slug)
 
     @property
     def team_id(self):

@@ -1,14 +1,16 @@
 """Service level objectives, the SLI data behind them and the snapshots computed from it."""
 
+import uuid
 import zoneinfo
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from portal.links import link
 from services.choices import (
     AlertState,
     BudgetingMethod,
@@ -20,8 +22,12 @@ from services.choices import (
 )
 from services.models.catalog import Service
 
-#: SLI data is stored in buckets of this many minutes (services.budget.BUCKET).
+#: SLI data is stored in buckets of this many minutes (services.budget.windows.BUCKET).
 BUCKET_MINUTES = 5
+#: Most events one bucket may count: 10^12 in 5 minutes is over three billion a second, beyond
+#: any real service. The bound keeps every sum exact: a year of buckets adds up to about 10^17,
+#: within a 64-bit integer, and a slice's sums stay within a double's exact integers.
+MAX_BUCKET_EVENTS = 10**12
 #: Where a query's range goes, as in Sloth: rate(x[{{.window}}]).
 WINDOW_PLACEHOLDER = "{{.window}}"
 
@@ -61,6 +67,24 @@ class BudgetPolicy(models.Model):
     def __str__(self):
         return self.name
 
+    @staticmethod
+    def validate_tiers(tiers: Sequence["BudgetPolicyTier"]) -> None:
+        """The rules a policy's set of tiers keeps, whatever writes it (the admin's inline
+        formset, the API, imports): exactly one bottom tier (no floor), which holds every
+        budget below the others, overspent ones included; floors that differ, so that the
+        tiers have one order; names that differ."""
+        errors = []
+        if sum(tier.min_remaining is None for tier in tiers) != 1:
+            errors.append("Exactly one tier, the bottom one, has no floor.")
+        floors = [tier.min_remaining for tier in tiers if tier.min_remaining is not None]
+        if len(set(floors)) != len(floors):
+            errors.append("Each tier needs a floor of its own: two tiers share one.")
+        names = [tier.name for tier in tiers]
+        if len(set(names)) != len(names):
+            errors.append("Tier names must differ.")
+        if errors:
+            raise ValidationError({"tiers": errors})
+
 
 class BudgetPolicyTier(models.Model):
     """A band of budget remaining: from `min_remaining` (a fraction; the lowest tier has
@@ -92,6 +116,11 @@ class BudgetPolicyTier(models.Model):
                 condition=models.Q(min_remaining__isnull=True),
                 name="one_bottom_tier",
                 violation_error_message="A policy has exactly one bottom tier.",
+            ),
+            models.UniqueConstraint(
+                fields=["policy", "min_remaining"],
+                name="unique_tier_floor",
+                violation_error_message="Each tier of a policy has a floor of its own.",
             ),
         ]
 
@@ -188,7 +217,7 @@ class SLO(models.Model):
         return f"{self.service.name}: {self.name}"
 
     def get_absolute_url(self):
-        return reverse("slo_detail", args=[self.service.slug, self.slug])
+        return link("slo_detail", self.service.slug, self.slug)
 
     @property
     def team_id(self):
@@ -267,6 +296,11 @@ class SLIBucket(models.Model):
                 name="sli_bucket_counts_consistent",
                 violation_error_message="Good events are between 0 and the total.",
             ),
+            models.CheckConstraint(
+                condition=models.Q(total__lte=MAX_BUCKET_EVENTS),
+                name="sli_bucket_counts_bounded",
+                violation_error_message=f"A bucket counts at most {MAX_BUCKET_EVENTS} events.",
+            ),
         ]
 
     def __str__(self):
@@ -275,8 +309,12 @@ class SLIBucket(models.Model):
 
 class SLIRollup(models.Model):
     """The sums of one SLO's buckets over one UTC hour or day, kept up to date by every bucket
-    write (services.actions.slo_buckets_upsert), so that a recompute reads a day of history as
-    one row rather than 288 buckets wherever no window, month or slice boundary cuts the day."""
+    write (services.sli.store.slo_buckets_upsert), so that a recompute reads a day of history as
+    one row rather than 288 buckets wherever no window, month or maintenance boundary cuts it.
+
+    For a timeslice SLO whose slices fit a whole number of times in the unit, the unit's slices
+    are judged when it is written (`good_slices`, `bad_slices`), against the SLO's slice length
+    and target at that moment; changing those re-sums the SLO's rollups."""
 
     class Span(models.IntegerChoices):
         HOUR = 3600, "hour"
@@ -289,6 +327,12 @@ class SLIRollup(models.Model):
     good = models.BigIntegerField()
     total = models.BigIntegerField()
     present = models.PositiveIntegerField(help_text="Buckets with data (total above zero).")
+    good_slices = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Timeslice SLOs: slices with data meeting the target."
+    )
+    bad_slices = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Timeslice SLOs: slices with data missing the target."
+    )
 
     class Meta:
         ordering = ["slo", "span", "start"]
@@ -340,6 +384,10 @@ class SLOStatus(models.Model):
     permanent_sync_errors = models.PositiveIntegerField(
         default=0, help_text="Syncs that failed because Prometheus refused a query."
     )
+    compute_error = models.TextField(
+        blank=True,
+        help_text="Why the last recompute of this SLO failed (its figures are then older).",
+    )
 
     #: What a sync records: a recompute from stored buckets leaves these as they are.
     SYNC_OUTCOME_FIELDS = (
@@ -356,3 +404,26 @@ class SLOStatus(models.Model):
 
     def __str__(self):
         return f"{self.slo} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class DirtySLO(models.Model):
+    """An SLO whose snapshot is out of date: its data, definition, maintenance or policy
+    changed since the last recompute. One task recomputes every dirty SLO in one batch
+    (services.actions.statuses.slo_statuses_recompute_dirty), so that a storm of pushes or a sync
+    cycle of every SLO costs one recompute each, not one per write.
+
+    Each mark writes a new `mark`; a recompute claims rows (`claimed_at`), then deletes only
+    those whose mark it read, so a change that lands during the recompute keeps its SLO
+    dirty for the next one. A claim older than the lease (its worker died) is claimed again.
+    """
+
+    slo = models.OneToOneField(SLO, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    since = models.DateTimeField(help_text="When the SLO first became dirty.")
+    mark = models.UUIDField(default=uuid.uuid4, unique=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "dirty SLO"
+
+    def __str__(self):
+        return f"{self.slo_id} dirty since {self.since:%Y-%m-%d %H:%M:%S}"

@@ -11,7 +11,12 @@ from services.actions.slos import slo_create, slo_update
 from services.backstage.sources import Source
 from services.models.catalog import Service
 from services.models.slos import SLO, BudgetPolicy
-from services.openslo.documents import OpenSLOPermissionError, SLODefinition, parse_sources
+from services.openslo.documents import (
+    OpenSLOError,
+    OpenSLOPermissionError,
+    SLODefinition,
+    parse_sources,
+)
 
 
 @dataclass
@@ -34,7 +39,11 @@ class ImportReport:
 
 
 def import_sources(sources: Iterable[Source], *, user=None) -> ImportReport:
-    return import_definitions(parse_sources(sources), user=user)
+    definitions = parse_sources(sources)
+    if not definitions:
+        # An empty document ("---", "null") is a mistake, not a successful import of nothing.
+        raise OpenSLOError("no OpenSLO document in the sources")
+    return import_definitions(definitions, user=user)
 
 
 @transaction.atomic

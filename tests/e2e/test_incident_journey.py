@@ -3,10 +3,12 @@ tell the stakeholders, resolve, write the post-mortem, have an SRE lead publish 
 track the follow-up work. Status updates go through a real Celery worker to a real SMTP
 server; the browser is the system Chromium."""
 
+import datetime as dt
 import re
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from incidents.choices import IncidentStatus, PostMortemStatus
@@ -116,7 +118,9 @@ def test_an_engineer_runs_an_incident_from_declaration_to_postmortem(
     items = page.locator("#action-items")
     items.get_by_label("Title").fill("Check the card route in the deploy pipeline")
     items.get_by_label("Owner").select_option(label="Tom Teammate")
-    items.get_by_label("Due date").fill("2030-01-15")
+    # Due dates are within three years (incidents.limits): a month from now.
+    due = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    items.get_by_label("Due date").fill(due)
     items.get_by_label("Kind").select_option(label="Prevent")
     items.get_by_role("button", name="Save the action item").click()
     expect(
@@ -128,3 +132,37 @@ def test_an_engineer_runs_an_incident_from_declaration_to_postmortem(
     assert incident.commander == teammate
     assert incident.postmortem.status == PostMortemStatus.PUBLISHED
     assert incident.postmortem.action_items.get().owner == teammate
+
+
+def test_the_status_control_of_a_resolved_incident_moves_on_and_reopens_only_with_a_reason(
+    page, live_server, service, teammate
+):
+    from incidents.actions.incidents import incident_change_status, incident_declare
+
+    incident = incident_declare(
+        title="Search is slow", severity="SEV3", services=[service], declared_by=teammate
+    )
+    incident_change_status(incident=incident, status=IncidentStatus.RESOLVED, by=teammate)
+    sign_in(page, "tom", incident.get_absolute_url())
+
+    # Forward only: closing is what "New status" offers; nothing reverses by accident.
+    new_status = page.get_by_label("New status")
+    expect(new_status.locator("option")).to_have_text(["Closed"])
+
+    page.get_by_text("Reopen the incident…").click()
+    reopen = page.locator("details.reopen")
+    reopen.get_by_role("button", name="Reopen").click()
+    # The browser itself asks for the confirmation and the reason before anything is sent.
+    assert (
+        page.locator("details.reopen input:invalid, details.reopen textarea:invalid").count() == 2
+    )
+    reopen.get_by_label("Reason").fill("Slow again since 14:10.")
+    reopen.get_by_label("Yes, reopen the resolved incident").check()
+    reopen.get_by_role("button", name="Reopen").click()
+
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("Reopened: Resolved → Investigating (Tom Teammate).")
+    expect(timeline).to_contain_text("Reason: Slow again since 14:10.")
+    expect(page.locator("#incident .badges")).to_contain_text("Investigating")
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.INVESTIGATING

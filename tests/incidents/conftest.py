@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from services.choices import MembershipRole
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.servers import start_alertmanager
 
 ALERTMANAGER_CONFIG = """
@@ -58,3 +60,13 @@ def alertmanager(live_server, settings):
     server, url = start_alertmanager(config)
     yield RunningAlertmanager(url=url)
     server.stop()
+
+
+@pytest.fixture
+def reviewer(db):
+    """An engineer of another team, who reviews post-mortems (reviewers are engineers or SRE
+    leads, and not among a post-mortem's writers)."""
+    user = UserFactory(username="rita", first_name="Rita", last_name="Reviewer")
+    team = TeamFactory(name="Reliability", slug="reliability")
+    MembershipFactory(user=user, team=team, role=MembershipRole.ENGINEER)
+    return user

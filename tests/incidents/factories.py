@@ -15,7 +15,8 @@ from incidents.choices import (
 from incidents.models.incidents import Incident, StatusUpdate, TimelineEntry
 from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.references import next_incident_reference
-from tests.factories import UserFactory
+from services.choices import MembershipRole
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 
 class IncidentFactory(factory.django.DjangoModelFactory):
@@ -102,3 +103,11 @@ class ActionItemFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(UserFactory)
     due_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=7))
     kind = ActionItemKind.PREVENT
+
+
+def engineer(**names):
+    """A new engineer of a team of their own (one who may review, or hold an incident role
+    in that team's incidents)."""
+    user = UserFactory(**names)
+    MembershipFactory(user=user, team=TeamFactory(), role=MembershipRole.ENGINEER)
+    return user

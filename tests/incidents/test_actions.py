@@ -192,6 +192,38 @@ class TestChangeStatus:
         assert (incident.mitigated_at, incident.resolved_at) == (None, None)
         assert incident.acknowledged_at == NOW
 
+    @pytest.mark.parametrize("note", ["", "   "])
+    def test_reopening_needs_a_reason(self, incident, owner, note):
+        incident_change_status(incident=incident, status="resolved", by=owner)
+        with pytest.raises(ValidationError) as error:
+            incident_change_status(incident=incident, status="investigating", by=owner, note=note)
+        assert error.value.message_dict == {
+            "note": ["Say why you reopen it: the timeline keeps the reason."]
+        }
+        assert Incident.objects.get(pk=incident.pk).status == IncidentStatus.RESOLVED
+
+    def test_moving_back_to_investigating_needs_a_reason_too(self, incident, owner):
+        incident_change_status(incident=incident, status="identified", by=owner)
+        with pytest.raises(ValidationError, match="Say why you move it back"):
+            incident_change_status(incident=incident, status="investigating", by=owner)
+
+    def test_closing_is_a_plain_status_change_on_the_timeline(self, owner):
+        incident = incident_declare(title="Minor", severity="SEV4", declared_by=owner)
+        incident_change_status(incident=incident, status="resolved", by=owner)
+        incident_change_status(incident=incident, status="closed", by=owner)
+        assert entries(incident, TimelineKind.STATUS_CHANGE)[-1] == (
+            "Status: Resolved → Closed (Olivia Owner)."
+        )
+
+    def test_the_reason_for_reopening_is_on_the_timeline(self, incident, owner):
+        incident_change_status(incident=incident, status="resolved", by=owner)
+        incident_change_status(
+            incident=incident, status="investigating", by=owner, note="Errors are back."
+        )
+        assert entries(incident, TimelineKind.STATUS_CHANGE)[-1] == (
+            "Reopened: Resolved → Investigating (Olivia Owner).\n\nReason: Errors are back."
+        )
+
     def test_a_sev2_closes_only_once_its_postmortem_is_published(self, incident, owner):
         incident_change_status(incident=incident, status="resolved", by=owner)
         with pytest.raises(ValidationError) as error:
@@ -224,7 +256,9 @@ class TestChangeStatus:
         incident_change_status(incident=incident, status="monitoring", by=None)
         assert incident.acknowledged_at is None
         with time_machine.travel(later(3), tick=False):
-            incident_change_status(incident=incident, status="investigating", by=owner)
+            incident_change_status(
+                incident=incident, status="investigating", by=owner, note="It is back."
+            )
         assert incident.acknowledged_at == later(3)
 
     def test_reopening_is_refused_while_another_incident_holds_the_alert_group(self, owner):
@@ -232,7 +266,9 @@ class TestChangeStatus:
         incident_change_status(incident=first, status="resolved", by=owner)
         IncidentFactory(source=IncidentSource.ALERT, alert_group_key="group")
         with pytest.raises(ValidationError) as error:
-            incident_change_status(incident=first, status="investigating", by=owner)
+            incident_change_status(
+                incident=first, status="investigating", by=owner, note="It is back."
+            )
         assert "An open incident already exists for this alert group." in str(error.value)
 
 
@@ -271,6 +307,45 @@ class TestSeverityRolesAndDetails:
         with time_machine.travel(later(2), tick=False):
             incident_assign_role(incident=incident, role="commander", user=teammate, by=teammate)
         assert incident.acknowledged_at == later(2)
+
+    @pytest.mark.parametrize("person", ["viewer", "outsider"])
+    def test_only_people_who_may_act_in_the_incident_get_a_role(
+        self, request, incident, owner, person
+    ):
+        user = request.getfixturevalue(person)
+        for role in IncidentRole.values:
+            with pytest.raises(ValidationError) as error:
+                incident_assign_role(incident=incident, role=role, user=user, by=owner)
+            assert list(error.value.message_dict) == ["user"]
+            assert "only engineers of the incident's teams and SRE leads" in str(error.value)
+        incident.refresh_from_db()
+        assert (incident.commander, incident.tech_lead) == (owner, None)
+        assert not entries(incident, TimelineKind.ROLE_CHANGE)
+
+    def test_the_engineers_of_an_affected_services_team_and_sre_leads_may_hold_roles(
+        self, incident, owner, outsider, sre_lead, search_team
+    ):
+        incident_assign_role(incident=incident, role="tech_lead", user=sre_lead, by=owner)
+        incident_update(
+            incident=incident,
+            by=owner,
+            services=[*incident.services.all(), ServiceFactory(owner_team=search_team)],
+        )
+        incident_assign_role(incident=incident, role="scribe", user=outsider, by=owner)
+        incident.refresh_from_db()
+        assert (incident.tech_lead, incident.scribe) == (sre_lead, outsider)
+
+    def test_declaring_names_only_a_commander_who_may_act(self, service, owner, viewer):
+        with pytest.raises(ValidationError) as error:
+            incident_declare(
+                title="Checkout fails",
+                severity=Severity.SEV3,
+                services=[service],
+                declared_by=owner,
+                commander=viewer,
+            )
+        assert list(error.value.message_dict) == ["commander"]
+        assert not Incident.objects.exists()
 
     def test_an_unknown_role_is_refused(self, incident, owner):
         with pytest.raises(ValidationError) as error:

@@ -1,12 +1,15 @@
 """The incident admin pages: open to SRE leads only, the timeline append-only there too,
 history kept, lists cheap at any size."""
 
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 
 from incidents.actions.metrics import incident_metrics_snapshots_recompute
 from incidents.models.incidents import Incident, SeverityLevel, TimelineEntry
-from incidents.models.metrics import IncidentMetricsSnapshot
+from incidents.models.metrics import IncidentMetricsDirtyMark, IncidentMetricsSnapshot
+from incidents.models.postmortems import PostMortem
 from tests.incidents.factories import (
     ActionItemFactory,
     IncidentFactory,
@@ -170,3 +173,89 @@ def test_metrics_snapshots_are_read_only_in_the_admin(records, sre_lead, client_
     delete = f"/admin/incidents/incidentmetricssnapshot/{snapshot.pk}/delete/"
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert IncidentMetricsSnapshot.objects.get(pk=snapshot.pk).months == 12
+
+
+def test_saving_an_incident_in_the_admin_has_the_effects_of_the_ui(
+    records, sre_lead, teammate, client_for
+):
+    """Corrections, a new severity and a role go through the actions: timeline entries,
+    history and the metrics marked, as in the UI."""
+    incident = records["incidents/incident"]
+    entry = incident.timeline_entries.get()
+    IncidentMetricsDirtyMark.objects.all().delete()
+    earlier = incident.started_at - dt.timedelta(minutes=10)
+    data = incident_form(incident, entry, title="Renamed", severity="SEV1", tech_lead=teammate.pk)
+    data["started_at_0"], data["started_at_1"] = (
+        earlier.strftime("%Y-%m-%d"),
+        earlier.strftime("%H:%M:%S"),
+    )
+
+    response = client_for(sre_lead).post(change_url("incidents/incident", incident), data)
+
+    assert response.status_code == 302, response.context["errors"]
+    incident = Incident.objects.get(pk=incident.pk)
+    assert (incident.title, incident.severity, incident.tech_lead) == ("Renamed", "SEV1", teammate)
+    texts = list(
+        incident.timeline_entries.exclude(pk=entry.pk).order_by("id").values_list("text", flat=True)
+    )
+    assert texts == [
+        "Corrected in the admin: title, started at (Sasha Lead).",
+        "Severity: SEV3 → SEV1 (Sasha Lead).\n\nIn the admin.",
+        "Tom Teammate is now tech lead (Sasha Lead).",
+    ]
+    assert teammate in incident.subscribers.all()
+    assert incident.history.first().history_user == sre_lead
+    assert set(IncidentMetricsDirtyMark.objects.values_list("team_id", flat=True)) == {
+        incident.team_id
+    }
+
+
+def test_the_admin_gives_a_role_only_to_someone_who_may_act(records, sre_lead, viewer, client_for):
+    incident = records["incidents/incident"]
+    entry = incident.timeline_entries.get()
+    response = client_for(sre_lead).post(
+        change_url("incidents/incident", incident),
+        incident_form(incident, entry, tech_lead=viewer.pk),
+    )
+    assert response.status_code == 200
+    assert "Vera Viewer cannot hold an incident role" in response.content.decode()
+    assert Incident.objects.get(pk=incident.pk).tech_lead is None
+
+
+def test_a_post_mortem_edited_in_the_admin_counts_its_editor_as_a_writer(
+    records, sre_lead, client_for
+):
+    postmortem = records["incidents/postmortem"]
+    data = {section: getattr(postmortem, section) for section in PostMortem.SECTIONS}
+    data.update(
+        root_cause="A bad index.",
+        reviewers=[],
+        **{"action_items-TOTAL_FORMS": 0, "action_items-INITIAL_FORMS": 0},
+    )
+    response = client_for(sre_lead).post(change_url("incidents/postmortem", postmortem), data)
+    assert response.status_code == 302, response.context["errors"]
+    postmortem.refresh_from_db()
+    assert postmortem.root_cause == "A bad index."
+    assert sre_lead in postmortem.contributors.all()
+
+
+def test_action_items_saved_in_the_admin_go_through_their_actions(records, sre_lead, client_for):
+    item = records["incidents/actionitem"]
+    data = {
+        "title": item.title,
+        "owner": item.owner_id,
+        "due_date": "9999-12-31",
+        "priority": item.priority,
+        "kind": item.kind,
+        "status": "done",
+        "wont_do_reason": "",
+    }
+    client = client_for(sre_lead)
+    refused = client.post(change_url("incidents/actionitem", item), data)
+    assert refused.status_code == 200
+    assert "The due date must be by" in refused.content.decode()
+
+    data["due_date"] = item.due_date.isoformat()
+    assert client.post(change_url("incidents/actionitem", item), data).status_code == 302
+    item.refresh_from_db()
+    assert item.status == "done" and item.completed_at is not None

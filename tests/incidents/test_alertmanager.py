@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
@@ -467,8 +468,9 @@ def test_an_alert_firing_after_the_incident_was_resolved_opens_a_new_one(intake,
     deliver(intake, webhook_body())
     first = the_incident()
     incident_change_status(incident=first, status=IncidentStatus.RESOLVED, by=sre_lead)
+    deliver(intake, webhook_body(resolved(alert_body(), ends_at="2026-11-24T09:02:00Z")))
 
-    answer = deliver(intake, webhook_body())
+    answer = deliver(intake, webhook_body(alert_body(starts_at="2026-11-24T09:04:00Z")))
 
     second = Incident.objects.exclude(pk=first.pk).get()
     assert answer["created"] is True
@@ -633,8 +635,6 @@ def test_a_form_encoded_body_is_refused_as_an_unsupported_media_type(intake):
 
 
 def test_an_alert_the_database_cannot_hold_is_refused_and_nothing_of_the_delivery_stays(intake):
-    """The incident is declared before the alert's fingerprint turns out too long: the
-    whole delivery rolls back."""
     response = intake.post(
         WEBHOOK,
         webhook_body(alert_body(fingerprint="f1"), alert_body(fingerprint="f" * 101)),
@@ -642,7 +642,81 @@ def test_an_alert_the_database_cannot_hold_is_refused_and_nothing_of_the_deliver
     )
 
     assert response.status_code == 400
-    assert "fingerprint" in response.json()
+    assert response.json() == {"alerts[1].fingerprint": ["must be at most 100 characters."]}
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            lambda body: body["alerts"][0]["labels"].update(service="pay\u0000ments"),
+            "alerts[0].labels.service",
+        ),
+        (
+            lambda body: body["alerts"][0]["labels"].update({"ser\u0000vice": "payments"}),
+            "alerts[0].labels.service",
+        ),
+        (lambda body: body["alerts"][0].update(fingerprint="a1\u0000b2"), "alerts[0].fingerprint"),
+        (
+            lambda body: body["alerts"][0]["annotations"].update(summary="\u0000"),
+            "alerts[0].annotations.summary",
+        ),
+        (lambda body: body.update(groupKey='{}:{alertname="a\u0000"}'), "groupKey"),
+        (lambda body: body["commonLabels"].update(alertname="\u0000"), "commonLabels.alertname"),
+    ],
+    ids=["label value", "label name", "fingerprint", "annotation", "group key", "common label"],
+)
+def test_nul_characters_are_refused_naming_the_field(intake, change, field):
+    body = webhook_body()
+    change(body)
+    response = intake.post(WEBHOOK, body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {field: ["must not contain NUL characters."]}
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "field", "problem"),
+    [
+        ("0002-01-01T00:00:00Z", NOT_YET, "alerts[0].startsAt", "Cannot be before 2021-11-25"),
+        ("2019-06-01T00:00:00Z", NOT_YET, "alerts[0].startsAt", "Cannot be before 2021-11-25"),
+        ("9999-12-31T00:00:00Z", NOT_YET, "alerts[0].startsAt", "Cannot be in the future."),
+        (
+            "2026-11-24T09:00:00Z",
+            "3026-01-01T00:00:00Z",
+            "alerts[0].endsAt",
+            "Cannot be in the future.",
+        ),
+    ],
+)
+def test_implausible_alert_times_are_refused_naming_the_field(
+    intake, starts_at, ends_at, field, problem
+):
+    body = webhook_body(alert_body(starts_at=starts_at, ends_at=ends_at))
+    response = intake.post(WEBHOOK, body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert response.json()[field][0].startswith(problem)
+    assert nothing_written()
+
+
+def test_an_alert_a_few_hours_ahead_of_our_clock_is_taken(intake):
+    deliver(intake, webhook_body(alert_body(starts_at="2026-11-24T12:00:00Z")))
+    assert the_incident().started_at == NOW
+
+
+def test_more_alerts_than_a_delivery_may_hold_are_refused_with_what_to_configure(intake, settings):
+    from incidents import limits
+
+    alerts = [
+        alert_body(fingerprint=f"{n:016x}") for n in range(limits.MAX_ALERTS_PER_DELIVERY + 1)
+    ]
+    response = intake.post(WEBHOOK, webhook_body(*alerts), format="json")
+    assert response.status_code == 400
+    [problem] = response.json()["alerts"]
+    assert problem.startswith("holds 10,001 alerts; the portal takes at most 10,000 per delivery.")
+    assert "max_alerts" in problem
     assert nothing_written()
 
 
@@ -685,3 +759,116 @@ def test_alerts_never_lower_a_severity_a_person_raised(intake, sre_lead):
     deliver(intake, webhook_body(first, alert_body(fingerprint="f3", severity="unmapped")))
 
     assert the_incident().severity == Severity.SEV2
+
+
+# Re-deliveries and notifications out of order
+
+
+def test_a_stale_firing_notification_after_the_resolved_one_changes_nothing(intake):
+    """Alertmanager retries a firing notification that arrives after the resolved one (same
+    fingerprint, same startsAt): the incident stays in monitoring however often it comes."""
+    firing = webhook_body()
+    deliver(intake, firing)
+    deliver(intake, webhook_body(resolved(alert_body(), ends_at="2026-11-24T09:02:00Z")))
+    incident = the_incident()
+    entries_before = incident.timeline_entries.count()
+
+    answers = [deliver(intake, firing) for _ in range(12)]
+
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.MONITORING
+    assert incident.alerts.get().status == AlertStatus.RESOLVED
+    assert incident.timeline_entries.count() == entries_before
+    assert {answer["detail"] for answer in answers} == {"Already recorded; nothing changed."}
+    assert all(answer["status_change"] is None for answer in answers)
+
+
+def test_a_repeated_firing_after_a_person_resolved_the_incident_opens_no_new_one(intake, sre_lead):
+    """The alert still fires (repeat_interval re-sends it) after someone resolved the
+    incident: it is the same firing, not a new incident."""
+    deliver(intake, webhook_body())
+    incident_change_status(incident=the_incident(), status=IncidentStatus.RESOLVED, by=sre_lead)
+
+    answer = deliver(intake, webhook_body())
+
+    assert Incident.objects.count() == 1
+    assert answer["incident"] is None
+    assert answer["detail"].startswith("Already recorded")
+
+
+def test_a_late_resolution_of_an_earlier_firing_leaves_the_current_one_firing(intake):
+    deliver(intake, webhook_body(alert_body(starts_at="2026-11-24T09:00:00Z")))
+    deliver(intake, webhook_body(resolved(alert_body(starts_at="2026-11-24T09:00:00Z"))))
+    deliver(intake, webhook_body(alert_body(starts_at="2026-11-24T09:03:00Z")))
+    incident = the_incident()
+    assert incident.status == IncidentStatus.INVESTIGATING
+
+    # The resolution of the 09:00 firing, retried after the 09:03 one fired.
+    answer = deliver(intake, webhook_body(resolved(alert_body(starts_at="2026-11-24T09:00:00Z"))))
+
+    incident.refresh_from_db()
+    assert answer["alerts_resolved"] == []
+    assert incident.status == IncidentStatus.INVESTIGATING
+    assert incident.alerts.get().status == AlertStatus.FIRING
+
+
+# Large groups
+
+
+def many_alerts(count, status="firing"):
+    alerts = [alert_body(fingerprint=f"{n:016x}", instance=f"host-{n}") for n in range(count)]
+    return [alert if status == "firing" else resolved(alert) for alert in alerts]
+
+
+@pytest.mark.parametrize("status", ["firing", "resolved"])
+def test_a_delivery_costs_the_same_queries_for_ten_alerts_or_five_hundred(intake, status):
+    counts = {}
+    for count in (10, 500):
+        group = f"{GROUP_KEY}-{count}"
+        deliver(intake, webhook_body(*many_alerts(count), group_key=group))
+        body = webhook_body(*many_alerts(count, status), group_key=group)
+        if status == "firing":
+            for alert in body["alerts"]:
+                alert["startsAt"] = "2026-11-24T09:01:00Z"  # fired again
+        with CaptureQueriesContext(connection) as queries:
+            deliver(intake, body)
+        counts[count] = len(queries)
+    assert counts[10] == counts[500]
+
+
+def test_a_large_group_gets_a_few_timeline_entries_and_every_alert(intake):
+    from incidents.alertmanager import ALERT_ENTRIES_PER_DELIVERY
+
+    deliver(intake, webhook_body(*many_alerts(300)))
+
+    incident = the_incident()
+    assert incident.alerts.count() == 300
+    texts = entries(incident)
+    assert len(texts) == ALERT_ENTRIES_PER_DELIVERY + 1
+    assert texts[-1].startswith(f"{300 - ALERT_ENTRIES_PER_DELIVERY} more alerts fired (")
+
+
+def test_a_body_over_the_delivery_limit_is_a_413_saying_what_to_configure(intake, monkeypatch):
+    from incidents import limits
+
+    monkeypatch.setattr(limits, "MAX_DELIVERY_BYTES", 2_000)
+    response = intake.post(WEBHOOK, webhook_body(*many_alerts(20)), format="json")
+    assert response.status_code == 413
+    assert "max_alerts" in response.json()["detail"]
+    assert nothing_written()
+
+
+def test_a_group_larger_than_the_portals_request_limit_is_still_taken(intake, settings):
+    """A delivery has a limit of its own: the portal's DATA_UPLOAD_MAX_MEMORY_SIZE would turn
+    a few thousand real alerts into an HTML 400 that Alertmanager retries for ever."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    answer = deliver(intake, webhook_body(*many_alerts(100)))
+    assert answer["created"] and len(answer["alerts_firing"]) == 100
+
+
+def test_json_nested_deeper_than_the_parser_goes_is_a_400(intake):
+    body = '{"version": "4", "alerts": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = intake.post(WEBHOOK, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "JSON nested deeper than 64 levels."
+    assert nothing_written()

@@ -206,7 +206,7 @@ class TestSteering:
         [
             ("status/", {"status": "identified"}),
             ("severity/", {"severity": "SEV1"}),
-            ("roles/", {"role": "scribe", "user": "vera"}),
+            ("roles/", {"role": "scribe", "user": "olivia"}),
         ],
     )
     def test_only_the_commander_and_sre_leads_steer(
@@ -229,18 +229,45 @@ class TestSteering:
         assert response.json()["commander"] == "olivia"
 
     def test_changing_the_severity_and_roles_answer_with_the_incident(
-        self, api_client_for, teammate, viewer, incident
+        self, api_client_for, teammate, owner, incident
     ):
         client = api_client_for(teammate)
         assert (
             client.post(url(incident, "severity/"), {"severity": "SEV1"}).json()["severity"]
             == "SEV1"
         )
-        body = client.post(url(incident, "roles/"), {"role": "scribe", "user": "vera"}).json()
-        assert body["scribe"] == "vera"
-        assert "vera" in body["subscribers"]
+        body = client.post(url(incident, "roles/"), {"role": "scribe", "user": "olivia"}).json()
+        assert body["scribe"] == "olivia"
+        assert "olivia" in body["subscribers"]
         cleared = client.post(url(incident, "roles/"), {"role": "scribe", "user": None}).json()
         assert cleared["scribe"] is None
+
+    @pytest.mark.parametrize("person", ["viewer", "outsider"])
+    def test_a_role_goes_only_to_someone_who_may_act_in_the_incident(
+        self, api_client_for, request, teammate, incident, person
+    ):
+        """A viewer of the team, or an engineer of another team, cannot be given a role."""
+        user = request.getfixturevalue(person)
+        response = api_client_for(teammate).post(
+            url(incident, "roles/"), {"role": "tech_lead", "user": user.username}
+        )
+        assert response.status_code == 400
+        assert response.json() == {
+            "user": [
+                f"{user.get_full_name()} cannot hold an incident role: only engineers of the "
+                "incident's teams and SRE leads can."
+            ]
+        }
+        incident.refresh_from_db()
+        assert incident.tech_lead is None
+
+    def test_an_sre_lead_may_hold_a_role_in_any_incident(
+        self, api_client_for, teammate, sre_lead, incident
+    ):
+        response = api_client_for(teammate).post(
+            url(incident, "roles/"), {"role": "tech_lead", "user": sre_lead.username}
+        )
+        assert response.json()["tech_lead"] == sre_lead.username
 
     def test_bad_role_and_severity_payloads_are_400s(self, api_client_for, teammate, incident):
         client = api_client_for(teammate)
@@ -484,3 +511,138 @@ def test_the_incident_endpoints_generate_a_schema_without_warnings(owner, api_cl
         if "incidents/" in message or "Incident" in message
     ]
     assert incident_warnings == []
+
+
+class TestBounds:
+    """Implausible times and oversized texts are refused with the field named, the same as
+    in the UI (incidents.limits), and viewers are refused before their input is read."""
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            (
+                "started_at",
+                "0001-01-01T00:00:00Z",
+                "The started at time cannot be before 2021-03-11",
+            ),
+            (
+                "started_at",
+                "2019-06-01T00:00:00Z",
+                "The started at time cannot be before 2021-03-11",
+            ),
+            (
+                "detected_at",
+                "9999-12-31T00:00:00Z",
+                "The detected at time cannot be in the future.",
+            ),
+        ],
+    )
+    def test_implausible_times_are_refused_when_declaring(
+        self, api_client_for, owner, field, value, message
+    ):
+        response = api_client_for(owner).post(
+            INCIDENTS, {"title": "Down", "severity": "SEV3", field: value}
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == [field]
+        assert response.json()[field][0].startswith(message)
+        assert not Incident.objects.exists()
+
+    def test_implausible_times_are_refused_when_editing(self, api_client_for, teammate, incident):
+        response = api_client_for(teammate).patch(
+            url(incident), {"started_at": "0001-01-01T00:00:00Z"}
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["started_at"]
+
+    def test_a_note_about_an_implausible_time_is_refused(self, api_client_for, owner, incident):
+        response = api_client_for(owner).post(
+            url(incident, "notes/"), {"text": "Found it.", "at": "0001-01-01T00:00:00Z"}
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["at"]
+
+    def test_a_one_megabyte_note_is_refused_like_the_uis_five_thousand_characters(
+        self, api_client_for, owner, incident
+    ):
+        client = api_client_for(owner)
+        refused = client.post(url(incident, "notes/"), {"text": "x" * 1_000_000})
+        assert refused.status_code == 400
+        assert refused.json() == {"text": ["Ensure this field has no more than 5000 characters."]}
+        assert client.post(url(incident, "notes/"), {"text": "x" * 5000}).status_code == 201
+
+    @pytest.mark.parametrize(
+        ("suffix", "payload", "field"),
+        [
+            ("", {"summary": "x" * 5001}, "summary"),
+            ("", {"impact": "x" * 5001}, "impact"),
+            ("", {"title": "x" * 201}, "title"),
+            ("status/", {"status": "identified", "note": "x" * 5001}, "note"),
+            ("severity/", {"severity": "SEV1", "note": "x" * 5001}, "note"),
+            (
+                "status-updates/",
+                {"kind": "update", "subject": "Update", "body": "x" * 20_001},
+                "body",
+            ),
+            (
+                "status-updates/",
+                {"kind": "update", "subject": "x" * 251, "body": "Fine."},
+                "subject",
+            ),
+        ],
+    )
+    def test_every_free_text_field_has_its_maximum(
+        self, api_client_for, teammate, incident, suffix, payload, field
+    ):
+        client = api_client_for(teammate)
+        send = client.patch if suffix == "" else client.post
+        response = send(url(incident, suffix), payload)
+        assert response.status_code == 400
+        assert list(response.json()) == [field]
+        assert "no more than" in response.json()[field][0]
+
+    def test_a_declared_summary_has_the_uis_maximum(self, api_client_for, owner):
+        response = api_client_for(owner).post(
+            INCIDENTS, {"title": "Down", "severity": "SEV3", "summary": "x" * 5001}
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["summary"]
+
+    def test_reopening_through_the_api_needs_the_reason(self, api_client_for, teammate, incident):
+        client = api_client_for(teammate)
+        client.post(url(incident, "status/"), {"status": "resolved"})
+        refused = client.post(url(incident, "status/"), {"status": "investigating"})
+        assert refused.status_code == 400
+        assert refused.json() == {"note": ["Say why you reopen it: the timeline keeps the reason."]}
+        reopened = client.post(
+            url(incident, "status/"), {"status": "investigating", "note": "Errors are back."}
+        )
+        assert reopened.json()["status"] == "investigating"
+
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [
+            ("post", INCIDENTS),
+            ("post", "/api/postmortems/"),
+            ("post", "/api/action-items/"),
+        ],
+    )
+    def test_a_viewers_write_is_refused_before_its_body_is_read(
+        self, api_client_for, viewer, method, path
+    ):
+        response = getattr(api_client_for(viewer), method)(
+            path, {"incident": "INC-0000-0000\u0000", "postmortem": "x", "title": "x" * 10_000}
+        )
+        assert response.status_code == 403
+
+    @pytest.mark.parametrize(
+        ("suffix", "method"),
+        [("", "patch"), ("status/", "post"), ("roles/", "post"), ("notes/", "post")],
+    )
+    def test_a_viewers_write_to_an_incident_is_refused_before_validation(
+        self, api_client_for, viewer, incident, suffix, method
+    ):
+        response = getattr(api_client_for(viewer), method)(
+            url(incident, suffix), {"status": "nonsense", "role": "hero", "text": "x" * 10_000}
+        )
+        assert response.status_code == 403

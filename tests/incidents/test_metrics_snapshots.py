@@ -3,8 +3,11 @@ each period, changes to incidents queue a recompute, and the metrics page reads 
 (or, before the first one, computes the figures itself without storing them)."""
 
 import datetime as dt
+import json
+from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 from django.conf import settings
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
@@ -18,10 +21,14 @@ from incidents.actions.incidents import (
     incident_declare,
     incident_update,
 )
-from incidents.actions.metrics import incident_metrics_snapshots_recompute
+from incidents.actions.metrics import (
+    incident_metrics_changes_recompute,
+    incident_metrics_snapshots_recompute,
+    incident_metrics_sweep,
+)
 from incidents.choices import Severity
 from incidents.metrics import PERIOD_MONTHS
-from incidents.models.metrics import IncidentMetricsSnapshot
+from incidents.models.metrics import IncidentMetricsDirtyMark, IncidentMetricsSnapshot
 from portal.timezones import COOKIE
 from services.models.catalog import Team
 from tests.factories import ServiceFactory, TeamFactory
@@ -115,47 +122,63 @@ def test_the_task_recomputes_the_snapshots_and_beat_runs_it_every_five_minutes(h
     assert schedule == {"task": "incidents.tasks.recompute_incident_metrics", "schedule": 300.0}
 
 
-# --- What queues a recompute ----------------------------------------------------------------
+# --- What marks a recompute, and how marks coalesce ------------------------------------------
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    """The recomputes queued on commit, counted instead of sent."""
-    calls = []
-    monkeypatch.setattr(
-        tasks.recompute_incident_metrics, "apply_async", lambda *args, **kwargs: calls.append(1)
+def queue(redis_url):
+    """The broker's default queue (the suite's real Redis), emptied: ``queue()`` lists the
+    incident tasks rung since, with their countdown's ETA (other apps that follow incidents,
+    such as toil, ring their own)."""
+    client = redis.Redis.from_url(redis_url)
+    client.delete("celery")
+
+    def rung():
+        messages = [json.loads(raw) for raw in client.lrange("celery", 0, -1)]
+        return [
+            (message["headers"]["task"], message["headers"]["eta"])
+            for message in messages
+            if message["headers"]["task"].startswith("incidents.")
+        ]
+
+    yield rung
+    client.delete("celery")
+    client.close()
+
+
+def marked() -> list[int | None]:
+    return sorted(
+        IncidentMetricsDirtyMark.objects.values_list("team_id", flat=True),
+        key=lambda team_id: team_id or 0,
     )
-    return calls
 
 
 @pytest.fixture
 def declared(service, teammate, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        return incident_declare(
+        incident = incident_declare(
             title="Checkout fails", severity=Severity.SEV2, services=[service], declared_by=teammate
         )
+    IncidentMetricsDirtyMark.objects.all().delete()
+    return incident
 
 
-def changes(django_capture_on_commit_callbacks, queued, change) -> int:
-    queued.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        change()
-    return len(queued)
-
-
-def test_declaring_an_incident_queues_one_recompute(
-    service, teammate, queued, django_capture_on_commit_callbacks
+def test_declaring_an_incident_marks_its_team_and_rings_the_recompute_after_the_delay(
+    service, teammate, payments, queue, django_capture_on_commit_callbacks, settings
 ):
-    def declare():
+    settings.INCIDENT_METRICS_RECOMPUTE_DELAY = 30
+    with django_capture_on_commit_callbacks(execute=True):
         incident_declare(
             title="Checkout fails", severity=Severity.SEV2, services=[service], declared_by=teammate
         )
-
-    assert changes(django_capture_on_commit_callbacks, queued, declare) == 1
+    assert marked() == [payments.pk]
+    [(task, eta)] = queue()
+    assert task == tasks.recompute_changed_incident_metrics.name
+    assert dt.datetime.fromisoformat(eta) == NOW + dt.timedelta(seconds=30)
 
 
 @pytest.mark.parametrize(
-    ("change", "recomputes"),
+    ("change", "marks"),
     [
         (
             lambda incident, by: incident_change_severity(
@@ -213,25 +236,82 @@ def test_declaring_an_incident_queues_one_recompute(
         "role of an acknowledged incident",
     ],
 )
-def test_only_changes_to_what_the_metrics_read_queue_a_recompute(
-    declared, teammate, queued, django_capture_on_commit_callbacks, change, recomputes
+def test_only_changes_to_what_the_metrics_read_mark_a_recompute(declared, teammate, change, marks):
+    change(declared, teammate)
+    assert len(marked()) == marks
+
+
+def test_taking_command_of_an_unacknowledged_incident_marks_a_recompute(service, teammate):
+    incident = incident_declare(title="Alert", severity=Severity.SEV3, services=[service])
+    IncidentMetricsDirtyMark.objects.all().delete()
+    incident_assign_role(incident=incident, role="commander", user=teammate, by=teammate)
+    assert marked() == [incident.team_id]
+
+
+def test_a_storm_of_changes_rings_the_recompute_once(
+    declared, teammate, queue, django_capture_on_commit_callbacks
 ):
-    assert (
-        changes(django_capture_on_commit_callbacks, queued, lambda: change(declared, teammate))
-        == recomputes
-    )
+    for severity in ["SEV1", "SEV3", "SEV1", "SEV2"] * 10:
+        with django_capture_on_commit_callbacks(execute=True):
+            incident_change_severity(incident=declared, severity=severity, by=teammate)
+    assert len(marked()) == 40
+    assert [task for task, _ in queue()] == [tasks.recompute_changed_incident_metrics.name]
 
 
-def test_taking_command_of_an_unacknowledged_incident_queues_a_recompute(
-    service, teammate, queued, django_capture_on_commit_callbacks
+def test_the_recompute_takes_the_marks_and_writes_the_organisation_and_marked_teams(
+    history, declared, teammate, payments, search_team, time_machine
 ):
-    with django_capture_on_commit_callbacks(execute=False):
-        incident = incident_declare(title="Alert", severity=Severity.SEV3, services=[service])
+    incident_change_severity(incident=declared, severity="SEV1", by=teammate)
+    incident_change_severity(incident=declared, severity="SEV3", by=teammate)
+    time_machine.move_to(NOW + dt.timedelta(minutes=1), tick=False)
 
-    def take_command():
-        incident_assign_role(incident=incident, role="commander", user=teammate, by=teammate)
+    assert incident_metrics_changes_recompute() == 2 * len(PERIOD_MONTHS)
 
-    assert changes(django_capture_on_commit_callbacks, queued, take_command) == 1
+    assert marked() == []
+    scopes = set(IncidentMetricsSnapshot.objects.values_list("team_id", flat=True))
+    assert scopes == {None, payments.pk}
+    organisation = IncidentMetricsSnapshot.objects.get(team=None, months=3)
+    assert organisation.metrics().count == 3  # the history's two and the declared one
+    # A duplicate ring, or a second one for marks already taken, does nothing.
+    assert incident_metrics_changes_recompute() == 0
+
+
+def test_a_change_after_the_marks_were_taken_keeps_its_mark_for_the_next_recompute(
+    declared, teammate, queue, django_capture_on_commit_callbacks
+):
+    incident_change_severity(incident=declared, severity="SEV1", by=teammate)
+    incident_metrics_changes_recompute()
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_change_severity(incident=declared, severity="SEV3", by=teammate)
+    assert marked() == [declared.team_id]
+    assert len(queue()) == 1
+
+
+def test_the_sweep_rings_for_marks_whose_ring_was_lost_when_they_are_due(
+    declared, teammate, queue, time_machine, settings
+):
+    settings.INCIDENT_METRICS_RECOMPUTE_DELAY = 30
+    assert incident_metrics_sweep() is False
+    incident_change_severity(incident=declared, severity="SEV1", by=teammate)  # ring lost
+    time_machine.move_to(NOW + dt.timedelta(seconds=10), tick=False)
+
+    assert incident_metrics_sweep() is True
+    [(task, eta)] = queue()
+    assert task == tasks.recompute_changed_incident_metrics.name
+    assert dt.datetime.fromisoformat(eta) == NOW + dt.timedelta(seconds=30)
+
+
+def test_month_boundaries_are_the_portals_not_utcs(settings, service):
+    """With the portal in Tokyo, an incident at 20:00 UTC on 28 February started on 1 March:
+    the months of the metrics are the portal's whoever looks at them."""
+    settings.TIME_ZONE = "Asia/Tokyo"
+    resolved_incident(service, started=dt.datetime(2026, 2, 28, 20, 0, tzinfo=dt.UTC), minutes=30)
+    recompute()
+    snapshot = IncidentMetricsSnapshot.objects.get(team=None, months=3)
+    by_month = snapshot.metrics().by_month
+    assert by_month[dt.date(2026, 3, 1)]["SEV2"] == 1
+    assert by_month[dt.date(2026, 2, 1)]["SEV2"] == 0
+    assert snapshot.period_start == dt.datetime(2026, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
 # --- The metrics page -----------------------------------------------------------------------

@@ -61,13 +61,8 @@ def draft(incident, teammate):
 
 
 @pytest.fixture
-def reviewer(db):
-    return UserFactory(username="rita")
-
-
-@pytest.fixture
 def in_review(draft, teammate, reviewer):
-    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=[reviewer])
     return postmortem_submit_for_review(postmortem=draft, by=teammate)
 
 
@@ -174,7 +169,9 @@ def test_others_cannot_change_one(api_as, draft, user):
 def test_naming_the_author_as_reviewer_is_a_400(api_as, draft):
     response = api_as("owner").patch(detail(POSTMORTEMS, draft.pk), {"reviewers": ["tom"]})
     assert response.status_code == 400
-    assert response.json() == {"reviewers": ["The author cannot review their own post-mortem."]}
+    assert response.json() == {
+        "reviewers": ["Tom Teammate wrote this post-mortem and cannot review it."]
+    }
 
 
 def test_status_is_not_written_directly(api_as, draft):
@@ -204,14 +201,14 @@ def test_submitting_without_reviewers_is_a_400(api_as, draft):
 
 @pytest.mark.parametrize("user", EDITORS)
 def test_editors_submit_for_review(api_as, draft, reviewer, user):
-    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=[reviewer])
     response = api_as(user).post(detail(POSTMORTEMS, draft.pk, "submit/"))
     assert (response.status_code, response.json()["status"]) == (200, "in_review")
 
 
 @pytest.mark.parametrize("user", NON_EDITORS)
 def test_others_cannot_submit(api_as, draft, reviewer, user):
-    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=[reviewer])
     assert api_as(user).post(detail(POSTMORTEMS, draft.pk, "submit/")).status_code == 403
 
 
@@ -420,3 +417,53 @@ def test_the_action_item_list_takes_the_same_queries_for_any_size(
     with django_assert_max_num_queries(6):
         response = client.get(ACTION_ITEMS)
     assert response.json()["count"] == count
+
+
+@pytest.mark.parametrize(
+    ("due_date", "message"),
+    [
+        ("9999-12-31", "The due date must be by 2029-11-20 at the latest (3 years)."),
+        ("0001-01-01", "The due date cannot be before the incident started (2026-11-20)."),
+    ],
+)
+def test_an_implausible_due_date_is_a_400_naming_it(api_as, draft, due_date, message):
+    response = api_as("owner").post(ACTION_ITEMS, item_payload(draft, due_date=due_date))
+    assert response.status_code == 400
+    assert response.json() == {"due_date": [message]}
+    assert not ActionItem.objects.exists()
+
+
+def test_a_section_over_its_maximum_is_a_400(api_as, draft):
+    response = api_as("owner").patch(detail(POSTMORTEMS, draft.pk), {"root_cause": "x" * 50_001})
+    assert response.status_code == 400
+    assert list(response.json()) == ["root_cause"]
+
+
+def test_the_author_may_not_publish_and_is_told_why(api_as, draft, reviewer):
+    client = api_as("teammate")
+    client.patch(detail(POSTMORTEMS, draft.pk), {"reviewers": ["rita"]})
+    client.post(detail(POSTMORTEMS, draft.pk, "submit/"))
+    refused = client.post(detail(POSTMORTEMS, draft.pk, "publish/"))
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "detail": "You started this post-mortem: a reviewer who did not write it publishes it."
+    }
+
+
+def test_a_reviewer_who_edited_it_may_not_publish_and_is_told_why(api_as, draft):
+    """Olivia, an engineer of the incident's team, reviews it and also edits it: publishing
+    is then for another reviewer or an SRE lead."""
+    author, olivia = api_as("teammate"), api_as("owner")
+    author.patch(detail(POSTMORTEMS, draft.pk), {"reviewers": ["olivia"]})
+    assert (
+        olivia.patch(detail(POSTMORTEMS, draft.pk), {"lessons": "Alert sooner."}).status_code == 200
+    )
+    author.post(detail(POSTMORTEMS, draft.pk, "submit/"))
+
+    refused = olivia.post(detail(POSTMORTEMS, draft.pk, "publish/"))
+
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith("You edited this post-mortem")
+    assert api_as("sre_lead").post(detail(POSTMORTEMS, draft.pk, "publish/")).status_code == 200
+    body = api_as("viewer").get(detail(POSTMORTEMS, draft.pk)).json()
+    assert (body["status"], body["contributors"]) == ("published", ["olivia", "tom"])

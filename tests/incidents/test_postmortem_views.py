@@ -17,9 +17,15 @@ from incidents.actions.postmortems import (
 )
 from incidents.choices import ActionItemStatus, PostMortemStatus, Severity
 from incidents.models.postmortems import ActionItem, PostMortem
+from portal.timezones import COOKIE
 from services.models.slos import MaintenanceWindow, SLIBucket
 from tests.factories import ServiceFactory, UserFactory
-from tests.incidents.factories import ActionItemFactory, IncidentFactory, PostMortemFactory
+from tests.incidents.factories import (
+    ActionItemFactory,
+    IncidentFactory,
+    PostMortemFactory,
+    engineer,
+)
 from tests.services.slo_data import make_slo
 
 pytestmark = pytest.mark.django_db
@@ -85,13 +91,8 @@ def draft(incident, teammate):
 
 
 @pytest.fixture
-def reviewer(db):
-    return UserFactory(username="rita", first_name="Rita", last_name="Reviewer")
-
-
-@pytest.fixture
 def in_review(draft, teammate, reviewer):
-    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=[reviewer])
     return postmortem_submit_for_review(postmortem=draft, by=teammate)
 
 
@@ -150,7 +151,7 @@ def test_others_see_no_edit_or_workflow_buttons(as_user, draft, user):
 @pytest.mark.parametrize("section", PostMortem.SECTIONS)
 @pytest.mark.parametrize("attempt", XSS_ATTEMPTS.values(), ids=XSS_ATTEMPTS.keys())
 def test_no_script_in_any_section_reaches_the_page(as_user, draft, section, attempt):
-    postmortem_update(postmortem=draft, **{section: f"Before {attempt} after"})
+    postmortem_update(postmortem=draft, by=draft.author, **{section: f"Before {attempt} after"})
     response = as_user("viewer").get(url("postmortem_detail", draft.incident.reference))
     html = response.content.decode().lower()
     assert "before" in html
@@ -159,7 +160,9 @@ def test_no_script_in_any_section_reaches_the_page(as_user, draft, section, atte
 
 
 def test_sections_are_rendered_as_markdown(as_user, draft):
-    postmortem_update(postmortem=draft, root_cause="A **missing index** on `orders`.")
+    postmortem_update(
+        postmortem=draft, by=draft.author, root_cause="A **missing index** on `orders`."
+    )
     response = as_user("viewer").get(url("postmortem_detail", draft.incident.reference))
     assertContains(response, "A <strong>missing index</strong> on <code>orders</code>.")
 
@@ -184,8 +187,8 @@ def test_an_unknown_incident_is_not_found(as_user, db):
 def test_the_postmortem_page_takes_the_same_queries_for_any_size(
     as_user, draft, django_assert_max_num_queries, count, sre_lead
 ):
-    reviewers = [UserFactory() for _ in range(count)]
-    postmortem_update(postmortem=draft, reviewers=reviewers)
+    reviewers = [engineer() for _ in range(count)]
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=reviewers)
     for number in range(count):
         ActionItemFactory(postmortem=draft, owner=UserFactory())
         affected = ServiceFactory(owner_team=draft.incident.team)
@@ -287,7 +290,7 @@ def test_naming_the_author_as_reviewer_is_shown_on_the_field(as_user, draft, tea
         url("postmortem_edit", draft.incident.reference), edit_data(reviewers=[teammate.pk])
     )
     assert response.context["form"].errors["reviewers"] == [
-        "The author cannot review their own post-mortem."
+        "Tom Teammate wrote this post-mortem and cannot review it."
     ]
 
 
@@ -309,7 +312,7 @@ def test_submitting_without_reviewers_says_what_is_missing(as_user, draft):
 
 @pytest.mark.parametrize("user", EDITORS)
 def test_editors_submit_a_draft_with_a_reviewer(as_user, draft, reviewer, user):
-    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=[reviewer])
     response = as_user(user).post(url("postmortem_submit", draft.incident.reference))
     assertRedirects(response, url("postmortem_detail", draft.incident.reference))
     draft.refresh_from_db()
@@ -318,7 +321,7 @@ def test_editors_submit_a_draft_with_a_reviewer(as_user, draft, reviewer, user):
 
 @pytest.mark.parametrize("user", NON_EDITORS)
 def test_others_cannot_submit(as_user, draft, reviewer, user):
-    postmortem_update(postmortem=draft, reviewers=[reviewer])
+    postmortem_update(postmortem=draft, by=draft.author, reviewers=[reviewer])
     response = as_user(user).post(url("postmortem_submit", draft.incident.reference))
     assert response.status_code == 403
 
@@ -602,3 +605,94 @@ def test_my_action_items_take_the_same_queries_for_any_size(
     with django_assert_max_num_queries(8):
         response = client.get(reverse("action_item_mine"))
     assert response.context["page_obj"].paginator.count == count
+
+
+# --- days and deadlines in the portal's zone ------------------------------------------------
+
+FRIDAY_LATE = dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "UTC", "America/Los_Angeles"])
+def test_the_due_date_does_not_depend_on_who_starts_the_postmortem(
+    client_for, teammate, service, frozen_time, settings, zone
+):
+    """Resolved on Friday 23:30 UTC: for a Tokyo viewer that is already Saturday, but the
+    deadline is counted in the portal's zone (UTC here): five working days on, Friday."""
+    settings.TIME_ZONE = "UTC"
+    frozen_time.move_to(FRIDAY_LATE - dt.timedelta(hours=1), tick=False)
+    incident = incident_declare(
+        title="Checkout fails", severity=Severity.SEV2, services=[service], declared_by=teammate
+    )
+    frozen_time.move_to(FRIDAY_LATE, tick=False)
+    incident_change_status(incident=incident, status="resolved", by=teammate)
+    client = client_for(teammate)
+    client.cookies[COOKIE] = zone
+
+    client.post(url("postmortem_start", incident.reference))
+
+    assert PostMortem.objects.get().due_at == dt.datetime(2026, 11, 27, 23, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "UTC"])
+def test_an_action_item_is_overdue_by_the_portals_calendar_not_the_viewers(
+    client_for, owner, draft, frozen_time, settings, zone
+):
+    """Due on Friday 20th; at 20:00 UTC it is Saturday in Tokyo, and still not overdue."""
+    settings.TIME_ZONE = "UTC"
+    item = ActionItemFactory(postmortem=draft, owner=owner, due_date=dt.date(2026, 11, 20))
+    frozen_time.move_to(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC), tick=False)
+    client = client_for(owner)
+    client.cookies[COOKIE] = zone
+
+    listed = client.get("/api/action-items/", {"overdue": "true"}).json()
+    shown = client.get(f"/api/action-items/{item.pk}/").json()
+    page = client.get(reverse("action_item_mine"))
+
+    assert (listed["count"], shown["overdue"]) == (0, False)
+    assertNotContains(page, '<span class="badge overdue">Overdue</span>', html=True)
+
+
+def test_an_sre_lead_who_started_the_postmortem_is_told_a_reviewer_publishes_it(
+    as_user, service, sre_lead, reviewer
+):
+    incident = incident_declare(
+        title="Gateway errors", severity=Severity.SEV2, services=[service], declared_by=sre_lead
+    )
+    incident_change_status(incident=incident, status="resolved", by=sre_lead)
+    postmortem = postmortem_start(incident=incident, by=sre_lead)
+    postmortem_update(postmortem=postmortem, by=sre_lead, reviewers=[reviewer])
+    postmortem_submit_for_review(postmortem=postmortem, by=sre_lead)
+    client = as_user("sre_lead")
+
+    page = client.get(url("postmortem_detail", incident.reference))
+    refused = client.post(url("postmortem_publish", incident.reference))
+
+    assertNotContains(page, ">Publish</button>")
+    assertContains(
+        page, "You started this post-mortem: a reviewer who did not write it publishes it."
+    )
+    assert refused.status_code == 403
+    postmortem.refresh_from_db()
+    assert postmortem.status == PostMortemStatus.IN_REVIEW
+    assertContains(
+        as_user("reviewer").get(url("postmortem_detail", incident.reference)), ">Publish</button>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("due_date", "message"),
+    [
+        ("9999-12-31", "The due date must be by 2029-11-20 at the latest (3 years)."),
+        ("1999-01-01", "The due date cannot be before the incident started (2026-11-20)."),
+    ],
+)
+def test_an_implausible_due_date_is_explained_on_the_field(
+    as_user, draft, owner, due_date, message
+):
+    response = as_user("teammate").post(
+        url("action_item_add", draft.incident.reference),
+        item_data(owner, due_date=due_date),
+        **HTMX,
+    )
+    assert response.context["item_form"].errors["due_date"] == [message]
+    assert not ActionItem.objects.exists()

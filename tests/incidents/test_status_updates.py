@@ -8,8 +8,16 @@ import pytest
 import redis
 import time_machine
 from celery.contrib.testing.worker import start_worker
+from django.utils import timezone
 
-from incidents.actions.incidents import status_update_queue
+from incidents.actions.status_updates import (
+    MAX_ATTEMPTS,
+    claim_expiry,
+    retry_delay,
+    status_update_queue,
+    status_update_send,
+    status_updates_sweep,
+)
 from incidents.choices import Severity, StatusUpdateKind, TimelineKind
 from incidents.models.incidents import Incident, StatusUpdate, TimelineEntry
 from incidents.status_updates import (
@@ -20,9 +28,9 @@ from incidents.status_updates import (
 )
 from incidents.tasks import send_status_update
 from portal.celery import app as celery_app
-from portal.notifications import RetryableNotificationError
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
-from tests.incidents.factories import IncidentFactory
+from tests.incidents.factories import IncidentFactory, StatusUpdateFactory
+from tests.servers import free_port
 
 STARTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NOW = STARTED + timedelta(hours=1, minutes=25)
@@ -46,6 +54,12 @@ def facts(**changes):
 
 
 # --- Drafts -------------------------------------------------------------------------------
+
+
+def test_an_initial_draft_names_the_status_the_incident_is_in_now():
+    draft = draft_status_update(StatusUpdateKind.INITIAL, facts(status="Identified"), now=NOW)
+    assert draft.subject == "[SEV2] Identified: Checkout payments failing (INC-2026-0007)"
+    assert "Status: Identified" in draft.body
 
 
 def test_an_initial_draft_states_the_known_facts_and_when_the_next_update_comes():
@@ -153,6 +167,19 @@ def test_updates_go_to_the_owning_team_the_affected_services_teams_and_subscribe
     ]
 
 
+def send(status_update) -> str:
+    return status_update_send(status_update_id=status_update.id).outcome
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """No mail server where the portal sends: connections are refused."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    settings.EMAIL_USE_TLS, settings.EMAIL_HOST_USER = False, ""
+    settings.EMAIL_TIMEOUT = 2
+
+
 @pytest.mark.django_db
 def test_sending_emails_the_update_and_records_when_and_to_whom(
     smtp_sink, status_update, incident, settings
@@ -161,11 +188,12 @@ def test_sending_emails_the_update_and_records_when_and_to_whom(
     incident.subscribers.set([UserFactory(email="cto@example.test")])
     moment = datetime(2026, 3, 2, 9, 40, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
-        send_status_update(status_update.id)
+        assert send(status_update) == "sent"
 
     [delivered] = smtp_sink.delivered
     assert delivered.recipients == ["cto@example.test", "payments@example.test"]
     assert delivered.message["Subject"] == status_update.subject
+    assert delivered.message["Message-ID"].startswith(f"<status-update-{status_update.id}.")
     text = delivered.body("text/plain")
     assert "We are on it. Q&A <soon>." in text
     assert "https://portal.example.test/incidents/INC-2026-0007/" in text
@@ -174,7 +202,8 @@ def test_sending_emails_the_update_and_records_when_and_to_whom(
     assert 'href="https://portal.example.test/incidents/INC-2026-0007/"' in html
 
     status_update.refresh_from_db()
-    assert status_update.sent_at == moment
+    assert (status_update.sent_at, status_update.claimed_at) == (moment, None)
+    assert (status_update.attempts, status_update.delivery) == (1, "sent")
     assert status_update.recipients == ["cto@example.test", "payments@example.test"]
     entry = TimelineEntry.objects.get(incident=incident, kind=TimelineKind.STATUS_UPDATE)
     assert entry.author == status_update.created_by
@@ -183,59 +212,150 @@ def test_sending_emails_the_update_and_records_when_and_to_whom(
 
 @pytest.mark.django_db
 def test_a_duplicated_or_retried_task_never_sends_twice(smtp_sink, status_update):
-    send_status_update(status_update.id)
-    send_status_update(status_update.id)
+    assert send(status_update) == "sent"
+    assert send(status_update) == "skipped"
     assert len(smtp_sink.delivered) == 1
     assert TimelineEntry.objects.filter(kind=TimelineKind.STATUS_UPDATE).count() == 1
 
 
 @pytest.mark.django_db
-def test_a_deferred_send_gives_the_claim_back_and_goes_through_on_the_retry(
-    smtp_sink, status_update
-):
-    smtp_sink.refusals["payments@example.test"] = "451 Mailbox busy, try later"
-    with pytest.raises(RetryableNotificationError):
-        send_status_update(status_update.id)
-    status_update.refresh_from_db()
-    assert status_update.sent_at is None
+def test_an_update_another_worker_is_sending_is_left_to_it(smtp_sink, status_update):
+    StatusUpdate.objects.filter(pk=status_update.pk).update(claimed_at=timezone.now())
+    assert send(status_update) == "skipped"
     assert smtp_sink.delivered == []
-
-    del smtp_sink.refusals["payments@example.test"]
-    send_status_update(status_update.id)
-    status_update.refresh_from_db()
-    assert status_update.sent_at is not None
-    assert smtp_sink.delivered[0].recipients == ["payments@example.test"]
 
 
 @pytest.mark.django_db
-def test_a_worker_retries_a_deferred_send_with_backoff_until_it_gives_up(smtp_sink, status_update):
+def test_a_deferred_send_is_retried_after_its_backoff_and_then_goes_through(
+    smtp_sink, status_update, time_machine
+):
+    time_machine.move_to(NOW, tick=False)
     smtp_sink.refusals["payments@example.test"] = "451 Mailbox busy, try later"
-    # apply() runs the task here as a worker would, retries included (without the waits).
-    result = send_status_update.apply(args=[status_update.id])
-    assert result.failed()
-    assert isinstance(result.result, RetryableNotificationError)
-    assert send_status_update.retry_backoff and send_status_update.max_retries == 8
+    result = status_update_send(status_update_id=status_update.id)
+    assert (result.outcome, result.retry_in) == ("retry", 30.0)
     status_update.refresh_from_db()
-    assert status_update.sent_at is None
+    assert status_update.sent_at is None and status_update.claimed_at is None
+    assert status_update.next_attempt_at == NOW + timedelta(seconds=30)
+    assert (status_update.delivery, status_update.last_error) == ("retrying", "recipients deferred")
+    assert smtp_sink.delivered == []
+
+    del smtp_sink.refusals["payments@example.test"]
+    # A duplicate ring before the next attempt is due does nothing.
+    time_machine.move_to(NOW + timedelta(seconds=10), tick=False)
+    assert send(status_update) == "skipped"
+    time_machine.move_to(NOW + timedelta(seconds=30), tick=False)
+    assert send(status_update) == "sent"
+    status_update.refresh_from_db()
+    assert (status_update.attempts, status_update.last_error) == (2, "")
+    assert smtp_sink.delivered[0].recipients == ["payments@example.test"]
+
+
+def test_the_backoff_doubles_from_thirty_seconds_up_to_half_an_hour():
+    waits = [retry_delay(attempt).total_seconds() for attempt in range(1, MAX_ATTEMPTS)]
+    assert waits == [30, 60, 120, 240, 480, 960, 1800]
+
+
+@pytest.mark.django_db
+def test_the_task_retries_when_the_action_says_so(smtp_down, status_update):
+    from celery.exceptions import Retry
+
+    with pytest.raises(Retry):
+        send_status_update(status_update.id)
+    status_update.refresh_from_db()
+    assert (status_update.attempts, status_update.delivery) == (1, "retrying")
+
+
+@pytest.mark.django_db
+def test_while_the_mail_server_is_unreachable_the_card_says_it_is_retrying(
+    smtp_down, status_update, incident, client_for, sre_lead
+):
+    assert send(status_update) == "retry"
+    status_update.refresh_from_db()
+    assert status_update.last_error == "mail server unreachable"
+    page = client_for(sre_lead).get(incident.get_absolute_url()).content.decode()
+    assert "retrying: mail server unreachable" in page
+    assert "not sent yet" not in page
+
+
+@pytest.mark.django_db
+def test_after_the_last_attempt_the_failure_is_on_the_timeline_and_the_card(
+    smtp_down, status_update, incident, client_for, sre_lead
+):
+    StatusUpdate.objects.filter(pk=status_update.pk).update(attempts=MAX_ATTEMPTS - 1)
+    assert send(status_update) == "failed"
+    status_update.refresh_from_db()
+    assert status_update.failed_at is not None and status_update.sent_at is None
+    assert status_update.last_error == f"mail server unreachable (after {MAX_ATTEMPTS} attempts)"
+    entry = TimelineEntry.objects.get(kind=TimelineKind.STATUS_UPDATE)
+    assert entry.text.startswith(
+        f"The initial status update “{status_update.subject}” failed: mail server unreachable "
+        f"(after {MAX_ATTEMPTS} attempts)"
+    )
+    assert "Last error: The mail server was unreachable" in entry.text
+    page = client_for(sre_lead).get(incident.get_absolute_url()).content.decode()
+    assert f"failed: mail server unreachable (after {MAX_ATTEMPTS} attempts)" in page
+    # Given up: neither a task nor the sweep tries again.
+    assert send(status_update) == "skipped"
+    assert status_updates_sweep() == 0
 
 
 @pytest.mark.django_db
 def test_a_permanent_failure_is_noted_on_the_timeline_and_not_retried(smtp_sink, status_update):
     smtp_sink.refusals["payments@example.test"] = "550 No such mailbox"
-    send_status_update(status_update.id)
+    assert send(status_update) == "failed"
     status_update.refresh_from_db()
-    assert status_update.sent_at is None
+    assert status_update.sent_at is None and status_update.failed_at is not None
+    assert status_update.attempts == 1
     entry = TimelineEntry.objects.get(kind=TimelineKind.STATUS_UPDATE)
-    assert "could not be sent" in entry.text
-    assert "payments@example.test" in entry.text
+    assert "failed: Every recipient was refused: payments@example.test." in entry.text
+    assert send(status_update) == "skipped"
 
 
 @pytest.mark.django_db
 def test_an_update_deleted_before_sending_is_skipped(smtp_sink, status_update):
     status_update_id = status_update.id
     status_update.delete()
-    send_status_update(status_update_id)
+    assert status_update_send(status_update_id=status_update_id).outcome == "skipped"
     assert smtp_sink.delivered == []
+
+
+@pytest.mark.django_db
+def test_the_sweep_rings_for_updates_still_due_and_takes_back_dead_workers_claims(
+    smtp_sink, incident, status_update, time_machine, redis_url
+):
+    """Due: never tried (its ring lost), a retry whose time has come, a claim older than a
+    task may run (its worker died before sending). Not due: sent, failed, backing off, or
+    held by a live worker."""
+    time_machine.move_to(NOW, tick=False)
+    redis.Redis.from_url(redis_url).delete("celery")
+
+    def update(**fields):
+        made = StatusUpdateFactory(incident=incident)
+        StatusUpdate.objects.filter(pk=made.pk).update(**fields)
+        return made
+
+    dead_claim = update(claimed_at=NOW - claim_expiry() - timedelta(seconds=1), attempts=1)
+    retry_due = update(attempts=2, next_attempt_at=NOW - timedelta(seconds=5))
+    update(sent_at=NOW, recipients=["payments@example.test"])
+    update(failed_at=NOW, last_error="no")
+    update(attempts=1, next_attempt_at=NOW + timedelta(minutes=1))
+    update(claimed_at=NOW - timedelta(minutes=1), attempts=1)
+
+    assert status_updates_sweep() == 3
+    client = redis.Redis.from_url(redis_url)
+    assert client.llen("celery") == 3
+    client.delete("celery")
+    client.close()
+
+    for due in (status_update, dead_claim, retry_due):
+        assert send(due) == "sent"
+    assert len(smtp_sink.delivered) == 3
+
+
+@pytest.mark.django_db
+def test_both_sweeps_are_registered_for_the_minutely_sweep(settings):
+    assert "incidents.tasks.sweep_status_updates" in settings.PORTAL_SWEEPS
+    assert "incidents.tasks.sweep_incident_metrics" in settings.PORTAL_SWEEPS
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,9 +1,14 @@
 """Records of every kind the API has, for tests that go over every endpoint."""
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
+from portal.compliance.models.checks import ComplianceCheck
+from portal.compliance.models.findings import ComplianceFinding
+from services.actions.readiness import review_request
+from services.actions.scorecards import campaign_create, exemption_request
 from services.models.slos import SLO, BudgetPolicy
 from tests.incidents.factories import (
     ActionItemFactory,
@@ -12,6 +17,7 @@ from tests.incidents.factories import (
     TimelineEntryFactory,
 )
 from tests.toil.change_factories import CHANGE_MODELS, change_records
+from tests.toil.factories import ToilEntryFactory, ToilItemFactory
 
 
 @pytest.fixture
@@ -28,7 +34,26 @@ def one_of_each(service, owner, teammate):
     )
     incident = IncidentFactory(services=[service], commander=owner)
     postmortem = PostMortemFactory(incident=IncidentFactory(services=[service]), author=owner)
+    review = review_request(service=service, by=owner)
     return {
+        "readiness-reviews": review,
+        "review-item": review.items.first(),
+        "exemptions": exemption_request(
+            service=service,
+            scorecard_key="service-maturity",
+            check_name="runbook_link",
+            reason="The runbook moves to the new wiki next month.",
+            expires_on=date.today() + timedelta(days=30),
+            by=owner,
+        ),
+        "campaigns": campaign_create(
+            name="Tier 1 at Silver",
+            slug="tier-1-at-silver",
+            scorecard_key="service-maturity",
+            target_level="Silver",
+            tiers=[1],
+            due_on=date.today() + timedelta(days=90),
+        ),
         "teams": service.owner_team,
         "memberships": owner.memberships.get(),
         "services": service,
@@ -44,4 +69,15 @@ def one_of_each(service, owner, teammate):
                 change_records(service, owner, incident).items(), CHANGE_MODELS, strict=True
             )
         },
+        "toil-items": ToilItemFactory(team=service.owner_team),
+        "toil-entries": ToilEntryFactory(item=ToilItemFactory(team=service.owner_team), user=owner),
+        "compliance-checks": ComplianceCheck.objects.get(slug="data-retention"),
+        "compliance-findings": ComplianceFinding.objects.create(
+            compliance_check=ComplianceCheck.objects.get(slug="data-retention"),
+            service=service,
+            team=service.owner_team,
+            severity="high",
+            opened_at=incident.started_at,
+            due_date=incident.started_at.date(),
+        ),
     }

@@ -45,6 +45,8 @@ def test_render_email_fills_all_three_templates_and_keeps_the_subject_on_one_lin
     assert message.to == ("ada@example.test",)
 
 
+# A sent message is logged (portal.models.SentEmail).
+@pytest.mark.django_db
 def test_a_message_arrives_with_text_and_html_parts_from_the_portal_sender(smtp_sink, settings):
     settings.DEFAULT_FROM_EMAIL = "portal@example.test"
     notifications.send(a_message("ops@example.test", "sre@example.test"))
@@ -57,6 +59,8 @@ def test_a_message_arrives_with_text_and_html_parts_from_the_portal_sender(smtp_
     assert delivered.body("text/html").strip() == "<p>Rich words.</p>"
 
 
+# A sent message is logged (portal.models.SentEmail).
+@pytest.mark.django_db
 def test_extra_headers_travel_with_the_message(smtp_sink):
     message = Message(
         subject="S",
@@ -82,6 +86,8 @@ def test_a_recipient_deferred_with_a_4xx_reply_is_worth_a_retry(smtp_sink):
         notifications.send(a_message("busy@example.test"))
 
 
+# A sent message is logged (portal.models.SentEmail).
+@pytest.mark.django_db
 def test_one_refused_recipient_does_not_stop_the_others(smtp_sink):
     smtp_sink.refusals["gone@example.test"] = "550 No such user"
     notifications.send(a_message("gone@example.test", "ops@example.test"))

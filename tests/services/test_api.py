@@ -45,7 +45,7 @@ def service_payload(**overrides):
         "description": "Books every movement of money.",
         "owner_team": "payments",
         "tier": Tier.TIER_1,
-        "lifecycle": Lifecycle.PRODUCTION,
+        "lifecycle": Lifecycle.EXPERIMENTAL,
         "kind": "service",
         "system": "billing",
         "repository_url": "https://git.example.test/payments/ledger",

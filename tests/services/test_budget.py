@@ -1,5 +1,6 @@
 """SLO math: hand-computed examples for each rule, and hypothesis properties for the invariants."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.budget.evaluation import evaluate, evaluate_buckets, monthly_attainment
+from services.budget.evaluation import evaluate
 from services.budget.figures import (
     BURN_RATE_RULES,
     NO_ALERT,
@@ -19,10 +20,8 @@ from services.budget.figures import (
     SliceCounts,
     Timeslices,
     WindowCounts,
-    aggregate,
     alert_state,
     burn_rate,
-    count_slices,
     data_freshness,
     is_stale,
     objective_from_percent,
@@ -31,6 +30,7 @@ from services.budget.figures import (
     time_until_exhaustion,
     timeslices_budget,
 )
+from services.budget.in_memory import aggregate, count_slices, evaluate_buckets, monthly_attainment
 from services.budget.windows import (
     BUCKET,
     BURN_RATE_KEYS,
@@ -428,9 +428,11 @@ def test_policy_tiers_are_healthy_above_half_frozen_below_a_tenth_and_caution_be
     assert policy_tier(remaining) == tier
 
 
-def test_policy_tiers_must_cover_every_remaining_value():
-    with pytest.raises(ValueError, match="floor -inf"):
-        policy_tier(-0.5, tiers=[BudgetTier("ok", 0.0)])
+def test_a_remaining_no_tier_holds_is_an_unknown_tier_and_a_log_line_not_an_error(caplog):
+    caplog.set_level(logging.WARNING, logger="services.budget.figures")
+    # A policy whose every tier has a floor leaves budgets below the lowest one without a tier.
+    assert policy_tier(-0.5, tiers=[BudgetTier("ok", 0.0)]) == UNKNOWN_TIER
+    assert "No budget tier holds remaining=-0.5" in caplog.text
 
 
 # --- the snapshot ----------------------------------------------------------------------------

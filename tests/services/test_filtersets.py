@@ -2,9 +2,9 @@
 
 import pytest
 
-from services import selectors
 from services.choices import Lifecycle, Tier
 from services.filters import ServiceFilterSet, TeamFilterSet
+from services.selectors import catalog as catalog_selectors
 from tests.factories import MembershipFactory, ServiceFactory, TagFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def services(payments, search_team):
 
 
 def filtered_services(data):
-    filterset = ServiceFilterSet(data=data, queryset=selectors.service_list())
+    filterset = ServiceFilterSet(data=data, queryset=catalog_selectors.service_list())
     assert filterset.is_valid(), filterset.errors
     return [service.slug for service in filterset.qs]
 
@@ -116,7 +116,7 @@ def test_the_service_filterset_sorts_by_the_named_columns(ordering, expected, se
     ],
 )
 def test_unknown_filter_values_make_the_filterset_invalid(data, field, services):
-    filterset = ServiceFilterSet(data=data, queryset=selectors.service_list())
+    filterset = ServiceFilterSet(data=data, queryset=catalog_selectors.service_list())
 
     assert not filterset.is_valid()
     assert list(filterset.errors) == [field]
@@ -134,7 +134,7 @@ def teams():
 
 
 def filtered_teams(data):
-    filterset = TeamFilterSet(data=data, queryset=selectors.team_list())
+    filterset = TeamFilterSet(data=data, queryset=catalog_selectors.team_list())
     assert filterset.is_valid(), filterset.errors
     return [team.slug for team in filterset.qs]
 

@@ -90,7 +90,8 @@ def test_action_arguments_carry_every_field_and_the_relations(service, owner, pa
     assert arguments["owner_team"] == payments
     assert list(arguments["depends_on"]) == [service]
     assert arguments["tags"] == ["pci"]
-    assert set(arguments) == {*ServiceForm.Meta.fields, "tags"}
+    assert set(arguments) == {*ServiceForm.Meta.fields, "tags", "by", "readiness_override"}
+    assert arguments["by"] == owner
 
 
 def test_action_errors_land_on_their_field_or_on_top_when_the_form_lacks_it(owner):

@@ -80,7 +80,7 @@ def test_a_service_cannot_depend_on_itself(service):
 def test_dependencies_are_kept_in_both_directions(payments):
     database = ServiceFactory(owner_team=payments, slug="database")
     api = service_create(
-        name="API", slug="api", owner_team=payments, lifecycle=Lifecycle.PRODUCTION,
+        name="API", slug="api", owner_team=payments, lifecycle=Lifecycle.EXPERIMENTAL,
         depends_on=[database], tags=["edge"],
     )  # fmt: skip
 

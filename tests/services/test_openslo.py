@@ -776,7 +776,7 @@ class TestAPI:
 
         assert response.status_code == 400
         assert response.json() == {
-            "detail": "Send OpenSLO YAML as the request body or as multipart files “file”."
+            "detail": "Send the YAML as the request body or as multipart files “file”."
         }
 
     def test_a_body_that_is_not_utf8_is_a_400(self, owner, api_client_for):
@@ -799,3 +799,14 @@ class TestAPI:
             for message in GENERATOR_STATS._warn_cache
             if "api/interchange" in message or re.search(r"(PrometheusRules|OpenSLO)View", message)
         ] == []
+
+
+@pytest.mark.parametrize("body", [b"---\n", b"null"])
+def test_a_source_without_documents_is_refused_with_nothing_written(
+    db, api_client_for, sre_lead, body
+):
+    response = api_client_for(sre_lead).post(OPENSLO, body, content_type="application/yaml")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "no OpenSLO document in the sources. Nothing was imported."
+    }

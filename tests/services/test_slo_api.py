@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from services.models.slos import SLO, BudgetPolicy, SLIBucket
+from services.models.slos import SLO, BudgetPolicy, DirtySLO, SLIBucket
 from tests.factories import ServiceFactory
 from tests.services.slo_data import BURN_RATE_KEYS, make_slo, make_status
 
@@ -32,6 +32,12 @@ def api_as(request, api_client_for):
 @pytest.fixture
 def slo(service):
     return make_slo(service, name="Checkout availability", slug="checkout")
+
+
+@pytest.fixture
+def pushed(service):
+    """An SLO fed by pushes."""
+    return make_slo(service, 2, name="Checkout pushes", slug="checkout-pushes", source="push")
 
 
 def slo_url(slo, suffix=""):
@@ -147,6 +153,14 @@ def test_the_status_endpoint_answers_with_the_snapshots_figures(api_as, slo):
     assert body["stale"] is False
     assert body["time_until_exhaustion_seconds"] == 2 * 86400
     assert body["computed_at"] == "2026-11-20T12:00:00Z"
+    assert body["compute_error"] == ""
+
+
+def test_the_status_endpoint_says_why_an_slo_could_not_be_computed(api_as, slo):
+    make_status(slo, stale=True, compute_error="ZoneInfoNotFoundError: 'Mars/Olympus'")
+    body = api_as("viewer").get(slo_url(slo, "status/")).json()
+    assert body["compute_error"] == "could not compute: ZoneInfoNotFoundError: 'Mars/Olympus'"
+    assert body["stale"] is True
 
 
 def test_an_slo_never_computed_answers_with_nulls_and_stale(api_as, slo):
@@ -268,22 +282,23 @@ def buckets(*items):
 
 @time_machine.travel(NOW, tick=False)
 def test_an_editor_pushes_buckets_and_a_re_push_replaces_them(
-    api_as, slo, django_capture_on_commit_callbacks
+    api_as, pushed, django_capture_on_commit_callbacks
 ):
     client = api_as("owner")
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(
-            slo_url(slo, "buckets/"),
+            slo_url(pushed, "buckets/"),
             buckets(("2026-11-20T11:50:00Z", 990, 1000), ("2026-11-20T11:55:00Z", 1000, 1000)),
             format="json",
         )
     assert response.status_code == 202, response.json()
-    assert len(callbacks) == 1  # the status recompute, enqueued once the push commits
+    assert len(callbacks) == 1  # the ring for the recompute, once the push commits
+    assert DirtySLO.objects.filter(slo=pushed).exists()
     again = client.post(
-        slo_url(slo, "buckets/"), buckets(("2026-11-20T11:50:00Z", 995, 1000)), format="json"
+        slo_url(pushed, "buckets/"), buckets(("2026-11-20T11:50:00Z", 995, 1000)), format="json"
     )
     assert again.status_code == 202
-    stored = dict(SLIBucket.objects.filter(slo=slo).values_list("start", "good"))
+    stored = dict(SLIBucket.objects.filter(slo=pushed).values_list("start", "good"))
     assert stored == {
         datetime(2026, 11, 20, 11, 50, tzinfo=UTC): 995,
         datetime(2026, 11, 20, 11, 55, tzinfo=UTC): 1000,
@@ -300,22 +315,34 @@ def test_an_editor_pushes_buckets_and_a_re_push_replaces_them(
         (buckets(("2026-11-20T11:50:00Z", 11, 10)), "Bucket 0"),
         (buckets(("2026-11-20T13:00:00Z", 1, 1)), "future"),
         ([{"start": "2026-11-20T11:50:00Z"}], "Bucket 0: good"),
+        (buckets(("2026-11-20T11:50:00Z", 1, 10**12 + 1)), "Bucket 0: total"),
+        (buckets(("1970-01-01T00:00:00Z", 1, 1)), "400 days back"),
         ({"start": "2026-11-20T11:50:00Z", "good": 1, "total": 1}, "JSON list"),
     ],
 )
-def test_an_invalid_push_names_the_bad_item_and_stores_nothing(api_as, slo, body, named):
-    response = api_as("owner").post(slo_url(slo, "buckets/"), body, format="json")
+def test_an_invalid_push_names_the_bad_item_and_stores_nothing(api_as, pushed, body, named):
+    response = api_as("owner").post(slo_url(pushed, "buckets/"), body, format="json")
     assert response.status_code == 400
     assert named in " ".join(response.json()["buckets"])
     assert not SLIBucket.objects.exists()
 
 
 @pytest.mark.parametrize("user", NON_EDITORS)
-def test_others_cannot_push_buckets(api_as, slo, user):
+def test_others_cannot_push_buckets(api_as, pushed, user):
     response = api_as(user).post(
-        slo_url(slo, "buckets/"), buckets(("2026-11-20T11:50:00Z", 1, 1)), format="json"
+        slo_url(pushed, "buckets/"), buckets(("2026-11-20T11:50:00Z", 1, 1)), format="json"
     )
     assert response.status_code == 403
+    assert not SLIBucket.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_push_into_an_slo_synced_from_prometheus_is_a_400_naming_its_source(api_as, slo):
+    response = api_as("owner").post(
+        slo_url(slo, "buckets/"), buckets(("2026-11-20T11:50:00Z", 1, 1)), format="json"
+    )
+    assert response.status_code == 400
+    assert "synced from Prometheus" in response.json()["source"][0]
     assert not SLIBucket.objects.exists()
 
 
@@ -368,7 +395,15 @@ def test_an_sre_lead_creates_changes_and_deletes_a_policy(api_as):
     [
         ({"tiers": policy_payload()["tiers"][:2]}, "Exactly one tier"),
         ({"tiers": policy_payload()["tiers"] * 2}, "Exactly one tier"),
-        ({"is_default": True}, "already the default"),
+        (
+            {
+                "tiers": [
+                    {**tier, "min_remaining": "0.5"} for tier in policy_payload()["tiers"][:2]
+                ]
+                + policy_payload()["tiers"][2:]
+            },
+            "floor of its own",
+        ),
     ],
 )
 def test_an_invalid_policy_is_refused_and_nothing_is_written(api_as, changes, message):
@@ -400,8 +435,20 @@ def test_an_slo_names_its_policy_by_slug(api_as, service):
     assert "budget_policy" in response.json()
 
 
+def test_making_another_policy_the_default_takes_it_from_the_previous_one_with_history(api_as, slo):
+    previous = BudgetPolicy.objects.get(is_default=True)
+    response = api_as("sre_lead").post(POLICIES, policy_payload(is_default=True), format="json")
+    assert response.status_code == 201, response.json()
+    assert BudgetPolicy.objects.get(is_default=True).slug == "strict"
+    previous.refresh_from_db()
+    assert not previous.is_default
+    assert previous.history.first().is_default is False
+    # The SLOs following the default now follow another policy: their tiers are recomputed.
+    assert DirtySLO.objects.filter(slo=slo).exists()
+
+
 def test_changing_a_policys_tiers_recomputes_every_snapshot_once_committed(
-    api_as, django_capture_on_commit_callbacks
+    api_as, slo, django_capture_on_commit_callbacks
 ):
     policy = BudgetPolicy.objects.get(is_default=True)
     tiers = [
@@ -411,9 +458,11 @@ def test_changing_a_policys_tiers_recomputes_every_snapshot_once_committed(
     client = api_as("sre_lead")
     with django_capture_on_commit_callbacks() as renamed:
         client.patch(f"{POLICIES}{policy.pk}/", {"description": "Renamed."}, format="json")
+    assert not DirtySLO.objects.exists()
     with django_capture_on_commit_callbacks() as retiered:
         client.patch(f"{POLICIES}{policy.pk}/", {"tiers": tiers}, format="json")
     assert (len(renamed), len(retiered)) == (0, 1)
+    assert DirtySLO.objects.filter(slo=slo).exists()
 
 
 @pytest.mark.parametrize("count", [3, 30])

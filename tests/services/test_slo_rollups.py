@@ -1,5 +1,6 @@
-"""Stored hour and day rollups: kept equal to the sums of the buckets by every write, built for
-buckets stored before them, and the read plan that tells a recompute which of them to read."""
+"""Stored hour and day rollups: kept equal to the sums of the buckets by every write (with the
+slices of timeslice SLOs judged), built for buckets stored before them, and the read plan that
+tells a recompute which of them to read."""
 
 import importlib
 import random
@@ -13,10 +14,11 @@ from django.db import connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services import snapshots
-from services.actions.sli import slo_buckets_upsert
+from services.actions.slos import slo_update
 from services.budget.windows import BUCKET, Bucket, align_down, floor_to
 from services.models.slos import SLO, SLIBucket, SLIRollup
+from services.sli import plan
+from services.sli.store import slo_buckets_upsert
 from tests.services.prometheus import checkout
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -123,10 +125,75 @@ def test_the_migration_sums_the_buckets_stored_before_rollups_existed(checkout_s
     assert stored_rollups(checkout_slo) == expected == bucket_sums(checkout_slo)
 
 
+def judged_slices(slo, slice_minutes: int, target: float) -> dict[tuple[int, datetime], tuple]:
+    """{(span, unit start): (good slices, bad slices)} judged here from the buckets."""
+    length = timedelta(minutes=slice_minutes)
+    sums: dict[datetime, list[int]] = {}
+    for bucket in SLIBucket.objects.filter(slo=slo):
+        slice_sums = sums.setdefault(floor_to(bucket.start, length), [0, 0])
+        slice_sums[0] += bucket.good
+        slice_sums[1] += bucket.total
+    judged: dict[tuple[int, datetime], list[int]] = {}
+    for start, (good, total) in sums.items():
+        for span in SLIRollup.Span:
+            row = judged.setdefault((span.value, floor_to(start, timedelta(seconds=span))), [0, 0])
+            if total:
+                row[0 if good / total >= target else 1] += 1
+    return {key: tuple(row) for key, row in judged.items()}
+
+
+@pytest.mark.django_db
+def test_the_rollups_of_a_timeslice_slo_carry_its_slices_judged_and_follow_its_definition(
+    checkout_slo,
+):
+    slo_update(
+        slo=checkout_slo,
+        budgeting_method="timeslices",
+        slice_minutes=15,
+        slice_target=Decimal("95"),
+    )
+    slo_buckets_upsert(slo=checkout_slo, buckets=varied_buckets(START, 300, seed=4))
+
+    def stored_judgement():
+        return {
+            (rollup.span, rollup.start): (rollup.good_slices, rollup.bad_slices)
+            for rollup in SLIRollup.objects.filter(slo=checkout_slo)
+        }
+
+    assert stored_judgement() == judged_slices(checkout_slo, 15, 0.95)
+    assert sum(bad for _, bad in stored_judgement().values()) > 0
+
+    # A new slice length or target re-judges every stored rollup.
+    slo_update(slo=checkout_slo, slice_minutes=60, slice_target=Decimal("99.9"))
+
+    assert stored_judgement() == judged_slices(checkout_slo, 60, 0.999)
+
+
+@pytest.mark.django_db
+def test_the_judged_slices_migration_judges_the_rollups_of_timeslice_slos(checkout_slo):
+    SLO.objects.filter(pk=checkout_slo.pk).update(
+        budgeting_method="timeslices", slice_minutes=5, slice_target=Decimal("99")
+    )
+    slo_buckets_upsert(slo=checkout_slo, buckets=varied_buckets(START, 100, seed=5))
+    SLIRollup.objects.update(good_slices=0, bad_slices=0)
+    migration = importlib.import_module(
+        "services.migrations.0008_dirty_slos_judged_slices_bounded_counts"
+    )
+
+    migration.bound_buckets_and_judge_slices(apps, schema_editor=None)
+
+    judged = {
+        (rollup.span, rollup.start): (rollup.good_slices, rollup.bad_slices)
+        for rollup in SLIRollup.objects.filter(slo=checkout_slo)
+    }
+    assert judged == judged_slices(checkout_slo, 5, 0.99)
+
+
 # --- the read plan --------------------------------------------------------------------------------
 
-EPOCH = datetime(2026, 10, 1, tzinfo=UTC)
-moments = st.integers(0, 10 * 288).map(lambda n: EPOCH + n * BUCKET)
+EPOCH = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
+SECONDS = {"bucket": 300, "hour": 3600, "day": 86400}
+moments = st.integers(0, 10 * 288).map(lambda n: EPOCH + n * 300)
 
 
 @st.composite
@@ -135,44 +202,36 @@ def plans(draw):
     cuts = draw(st.lists(moments, max_size=12))
     edges = sorted(set(draw(st.lists(moments, max_size=6))))
     excluded = list(zip(edges[::2], edges[1::2], strict=False))
-    # Excluded ranges start and end at cuts, as rollup_request() makes them.
+    # Excluded ranges start and end at cuts, as read_request() makes them.
     cuts += [edge for excluded_range in excluded for edge in excluded_range]
     return start, end, cuts, excluded
 
 
-def buckets_of(ranges) -> list[datetime]:
-    starts = []
-    for low, high in ranges:
-        moment = low
-        while moment < high:
-            starts.append(moment)
-            moment += BUCKET
-    return starts
+def buckets_of(ranges) -> list[int]:
+    return [moment for low, high in ranges for moment in range(low, high, 300)]
 
 
 @given(plans())
-def test_a_read_plan_reads_every_bucket_once_and_no_unit_a_cut_falls_inside(plan):
-    start, end, cuts, excluded = plan
+def test_a_read_plan_reads_every_bucket_once_and_no_unit_a_cut_falls_inside(plan_input):
+    start, end, cuts, excluded = plan_input
 
-    by_span, by_bucket = snapshots.read_plan(start, end, cuts, (DAY, HOUR), excluded)
+    ranges = plan.read_plan(start, end, cuts, (SECONDS["day"], SECONDS["hour"]), excluded)
 
-    read = buckets_of(by_bucket) + [
-        moment for ranges in by_span.values() for moment in buckets_of(ranges)
-    ]
+    read = [moment for span_ranges in ranges.values() for moment in buckets_of(span_ranges)]
     expected = [
         moment
-        for moment in buckets_of([(start, end)])
+        for moment in range(start, end, 300)
         if not any(low <= moment < high for low, high in excluded)
     ]
     assert sorted(read) == expected
-    for span, ranges in by_span.items():
-        for low, high in ranges:
-            assert floor_to(low, span) == low and floor_to(high, span) == high
-            assert not any(low < cut < high and floor_to(cut, span) != cut for cut in cuts)
+    for span, span_ranges in ranges.items():
+        for low, high in span_ranges:
+            assert low % span == 0 and high % span == 0
+            assert not any(low < cut < high and cut % span for cut in cuts)
 
 
 @pytest.mark.django_db
-def test_a_thirty_day_slo_with_a_year_of_history_reads_a_few_thousand_rows_not_100_000(service):
+def test_a_thirty_day_slo_with_a_year_of_history_reads_a_few_hundred_rows_not_100_000(service):
     slo = SLO.objects.create(
         service=service,
         name="Checkout",
@@ -184,24 +243,23 @@ def test_a_thirty_day_slo_with_a_year_of_history_reads_a_few_thousand_rows_not_1
     )
     now = datetime(2026, 11, 24, 9, 37, 12, tzinfo=UTC)
 
-    request = snapshots.rollup_request(slo, now, excluded=[])
+    request = plan.read_request(slo, now, excluded=[])
 
-    def units(ranges, length):
-        return sum((high - low) // length for low, high in ranges)
+    def units(span):
+        return sum((high - low) // span for low, high in request.ranges.get(span, []))
 
-    days, hours, buckets = (
-        units(request.days, DAY),
-        units(request.hours, HOUR),
-        units(request.buckets, BUCKET),
+    days, hours, buckets = units(86400), units(3600), units(300)
+    # Whole days from the oldest month up to the last three days; hours there (the burn-rate
+    # chart keeps each apart) and where a month start in Kolkata (18:30 UTC) or the window's
+    # start cuts a day; buckets only where a look-back window, the window or a month starts
+    # inside an hour.
+    assert datetime.fromtimestamp(request.history, UTC) == datetime(
+        2025, 11, 30, 18, 30, tzinfo=UTC
     )
-    # Whole days from the oldest month up to the window; hours where a day-back, a month
-    # start in Kolkata (18:30 UTC) or the look-back windows cut a day; buckets where they cut
-    # an hour: 30 day-back cuts, 72 hour-back cuts, 6 bucket-back cuts and 13 month starts.
-    assert (request.history, request.buckets[-1][1]) == (
-        datetime(2025, 11, 30, 18, 30, tzinfo=UTC),
-        datetime(2026, 11, 24, 9, 35, tzinfo=UTC),
+    assert 300 < days < 365
+    assert hours < 72 + 13 * 24 + 24
+    assert buckets < 250
+    assert (
+        days * 288 + hours * 12 + buckets
+        == (int(align_down(now).timestamp()) - request.history) // 300
     )
-    assert 300 < days < 330
-    assert hours < 1_200
-    assert buckets < 1_500
-    assert days * 288 + hours * 12 + buckets == (align_down(now) - request.history) // BUCKET

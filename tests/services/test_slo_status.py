@@ -10,17 +10,16 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from services import selectors, snapshots
-from services.actions import sli as sli_actions
-from services.actions.sli import (
-    slo_buckets_upsert,
+from services.actions import statuses
+from services.actions.sli import slo_sync
+from services.actions.statuses import (
+    _snapshot_inputs,
     slo_status_recompute,
     slo_statuses_recompute,
-    slo_sync,
 )
 from services.budget import evaluation as evaluation_budget
-from services.budget.evaluation import evaluate_buckets, monthly_attainment
 from services.budget.figures import Timeslices
+from services.budget.in_memory import evaluate_buckets, monthly_attainment
 from services.budget.windows import (
     BUCKET,
     Bucket,
@@ -31,6 +30,9 @@ from services.budget.windows import (
     window_bounds,
 )
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
+from services.sli import plan, read, snapshot
+from services.sli.store import slo_buckets_upsert
+from services.sli.types import SLIGroup
 from tests.services.prometheus import checkout
 
 NOW = datetime(2026, 11, 1, 12, 0, 30, tzinfo=UTC)
@@ -46,10 +48,16 @@ def recompute(slo, now=NOW) -> SLOStatus:
         return slo_status_recompute(slo=slo, now=now)
 
 
+def sync(slo, now=NOW) -> SLOStatus:
+    """A sync, then the recompute that follows it."""
+    with time_machine.travel(now, tick=False):
+        slo_sync(slo=slo, now=now)
+    return recompute(slo, now)
+
+
 @pytest.mark.django_db
 def test_a_synced_slo_s_figures_equal_the_hand_computed_ones(prometheus, checkout_slo):
-    with time_machine.travel(NOW, tick=False):
-        status = slo_sync(slo=checkout_slo, now=NOW).status
+    status = sync(checkout_slo)
 
     # The day before 12:00 holds 288 buckets; the gap leaves 4 without data. 281 ordinary
     # buckets hold 500 good of 505, the fast burn's 3 hold 500 good of 600.
@@ -211,30 +219,38 @@ def test_the_database_path_computes_what_the_in_memory_engine_computes(service, 
 @pytest.mark.django_db
 @pytest.mark.parametrize("now", RECOMPUTE_MOMENTS, ids=["off the hour", "at midnight"])
 @pytest.mark.parametrize("shape", SLO_SHAPES)
-def test_rollups_summed_in_python_for_sqlite_equal_those_postgresql_sums(service, shape, now):
+def test_the_python_executor_for_sqlite_gives_the_snapshot_postgresql_gives(service, shape, now):
     slo, _, maintenance = shaped_slo(service, shape, now)
-    request = snapshots.rollup_request(slo, now, excluded_bucket_ranges(maintenance))
-    end = align_down(now)
+    request = plan.read_request(slo, now, excluded_bucket_ranges(maintenance))
+    end = plan.epoch(align_down(now))
+    inputs = _snapshot_inputs([slo])[slo.pk]
 
-    in_python = selectors._rollups_in_python([request], end=end)[slo.pk]
+    in_python = read.groups_in_python([request], end=end)[slo.pk]
+    in_postgresql = read.slo_groups([request], end=end)[slo.pk]
 
-    in_postgresql = selectors.slo_bucket_rollups([request], end=end)[slo.pk]
-    assert sorted(in_python, key=repr) == sorted(in_postgresql, key=repr)
-    assert len(in_python) > 14
+    def fields(groups):
+        return snapshot.status_fields(slo, now, groups, None, inputs)
+
+    assert fields(in_python) == fields(in_postgresql)
+    # PostgreSQL reads stored rollups where Python reads every bucket: the same sums, fewer rows.
+    assert sum(SLIGroup(*group).present for group in in_python) == sum(
+        SLIGroup(*group).present for group in in_postgresql
+    )
+    assert len(in_postgresql) > 14
 
 
 @pytest.mark.django_db
 def test_the_chart_series_end_at_the_snapshot_s_figures(prometheus, checkout_slo):
-    with time_machine.travel(NOW, tick=False):
-        status = slo_sync(slo=checkout_slo, now=NOW).status
+    status = sync(checkout_slo)
 
+    # A point at the one midnight inside the day's window, and one at its end.
     budget_points = status.series["budget"]
-    assert len(budget_points) == 1
-    # Chart values keep five significant digits.
-    assert budget_points[-1] == [
+    assert [point[0] for point in budget_points] == [
+        "2026-11-01T00:00:00+00:00",
         "2026-11-01T12:00:00+00:00",
-        pytest.approx(status.remaining, rel=1e-4),
     ]
+    # Chart values keep five significant digits.
+    assert budget_points[-1][1] == pytest.approx(status.remaining, rel=1e-4)
     burn_points = status.series["burn_1h"]
     assert len(burn_points) == 24
     assert burn_points[-1] == [
@@ -246,7 +262,9 @@ def test_the_chart_series_end_at_the_snapshot_s_figures(prometheus, checkout_slo
 
 
 @pytest.mark.django_db
-def test_the_budget_burn_down_has_a_point_per_day_falling_with_each_day_s_bad_events(service):
+def test_the_budget_burn_down_has_a_point_per_midnight_falling_with_each_day_s_bad_events(
+    service,
+):
     slo = SLO.objects.create(
         service=service,
         name="Week",
@@ -257,7 +275,8 @@ def test_the_budget_burn_down_has_a_point_per_day_falling_with_each_day_s_bad_ev
         total_query=checkout.TOTAL_QUERY,
     )
     start = datetime(2026, 10, 29, 12, 0, tzinfo=UTC)
-    # 100 events a bucket; 1 bad a bucket on the first day, none on the second, 2 on the third.
+    # 100 events a bucket; 1 bad a bucket on the first day, none on the second, 2 on the third
+    # (days from noon to noon).
     bad_per_day = [1, 0, 2]
     store(
         slo,
@@ -268,8 +287,10 @@ def test_the_budget_burn_down_has_a_point_per_day_falling_with_each_day_s_bad_ev
 
     allowed = 0.01 * 3 * 288 * 100
     assert status.series["budget"] == [
-        ["2026-10-30T12:00:00+00:00", pytest.approx(1 - 288 / allowed, rel=1e-4)],
-        ["2026-10-31T12:00:00+00:00", pytest.approx(1 - 288 / allowed, rel=1e-4)],
+        # Noon to midnight on the first day: 144 buckets with one bad event each.
+        ["2026-10-30T00:00:00+00:00", pytest.approx(1 - 144 / allowed, rel=1e-4)],
+        ["2026-10-31T00:00:00+00:00", pytest.approx(1 - 288 / allowed, rel=1e-4)],
+        ["2026-11-01T00:00:00+00:00", pytest.approx(1 - (288 + 288) / allowed, rel=1e-4)],
         ["2026-11-01T12:00:00+00:00", pytest.approx(1 - 3 * 288 / allowed, abs=1e-9)],
     ]
     assert status.remaining == pytest.approx(0)
@@ -409,11 +430,13 @@ def test_recomputing_every_slo_takes_the_same_queries_for_few_and_for_many(
     service, django_assert_max_num_queries
 ):
     # The SLOs, failing syncs, maintenance windows, policies with their tiers; per 250 SLOs the
-    # rollups (with their settings, in a savepoint inside the test's transaction) and the newest
-    # data; one write (in a savepoint too).
+    # groups (their planner settings set and put back, in a savepoint inside the test's
+    # transaction) and the newest data; the write (create, copy, upsert and drop a temporary
+    # table, in a savepoint too); the judged figures before the write and the services whose
+    # checks they move, marked (three).
     for size in (2, 12):
         make_slos(service, size)
-        with django_assert_max_num_queries(5 + 4 + 1 + 3):
+        with django_assert_max_num_queries(5 + 5 + 1 + 6 + 3):
             assert slo_statuses_recompute(now=NOW) == size
 
 
@@ -433,7 +456,8 @@ def test_the_metrics_read_every_snapshot_in_a_constant_number_of_queries(
                 total_query=checkout.TOTAL_QUERY,
             )
             recompute(slo)
-        with django_assert_max_num_queries(3):
+        # The SLO gauges' queries, and the compliance gauges' two.
+        with django_assert_max_num_queries(5):
             response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
         assert response.content.decode().count("portal_slo_stale{") == size
 
@@ -442,7 +466,7 @@ def test_the_metrics_read_every_snapshot_in_a_constant_number_of_queries(
 def test_batches_recomputed_side_by_side_give_the_snapshots_one_connection_gives(
     service, monkeypatch
 ):
-    monkeypatch.setattr(sli_actions, "ROLLUP_BATCH", 2)
+    monkeypatch.setattr(statuses, "RECOMPUTE_BATCH", 2)
     slos = make_slos(service, 5)
     with transaction.atomic():  # an open transaction keeps the work on this connection
         slo_statuses_recompute(now=NOW)

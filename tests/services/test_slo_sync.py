@@ -12,11 +12,14 @@ from django.core.management import CommandError, call_command
 from django.db.models import Min, Sum
 
 from services import tasks
-from services.actions.sli import slo_buckets_push, slo_buckets_upsert, slo_sync
+from services.actions import statuses
+from services.actions.sli import slo_buckets_push, slo_sync
 from services.actions.slos import slo_update
+from services.actions.statuses import slo_statuses_recompute_dirty, slos_mark_dirty
 from services.budget.windows import BUCKET, Bucket
-from services.models.slos import SLO, SLIBucket, SLOStatus
+from services.models.slos import SLO, DirtySLO, SLIBucket, SLOStatus
 from services.prometheus import PrometheusQueryError, PrometheusUnavailable
+from services.sli.store import slo_buckets_upsert
 from tests.portal.test_metrics import sample, scrape
 from tests.portal.test_tasks import wait_for
 from tests.servers import free_port
@@ -38,8 +41,12 @@ def stored(slo) -> dict[datetime, tuple[int, int]]:
 
 
 def sync(slo, now=NOW):
+    """A sync, then the recompute of the dirty SLOs that follows a sync cycle."""
     with time_machine.travel(now, tick=False):
-        return slo_sync(slo=slo, now=now)
+        try:
+            return slo_sync(slo=slo, now=now)
+        finally:
+            slo_statuses_recompute_dirty(now=now)
 
 
 def errors_counted(slo, kind: str) -> int:
@@ -270,9 +277,17 @@ def at(hour, minute):
     return datetime(2026, 11, 1, hour, minute, tzinfo=UTC)
 
 
+@pytest.fixture
+def pushed_checkout(checkout_slo):
+    """The checkout SLO, fed by pushes."""
+    SLO.objects.filter(pk=checkout_slo.pk).update(source="push")
+    checkout_slo.refresh_from_db()
+    return checkout_slo
+
+
 @pytest.mark.django_db
 def test_pushed_buckets_are_stored_and_the_recompute_enqueued_once_the_push_commits(
-    checkout_slo, django_capture_on_commit_callbacks, broker
+    pushed_checkout, django_capture_on_commit_callbacks, broker
 ):
     buckets = [
         {"start": at(11, 50), "good": 99, "total": 100},
@@ -282,39 +297,43 @@ def test_pushed_buckets_are_stored_and_the_recompute_enqueued_once_the_push_comm
         time_machine.travel(NOW, tick=False),
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
-        assert slo_buckets_push(slo=checkout_slo, buckets=buckets) == 2
+        assert slo_buckets_push(slo=pushed_checkout, buckets=buckets) == 2
         assert broker.llen("celery") == 0
 
-    assert stored(checkout_slo) == {at(11, 50): (99, 100), at(11, 55): (100, 100)}
+    assert stored(pushed_checkout) == {at(11, 50): (99, 100), at(11, 55): (100, 100)}
     assert len(callbacks) == 1
     assert broker.llen("celery") == 1
 
 
 @pytest.mark.django_db
-def test_the_recompute_after_a_push_counts_the_pushed_buckets(checkout_slo):
+def test_the_recompute_after_a_push_counts_the_pushed_buckets(pushed_checkout):
     slo_buckets_upsert(
-        slo=checkout_slo,
+        slo=pushed_checkout,
         buckets=[Bucket(at(11, 50), 99, 100), Bucket(at(11, 55), 100, 100)],
     )
 
-    with time_machine.travel(NOW, tick=False):
-        tasks.recompute_slo_status(checkout_slo.pk)
+    slos_mark_dirty(slo_ids=[pushed_checkout.pk], ring=False)
 
-    status = SLOStatus.objects.get(slo=checkout_slo)
+    with time_machine.travel(NOW, tick=False):
+        tasks.recompute_dirty_slos()
+
+    status = SLOStatus.objects.get(slo=pushed_checkout)
     assert status.attainment == pytest.approx(199 / 200)
     assert status.latest_data_at == at(11, 55)
     assert status.last_sync_at is None
 
 
 @pytest.mark.django_db
-def test_pushing_a_bucket_again_replaces_it(checkout_slo, django_capture_on_commit_callbacks):
+def test_pushing_a_bucket_again_replaces_it(pushed_checkout, django_capture_on_commit_callbacks):
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
-        slo_buckets_push(slo=checkout_slo, buckets=[{"start": at(11, 50), "good": 1, "total": 2}])
         slo_buckets_push(
-            slo=checkout_slo, buckets=[{"start": at(11, 50), "good": 90, "total": 100}]
+            slo=pushed_checkout, buckets=[{"start": at(11, 50), "good": 1, "total": 2}]
+        )
+        slo_buckets_push(
+            slo=pushed_checkout, buckets=[{"start": at(11, 50), "good": 90, "total": 100}]
         )
 
-    assert stored(checkout_slo) == {at(11, 50): (90, 100)}
+    assert stored(pushed_checkout) == {at(11, 50): (90, 100)}
 
 
 @pytest.mark.django_db
@@ -329,10 +348,12 @@ def test_pushing_a_bucket_again_replaces_it(checkout_slo, django_capture_on_comm
         ({"start": at(12, 5), "good": 1, "total": 1}, "future"),
         ({"start": datetime(2026, 11, 1, 11, 50), "good": 1, "total": 1}, "timezone-aware"),
         ({"good": 1, "total": 1}, "start"),
+        ({"start": at(11, 50), "good": 1, "total": 10**12 + 1}, "at most 1000000000000"),
+        ({"start": datetime(1970, 1, 1, tzinfo=UTC), "good": 1, "total": 1}, "400 days back"),
     ],
 )
 def test_a_push_with_one_bad_bucket_stores_none_and_names_it(
-    checkout_slo, django_capture_on_commit_callbacks, bucket, message
+    pushed_checkout, django_capture_on_commit_callbacks, bucket, message
 ):
     good_bucket = {"start": at(11, 45), "good": 1, "total": 1}
     with (
@@ -340,7 +361,7 @@ def test_a_push_with_one_bad_bucket_stores_none_and_names_it(
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(ValidationError) as raised,
     ):
-        slo_buckets_push(slo=checkout_slo, buckets=[good_bucket, bucket])
+        slo_buckets_push(slo=pushed_checkout, buckets=[good_bucket, bucket])
 
     (error,) = raised.value.message_dict["buckets"]
     assert error.startswith("Bucket 1: ")
@@ -350,10 +371,10 @@ def test_a_push_with_one_bad_bucket_stores_none_and_names_it(
 
 
 @pytest.mark.django_db
-def test_a_push_naming_one_start_twice_is_refused(checkout_slo):
+def test_a_push_naming_one_start_twice_is_refused(pushed_checkout):
     bucket = {"start": at(11, 45), "good": 1, "total": 1}
     with time_machine.travel(NOW, tick=False), pytest.raises(ValidationError) as raised:
-        slo_buckets_push(slo=checkout_slo, buckets=[bucket, bucket])
+        slo_buckets_push(slo=pushed_checkout, buckets=[bucket, bucket])
 
     assert raised.value.message_dict["buckets"] == [
         "Bucket 1: start 2026-11-01T11:45:00+00:00 is given twice."
@@ -361,11 +382,48 @@ def test_a_push_naming_one_start_twice_is_refused(checkout_slo):
 
 
 @pytest.mark.django_db
-def test_an_empty_push_is_refused(checkout_slo):
+def test_an_empty_push_is_refused(pushed_checkout):
     with pytest.raises(ValidationError) as raised:
-        slo_buckets_push(slo=checkout_slo, buckets=[])
+        slo_buckets_push(slo=pushed_checkout, buckets=[])
 
     assert raised.value.message_dict["buckets"] == ["Push at least one bucket."]
+
+
+@pytest.mark.django_db
+def test_a_push_into_an_slo_synced_from_prometheus_is_refused_naming_its_source(checkout_slo):
+    with time_machine.travel(NOW, tick=False), pytest.raises(ValidationError) as raised:
+        slo_buckets_push(slo=checkout_slo, buckets=[{"start": at(11, 45), "good": 1, "total": 1}])
+
+    assert "synced from Prometheus" in raised.value.message_dict["source"][0]
+    assert not SLIBucket.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_storm_of_pushes_rings_one_recompute_which_computes_each_slo_once(
+    pushed_checkout, service, broker, django_capture_on_commit_callbacks, monkeypatch
+):
+    slos = [pushed_checkout, pushed_slo(service)]
+    computed = []
+    status_fields = statuses.snapshot.status_fields
+
+    def counted(slo, *args):
+        computed.append(slo.pk)
+        return status_fields(slo, *args)
+
+    monkeypatch.setattr(statuses.snapshot, "status_fields", counted)
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        for minute in range(0, 60, 5):
+            for slo in slos:
+                bucket = {"start": at(11, minute) - timedelta(hours=1), "good": 9, "total": 10}
+                slo_buckets_push(slo=slo, buckets=[bucket])
+
+    assert broker.llen("celery") == 1
+    with time_machine.travel(NOW, tick=False):
+        tasks.recompute_dirty_slos()
+        tasks.recompute_dirty_slos()  # a second ring finds nothing left to do
+
+    assert sorted(computed) == sorted(slo.pk for slo in slos)
+    assert SLOStatus.objects.get(slo=pushed_checkout).attainment == pytest.approx(0.9)
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -434,11 +492,56 @@ def test_beat_s_fan_out_leaves_out_the_slos_fed_by_pushes(checkout_slo, service,
 
     tasks.sync_slis()
 
-    assert broker.llen("celery") == 1
+    # One sync, and the recompute of the cycle.
+    assert broker.llen("celery") == 2
     checkout_slo.source = "push"
     checkout_slo.save()
     tasks.sync_slis()
-    assert broker.llen("celery") == 1
+    assert broker.llen("celery") == 2
+
+
+@pytest.mark.django_db
+def test_a_sync_cycle_recomputes_its_slos_in_one_batch_not_one_per_slo(
+    prometheus, checkout_slo, service, monkeypatch
+):
+    others = [
+        SLO.objects.create(
+            service=service,
+            name=f"Checkout {number}",
+            slug=f"checkout-{number}",
+            objective=Decimal("99"),
+            window_days=1,
+            events_query=checkout.EVENTS_QUERY,
+            total_query=checkout.TOTAL_QUERY,
+        )
+        for number in range(3)
+    ]
+    slos = [checkout_slo, *others]
+    before = NOW - timedelta(minutes=1)
+    with time_machine.travel(before, tick=False):
+        statuses.slo_statuses_recompute(now=before)  # the SLOs' first snapshots
+    batches = []
+    recompute = statuses.slo_statuses_recompute
+
+    def recorded(*, now, slos=None):
+        batches.append(sorted(slo.pk for slo in slos))
+        return recompute(now=now, slos=slos)
+
+    monkeypatch.setattr(statuses, "slo_statuses_recompute", recorded)
+
+    with time_machine.travel(NOW, tick=False):
+        for slo in slos:
+            tasks.sync_slo(slo.pk)  # what the worker runs for each ring of the fan-out
+        # No sync recomputed its SLO: each marked it dirty.
+        assert set(SLOStatus.objects.values_list("computed_at", flat=True)) == {before}
+        assert DirtySLO.objects.count() == len(slos)
+        tasks.recompute_dirty_slos()  # rung by the fan-out, once
+
+    assert batches == [sorted(slo.pk for slo in slos)]
+    assert not DirtySLO.objects.exists()
+    assert {status.attainment for status in SLOStatus.objects.all()} == {
+        SLOStatus.objects.get(slo=checkout_slo).attainment
+    }
 
 
 @pytest.mark.django_db

@@ -5,12 +5,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from portal import demo
 from portal.celery import app as celery_app
 from services import demo as slo_demo
-from services.models.slos import SLO, MaintenanceWindow, SLIBucket, SLOStatus
+from services.actions.statuses import slo_statuses_recompute_dirty
+from services.models.slos import SLO, DirtySLO, MaintenanceWindow, SLIBucket, SLOStatus
 from tests.factories import ServiceFactory, TeamFactory
 from tests.services.slo_data import make_slo, make_status
 
@@ -157,8 +159,9 @@ def test_the_service_page_costs_the_same_queries_for_3_or_30_slos(
 ):
     service = make_slos(count, payments)[0]
     client = as_user("owner")
-    # 12, and three for the changes panel (toil's service_changes_panel).
-    with django_assert_max_num_queries(15):
+    # 12, up to 6 for the readiness and maturity panels, and three for the changes panel
+    # (toil's service_changes_panel).
+    with django_assert_max_num_queries(21):
         response = client.get(service.get_absolute_url())
     assertContains(response, "Availability 00")
 
@@ -556,10 +559,14 @@ def test_planning_or_dropping_maintenance_recomputes_the_snapshot_once_committed
             {"start": "2026-12-01T02:00", "end": "2026-12-01T04:00", "reason": "Upgrade"},
         )
     window = slo.maintenance_windows.get()
+    assert DirtySLO.objects.filter(slo=slo).exists()
+    slo_statuses_recompute_dirty(now=timezone.now())  # what the ring sets off
+    assert not DirtySLO.objects.exists()
     url = reverse("maintenance_window_delete", args=[slo.service.slug, slo.slug, window.pk])
     with django_capture_on_commit_callbacks() as deleted:
         client.post(url)
     assert (len(added), len(deleted)) == (1, 1)
+    assert DirtySLO.objects.filter(slo=slo).exists()
 
 
 def test_editing_an_slo_recomputes_its_snapshot_once_committed(
@@ -569,7 +576,11 @@ def test_editing_an_slo_recomputes_its_snapshot_once_committed(
         as_user("owner").post(
             slo_url("slo_edit", slo), valid_slo_form(name="Checkout availability", slug="checkout")
         )
-    assert len(callbacks) == 1
+    # The snapshot's recompute, and the service's checks (which read its SLOs).
+    assert [callback.args[0].name for callback in callbacks] == [
+        "services.tasks.recompute_dirty_slos",
+        "services.tasks.recompute_dirty_checks",
+    ]
 
 
 def test_a_maintenance_window_ending_before_it_starts_is_refused(as_user, slo):

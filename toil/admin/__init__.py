@@ -1,3 +1,3 @@
-# The admin site's autodiscovery imports toil.admin: the modules imported here register their
-# models; callers import from the module that defines a name.
-from toil.admin import changes  # noqa: F401
+# Django's admin registers the models of the modules imported here (as a models package's
+# __init__ does for models); callers import each admin class from the module defining it.
+from toil.admin import changes, toil  # noqa: F401

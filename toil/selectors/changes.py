@@ -22,8 +22,9 @@ from django.urls import reverse
 
 from incidents import selectors as incident_selectors
 from portal.roles import editable_team_ids, is_sre_lead
-from services import selectors as service_selectors
 from services.models.catalog import Service
+from services.selectors import catalog as catalog_selectors
+from services.selectors import slos as slo_selectors
 from toil import freezes, gate, risk
 from toil.approvals import (
     APPROVABLE_AFTER_IMPLEMENTATION,
@@ -240,7 +241,7 @@ def change_risk_facts(services) -> risk.RiskFacts:
     if not services:
         return risk.RiskFacts(highest_tier=None, dependents=0)
     ids = [service.pk for service in services]
-    dependents = service_selectors.service_dependency_closure(ids, direction="dependents")
+    dependents = catalog_selectors.service_dependency_closure(ids, direction="dependents")
     reached = set().union(*dependents.values()) - set(ids)
     return risk.RiskFacts(
         highest_tier=min(service.tier for service in services), dependents=len(reached)
@@ -398,7 +399,7 @@ def change_conflicts(change: ChangeRequest, *, now: dt.datetime) -> list[Conflic
                 other.get_absolute_url(),
             )
         )
-    for rule in service_selectors.slo_change_rules(ids):
+    for rule in slo_selectors.slo_change_rules(ids):
         if rule.change_rule == gate.RULE_FREEZE:
             found.append(
                 Conflict(
@@ -408,7 +409,7 @@ def change_conflicts(change: ChangeRequest, *, now: dt.datetime) -> list[Conflic
                     rule.url,
                 )
             )
-    dependencies = service_selectors.service_dependency_closure(ids)
+    dependencies = catalog_selectors.service_dependency_closure(ids)
     watched = set(ids).union(*dependencies.values())
     for incident in incident_selectors.open_incidents_on(watched):
         found.append(

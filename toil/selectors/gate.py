@@ -11,8 +11,9 @@ from django.db.models import (
 from django.urls import reverse
 
 from incidents import selectors as incident_selectors
-from services import selectors as service_selectors
 from services.models.catalog import Service
+from services.selectors import catalog as catalog_selectors
+from services.selectors import slos as slo_selectors
 from toil import freezes, gate
 from toil.models.changes import (
     ChangeRequest,
@@ -91,11 +92,11 @@ def gate_facts(
             change_rule=rule.change_rule,
             url=rule.url,
         )
-        for rule in service_selectors.slo_change_rules(ids)
+        for rule in slo_selectors.slo_change_rules(ids)
         if rule.change_rule
     )
 
-    dependencies = service_selectors.service_dependency_closure(ids)
+    dependencies = catalog_selectors.service_dependency_closure(ids)
     watched = set(ids).union(*dependencies.values())
     incidents = []
     for incident in incident_selectors.open_incidents_on(watched):

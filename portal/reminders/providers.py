@@ -1,0 +1,174 @@
+"""What a person's daily digest lists: each kind of record is one provider, registered in
+``PROVIDERS`` at the bottom of this module, the one place to plug a new kind in.
+
+A provider is a function ``gather(context) -> Iterable[DigestItem]`` that returns every item of
+its kind due or overdue for anyone (in a fixed number of queries), each naming its recipients
+and the team it belongs to. The planner (portal.reminders.actions) groups them per person and
+adds the escalations. Records of other apps that follow the portal's conventions (``str()``,
+``get_absolute_url()``, ``team_id``) plug in through the adapters ``for_each_person``,
+``expiring`` and ``of_teams`` without a provider function of their own:
+
+    Provider("waiver", "Waivers expiring", expiring("services.selectors.readiness.waivers_expiring",
+             due="expires_on")),
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from incidents import selectors as incident_selectors
+
+#: Action items are listed from this many days before they fall due.
+ACTION_ITEM_NOTICE_DAYS = 2
+#: Waivers, exemptions and other expiring records are listed this many days ahead.
+EXPIRY_NOTICE_DAYS = 14
+
+
+@dataclass(frozen=True)
+class DigestContext:
+    """What providers may read: the portal's date and time of the run, the people the run is
+    for (id → user) and every team's engineers and manager (team id → user ids)."""
+
+    today: dt.date
+    now: dt.datetime
+    people: dict[int, object]
+    team_people: dict[int, set[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One thing someone must act on: its title and link (a path), its due date (None: no
+    deadline), who must act and the team it belongs to (for escalation); ``who`` names the
+    people responsible, for the managers' "overdue in your teams"."""
+
+    object_id: str
+    title: str
+    url: str
+    due: dt.date | None
+    recipient_ids: tuple[int, ...]
+    team_id: int | None
+    who: str = ""
+
+    def days_late(self, today: dt.date) -> int:
+        """Days past the due date (0 on the day itself and before it)."""
+        if self.due is None or self.due >= today:
+            return 0
+        return (today - self.due).days
+
+
+@dataclass(frozen=True)
+class Provider:
+    kind: str
+    label: str
+    gather: Callable[[DigestContext], Iterable[DigestItem]]
+
+
+def _name(user) -> str:
+    return (user.get_full_name() or user.username) if user else ""
+
+
+def _as_date(value) -> dt.date | None:
+    """A due date from a date or a moment (read on the portal's calendar)."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    return timezone.localdate(value)
+
+
+# --- the providers of the records that exist ---------------------------------------------------
+
+
+def action_items_due(context: DigestContext) -> Iterable[DigestItem]:
+    """Pending action items due within ACTION_ITEM_NOTICE_DAYS days or overdue, to their owner."""
+    horizon = context.today + dt.timedelta(days=ACTION_ITEM_NOTICE_DAYS)
+    for item in incident_selectors.action_items_due_by(horizon):
+        incident = item.postmortem.incident
+        yield DigestItem(
+            object_id=str(item.pk),
+            title=f"{item.title} ({incident.reference})",
+            url=f"{incident.get_absolute_url()}postmortem/#action-item-{item.pk}",
+            due=item.due_date,
+            recipient_ids=(item.owner_id,) if item.owner_id else (),
+            team_id=incident.team_id,
+            who=_name(item.owner),
+        )
+
+
+def postmortems_past_due(context: DigestContext) -> Iterable[DigestItem]:
+    """Unpublished post-mortems past their due time, to the incident's commander and the
+    post-mortem's author (the people writing it)."""
+    for postmortem in incident_selectors.postmortems_past_due(context.now):
+        incident = postmortem.incident
+        people = {user for user in (incident.commander, postmortem.author) if user is not None}
+        yield DigestItem(
+            object_id=str(postmortem.pk),
+            title=f"Post-mortem of {incident.reference} {incident.title}",
+            url=f"{incident.get_absolute_url()}postmortem/",
+            due=_as_date(postmortem.due_at),
+            recipient_ids=tuple(sorted(user.pk for user in people)),
+            team_id=incident.team_id,
+            who=", ".join(sorted(_name(user) for user in people)),
+        )
+
+
+# --- adapters for records of other apps --------------------------------------------------------
+
+
+def _item_of(record, due: str | None, recipient_ids) -> DigestItem:
+    return DigestItem(
+        object_id=str(record.pk),
+        title=str(record),
+        url=record.get_absolute_url(),
+        due=_as_date(getattr(record, due)) if due else None,
+        recipient_ids=tuple(sorted(recipient_ids)),
+        team_id=getattr(record, "team_id", None),
+    )
+
+
+def for_each_person(selector: str, *, due: str | None = None) -> Callable:
+    """A provider from a selector ``f(user)`` returning the records awaiting that person
+    (``reviews_awaiting_reviewer(user)``): each record goes to that person. ``due`` names the
+    records' due-date attribute, if they have one."""
+
+    def gather(context: DigestContext) -> Iterable[DigestItem]:
+        function = import_string(selector)
+        for person in context.people.values():
+            for record in function(person):
+                yield _item_of(record, due, (person.pk,))
+
+    return gather
+
+
+def expiring(selector: str, *, due: str, days: int = EXPIRY_NOTICE_DAYS) -> Callable:
+    """A provider from a selector ``f(before)`` returning the records that expire before that
+    date (``waivers_expiring(before)``): each goes to the engineers and manager of the
+    record's team (``team_id``)."""
+
+    def gather(context: DigestContext) -> Iterable[DigestItem]:
+        before = context.today + dt.timedelta(days=days)
+        for record in import_string(selector)(before):
+            people = context.team_people.get(getattr(record, "team_id", None), set())
+            yield _item_of(record, due, people)
+
+    return gather
+
+
+def of_teams(selector: str, *, due: str | None = None) -> Callable:
+    """A provider from a selector ``f(team_ids)`` returning the open records of those teams
+    (``open_findings_for_teams(team_ids)``): each goes to its team's engineers and manager."""
+
+    def gather(context: DigestContext) -> Iterable[DigestItem]:
+        for record in import_string(selector)(sorted(context.team_people)):
+            people = context.team_people.get(getattr(record, "team_id", None), set())
+            yield _item_of(record, due, people)
+
+    return gather
+
+
+#: Every kind a digest lists, in the order its groups appear. One line per kind.
+PROVIDERS: list[Provider] = [
+    Provider("action_item", "Action items due or overdue", action_items_due),
+    Provider("postmortem", "Post-mortems past due", postmortems_past_due),
+]

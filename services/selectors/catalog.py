@@ -1,0 +1,209 @@
+"""Reads of the catalog (teams, memberships, tags, services) for views, the API, reports and
+the org-wide features: each a fixed number of queries."""
+
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from services.choices import MembershipRole
+from services.models.catalog import Membership, Service, Tag, Team
+from services.models.slos import SLO
+
+
+def _count_of(queryset, field) -> Coalesce:
+    """A correlated COUNT per row: unlike Count() over a join it needs no GROUP BY of the
+    whole row, and a paginator's COUNT(*) leaves it out."""
+    counted = queryset.order_by().values(field).annotate(count=Count("*")).values("count")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def service_list() -> QuerySet[Service]:
+    dependencies = Service.depends_on.through.objects.filter(to_service=OuterRef("pk"))
+    return (
+        Service.objects.select_related("owner_team")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .annotate(dependent_count=_count_of(dependencies, "to_service"))
+        .order_by("name")
+    )
+
+
+def service_detail() -> QuerySet[Service]:
+    """Services with everything their page shows: owner, tags, both dependency directions."""
+    neighbours = Service.objects.select_related("owner_team").order_by("name")
+    return Service.objects.select_related("owner_team", "owner_team__manager").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch("depends_on", queryset=neighbours),
+        Prefetch("dependents", queryset=neighbours),
+    )
+
+
+def team_list() -> QuerySet[Team]:
+    return (
+        Team.objects.select_related("manager")
+        .annotate(
+            service_count=_count_of(
+                Service.objects.filter(owner_team=OuterRef("pk")), "owner_team"
+            ),
+            member_count=_count_of(Membership.objects.filter(team=OuterRef("pk")), "team"),
+        )
+        .order_by("name")
+    )
+
+
+def team_detail() -> QuerySet[Team]:
+    return Team.objects.select_related("manager").prefetch_related(
+        Prefetch("memberships", queryset=Membership.objects.select_related("user")),
+        Prefetch("services", queryset=service_list().order_by("name")),
+    )
+
+
+def tag_list() -> QuerySet[Tag]:
+    return Tag.objects.annotate(service_count=Count("services")).order_by("name")
+
+
+def team_ids_edited_by(user) -> frozenset[int]:
+    """The teams in which the user is an engineer (portal.roles' source of team rights)."""
+    memberships = Membership.objects.filter(user=user, role=MembershipRole.ENGINEER).order_by()
+    return frozenset(memberships.values_list("team_id", flat=True))
+
+
+def teams_of_member(user) -> QuerySet[Team]:
+    """The user's teams, with what team_detail() shows of each."""
+    return team_detail().filter(memberships__user=user).order_by("name")
+
+
+def catalog_counts() -> dict[str, int]:
+    return {"services": Service.objects.count(), "teams": Team.objects.count()}
+
+
+# --- for org-wide features (compliance checks) -----------------------------------------------
+
+
+def service_ids_handling_personal_data() -> QuerySet:
+    """Ids of the services that handle personal data (the default scope of compliance
+    checks)."""
+    return (
+        Service.objects.filter(handles_personal_data=True).order_by().values_list("pk", flat=True)
+    )
+
+
+def service_ids_tagged(tag_ids) -> QuerySet:
+    """(service id, tag id) of the services carrying any of these tags."""
+    return (
+        Service.tags.through.objects.filter(tag_id__in=tag_ids)
+        .order_by()
+        .values_list("service_id", "tag_id")
+    )
+
+
+def team_notification_addresses(team_id: int) -> list[str]:
+    """Where a team's notifications go: its own address, or else its engineers' addresses."""
+    team = Team.objects.filter(pk=team_id).values_list("email", flat=True).first()
+    if team:
+        return [team]
+    return sorted(
+        Membership.objects.filter(team_id=team_id, role=MembershipRole.ENGINEER)
+        .exclude(user__email="")
+        .filter(user__is_active=True)
+        .values_list("user__email", flat=True)
+    )
+
+
+def service_rows() -> QuerySet[Service]:
+    """Services with their owner team and nothing else: rows of org-wide tables (the
+    compliance matrix)."""
+    return Service.objects.select_related("owner_team").only(
+        "pk",
+        "name",
+        "slug",
+        "handles_personal_data",
+        "data_retention_days",
+        "owner_team__name",
+        "owner_team__slug",
+    )
+
+
+# --- people of teams, for reminders and reports -------------------------------------------------
+
+
+def team_managers() -> dict[int, int]:
+    """{team id: its manager's user id} for the teams that have a manager."""
+    return dict(Team.objects.exclude(manager=None).order_by().values_list("pk", "manager_id"))
+
+
+def team_member_ids(role: str | None = None) -> dict[int, set[int]]:
+    """{team id: ids of its members} (only those of ``role`` when given), in one query."""
+    memberships = Membership.objects.order_by()
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    members: dict[int, set[int]] = {}
+    for team_id, user_id in memberships.values_list("team_id", "user_id"):
+        members.setdefault(team_id, set()).add(user_id)
+    return members
+
+
+def team_choices() -> list[tuple[int, str, str]]:
+    """(id, slug, name) of every team, by name."""
+    return list(Team.objects.order_by("name").values_list("pk", "slug", "name"))
+
+
+def slo_report_rows(team: Team | None = None) -> list[dict]:
+    """Every SLO (a team's when given) as a plain row: its name, slug, objective, time zone,
+    service, and its snapshot's budget remaining, policy tier, staleness and monthly
+    attainment (None before its first snapshot). One query, no model instances: the monthly
+    report reads thousands of SLOs."""
+    slos = SLO.objects.order_by("service__name", "name")
+    if team is not None:
+        slos = slos.filter(service__owner_team=team)
+    return list(
+        slos.values(
+            "pk",
+            "name",
+            "slug",
+            "objective",
+            "time_zone",
+            service_name=F("service__name"),
+            service_slug=F("service__slug"),
+            remaining=F("status__remaining"),
+            tier=F("status__policy_tier"),
+            stale=F("status__stale"),
+            monthly=F("status__monthly"),
+        )
+    )
+
+
+# --- for the deploy gate and change risk (toil reads these) --------------------------------------
+
+
+def service_dependency_closure(
+    service_ids: Sequence[int], *, direction: str = "dependencies"
+) -> dict[int, set[int]]:
+    """For each of ``service_ids``, every service it depends on (``direction="dependencies"``)
+    or that depends on it (``"dependents"``), directly or through others, in one recursive
+    query; cycles in the catalog end the walk rather than loop it."""
+    closure: dict[int, set[int]] = {service_id: set() for service_id in service_ids}
+    if not closure:
+        return closure
+    table = Service.depends_on.through._meta.db_table
+    near, far = (
+        ("from_service_id", "to_service_id")
+        if direction == "dependencies"
+        else ("to_service_id", "from_service_id")
+    )
+    placeholders = ", ".join(["%s"] * len(closure))
+    sql = f"""
+        WITH RECURSIVE reach(root, id) AS (
+            SELECT {near}, {far} FROM {table} WHERE {near} IN ({placeholders})
+            UNION
+            SELECT reach.root, link.{far} FROM {table} link JOIN reach ON link.{near} = reach.id
+        )
+        SELECT root, id FROM reach
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(closure))
+        for root, reached in cursor.fetchall():
+            if reached != root:
+                closure[root].add(reached)
+    return closure

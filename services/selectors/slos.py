@@ -1,0 +1,134 @@
+"""Reads of SLOs, budget policies and SLI data for views, the API, reports and the worker:
+each a fixed number of queries (the reading and summing of SLI data is services.sli's)."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import (
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from services.budget.windows import BUCKET
+from services.choices import SLISource
+from services.models.slos import (
+    SLO,
+    BudgetPolicy,
+    BudgetPolicyTier,
+    MaintenanceWindow,
+    SLIBucket,
+)
+
+
+def slo_list() -> QuerySet[SLO]:
+    """SLOs with their service, team and status snapshot in one query; the snapshot's figures
+    are annotated under their own names so lists sort and filter on them. The chart series,
+    the bulk of a snapshot, is left to the SLO's own page."""
+    return (
+        SLO.objects.select_related("service__owner_team", "status", "budget_policy")
+        .defer("status__series")
+        .annotate(budget_remaining=F("status__remaining"), attainment=F("status__attainment"))
+    )
+
+
+def slo_detail() -> QuerySet[SLO]:
+    return (
+        slo_list()
+        .defer(None)
+        .prefetch_related(
+            Prefetch("maintenance_windows", queryset=MaintenanceWindow.objects.order_by("-start"))
+        )
+    )
+
+
+def slos_synced_from_prometheus() -> QuerySet[SLO]:
+    """The SLOs whose data the worker fetches from Prometheus: not those fed by pushes."""
+    return SLO.objects.filter(source=SLISource.PROMETHEUS).order_by("pk")
+
+
+def budget_policy_list() -> QuerySet[BudgetPolicy]:
+    return BudgetPolicy.objects.prefetch_related("tiers").order_by("name")
+
+
+def policy_tier_names() -> list[str]:
+    """Every tier name any policy uses, for filters: a snapshot's tier is one of them."""
+    return sorted(set(BudgetPolicyTier.objects.values_list("name", flat=True)))
+
+
+def slo_events_between(
+    *, slo_ids: Iterable[int], start: datetime, end: datetime
+) -> dict[int, tuple[int, int]]:
+    """Bad and total events of these SLOs in the buckets starting in [start, end), in one
+    query, leaving out the buckets that overlap a maintenance window (as every SLO figure
+    does): {slo_id: (bad, total)}, (0, 0) for an SLO without data there."""
+    slo_ids = list(slo_ids)
+    in_maintenance = MaintenanceWindow.objects.filter(
+        slo_id=OuterRef("slo_id"), start__lt=OuterRef("start") + BUCKET, end__gt=OuterRef("start")
+    )
+    sums = (
+        SLIBucket.objects.filter(slo_id__in=slo_ids, start__gte=start, start__lt=end)
+        .filter(~Exists(in_maintenance))
+        .order_by()
+        .values("slo_id")
+        .annotate(bad=Sum(F("total") - F("good")), total_sum=Sum("total"))
+    )
+    events = dict.fromkeys(slo_ids, (0, 0))
+    for row in sums:
+        events[row["slo_id"]] = (row["bad"], row["total_sum"])
+    return events
+
+
+# --- for the deploy gate (toil reads these) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SLOChangeRule:
+    """An SLO of a service and what its budget's current policy tier means for changes
+    (services.choices.ChangeRule; "" while the SLO has no snapshot or its tier is unknown)."""
+
+    slo_id: int
+    service_id: int
+    slo_name: str
+    url: str
+    tier_name: str
+    change_rule: str
+
+
+def slo_change_rules(service_ids: Sequence[int]) -> list[SLOChangeRule]:
+    """The change rule each SLO of the services is under now, from its status snapshot and its
+    budget policy (the default one when it names none): one query."""
+    default_policy = BudgetPolicy.objects.filter(is_default=True).values("pk")[:1]
+    rule = BudgetPolicyTier.objects.filter(
+        policy_id=Coalesce(
+            OuterRef("budget_policy_id"), Subquery(default_policy), output_field=IntegerField()
+        ),
+        name=OuterRef("status__policy_tier"),
+    ).values("change_rule")[:1]
+    rows = (
+        SLO.objects.filter(service_id__in=list(service_ids))
+        .annotate(tier_name=F("status__policy_tier"), change_rule=Subquery(rule))
+        .order_by("service_id", "name")
+        .values_list(
+            "pk", "service_id", "name", "slug", "service__slug", "tier_name", "change_rule"
+        )
+    )
+    return [
+        SLOChangeRule(
+            slo_id=pk,
+            service_id=service_id,
+            slo_name=name,
+            url=reverse("slo_detail", args=[service_slug, slug]),
+            tier_name=tier_name or "",
+            change_rule=change_rule or "",
+        )
+        for pk, service_id, name, slug, service_slug, tier_name, change_rule in rows
+    ]

@@ -1,0 +1,104 @@
+"""Readiness and maturity on other pages: the service page's readiness and scorecard panels
+and the team page's maturity panel (one include line each in the page's template), and the
+filters their templates use."""
+
+from django import template
+from django.utils import timezone
+
+from portal.roles import can_edit
+from services import readiness
+from services.choices import ReadinessState
+from services.scorecards import next_steps
+from services.selectors import readiness as readiness_selectors
+from services.selectors import scorecards as scorecard_selectors
+
+register = template.Library()
+
+#: How many missing criteria the readiness panel lists before "and N more".
+MISSING_SHOWN = 6
+
+STATE_CLASSES = {
+    ReadinessState.READY: "readiness-ok",
+    ReadinessState.READY_WITH_WAIVERS: "readiness-ok",
+    ReadinessState.WAIVER_EXPIRED: "readiness-bad",
+    ReadinessState.REVIEW_DUE: "readiness-bad",
+    ReadinessState.IN_REVIEW: "readiness-pending",
+    ReadinessState.NEVER_REVIEWED: "readiness-none",
+}
+
+
+@register.filter
+def readiness_class(state: str) -> str:
+    return STATE_CLASSES.get(state, "readiness-none")
+
+
+@register.filter
+def lookup(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.inclusion_tag("services/_readiness_panels.html", takes_context=True)
+def service_readiness_panels(context, service):
+    """The service page's readiness panel (state, approval, checklist version, what is missing:
+    the open review's required criteria not done, else the newest checklist's automatic
+    criteria the service fails today) and its maturity panel (level and score on each
+    scorecard, and what to do next to reach the next level). Six to eight queries."""
+    user = context["request"].user
+    now = timezone.now()
+    state = readiness_selectors.readiness_of([service], now)[service.pk]
+    missing, progress = [], None
+    if state.open_review is not None:
+        items = list(readiness_selectors.review_items().filter(review=state.open_review))
+        progress = readiness.review_progress(items)
+        missing = [item.criterion.title for item in readiness.approval_blockers(items)]
+    elif state.state != ReadinessState.READY:
+        missing = readiness_selectors.failing_automatic_criteria(service)
+    results = []
+    for result in scorecard_selectors.service_results(service.pk):
+        target, lacking = next_steps(
+            list(result.scorecard.levels.all()), result.level_rank, result.outcomes
+        )
+        results.append({"result": result, "next": target, "lacking": lacking})
+    return {
+        "service": service,
+        "readiness": state,
+        "progress": progress,
+        "missing": missing[:MISSING_SHOWN],
+        "missing_more": max(len(missing) - MISSING_SHOWN, 0),
+        "override": readiness_selectors.production_override(service)
+        if state.unreviewed_in_production
+        else None,
+        "may_request": state.open_review is None and readiness.can_request_review(user, service),
+        "needs_review": readiness.needs_review_for_production(service.tier),
+        "results": results,
+        "may_request_exemption": can_edit(user, service),
+    }
+
+
+@register.inclusion_tag("services/_team_maturity_panel.html")
+def team_maturity_panel(team):
+    """The team page's maturity panel: its services per level on the default scorecard and its
+    campaigns' progress. Three to six queries."""
+    scorecards = scorecard_selectors.current_scorecards(with_rules=False)
+    scorecard = next(
+        (card for card in scorecards if card.key == scorecard_selectors.DEFAULT_SCORECARD), None
+    )
+    counts, levels = {}, []
+    if scorecard is not None:
+        results = scorecard_selectors.result_list().filter(
+            scorecard=scorecard, service__owner_team=team
+        )
+        counts = scorecard_selectors.level_distribution(results)
+        levels = [(0, "None")] + [(level.rank, level.name) for level in scorecard.levels.all()]
+    return {
+        "team": team,
+        "scorecard": scorecard,
+        "distribution": [(name, counts.get(rank, 0)) for rank, name in levels],
+        "service_count": sum(counts.values()),
+        "campaigns": scorecard_selectors.campaigns_progress(
+            today=readiness.portal_date(timezone.now()),
+            team=team,
+            scorecards=scorecards,
+            teams={team.pk: team},
+        ),
+    }
