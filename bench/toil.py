@@ -306,8 +306,6 @@ def benchmark(options) -> bool:
     from django.db import connection
     from django.test import Client
 
-    # The recomputes rung while loading are not sent: the benchmark runs them itself.
-    from toil.tasks import toil as tasks
     from toil.actions.toil import (
         toil_months_mark_dirty,
         toil_months_recompute_dirty,
@@ -316,6 +314,9 @@ def benchmark(options) -> bool:
     )
     from toil.models.inventory import TeamToilMonth, ToilEntry, ToilItem, organisation_today
     from toil.selectors.toil import current_month, toil_figures
+
+    # The recomputes rung while loading are not sent: the benchmark runs them itself.
+    from toil.tasks import toil as tasks
 
     tasks.recompute_dirty_toil_months.apply_async = lambda *args, **kwargs: None
 

@@ -50,6 +50,8 @@ class ServiceFact:
     name: str
     tier: int
     url: str
+    #: Where its readiness reviews are (the readiness reason links there; its page otherwise).
+    readiness_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -380,7 +382,7 @@ def decide(facts: GateFacts) -> GateAnswer:
                 "readiness",
                 f"{service.name} is a tier-{service.tier} service without a valid "
                 "production-readiness review.",
-                service.url,
+                service.readiness_url or service.url,
                 frozenset({slug}),
             )
         )

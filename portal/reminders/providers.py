@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from incidents import selectors as incident_selectors
+from toil.selectors import approvers as change_approver_selectors
 
 #: Action items are listed from this many days before they fall due.
 ACTION_ITEM_NOTICE_DAYS = 2
@@ -113,6 +114,26 @@ def postmortems_past_due(context: DigestContext) -> Iterable[DigestItem]:
         )
 
 
+def changes_awaiting_approval(context: DigestContext) -> Iterable[DigestItem]:
+    """Change requests collecting approvals, to each person who may decide on one and has not
+    (toil.approvals: the change approvers and SRE leads for standard changes, the incident's
+    commander for an emergency, another engineer of the team for a low-risk one). Due when
+    the planned window opens (an implemented emergency: when its 24 hours to be approved end)."""
+    for awaiting in change_approver_selectors.changes_awaiting_approvers(
+        context.people.values(), now=context.now
+    ):
+        change = awaiting.change
+        yield DigestItem(
+            object_id=str(change.pk),
+            title=f"{change} ({change.get_category_display()})",
+            url=change.get_absolute_url(),
+            due=_as_date(awaiting.due_at),
+            recipient_ids=awaiting.approver_ids,
+            team_id=change.team_id,
+            who=", ".join(sorted(_name(context.people[pk]) for pk in awaiting.approver_ids)),
+        )
+
+
 # --- adapters for records of other apps --------------------------------------------------------
 
 
@@ -171,4 +192,7 @@ def of_teams(selector: str, *, due: str | None = None) -> Callable:
 PROVIDERS: list[Provider] = [
     Provider("action_item", "Action items due or overdue", action_items_due),
     Provider("postmortem", "Post-mortems past due", postmortems_past_due),
+    Provider(
+        "change_approval", "Change requests awaiting your approval", changes_awaiting_approval
+    ),
 ]

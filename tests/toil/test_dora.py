@@ -23,6 +23,7 @@ from toil.actions.deployments import (
 from toil.dora import DeploymentRecord, DoraFigures, dora_figures
 from toil.models.deployments import DoraDirtyMonth, DoraSnapshot
 from toil.selectors.deployments import dora_month, dora_series
+from toil.tasks.changes import recompute_dora
 
 UTC = dt.UTC
 H = 3600.0
@@ -255,6 +256,12 @@ def test_a_mark_made_while_a_recompute_runs_stays_for_the_next_one(
     assert list(DoraDirtyMonth.objects.values_list("month", flat=True)) == [dt.date(2026, 2, 1)]
 
 
+def dora_rings(rings) -> list:
+    """The rings of the DORA recompute among those captured on commit (an incident's save
+    also rings the toil inventory's own recompute)."""
+    return [ring for ring in rings if ring.args[0] is recompute_dora]
+
+
 def test_resolving_an_incident_a_deployment_caused_marks_its_month(
     catalog, time_machine, django_capture_on_commit_callbacks
 ):
@@ -266,12 +273,12 @@ def test_resolving_an_incident_a_deployment_caused_marks_its_month(
     with django_capture_on_commit_callbacks() as rings:
         unrelated.title = "Renamed"
         unrelated.save()
-    assert not DoraDirtyMonth.objects.exists() and not rings
+    assert not DoraDirtyMonth.objects.exists() and not dora_rings(rings)
     with django_capture_on_commit_callbacks() as rings:
         incident.resolved_at = at(1, 20, 15)
         incident.save()
     assert list(DoraDirtyMonth.objects.values_list("month", flat=True)) == [dt.date(2026, 1, 1)]
-    assert len(rings) == 1
+    assert len(dora_rings(rings)) == 1
     dora_dirty_recompute(now=NOW)
     assert dora_month(catalog["teams"][0], dt.date(2026, 1, 1)).recovery_time == 2 * H
     service_january = dora_series(service=catalog[1], months=3, now=NOW).figures[JAN]

@@ -19,7 +19,6 @@ from tests.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.incidents.factories import IncidentFactory
 from tests.toil.conftest import NOW
 from tests.toil.factories import ToilEntryFactory, ToilItemFactory
-from toil.tasks import toil as tasks
 from toil.actions.toil import (
     team_capacity_set,
     toil_entry_delete,
@@ -38,6 +37,7 @@ from toil.selectors.toil import (
     toil_figures,
     toil_month_by_team,
 )
+from toil.tasks import toil as tasks
 
 pytestmark = pytest.mark.django_db
 

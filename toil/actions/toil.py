@@ -21,7 +21,6 @@ from portal import doorbell
 from portal.roles import can_edit_team_records
 from services.models.catalog import Service, Team
 from toil import roi
-from toil.tasks import toil as tasks
 from toil.choices.toil import CHARACTERISTIC_FIELDS, ToilStatus
 from toil.models.inventory import (
     MAX_SERVICES_PER_ITEM,
@@ -34,6 +33,7 @@ from toil.models.inventory import (
 )
 from toil.selectors.toil import CHART_MONTHS, current_month, month_bounds, toil_figures
 from toil.spreadsheet import SpreadsheetRow
+from toil.tasks import toil as tasks
 
 logger = logging.getLogger(__name__)
 

@@ -48,9 +48,6 @@ from toil.models.changes import (
 )
 
 #: Members of this group approve standard changes (SRE leads do too).
-
-
-#: Members of this group approve standard changes (SRE leads do too).
 CHANGE_APPROVERS_GROUP = "Change approvers"
 
 User = get_user_model()
@@ -193,16 +190,10 @@ def approvals_required(change: ChangeRequest) -> int:
     )
 
 
-def changes_awaiting_approval(user, *, now: dt.datetime | None = None) -> QuerySet[ChangeRequest]:
-    """The changes waiting for this person's decision: ones they may approve (toil.approvals)
-    that are still collecting approvals and that they have neither written, implement nor
-    decided on yet. For the change list's "needs my attention" and the reminder digest."""
-    from django.utils import timezone
-
-    now = now or timezone.now()
-    if not user.is_authenticated:
-        return ChangeRequest.objects.none()
-    collecting = Q(status=ChangeStatus.SUBMITTED, approved_at=None) | Q(
+def collecting_approvals_q(now: dt.datetime) -> Q:
+    """The changes still collecting approvals at ``now`` (toil.approvals.approval_window_open):
+    submitted and not yet approved, or an emergency implemented within the last 24 hours."""
+    return Q(status=ChangeStatus.SUBMITTED, approved_at=None) | Q(
         category=ChangeCategory.EMERGENCY,
         approved_at=None,
         status__in=[
@@ -213,6 +204,18 @@ def changes_awaiting_approval(user, *, now: dt.datetime | None = None) -> QueryS
         ],
         implemented_at__gte=now - APPROVABLE_AFTER_IMPLEMENTATION,
     )
+
+
+def changes_awaiting_approval(user, *, now: dt.datetime | None = None) -> QuerySet[ChangeRequest]:
+    """The changes waiting for this person's decision: ones they may approve (toil.approvals)
+    that are still collecting approvals and that they have neither written, implement nor
+    decided on yet. For the change list's "needs my attention" and the reminder digest."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    if not user.is_authenticated:
+        return ChangeRequest.objects.none()
+    collecting = collecting_approvals_q(now)
     if is_sre_lead(user):
         theirs = Q()
     else:
@@ -421,20 +424,6 @@ def change_conflicts(change: ChangeRequest, *, now: dt.datetime) -> list[Conflic
             )
         )
     return found
-
-
-# --- the deploy gate --------------------------------------------------------------------------
-
-
-def services_without_valid_readiness(service_ids) -> frozenset[int]:
-    """The services among ``service_ids`` that have no valid production-readiness review.
-
-    INTEGRATOR: readiness reviews are built in services on another branch. Once merged, answer
-    this from its selector (the services without a valid review, among these ids); until then
-    no service counts as unready, so the gate's readiness reason never fires in production code
-    (toil.gate's tests exercise it through GateFacts.services_without_readiness).
-    """
-    return frozenset()
 
 
 #: Changes shown per day in the calendar; the day links to the rest.

@@ -13,6 +13,7 @@ from django.urls import reverse
 from incidents import selectors as incident_selectors
 from services.models.catalog import Service
 from services.selectors import catalog as catalog_selectors
+from services.selectors import readiness as readiness_selectors
 from services.selectors import slos as slo_selectors
 from toil import freezes, gate
 from toil.models.changes import (
@@ -22,15 +23,24 @@ from toil.models.changes import (
     GateDecisionService,
     GateOverride,
 )
-
-#: Members of this group approve standard changes (SRE leads do too).
 from toil.selectors.changes import (
     approvals_required,
     freeze_covers,
     freezes_over_q,
     freezes_reaching_q,
-    services_without_valid_readiness,
 )
+
+
+def services_without_valid_readiness(service_ids, *, now: dt.datetime) -> frozenset[int]:
+    """The services among ``service_ids`` that the readiness rules count as in production
+    without a valid review (tier 1 or 2, in production, with no approved and unexpired review,
+    or one whose waivers have expired): one query. A service not yet in production is left to
+    the readiness gate on entering production, which its deploys do not pass through."""
+    return frozenset(
+        readiness_selectors.production_without_review(now)
+        .filter(pk__in=list(service_ids))
+        .values_list("pk", flat=True)
+    )
 
 
 def active_overrides(service_ids, *, now: dt.datetime) -> QuerySet[GateOverride]:
@@ -147,7 +157,7 @@ def gate_facts(
         for override in active_overrides(ids, now=now)
     )
 
-    unready = services_without_valid_readiness(ids)
+    unready = services_without_valid_readiness(ids, now=now)
     return gate.GateFacts(
         now=now,
         category=category,
@@ -157,6 +167,7 @@ def gate_facts(
                 name=service.name,
                 tier=service.tier,
                 url=service.get_absolute_url(),
+                readiness_url=reverse("readiness_service", args=[service.slug]),
             )
             for service in services
         ),
