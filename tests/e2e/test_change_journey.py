@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from portal.api.tokens import token_create
 from portal.celery import app as celery_app
 from tests.factories import ServiceFactory, UserFactory
-from tests.toil.change_factories import budget_in_tier, make_change_approver
+from tests.toil.change_factories import budget_in_tier, make_change_approver, readiness_approved
 from toil.actions import deployments as deployment_actions
 from toil.models.changes import ChangeRequest
 from toil.models.deployments import DoraSnapshot
@@ -69,6 +69,8 @@ def test_a_standard_change_goes_from_request_to_the_dora_page(
         make_change_approver(UserFactory(username=name, email=f"{name}@example.test"))
     refunds = ServiceFactory(name="Refunds", slug="refunds", owner_team=payments)
     budget_in_tier(refunds, "frozen")
+    # Both have passed their readiness reviews: the budget alone stops Refunds.
+    readiness_approved(service, refunds)
     _, token = token_create(user=owner)
     api = {"Authorization": f"Token {token}"}
 

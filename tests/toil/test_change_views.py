@@ -19,6 +19,7 @@ from tests.toil.change_factories import (
     approved_change,
     budget_in_tier,
     make_change_approver,
+    readiness_approved,
 )
 from toil.actions.deployments import dora_snapshots_recompute
 from toil.actions.gate import gate_evaluate
@@ -433,6 +434,7 @@ def test_others_may_not_edit_a_teams_freeze(as_user, service):
 
 
 def test_gate_decisions_are_listed_and_filtered(as_user, owner, service, payments):
+    readiness_approved(service)
     other = ServiceFactory(owner_team=payments, slug="refunds")
     budget_in_tier(other, "frozen")
     gate_evaluate(services=[service], category="low-risk", change=None, by=owner)

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from incidents.choices import Severity
+from services.choices import Lifecycle, Tier
 from tests.factories import ServiceFactory, UserFactory
 from tests.incidents.factories import IncidentFactory
 from tests.toil.change_factories import (
@@ -15,19 +16,28 @@ from tests.toil.change_factories import (
     approved_change,
     budget_in_tier,
     make_change_approver,
+    readiness_approved,
 )
 from toil.models.changes import GateDecision, GateOverride
-from toil.selectors import changes as selectors
+from toil.selectors import gate as selectors_gate
 
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 GATE = "/api/deploy-gate/"
+HOUR = dt.timedelta(hours=1)
 
 
 @pytest.fixture(autouse=True)
 def frozen_time(time_machine):
     time_machine.move_to(NOW, tick=False)
+
+
+@pytest.fixture(autouse=True)
+def reviewed(service):
+    """The Payments API (tier 2, in production) has a valid readiness review: the tests below
+    see the gate's other reasons; those about readiness take it away or use other services."""
+    readiness_approved(service, at=NOW - dt.timedelta(days=30))
 
 
 @pytest.fixture
@@ -108,11 +118,54 @@ def test_a_standard_deploy_needs_an_approved_change_covering_it_now(pipeline, ow
     assert GateDecision.objects.filter(change=change).count() == 1
 
 
-def test_the_readiness_reason_waits_for_the_readiness_work(pipeline, service):
-    # INTEGRATOR: until readiness reviews exist no service counts as unready; the gate's
-    # readiness reason is exercised through GateFacts in tests/toil/test_gate.py.
-    assert selectors.services_without_valid_readiness([service.pk]) == frozenset()
-    assert ask(pipeline, ["payments-api"]).json()["decision"] == "allow"
+def test_a_tier_1_or_2_service_in_production_without_a_valid_review_is_denied(
+    pipeline, payments, service
+):
+    ServiceFactory(name="Ledger", slug="ledger", owner_team=payments, tier=Tier.TIER_1)
+    body = ask(pipeline, ["payments-api", "ledger"]).json()
+    assert body["decision"] == "deny"
+    [reason] = body["reasons"]
+    assert reason["code"] == "readiness"
+    assert reason["message"] == (
+        "Ledger is a tier-1 service without a valid production-readiness review."
+    )
+    assert reason["url"].endswith("/services/ledger/readiness/")
+    assert GateDecision.objects.get(pk=body["id"]).decision == "deny"
+
+
+@pytest.mark.parametrize(
+    ("tier", "lifecycle"),
+    [(Tier.TIER_3, Lifecycle.PRODUCTION), (Tier.TIER_1, Lifecycle.EXPERIMENTAL)],
+    ids=["tier 3", "not yet in production"],
+)
+def test_readiness_stops_only_tier_1_and_2_services_in_production(
+    pipeline, payments, service, tier, lifecycle
+):
+    ServiceFactory(slug="tool", owner_team=payments, tier=tier, lifecycle=lifecycle)
+    assert ask(pipeline, ["tool"]).json()["decision"] == "allow"
+
+
+def test_an_expired_review_denies_again(pipeline, service, time_machine):
+    # The review of the fixture was approved 30 days before NOW and lasts 365 days.
+    time_machine.move_to(NOW + dt.timedelta(days=336), tick=False)
+    [reason] = ask(pipeline, ["payments-api"]).json()["reasons"]
+    assert reason["code"] == "readiness"
+    assert selectors_gate.services_without_valid_readiness(
+        [service.pk], now=NOW + dt.timedelta(days=336)
+    ) == frozenset({service.pk})
+    assert not selectors_gate.services_without_valid_readiness([service.pk], now=NOW)
+
+
+def test_an_sre_leads_override_lets_an_unreviewed_service_through(
+    api_client_for, pipeline, payments, sre_lead
+):
+    ledger = ServiceFactory(slug="ledger", owner_team=payments, tier=Tier.TIER_1)
+    GateOverride.objects.create(
+        service=ledger, reason="Review booked", created_by=sre_lead, expires_at=NOW + HOUR
+    )
+    body = ask(pipeline, ["ledger"]).json()
+    assert body["decision"] == "allow"
+    assert {reason["code"]: reason["effect"] for reason in body["reasons"]}["readiness"] == "info"
 
 
 @pytest.mark.parametrize(
@@ -251,8 +304,8 @@ def test_a_gate_decision_takes_the_same_queries_at_any_size(
         IncidentFactory(services=[dependency], severity=Severity.SEV2)
         FreezeFactory(start=NOW - dt.timedelta(days=10), end=NOW - dt.timedelta(days=9))
     # The token and the asker's role, the services, SLO rules, dependencies, incidents,
-    # freezes, overrides, the record (decision, its services), and savepoints.
-    with django_assert_max_num_queries(13):
+    # freezes, overrides, readiness, the record (decision, its services), and savepoints.
+    with django_assert_max_num_queries(14):
         response = ask(pipeline, ["payments-api"])
     assert response.json()["decision"] == "deny"
 

@@ -12,7 +12,7 @@ import yaml
 
 from portal.api.tokens import token_create
 from tests.factories import ServiceFactory
-from tests.toil.change_factories import budget_in_tier
+from tests.toil.change_factories import budget_in_tier, readiness_approved
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -62,7 +62,7 @@ def run_gitlab(env: dict) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def portal(live_server, owner, payments):
-    ServiceFactory(name="Billing API", slug="billing-api", owner_team=payments)
+    readiness_approved(ServiceFactory(name="Billing API", slug="billing-api", owner_team=payments))
     refunds = ServiceFactory(name="Refunds", slug="refunds", owner_team=payments)
     budget_in_tier(refunds, "frozen")
     _, token = token_create(user=owner)

@@ -228,16 +228,19 @@ def dora_series(
 
 def dora_scope_month(key: str, month: dt.date) -> dora.DoraFigures:
     """The figures of the scope ``key`` (toil.selectors.changes.dora_key) for the month that
-    ``month`` falls in: one query from the worker's snapshot; computed live when there is
-    none yet."""
+    ``month`` falls in: one query from the worker's snapshot. Once the worker has written
+    any, a scope without one had nothing that month (it writes every scope's last twelve
+    months); before, they are computed live (a fresh install), as dora_series does."""
     from django.utils import timezone
 
     first = month.replace(day=1)
     snapshot = DoraSnapshot.objects.filter(key=key, month=first).first()
     if snapshot is not None:
         return figures_of_snapshot(snapshot)
-    wanted = (first.year, first.month)
-    return _computed_live([wanted], timezone.now(), key=key)[wanted]
+    wanted, now = (first.year, first.month), timezone.now()
+    if DoraSnapshot.objects.exists():
+        return dora.DoraFigures(days=dora.days_counted(wanted, now, _zone()))
+    return _computed_live([wanted], now, key=key)[wanted]
 
 
 def dora_month(team: Team | None, month: dt.date) -> dora.DoraFigures:
