@@ -188,7 +188,7 @@ class MoveSerializer(serializers.Serializer):
     )
 
 
-class DecisionSerializer(serializers.Serializer):
+class ChangeDecisionSerializer(serializers.Serializer):
     comment = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
     )
@@ -295,16 +295,16 @@ class ChangeViewSet(viewsets.ModelViewSet):
 
     def _decide(self, decision: str):
         change = self.get_object()
-        data = self._validated(DecisionSerializer)
+        data = self._validated(ChangeDecisionSerializer)
         actions.change_decide(change=change, by=self.request.user, decision=decision, **data)
         return self._detail(change)
 
-    @extend_schema(request=DecisionSerializer, responses=ChangeDetailSerializer)
+    @extend_schema(request=ChangeDecisionSerializer, responses=ChangeDetailSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._decide(ApprovalDecision.APPROVE)
 
-    @extend_schema(request=DecisionSerializer, responses=ChangeDetailSerializer)
+    @extend_schema(request=ChangeDecisionSerializer, responses=ChangeDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Reject the change; ``comment`` is required."""
