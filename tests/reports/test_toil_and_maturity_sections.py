@@ -27,7 +27,7 @@ def generated(team=None) -> MonthlyReport:
 
 
 def test_a_teams_report_shows_its_toil_hours_and_share_of_capacity(service, payments, owner):
-    ToilItemFactory(team=payments, task="Manual deployments")  # 50 × 30 min a month
+    ToilItemFactory(team=payments, task="Manual deployments")  # 50 times 30 min a month
     report = generated(payments)
     toil = report.figures["toil"]
     [row] = toil["rows"]
@@ -43,7 +43,7 @@ def test_the_organisations_report_lists_every_team_with_toil_and_sums_their_hour
 ):
     busy = TeamFactory(name="Checkout")
     ToilItemFactory(team=payments, task="Manual deployments")
-    # 400 × 30 min: 200 hours a month.
+    # 400 times 30 min: 200 hours a month.
     ToilItemFactory(team=busy, task="Hand-run backups", frequency=400, minutes_each=30)
     report = generated(None)
     toil = report.figures["toil"]
