@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "portal.timezones.ViewerTimezoneMiddleware",
     "portal.profile.middleware.ProfileTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signed-in GETs answered from the stored response at the same data version (PAGE_CACHE_*).
+    "portal.pagecache.PageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -176,7 +178,19 @@ X_FRAME_OPTIONS = "DENY"
 
 # The default cache keeps the API's rate-limit counters: per process unless CACHE_URL names a
 # shared cache (e.g. redis://redis:6379/1), which makes the limits hold across workers.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    # Whole pages (portal.pagecache), in each web process's memory: the version check makes
+    # a shared cache unnecessary, and memory is the fastest there is.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": env.int("PAGE_CACHE_ENTRIES", default=500)},
+    },
+}
+# Seconds a page stored for a person may be served again while no data changed (pages also
+# change with time alone: "open for 3 h", "overdue"). 0 turns the page cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=10)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

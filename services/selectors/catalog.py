@@ -4,12 +4,11 @@ the org-wide features: each a fixed number of queries."""
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from services.choices import MembershipRole
 from services.models.catalog import Membership, Service, Tag, Team
-from services.models.slos import SLO
 
 
 def _count_of(queryset, field) -> Coalesce:
@@ -147,31 +146,6 @@ def team_member_ids(role: str | None = None) -> dict[int, set[int]]:
 def team_choices() -> list[tuple[int, str, str]]:
     """(id, slug, name) of every team, by name."""
     return list(Team.objects.order_by("name").values_list("pk", "slug", "name"))
-
-
-def slo_report_rows(team: Team | None = None) -> list[dict]:
-    """Every SLO (a team's when given) as a plain row: its name, slug, objective, time zone,
-    service, and its snapshot's budget remaining, policy tier, staleness and monthly
-    attainment (None before its first snapshot). One query, no model instances: the monthly
-    report reads thousands of SLOs."""
-    slos = SLO.objects.order_by("service__name", "name")
-    if team is not None:
-        slos = slos.filter(service__owner_team=team)
-    return list(
-        slos.values(
-            "pk",
-            "name",
-            "slug",
-            "objective",
-            "time_zone",
-            service_name=F("service__name"),
-            service_slug=F("service__slug"),
-            remaining=F("status__remaining"),
-            tier=F("status__policy_tier"),
-            stale=F("status__stale"),
-            monthly=F("status__monthly"),
-        )
-    )
 
 
 # --- for the deploy gate and change risk (toil reads these) --------------------------------------

@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from services.budget.windows import BUCKET
 from services.choices import SLISource
+from services.models.catalog import Team
 from services.models.slos import (
     SLO,
     BudgetPolicy,
@@ -85,6 +86,31 @@ def slo_events_between(
     for row in sums:
         events[row["slo_id"]] = (row["bad"], row["total_sum"])
     return events
+
+
+def slo_report_rows(team: Team | None = None) -> list[dict]:
+    """Every SLO (a team's when given) as a plain row: its name, slug, objective, time zone,
+    service, and its snapshot's budget remaining, policy tier, staleness and monthly
+    attainment (None before its first snapshot). One query, no model instances: the monthly
+    report reads thousands of SLOs."""
+    slos = SLO.objects.order_by("service__name", "name")
+    if team is not None:
+        slos = slos.filter(service__owner_team=team)
+    return list(
+        slos.values(
+            "pk",
+            "name",
+            "slug",
+            "objective",
+            "time_zone",
+            service_name=F("service__name"),
+            service_slug=F("service__slug"),
+            remaining=F("status__remaining"),
+            tier=F("status__policy_tier"),
+            stale=F("status__stale"),
+            monthly=F("status__monthly"),
+        )
+    )
 
 
 # --- for the deploy gate (toil reads these) --------------------------------------------------
