@@ -32,7 +32,8 @@ from services.choices import Lifecycle, MembershipRole, Tier
 from services.demo import load_demo_slos
 from services.demo_readiness import load_demo_readiness
 from services.models.catalog import Service, Team
-from toil.demo import load_demo_toil
+from toil.demo.changes import load_demo_changes
+from toil.demo.toil import load_demo_toil
 
 ADMIN_USERNAME = "admin"
 PASSWORD_FILE_NAME = "demo-password"
@@ -430,6 +431,8 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     load_demo_toil(timezone.now())
     load_demo_compliance(timezone.now())
     load_demo_readiness(timezone.now())
+    # After the readiness reviews: the gate's recorded answers read them.
+    load_demo_changes(timezone.now())
     # Last: the reports read every other app's records.
     load_demo_reports(timezone.now())
     return summary

@@ -8,7 +8,7 @@ adds the escalations. Records of other apps that follow the portal's conventions
 ``get_absolute_url()``, ``team_id``) plug in through the adapters ``for_each_person``,
 ``expiring`` and ``of_teams`` without a provider function of their own:
 
-    Provider("waiver", "Waivers expiring", expiring("services.selectors.waivers_expiring",
+    Provider("waiver", "Waivers expiring", expiring("services.selectors.readiness.waivers_expiring",
              due="expires_on")),
 """
 
@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from incidents import selectors as incident_selectors
 from services.selectors import readiness as readiness_selectors
 from services.selectors import scorecards as scorecard_selectors
+from toil.selectors import approvers as change_approver_selectors
 
 #: Action items are listed from this many days before they fall due.
 ACTION_ITEM_NOTICE_DAYS = 2
@@ -176,6 +177,26 @@ def scorecard_exemptions_expiring(context: DigestContext) -> Iterable[DigestItem
         )
 
 
+def changes_awaiting_approval(context: DigestContext) -> Iterable[DigestItem]:
+    """Change requests collecting approvals, to each person who may decide on one and has not
+    (toil.approvals: the change approvers and SRE leads for standard changes, the incident's
+    commander for an emergency, another engineer of the team for a low-risk one). Due when
+    the planned window opens (an implemented emergency: when its 24 hours to be approved end)."""
+    for awaiting in change_approver_selectors.changes_awaiting_approvers(
+        context.people.values(), now=context.now
+    ):
+        change = awaiting.change
+        yield DigestItem(
+            object_id=str(change.pk),
+            title=f"{change} ({change.get_category_display()})",
+            url=change.get_absolute_url(),
+            due=_as_date(awaiting.due_at),
+            recipient_ids=awaiting.approver_ids,
+            team_id=change.team_id,
+            who=", ".join(sorted(_name(context.people[pk]) for pk in awaiting.approver_ids)),
+        )
+
+
 # --- adapters for records of other apps --------------------------------------------------------
 
 
@@ -239,4 +260,7 @@ PROVIDERS: list[Provider] = [
     ),
     Provider("waiver", "Readiness waivers expiring", readiness_waivers_expiring),
     Provider("exemption", "Scorecard exemptions expiring", scorecard_exemptions_expiring),
+    Provider(
+        "change_approval", "Change requests awaiting your approval", changes_awaiting_approval
+    ),
 ]

@@ -33,6 +33,8 @@ from portal.reports.templatetags.report_format import duration_text
 from services.selectors import readiness as readiness_selectors
 from services.selectors import scorecards as scorecard_selectors
 from services.selectors import slos as slo_selectors
+from toil import dora
+from toil.selectors import deployments as deployment_selectors
 
 #: Rows of an SLO table in an email; the rest is a link to the scorecard.
 MAX_SLO_ROWS = 25
@@ -286,6 +288,50 @@ def follow_up_section(scope: ReportScope) -> dict:
     }
 
 
+def dora_section(scope: ReportScope) -> dict | None:
+    """Production deployments and DORA's four keys plus the rework rate of the month, from
+    toil's snapshots (toil.selectors.deployments.dora_month), the previous month beside each,
+    and the band the keys put the scope in (DORA's thresholds, toil.dora.BANDS). None when
+    neither month had a deployment. Two queries."""
+    this = deployment_selectors.dora_month(scope.team, scope.month.first_day)
+    before = deployment_selectors.dora_month(scope.team, scope.month.previous().first_day)
+    if not this.deployments and not before.deployments:
+        return None
+    band = dora.overall_band(this)
+    summary = f"{this.deployments} production deployment{'s' if this.deployments != 1 else ''}"
+    summary += f"; DORA band {band}." if band else "."
+    return {
+        "deployments": this.deployments,
+        "band": band,
+        "previous_band": dora.overall_band(before),
+        "figures": [
+            figure("Deployments", this.deployments, before.deployments, better="higher"),
+            figure(
+                "Deployments per day",
+                round(this.deployment_frequency, 2),
+                round(before.deployment_frequency, 2),
+                better="higher",
+            ),
+            figure("Lead time for changes (median)", this.lead_time, before.lead_time, "duration"),
+            figure(
+                "Change failure rate",
+                this.change_failure_rate,
+                before.change_failure_rate,
+                "percent",
+            ),
+            figure(
+                "Failed deployment recovery time (median)",
+                this.recovery_time,
+                before.recovery_time,
+                "duration",
+            ),
+            figure("Deployment rework rate", this.rework_rate, before.rework_rate, "percent"),
+        ],
+        "summary": summary,
+        "dora_url": reverse("dora") + (f"?{urlencode(scope.team_query)}" if scope.team else ""),
+    }
+
+
 def maturity_section(scope: ReportScope) -> dict | None:
     """Each team's services at each level of the maturity scorecard as things stand, and the
     tier-1/2 services in production without a valid readiness review at the month's end."""
@@ -362,7 +408,7 @@ SECTIONS: list[Section] = [
     Section("budget", "Error budget now", error_budget_now),
     Section("incidents", "Incidents", incidents_section),
     Section("follow_up", "Post-mortems and action items", follow_up_section),
-    Section("dora", "Deployments and DORA's keys", None),
+    Section("dora", "Deployments and DORA's keys", dora_section),
     Section(
         "toil",
         "Toil",

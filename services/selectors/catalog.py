@@ -1,6 +1,9 @@
 """Reads of the catalog (teams, memberships, tags, services) for views, the API, reports and
 the org-wide features: each a fixed number of queries."""
 
+from collections.abc import Sequence
+
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -143,3 +146,38 @@ def team_member_ids(role: str | None = None) -> dict[int, set[int]]:
 def team_choices() -> list[tuple[int, str, str]]:
     """(id, slug, name) of every team, by name."""
     return list(Team.objects.order_by("name").values_list("pk", "slug", "name"))
+
+
+# --- for the deploy gate and change risk (toil reads these) --------------------------------------
+
+
+def service_dependency_closure(
+    service_ids: Sequence[int], *, direction: str = "dependencies"
+) -> dict[int, set[int]]:
+    """For each of ``service_ids``, every service it depends on (``direction="dependencies"``)
+    or that depends on it (``"dependents"``), directly or through others, in one recursive
+    query; cycles in the catalog end the walk rather than loop it."""
+    closure: dict[int, set[int]] = {service_id: set() for service_id in service_ids}
+    if not closure:
+        return closure
+    table = Service.depends_on.through._meta.db_table
+    near, far = (
+        ("from_service_id", "to_service_id")
+        if direction == "dependencies"
+        else ("to_service_id", "from_service_id")
+    )
+    placeholders = ", ".join(["%s"] * len(closure))
+    sql = f"""
+        WITH RECURSIVE reach(root, id) AS (
+            SELECT {near}, {far} FROM {table} WHERE {near} IN ({placeholders})
+            UNION
+            SELECT reach.root, link.{far} FROM {table} link JOIN reach ON link.{near} = reach.id
+        )
+        SELECT root, id FROM reach
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(closure))
+        for root, reached in cursor.fetchall():
+            if reached != root:
+                closure[root].add(reached)
+    return closure

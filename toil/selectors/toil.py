@@ -34,7 +34,7 @@ from services.choices import MembershipRole
 from services.models.catalog import Membership, Service, Team
 from toil import roi
 from toil.attribution import IncidentRoles, incident_hours_by_team_month
-from toil.choices import ToilStatus
+from toil.choices.toil import ToilStatus
 from toil.models.inventory import (
     TeamToilMonth,
     ToilEntry,
