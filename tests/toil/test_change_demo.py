@@ -24,8 +24,12 @@ def counts():
 
 
 @pytest.mark.django_db
-def test_the_demo_has_every_state_a_weekend_freeze_deployments_and_a_denial(settings, tmp_path):
+def test_the_demo_has_every_state_a_weekend_freeze_deployments_and_a_denial(
+    settings, tmp_path, time_machine
+):
     settings.VAR_DIR = tmp_path
+    # A Tuesday noon: during the demo's weekend freeze every answer would be a denial.
+    time_machine.move_to(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC))
     load()
     assert set(ChangeRequest.objects.values_list("status", flat=True)) == set(ChangeStatus.values)
     assert set(ChangeRequest.objects.values_list("category", flat=True)) == set(
