@@ -9,7 +9,14 @@ from django.utils.text import slugify
 from portal.forms import label_times_with_zone, show_only_when
 from portal.roles import editable_team_ids, is_sre_lead
 from portal.widgets import ChoicePicker
-from services.choices import BudgetingMethod, CriterionStatus, Tier, Verdict, WindowKind
+from services.choices import (
+    BudgetingMethod,
+    CriterionStatus,
+    SLISource,
+    Tier,
+    Verdict,
+    WindowKind,
+)
 from services.models.catalog import DESCRIPTION_MAX_LENGTH, Service, Team
 from services.models.scorecards import Campaign
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow
@@ -233,6 +240,10 @@ class SLOForm(forms.ModelForm):
         show_only_when(self, "window_days", field="window_kind", values=[WindowKind.ROLLING])
         calendar = [WindowKind.CALENDAR_MONTH]
         show_only_when(self, "time_zone", field="window_kind", values=calendar)
+        # A pushed SLO's data comes from elsewhere: it needs no queries, and shows none.
+        prometheus = [SLISource.PROMETHEUS]
+        for name in ("query_kind", "events_query", "total_query"):
+            show_only_when(self, name, field="source", values=prometheus)
 
     def clean_objective(self):
         objective = self.cleaned_data["objective"]

@@ -185,10 +185,12 @@ class SLO(models.Model):
     query_kind = models.CharField(
         max_length=20, choices=QueryKind.choices, default=QueryKind.GOOD_TOTAL
     )
+    # Required for an SLO synced from Prometheus (clean()); one fed by pushes needs none.
     events_query = models.TextField(
-        help_text="PromQL for good events (or bad events, per the query kind) per second."
+        blank=True,
+        help_text="PromQL for good events (or bad events, per the query kind) per second.",
     )
-    total_query = models.TextField(help_text="PromQL for all events per second.")
+    total_query = models.TextField(blank=True, help_text="PromQL for all events per second.")
     labels = models.JSONField(default=dict, blank=True)
     budget_policy = models.ForeignKey(
         BudgetPolicy,
@@ -225,6 +227,10 @@ class SLO(models.Model):
 
     def clean(self):
         errors = {}
+        if self.source == SLISource.PROMETHEUS:
+            for field in ("events_query", "total_query"):
+                if not getattr(self, field).strip():
+                    errors[field] = "Required for an SLO synced from Prometheus."
         if self.events_query and self.events_query.strip() == self.total_query.strip():
             errors["total_query"] = "The two queries must differ."
         for field in ("events_query", "total_query"):

@@ -25,8 +25,13 @@ class UnknownService(LookupError):
 
 
 def slos_for_export(service_slug: str | None = None) -> QuerySet[SLO]:
-    """Every SLO, or those of one service, with what an export reads (one query)."""
-    slos = SLO.objects.select_related("service", "budget_policy").order_by("service__slug", "slug")
+    """Every SLO, or those of one service, with what an export reads (one query). An SLO
+    fed by pushes without queries has nothing to export: no indicator, no rule."""
+    slos = (
+        SLO.objects.select_related("service", "budget_policy")
+        .exclude(events_query="")
+        .order_by("service__slug", "slug")
+    )
     if service_slug is None:
         return slos
     if not Service.objects.filter(slug=service_slug).exists():

@@ -205,7 +205,7 @@ def test_others_cannot_create_an_slo_for_the_teams_service(api_as, service, user
         ({"objective": "100"}, "objective", "above 0 and below 100"),
         ({"objective": "0"}, "objective", "above 0 and below 100"),
         ({"total_query": slo_payload()["events_query"]}, "total_query", "must differ"),
-        ({"events_query": ""}, "events_query", "may not be blank"),
+        ({"events_query": ""}, "events_query", "Required for an SLO synced from Prometheus."),
         ({"window_days": 0}, "window_days", "greater than or equal to 1"),
         ({"slice_minutes": 5}, "slice_minutes", "Only timeslice SLOs"),
         (

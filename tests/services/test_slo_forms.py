@@ -51,7 +51,7 @@ def test_the_objective_lies_strictly_between_0_and_100(service, objective):
 def test_both_queries_are_required(service, field):
     form = slo_form(service, **{field: "  "})
     assert not form.is_valid()
-    assert "This field is required." in form.errors[field]
+    assert form.errors[field] == ["Required for an SLO synced from Prometheus."]
 
 
 def test_the_two_queries_must_differ(service):
@@ -145,3 +145,39 @@ def test_a_maintenance_window_needs_a_reason():
     form = MaintenanceWindowForm({"start": "2026-12-01T02:00", "end": "2026-12-01T03:00"})
     assert not form.is_valid()
     assert "This field is required." in form.errors["reason"]
+
+
+def test_a_pushed_slo_needs_no_queries_and_its_form_hides_them(service):
+    form = slo_form(service, source="push", events_query="", total_query="")
+    assert form.is_valid(), form.errors
+    page = str(form)
+    for name in ("query_kind", "events_query", "total_query"):
+        assert 'data-shown-when="source=prometheus"' in page
+        assert name in page
+    assert page.count('data-shown-when="source=prometheus"') == 3
+
+
+def test_an_slo_synced_from_prometheus_needs_both_queries(service):
+    form = slo_form(service, events_query="", total_query="  ")
+    assert not form.is_valid()
+    required = ["Required for an SLO synced from Prometheus."]
+    assert form.errors["events_query"] == required
+    assert form.errors["total_query"] == required
+
+
+def test_exports_leave_out_a_pushed_slo_without_queries(service):
+    from services.openslo.exporter import slos_for_export
+
+    pushed = SLO.objects.create(
+        service=service, name="Pushed", slug="pushed", objective=99, source="push"
+    )
+    pushed.full_clean()
+    synced = SLO.objects.create(
+        service=service,
+        name="Synced",
+        slug="synced",
+        objective=99,
+        events_query=EVENTS,
+        total_query=TOTAL,
+    )
+    assert list(slos_for_export()) == [synced]
