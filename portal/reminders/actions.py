@@ -26,8 +26,8 @@ from portal.reminders import selectors
 from portal.reminders.choices import DigestStatus, Escalation
 from portal.reminders.models import Digest, ReminderHistory
 from portal.reminders.providers import PROVIDERS, DigestContext, DigestItem, Provider
-from services import selectors as service_selectors
 from services.choices import MembershipRole
+from services.selectors import catalog as service_selectors
 
 logger = logging.getLogger(__name__)
 

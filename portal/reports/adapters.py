@@ -13,7 +13,7 @@ from django.utils.module_loading import import_string
 
 from portal.reports.months import Month
 from portal.reports.scope import ReportScope, figure
-from services import selectors as service_selectors
+from services.selectors import catalog as service_selectors
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from portal.reports.adapters import Field, scoped_figures, team_rows  # noqa: F4
 from portal.reports.months import Month, portal_zone
 from portal.reports.scope import ReportScope, figure
 from portal.reports.templatetags.report_format import duration_text
-from services import selectors as service_selectors
+from services.selectors import catalog as service_selectors
 
 #: Rows of an SLO table in an email; the rest is a link to the scorecard.
 MAX_SLO_ROWS = 25

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from portal.reminders.selectors import sre_lead_ids
 from portal.reports.choices import DeliveryReason, DeliveryStatus, ReportStatus
 from portal.reports.models import ORG_SCOPE, MonthlyReport, ReportDelivery, ReportSubscription
-from services import selectors as service_selectors
+from services.selectors import catalog as service_selectors
 
 
 def report_list() -> QuerySet[MonthlyReport]:

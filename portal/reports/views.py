@@ -30,8 +30,8 @@ from portal.reports.models import ORG_SCOPE, MonthlyReport
 from portal.reports.months import parse_month
 from portal.reports.render import cid_of, with_footer
 from portal.roles import is_sre_lead
-from services import selectors as service_selectors
 from services.models.catalog import Team
+from services.selectors import catalog as service_selectors
 
 
 def _subscription_context(user, teams) -> dict:

@@ -4,10 +4,22 @@ each a fixed number of queries (the reading and summing of SLI data is services.
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 
 from services.budget.windows import BUCKET
-from services.choices import SLISource
+from services.choices import AlertState, SLISource
 from services.models.slos import (
     SLO,
     BudgetPolicy,
@@ -73,3 +85,43 @@ def slo_events_between(
     for row in sums:
         events[row["slo_id"]] = (row["bad"], row["total_sum"])
     return events
+
+
+# --- for the home page ------------------------------------------------------------------------
+
+_ALERT_RANK = Case(
+    When(status__alert=AlertState.PAGE, then=Value(0)),
+    When(status__alert=AlertState.TICKET, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def slos_needing_attention(team_ids: Iterable[int]) -> QuerySet[SLO]:
+    """The SLOs of these teams' services that page, burn (a ticket alert) or whose data is
+    stale: paging first, then the least budget left; one query."""
+    return (
+        slo_list()
+        .filter(service__owner_team_id__in=list(team_ids))
+        .filter(Q(status__alert__in=[AlertState.PAGE, AlertState.TICKET]) | Q(status__stale=True))
+        .annotate(alert_rank=_ALERT_RANK)
+        .order_by("alert_rank", F("status__remaining").asc(nulls_last=True), "service__name", "pk")
+    )
+
+
+def worst_slos() -> QuerySet[SLO]:
+    """Every SLO with figures, the least budget left first; one query."""
+    return (
+        slo_list()
+        .filter(status__remaining__isnull=False)
+        .order_by("status__remaining", "service__name", "pk")
+    )
+
+
+def stale_slos() -> QuerySet[SLO]:
+    """The SLOs whose data is stale, the longest silent first; one query."""
+    return (
+        slo_list()
+        .filter(status__stale=True)
+        .order_by(F("status__latest_data_at").asc(nulls_first=True), "service__name", "pk")
+    )
