@@ -263,13 +263,15 @@ def _organisation(size: int, lead_team, lead):
 
 @pytest.mark.parametrize("size", [2, 20])
 def test_home_costs_the_same_queries_whatever_the_organisations_size(
-    client_for, sre_lead, django_assert_num_queries, size
+    client_for, sre_lead, django_assert_max_num_queries, size
 ):
     team = TeamFactory()
     MembershipFactory(user=sre_lead, team=team)
     _organisation(size, team, sre_lead)
     client = client_for(sre_lead)
-    with django_assert_num_queries(21):
+    # At most: a block stops reading once it has a page's rows (the post-mortems to review
+    # can fill "Post-mortems for you" before those past due are read).
+    with django_assert_max_num_queries(22):
         response = client.get(reverse("home"))
     assert response.status_code == 200
     assert 'class="badge count"' in response.text
