@@ -293,10 +293,10 @@ def _pending_action_item_count() -> Coalesce:
 
 
 def action_item_list() -> QuerySet[ActionItem]:
-    """Action items with their post-mortem, incident and owner (for lists and permission
-    checks) in constant queries."""
+    """Action items with their post-mortem, incident, its team and owner (for lists and
+    permission checks) in constant queries."""
     return ActionItem.objects.select_related(
-        "owner", "postmortem__incident", "postmortem__author"
+        "owner", "postmortem__incident__team", "postmortem__author"
     ).prefetch_related("postmortem__incident__services")
 
 

@@ -20,6 +20,7 @@ from django.db.models import (
 
 from services.budget.windows import BUCKET
 from services.choices import AlertState, SLISource
+from services.models.catalog import Service
 from services.models.slos import (
     SLO,
     BudgetPolicy,
@@ -125,3 +126,12 @@ def stale_slos() -> QuerySet[SLO]:
         .filter(status__stale=True)
         .order_by(F("status__latest_data_at").asc(nulls_first=True), "service__name", "pk")
     )
+
+
+def service_and_slo(service_slug: str, slo_slug: str):
+    """The service of this slug and its SLO of that slug (each None when there is none),
+    with their names, in one query for each."""
+    service = Service.objects.filter(slug=service_slug).only("pk", "name").first()
+    if service is None:
+        return None, None
+    return service, SLO.objects.filter(service=service, slug=slo_slug).only("name").first()
