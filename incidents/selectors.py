@@ -468,15 +468,16 @@ def open_incidents_needing_attention(team_ids: Iterable[int]) -> QuerySet[Incide
     )
 
 
-def team_follow_up_counts(team: Team, today: dt.date) -> dict[str, int]:
-    """The team's open incidents and its overdue action items (of its incidents), in one
-    query."""
+def team_follow_up_counts(team: Team, *, now: dt.datetime, today: dt.date) -> dict[str, int]:
+    """The team's open incidents, its post-mortems past due and its overdue action items (of
+    its incidents), in one query."""
 
     def counted(queryset, group: str) -> Coalesce:
         rows = queryset.order_by().values(group).annotate(count=Count("*")).values("count")
         return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
     open_incidents = Incident.objects.filter(team=OuterRef("pk"), status__in=OPEN_STATUSES)
+    past_due = postmortems_past_due(now).filter(incident__team=OuterRef("pk"))
     overdue = ActionItem.objects.filter(
         overdue_action_items_q(today), postmortem__incident__team=OuterRef("pk")
     )
@@ -484,6 +485,7 @@ def team_follow_up_counts(team: Team, today: dt.date) -> dict[str, int]:
         Team.objects.filter(pk=team.pk)
         .values(
             open_incidents=counted(open_incidents, "team"),
+            postmortems_past_due=counted(past_due, "incident__team"),
             overdue_action_items=counted(overdue, "postmortem__incident__team"),
         )
         .get()

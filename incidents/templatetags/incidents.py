@@ -14,6 +14,7 @@ from django import template
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -46,6 +47,21 @@ def service_incidents_panel(service):
     )
     open_count = recent[0].open_count if recent else 0
     return {"service": service, "incidents": recent, "open_count": open_count}
+
+
+@register.inclusion_tag("incidents/_team_attention_panel.html")
+def team_attention_panel(team):
+    """The team page's roll-up: its SLOs met and missed this month, its open incidents and
+    its overdue follow-ups, each linking to its filtered list; two queries."""
+    from incidents.deadlines import portal_today
+    from incidents.selectors import team_follow_up_counts
+    from services.selectors.slos import team_slo_month
+
+    return {
+        "team": team,
+        "slos": team_slo_month(team),
+        "follow_ups": team_follow_up_counts(team, now=timezone.now(), today=portal_today()),
+    }
 
 
 @register.simple_tag(takes_context=True)

@@ -135,3 +135,20 @@ def service_and_slo(service_slug: str, slo_slug: str):
     if service is None:
         return None, None
     return service, SLO.objects.filter(service=service, slug=slo_slug).only("name").first()
+
+
+def team_slo_month(team) -> dict[str, int]:
+    """How the team's SLOs do this calendar month so far (each in its own time zone, as its
+    snapshot counts months): met, missed, without data; and how many page. One query."""
+    counts = {"met": 0, "missed": 0, "no_data": 0, "paging": 0}
+    rows = SLO.objects.filter(service__owner_team=team).values_list(
+        "status__monthly", "status__alert"
+    )
+    for monthly, alert in rows:
+        month = monthly[-1] if monthly else None
+        if month is None or month.get("met") is None:
+            counts["no_data"] += 1
+        else:
+            counts["met" if month["met"] else "missed"] += 1
+        counts["paging"] += alert == AlertState.PAGE
+    return counts

@@ -202,3 +202,34 @@ def test_the_declare_form_ignores_an_unknown_service_in_its_link(client_for, own
     response = client_for(owner).get(reverse("incident_declare"), {"service": "nope"})
     assert response.status_code == 200
     assertNotContains(response, "burns its error budget")
+
+
+# --- the team page's roll-up ---------------------------------------------------------------
+
+
+def test_the_team_page_rolls_up_slos_met_and_missed_this_month_and_open_follow_ups(
+    client_for, viewer, service, items
+):
+    met = make_status(make_slo(service, 1))
+    met.monthly[-1]["met"] = True
+    met.save()
+    make_status(make_slo(service, 2), alert="page")  # its month so far is missed
+    make_slo(service, 3)  # never computed
+    IncidentFactory(services=[service])
+    PostMortemFactory(
+        incident=IncidentFactory(services=[service]),
+        due_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    response = client_for(viewer).get(reverse("team_detail", args=["payments"]))
+    panel = response.text.split('aria-labelledby="team-attention-heading"', 1)[1]
+    panel = panel.split("</section>", 1)[0]
+    assert '<span class="stat-value">1</span> SLO met this month' in panel
+    assert '<span class="stat-value">1</span> missed' in panel
+    assert '<span class="stat-value">1</span> without data' in panel
+    assert '<span class="stat-value">1</span> paging' in panel
+    # Three open: the item's incident (IncidentFactory's are open), this one, the post-mortem's.
+    assert '<span class="stat-value">3</span> open incidents' in panel
+    assert '<span class="stat-value">1</span> overdue action item' in panel
+    assert '<span class="stat-value">1</span> post-mortem past due' in panel
+    assert f"{reverse('action_item_list')}?overdue=true&amp;team=payments" in panel
+    assert f"{reverse('incident_list')}?open=true&amp;team=payments" in panel
