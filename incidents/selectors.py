@@ -464,6 +464,7 @@ def open_incidents_needing_attention(team_ids: Iterable[int]) -> QuerySet[Incide
             | Exists(affects_team)
         )
         .select_related("team")
+        .only("reference", "title", "severity", "status", "started_at", "team__name")
         .order_by("severity", "-started_at", "-id")
     )
 

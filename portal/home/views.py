@@ -4,7 +4,7 @@ they belong and where to go; read through the apps' selectors."""
 from django.shortcuts import render
 
 from portal.home.blocks import BLOCKS, SECTION_TITLES, block_of, home_context
-from portal.roles import can_create_anything, editable_team_ids, is_sre_lead
+from portal.roles import can_create_anything, is_sre_lead
 from services.selectors import catalog as catalog_selectors
 
 
@@ -14,8 +14,8 @@ def home(request):
     teams = catalog_selectors.teams_of_person(user)
     context = home_context(
         user,
-        team_ids=[pk for pk, _ in teams],
-        team_slugs=[slug for _, slug in teams],
+        team_ids=[team[0] for team in teams],
+        team_slugs=[team[1] for team in teams],
         is_sre_lead=is_sre_lead(user),
     )
     sections = []
@@ -35,8 +35,9 @@ def home(request):
             "sections": sections,
             "service_count": counts["services"],
             "team_count": counts["teams"],
-            "my_teams": catalog_selectors.teams_of_member(user),
-            "editable_team_ids": editable_team_ids(user),
+            "my_teams": [
+                {"slug": slug, "name": name, "edits": edits} for _, slug, name, edits in teams
+            ],
             "may_add_service": can_create_anything(user),
         },
     )

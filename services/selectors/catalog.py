@@ -1,7 +1,17 @@
 """Reads of the catalog (teams, memberships, tags, services) for views, the API, reports and
 the org-wide features: each a fixed number of queries."""
 
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 
 from services.choices import MembershipRole
@@ -66,18 +76,16 @@ def team_ids_edited_by(user) -> frozenset[int]:
     return frozenset(memberships.values_list("team_id", flat=True))
 
 
-def teams_of_member(user) -> QuerySet[Team]:
-    """The user's teams, with what team_detail() shows of each."""
-    return team_detail().filter(memberships__user=user).order_by("name")
-
-
-def teams_of_person(user) -> list[tuple[int, str]]:
-    """(id, slug) of the teams the user belongs to or manages, by name, in one query."""
+def teams_of_person(user) -> list[tuple[int, str, str, bool]]:
+    """(id, slug, name, whether they edit its records) of the teams the user belongs to or
+    manages, by name, in one query."""
+    edits = Membership.objects.filter(team=OuterRef("pk"), user=user, role=MembershipRole.ENGINEER)
     return list(
         Team.objects.filter(Q(memberships__user=user) | Q(manager=user))
+        .annotate(edits=Exists(edits))
         .distinct()
         .order_by("name", "pk")
-        .values_list("pk", "slug")
+        .values_list("pk", "slug", "name", "edits")
     )
 
 

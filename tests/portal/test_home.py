@@ -271,7 +271,7 @@ def test_home_costs_the_same_queries_whatever_the_organisations_size(
     client = client_for(sre_lead)
     # At most: a block stops reading once it has a page's rows (the post-mortems to review
     # can fill "Post-mortems for you" before those past due are read).
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("home"))
     assert response.status_code == 200
     assert 'class="badge count"' in response.text
