@@ -17,6 +17,7 @@ from incidents.choices import (
 )
 from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.selectors import overdue_action_items_q
+from portal.ordering import PortalOrderingFilter
 from services.models.catalog import Service, Team
 
 
@@ -84,7 +85,7 @@ class PostMortemFilterSet(django_filters.FilterSet):
         label="Past due",
         help_text="Unpublished past their due time (true), or not (false).",
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
         fields=(
             ("published_at", "published"),
             ("due_at", "due"),
@@ -121,7 +122,8 @@ class ActionItemFilterSet(django_filters.FilterSet):
     incident = django_filters.CharFilter(
         field_name="postmortem__incident__reference", label="Incident reference"
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
+        tie_break=("due_date", "title"),
         fields=(
             ("due_date", "due"),
             ("priority", "priority"),

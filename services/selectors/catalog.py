@@ -12,7 +12,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
 from services.choices import MembershipRole
 from services.models.catalog import Membership, Service, Tag, Team
@@ -32,7 +32,7 @@ def service_list() -> QuerySet[Service]:
         Service.objects.select_related("owner_team")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .annotate(dependent_count=_count_of(dependencies, "to_service"))
-        .order_by("name")
+        .order_by(Lower("name"), "pk")
     )
 
 
@@ -55,7 +55,7 @@ def team_list() -> QuerySet[Team]:
             ),
             member_count=_count_of(Membership.objects.filter(team=OuterRef("pk")), "team"),
         )
-        .order_by("name")
+        .order_by(Lower("name"), "pk")
     )
 
 
