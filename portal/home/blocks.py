@@ -333,7 +333,7 @@ def reviews_for_you(context: HomeContext) -> Iterable[Row]:
 
 
 def _reviews_link(context: HomeContext) -> str:
-    return _url("readiness_review_list", status="in_review")
+    return _url("readiness_review_list", status="in_review", mine="true")
 
 
 def team_findings(context: HomeContext) -> Iterable[Row]:
