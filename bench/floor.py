@@ -1,7 +1,7 @@
-"""The floor of bench/http.py: the least a Django page backed by PostgreSQL costs here.
+"""The floor of bench/http_pages.py: the least a Django page backed by PostgreSQL costs here.
 
 One view runs one query and renders a small template, with no middleware and no apps.
-bench/http.py serves it with the same gunicorn and worker count as the portal, so that the
+bench/http_pages.py serves it with the same gunicorn and worker count as the portal, so that the
 ratio of a page's throughput to this one's says how far the page is from what Django can do
 on the same machine at the same moment.
 

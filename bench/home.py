@@ -23,9 +23,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-# The repository instead of bench/ first on the path: bench/http.py would hide the standard
-# library's http package from everything that imports it.
-sys.path.remove(str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.catalog import (

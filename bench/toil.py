@@ -15,7 +15,7 @@ figures and counts each page's queries; then the rest with bulk inserts: 10,000 
 them, the newest 25 still open), runs ANALYZE and counts again. It then times what the worker
 does: the figures of every team's current month (`toil_months_store`, the body of the
 recompute), the recompute of a month every team has marked dirty
-(`toil.tasks.recompute_dirty_toil_months`), and the first refresh that fills in a year; and
+(`toil.tasks.toil.recompute_dirty_toil_months`), and the first refresh that fills in a year; and
 one team's month computed from the records, as a page would without snapshots. Last, 200
 requests per page in-process through Django's test client as a signed-in SRE lead, `DEBUG`
 off.
@@ -137,7 +137,7 @@ TASKS = [
 
 def load_items(teams, services, count: int, today, rng, *, start: int = 0):
     """``count`` items over ``teams``, numbered from ``start``."""
-    from toil.choices import FrequencyUnit, ToilCategory, ToilStatus
+    from toil.choices.toil import FrequencyUnit, ToilCategory, ToilStatus
     from toil.models.inventory import ToilItem
 
     items, links = [], []
@@ -306,8 +306,6 @@ def benchmark(options) -> bool:
     from django.db import connection
     from django.test import Client
 
-    # The recomputes rung while loading are not sent: the benchmark runs them itself.
-    from toil import tasks
     from toil.actions.toil import (
         toil_months_mark_dirty,
         toil_months_recompute_dirty,
@@ -316,6 +314,9 @@ def benchmark(options) -> bool:
     )
     from toil.models.inventory import TeamToilMonth, ToilEntry, ToilItem, organisation_today
     from toil.selectors.toil import current_month, toil_figures
+
+    # The recomputes rung while loading are not sent: the benchmark runs them itself.
+    from toil.tasks import toil as tasks
 
     tasks.recompute_dirty_toil_months.apply_async = lambda *args, **kwargs: None
 

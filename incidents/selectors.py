@@ -19,6 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
+from django.urls import reverse
 
 from incidents.choices import (
     ACTION_ITEM_PENDING_STATUSES,
@@ -551,3 +552,43 @@ def follow_up_figures(
         action_items_closed=ai["closed"],
         action_items_overdue=ai["overdue"],
     )
+
+
+# --- for the deploy gate (toil reads these) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenIncidentOnServices:
+    """An open incident and which of the asked-about services it affects."""
+
+    reference: str
+    severity: str
+    title: str
+    url: str
+    service_ids: frozenset[int]
+
+
+def open_incidents_on(service_ids, *, severities=("SEV1", "SEV2")) -> list[OpenIncidentOnServices]:
+    """The open incidents of these severities affecting any of the services, in one query."""
+    links = (
+        Incident.services.through.objects.filter(
+            service_id__in=list(service_ids),
+            incident__status__in=sorted(OPEN_STATUSES),
+            incident__severity__in=list(severities),
+        )
+        .values_list("incident__reference", "incident__severity", "incident__title", "service_id")
+        .order_by("incident__started_at", "incident__reference")
+    )
+    found: dict[str, tuple[str, str, set[int]]] = {}
+    for reference, severity, title, service_id in links:
+        found.setdefault(reference, (severity, title, set()))[2].add(service_id)
+    return [
+        OpenIncidentOnServices(
+            reference=reference,
+            severity=severity,
+            title=title,
+            url=reverse("incident_detail", args=[reference]),
+            service_ids=frozenset(service_ids_of),
+        )
+        for reference, (severity, title, service_ids_of) in found.items()
+    ]

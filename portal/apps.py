@@ -8,9 +8,14 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from portal.pagecache import install_version_triggers
         from portal.signin import connect_signals
 
         connect_signals()
+        # Every migrate gives the tables it made the trigger that moves the data version.
+        post_migrate.connect(install_version_triggers, sender=self)
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

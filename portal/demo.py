@@ -1,6 +1,7 @@
 """Demo data for `make run`: a small organisation with teams, people, a service catalog,
 SLOs with a month of synthetic SLI history (services.demo), incidents (incidents.demo) and
-readiness reviews and scorecards (services.demo_readiness).
+readiness reviews and scorecards (services.demo_readiness), and last month's reports
+(portal.reports.demo).
 
 Loading is idempotent: every record is looked up by its natural key (username, team slug,
 service slug) and only created when missing, so a second run adds nothing and keeps the
@@ -24,13 +25,15 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from incidents.demo import load_demo_incidents
 from portal.compliance.demo import load_demo_compliance
+from portal.reports.demo import load_demo_reports
 from portal.roles import grant_sre_lead
 from services.actions.catalog import membership_set, service_create, team_create
 from services.choices import Lifecycle, MembershipRole, Tier
 from services.demo import load_demo_slos
 from services.demo_readiness import load_demo_readiness
 from services.models.catalog import Service, Team
-from toil.demo import load_demo_toil
+from toil.demo.changes import load_demo_changes
+from toil.demo.toil import load_demo_toil
 
 ADMIN_USERNAME = "admin"
 PASSWORD_FILE_NAME = "demo-password"
@@ -428,6 +431,10 @@ def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSumma
     load_demo_toil(timezone.now())
     load_demo_compliance(timezone.now())
     load_demo_readiness(timezone.now())
+    # After the readiness reviews: the gate's recorded answers read them.
+    load_demo_changes(timezone.now())
+    # Last: the reports read every other app's records.
+    load_demo_reports(timezone.now())
     return summary
 
 

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "portal.timezones.ViewerTimezoneMiddleware",
     "portal.profile.middleware.ProfileTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signed-in GETs answered from the stored response at the same data version (PAGE_CACHE_*).
+    "portal.pagecache.PageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -176,7 +178,19 @@ X_FRAME_OPTIONS = "DENY"
 
 # The default cache keeps the API's rate-limit counters: per process unless CACHE_URL names a
 # shared cache (e.g. redis://redis:6379/1), which makes the limits hold across workers.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    # Whole pages (portal.pagecache), in each web process's memory: the version check makes
+    # a shared cache unnecessary, and memory is the fastest there is.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": env.int("PAGE_CACHE_ENTRIES", default=500)},
+    },
+}
+# Seconds a page stored for a person may be served again while no data changed (pages also
+# change with time alone: "open for 3 h", "overdue"). 0 turns the page cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=10)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -231,7 +245,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The current month's toil figures move with the clock (open incidents, automation
     # savings); the task also fills in months of the last year that were never computed.
-    "refresh-toil-months": {"task": "toil.tasks.refresh_toil_months", "schedule": 600.0},
+    "refresh-toil-months": {"task": "toil.tasks.toil.refresh_toil_months", "schedule": 600.0},
     # Every quarter of an hour: the digests of the people whose 08:00 has come (zones differ by
     # quarters of an hour), each once a day.
     "plan-digests": {"task": "portal.reminders.tasks.plan_digests", "schedule": 900.0},
@@ -250,6 +264,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "services.tasks.record_scorecard_trends",
         "schedule": crontab(hour=3, minute=0, day_of_week=1),
     },
+    "recompute-dora": {"task": "toil.tasks.changes.recompute_all_dora", "schedule": 3600.0},
 }
 # Every task is bounded: a hung mail server or query ends in a soft time limit (the task
 # records why) and, if that is ignored, a hard one that replaces the worker process.
@@ -260,7 +275,7 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 PORTAL_SWEEPS = [
     "incidents.tasks.sweep_status_updates",
     "incidents.tasks.sweep_incident_metrics",
-    "toil.tasks.recompute_dirty_toil_months",
+    "toil.tasks.toil.recompute_dirty_toil_months",
     # SLOs marked dirty whose recompute was not rung (the broker was down) or not done.
     "services.tasks.recompute_dirty_slos",
     # SLOs whose newest data grew older than SLI_STALE_AFTER_MINUTES, whatever feeds them.
@@ -269,6 +284,7 @@ PORTAL_SWEEPS = [
     "portal.reports.tasks.sweep_reports",
     # Services marked dirty whose recompute ring was lost.
     "services.tasks.recompute_dirty_checks",
+    "toil.tasks.changes.sweep_changes",
 ]
 # A heartbeat older than this means the worker or beat is not running.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
@@ -310,6 +326,11 @@ TOIL_HOURS_PER_ENGINEER = env.int("TOIL_HOURS_PER_ENGINEER", default=140)
 # Production readiness: how long an approved readiness review stays valid before the service
 # shows "review due" (and a tier-1/2 service in production counts as unreviewed).
 READINESS_VALID_DAYS = env.int("READINESS_VALID_DAYS", default=365)
+
+# Change approvals and the deploy gate (toil): how many change approvers a standard change
+# needs, and the longest an SRE lead's override of the gate may last.
+CHANGE_STANDARD_APPROVALS = env.int("CHANGE_STANDARD_APPROVALS", default=2)
+GATE_OVERRIDE_MAX_HOURS = env.int("GATE_OVERRIDE_MAX_HOURS", default=24)
 
 # Where links in emails point (the portal's public address).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
@@ -393,6 +414,14 @@ SPECTACULAR_SETTINGS = {
         "ReadinessStateEnum": "services.choices.ReadinessState",
         "ExemptionStatusEnum": "services.choices.ExemptionStatus",
         "ReviewEntryKindEnum": "services.choices.ReviewEntryKind",
+        "ChangeCategoryEnum": "toil.choices.changes.ChangeCategory",
+        "ChangeStatusEnum": "toil.choices.changes.ChangeStatus",
+        "ApprovalDecisionEnum": "toil.choices.changes.ApprovalDecision",
+        "ApproverRoleEnum": "toil.choices.changes.ApproverRole",
+        "ChangeEventKindEnum": "toil.choices.changes.ChangeEventKind",
+        "FreezeScopeEnum": "toil.choices.changes.FreezeScope",
+        "GateDecisionKindEnum": "toil.choices.changes.GateDecisionKind",
+        "DeploymentStatusEnum": "toil.choices.changes.DeploymentStatus",
     },
     # The truth about errors: every operation documents the 400/401/403/404 (and 413, 429,
     # 503) answers it can give, in one shape (portal.api.schema).

@@ -22,6 +22,9 @@ from services.api.scorecards import (
     ScorecardViewSet,
 )
 from services.api.slos import BudgetPolicyViewSet, SLOViewSet
+from toil.api import changes as changes_api
+from toil.api import deployments as deployments_api
+from toil.api import gate as gate_api
 from toil.api import toil as toil_api
 
 handler404 = "portal.errors.page_not_found"
@@ -43,6 +46,13 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 router.register("postmortems", postmortem_api.PostMortemViewSet, basename="postmortem")
 router.register("action-items", postmortem_api.ActionItemViewSet, basename="actionitem")
+# Change approvals, the deploy gate and deployments (toil).
+router.register("changes", changes_api.ChangeViewSet, basename="change")
+router.register("freeze-windows", changes_api.FreezeWindowViewSet, basename="freezewindow")
+router.register("gate-decisions", gate_api.GateDecisionViewSet, basename="gatedecision")
+router.register("gate-overrides", gate_api.GateOverrideViewSet, basename="gateoverride")
+router.register("deployments", deployments_api.DeploymentViewSet, basename="deployment")
+router.register("incident-causes", deployments_api.IncidentCauseViewSet, basename="incidentcause")
 router.register("toil-items", toil_api.ToilItemViewSet, basename="toilitem")
 router.register("toil-entries", toil_api.ToilEntryViewSet, basename="toilentry")
 router.register("toil-months", toil_api.TeamToilMonthViewSet, basename="teamtoilmonth")
@@ -90,6 +100,8 @@ urlpatterns = [
         name="slo_prometheus_rules",
     ),
     path("api/slos/openslo/", interchange_api.OpenSLOView.as_view(), name="slo_openslo"),
+    path("api/deploy-gate/", gate_api.DeployGateView.as_view(), name="deploy_gate"),
+    path("api/dora/", deployments_api.DoraView.as_view(), name="dora_api"),
     path("api/teams/<int:pk>/toil/", toil_api.TeamToilView.as_view(), name="team_toil"),
     path("api/me/digest/", DigestPreferenceView.as_view(), name="me_digest_api"),
     path("api/", include(router.urls)),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the servers the test suite starts are installed: PostgreSQL, Redis,
-# Prometheus (with promtool), Alertmanager and Chromium. Installs the missing ones with apt-get when running as root; otherwise
+# Prometheus (with promtool), Alertmanager and Chromium, and curl and jq (the README's deploy-gate
+# pipeline steps run in the suite). Installs the missing ones with apt-get when running as root; otherwise
 # stops and names the packages to install.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+command -v curl >/dev/null || missing+=(curl)
+command -v jq >/dev/null || missing+=(jq)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

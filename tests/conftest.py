@@ -99,6 +99,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def no_page_cache(settings):
+    """Tests travel in time and read pages right after writing: pages are made afresh unless
+    a test of the page cache turns it on (tests/portal/test_page_cache.py)."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """The default cache holds the API's rate-limit counters: each test starts at zero."""
     cache.clear()

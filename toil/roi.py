@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from toil.choices import (
+from toil.choices.toil import (
     CHARACTERISTIC_FIELDS,
     TOIL_CHARACTERISTICS_NEEDED,
     FrequencyUnit,

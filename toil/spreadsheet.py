@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 
 from toil import roi
-from toil.choices import ToilCategory
+from toil.choices.toil import ToilCategory
 from toil.models.inventory import MAX_MINUTES_EACH
 
 MAX_ROWS = 5000

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from toil.views import toil
+from toil.views import changes, deployments, toil
 
 urlpatterns = [
     # The toil inventory, logged time and the teams' toil against the cap.
@@ -20,4 +20,33 @@ urlpatterns = [
     path("toil/by-team/", toil.toil_team_list, name="toil_team_list"),
     path("toil/by-team/<slug:slug>/", toil.toil_team_detail, name="toil_team_detail"),
     path("toil/by-team/<slug:slug>/capacity/", toil.toil_team_capacity, name="toil_team_capacity"),
+    # --- change approvals, freezes, the deploy gate, deployments and DORA ---
+    path("changes/", changes.change_list, name="change_list"),
+    # Before <int:pk>: these are not change numbers.
+    path("changes/new/", changes.change_create, name="change_create"),
+    path("changes/freezes/", changes.freeze_list, name="freeze_list"),
+    path("changes/freezes/new/", changes.freeze_create, name="freeze_create"),
+    path("changes/freezes/<int:pk>/", changes.freeze_detail, name="freeze_detail"),
+    path("changes/freezes/<int:pk>/edit/", changes.freeze_edit, name="freeze_edit"),
+    path("changes/freezes/<int:pk>/delete/", changes.freeze_delete, name="freeze_delete"),
+    path("changes/gate/", changes.gate_decision_list, name="gate_decision_list"),
+    path("changes/gate/overrides/", changes.gate_override_list, name="gate_override_list"),
+    path(
+        "changes/gate/overrides/<int:pk>/revoke/",
+        changes.gate_override_revoke,
+        name="gate_override_revoke",
+    ),
+    path("changes/deployments/", deployments.deployment_list, name="deployment_list"),
+    path("changes/dora/", deployments.dora_page, name="dora"),
+    path("changes/<int:pk>/", changes.change_detail, name="change_detail"),
+    path("changes/<int:pk>/edit/", changes.change_edit, name="change_edit"),
+    path("changes/<int:pk>/delete/", changes.change_delete, name="change_delete"),
+    path("changes/<int:pk>/decide/", changes.change_decide, name="change_decide"),
+    path("changes/<int:pk>/checklist/", changes.change_checklist, name="change_checklist"),
+    path("changes/<int:pk>/<str:move>/", changes.change_move, name="change_move"),
+    path(
+        "incidents/<str:reference>/cause/",
+        deployments.incident_cause_update,
+        name="incident_cause_update",
+    ),
 ]

@@ -8,7 +8,7 @@ adds the escalations. Records of other apps that follow the portal's conventions
 ``get_absolute_url()``, ``team_id``) plug in through the adapters ``for_each_person``,
 ``expiring`` and ``of_teams`` without a provider function of their own:
 
-    Provider("waiver", "Waivers expiring", expiring("services.selectors.waivers_expiring",
+    Provider("waiver", "Waivers expiring", expiring("services.selectors.readiness.waivers_expiring",
              due="expires_on")),
 """
 
@@ -16,10 +16,14 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from incidents import selectors as incident_selectors
+from services.selectors import readiness as readiness_selectors
+from services.selectors import scorecards as scorecard_selectors
+from toil.selectors import approvers as change_approver_selectors
 
 #: Action items are listed from this many days before they fall due.
 ACTION_ITEM_NOTICE_DAYS = 2
@@ -113,6 +117,86 @@ def postmortems_past_due(context: DigestContext) -> Iterable[DigestItem]:
         )
 
 
+def readiness_reviews_awaiting_review(context: DigestContext) -> Iterable[DigestItem]:
+    """Readiness reviews submitted and waiting for their reviewer's verdict, to the reviewer.
+    They have no deadline: the digest lists them until the reviewer decides."""
+    for review in readiness_selectors.reviews_in_review().filter(reviewer__isnull=False):
+        yield DigestItem(
+            object_id=str(review.pk),
+            title=f"Readiness review of {review.service.name}",
+            url=review.get_absolute_url(),
+            due=None,
+            recipient_ids=(review.reviewer_id,),
+            team_id=review.service.owner_team_id,
+            who=_name(review.reviewer),
+        )
+
+
+def readiness_waivers_expiring(context: DigestContext) -> Iterable[DigestItem]:
+    """Waivers of approved readiness reviews expiring within EXPIRY_NOTICE_DAYS days, to the
+    waiver's owner and the service's team: once one expires, the approval no longer counts."""
+    before = context.today + dt.timedelta(days=EXPIRY_NOTICE_DAYS)
+    for waiver in readiness_selectors.waivers_expiring(before).filter(
+        expires_on__gte=context.today
+    ):
+        review = waiver.item.review
+        service = review.service
+        people = set(context.team_people.get(service.owner_team_id, set()))
+        if waiver.owner_id:
+            people.add(waiver.owner_id)
+        yield DigestItem(
+            object_id=str(waiver.pk),
+            title=f"Waiver of “{waiver.item.criterion.title}” on {service.name}",
+            url=reverse("readiness_review_detail", args=[service.slug, review.pk]),
+            due=waiver.expires_on,
+            recipient_ids=tuple(sorted(people)),
+            team_id=service.owner_team_id,
+            who=_name(waiver.owner),
+        )
+
+
+def scorecard_exemptions_expiring(context: DigestContext) -> Iterable[DigestItem]:
+    """Approved scorecard exemptions expiring within EXPIRY_NOTICE_DAYS days, to the service's
+    team and whoever asked for the exemption."""
+    before = context.today + dt.timedelta(days=EXPIRY_NOTICE_DAYS)
+    for exemption in scorecard_selectors.exemptions_expiring(before).filter(
+        expires_on__gte=context.today
+    ):
+        service = exemption.service
+        people = set(context.team_people.get(service.owner_team_id, set()))
+        if exemption.requested_by_id:
+            people.add(exemption.requested_by_id)
+        yield DigestItem(
+            object_id=str(exemption.pk),
+            title=f"Exemption of {service.name} from “{exemption.check_name}”",
+            url=reverse("service_detail", args=[service.slug]),
+            due=exemption.expires_on,
+            recipient_ids=tuple(sorted(people)),
+            team_id=service.owner_team_id,
+            who=_name(exemption.requested_by),
+        )
+
+
+def changes_awaiting_approval(context: DigestContext) -> Iterable[DigestItem]:
+    """Change requests collecting approvals, to each person who may decide on one and has not
+    (toil.approvals: the change approvers and SRE leads for standard changes, the incident's
+    commander for an emergency, another engineer of the team for a low-risk one). Due when
+    the planned window opens (an implemented emergency: when its 24 hours to be approved end)."""
+    for awaiting in change_approver_selectors.changes_awaiting_approvers(
+        context.people.values(), now=context.now
+    ):
+        change = awaiting.change
+        yield DigestItem(
+            object_id=str(change.pk),
+            title=f"{change} ({change.get_category_display()})",
+            url=change.get_absolute_url(),
+            due=_as_date(awaiting.due_at),
+            recipient_ids=awaiting.approver_ids,
+            team_id=change.team_id,
+            who=", ".join(sorted(_name(context.people[pk]) for pk in awaiting.approver_ids)),
+        )
+
+
 # --- adapters for records of other apps --------------------------------------------------------
 
 
@@ -171,4 +255,12 @@ def of_teams(selector: str, *, due: str | None = None) -> Callable:
 PROVIDERS: list[Provider] = [
     Provider("action_item", "Action items due or overdue", action_items_due),
     Provider("postmortem", "Post-mortems past due", postmortems_past_due),
+    Provider(
+        "readiness_review", "Readiness reviews awaiting you", readiness_reviews_awaiting_review
+    ),
+    Provider("waiver", "Readiness waivers expiring", readiness_waivers_expiring),
+    Provider("exemption", "Scorecard exemptions expiring", scorecard_exemptions_expiring),
+    Provider(
+        "change_approval", "Change requests awaiting your approval", changes_awaiting_approval
+    ),
 ]

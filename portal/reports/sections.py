@@ -30,7 +30,11 @@ from portal.reports.adapters import Field, scoped_figures, team_rows  # noqa: F4
 from portal.reports.months import Month, portal_zone
 from portal.reports.scope import ReportScope, figure
 from portal.reports.templatetags.report_format import duration_text
-from services.selectors import catalog as service_selectors
+from services.selectors import readiness as readiness_selectors
+from services.selectors import scorecards as scorecard_selectors
+from services.selectors import slos as slo_selectors
+from toil import dora
+from toil.selectors import deployments as deployment_selectors
 
 #: Rows of an SLO table in an email; the rest is a link to the scorecard.
 MAX_SLO_ROWS = 25
@@ -43,7 +47,7 @@ TREND_MONTHS = 12
 def _slos(scope: ReportScope) -> list[dict]:
     """The scope's SLOs with their snapshots' figures, read once per report."""
     if "slos" not in scope.memo:
-        scope.memo["slos"] = service_selectors.slo_report_rows(scope.team)
+        scope.memo["slos"] = slo_selectors.slo_report_rows(scope.team)
     return scope.memo["slos"]
 
 
@@ -284,6 +288,107 @@ def follow_up_section(scope: ReportScope) -> dict:
     }
 
 
+def dora_section(scope: ReportScope) -> dict | None:
+    """Production deployments and DORA's four keys plus the rework rate of the month, from
+    toil's snapshots (toil.selectors.deployments.dora_month), the previous month beside each,
+    and the band the keys put the scope in (DORA's thresholds, toil.dora.BANDS). None when
+    neither month had a deployment. Two queries."""
+    this = deployment_selectors.dora_month(scope.team, scope.month.first_day)
+    before = deployment_selectors.dora_month(scope.team, scope.month.previous().first_day)
+    if not this.deployments and not before.deployments:
+        return None
+    band = dora.overall_band(this)
+    summary = f"{this.deployments} production deployment{'s' if this.deployments != 1 else ''}"
+    summary += f"; DORA band {band}." if band else "."
+    return {
+        "deployments": this.deployments,
+        "band": band,
+        "previous_band": dora.overall_band(before),
+        "figures": [
+            figure("Deployments", this.deployments, before.deployments, better="higher"),
+            figure(
+                "Deployments per day",
+                round(this.deployment_frequency, 2),
+                round(before.deployment_frequency, 2),
+                better="higher",
+            ),
+            figure("Lead time for changes (median)", this.lead_time, before.lead_time, "duration"),
+            figure(
+                "Change failure rate",
+                this.change_failure_rate,
+                before.change_failure_rate,
+                "percent",
+            ),
+            figure(
+                "Failed deployment recovery time (median)",
+                this.recovery_time,
+                before.recovery_time,
+                "duration",
+            ),
+            figure("Deployment rework rate", this.rework_rate, before.rework_rate, "percent"),
+        ],
+        "summary": summary,
+        "dora_url": reverse("dora") + (f"?{urlencode(scope.team_query)}" if scope.team else ""),
+    }
+
+
+def maturity_section(scope: ReportScope) -> dict | None:
+    """Each team's services at each level of the maturity scorecard as things stand, and the
+    tier-1/2 services in production without a valid readiness review at the month's end."""
+    scorecard = scorecard_selectors.current_scorecard(scorecard_selectors.DEFAULT_SCORECARD)
+    if scorecard is None:
+        return None
+    levels = [level.name for level in sorted(scorecard.levels.all(), key=lambda x: x.rank)]
+    columns = ["none", *levels]
+    by_team = {
+        team: counts
+        for team, counts in scorecard_selectors.maturity_levels_by_team(scorecard.key).items()
+        if scope.team is None or team.pk == scope.team.pk
+    }
+    unreviewed = readiness_selectors.production_without_review(scope.month.end)
+    if scope.team is not None:
+        unreviewed = unreviewed.filter(owner_team=scope.team)
+    unreviewed_count = unreviewed.count()
+    if not by_team and not unreviewed_count:
+        return None
+    top = levels[-1] if levels else None
+    rows = [
+        {
+            "team": team.name,
+            "flagged": False,
+            "values": [
+                figure(name if name != "none" else "No level", counts.get(name, 0), None)
+                for name in columns
+            ],
+        }
+        for team, counts in sorted(by_team.items(), key=lambda item: item[0].name.casefold())
+    ]
+    figures = [
+        figure(
+            "Tier-1/2 services in production without a valid readiness review",
+            unreviewed_count,
+            None,
+        )
+    ]
+    if top is not None:
+        figures.insert(
+            0,
+            figure(
+                f"Services at {top}",
+                sum(counts.get(top, 0) for counts in by_team.values()),
+                None,
+                better="higher",
+            ),
+        )
+    return {
+        "columns": ["No level" if name == "none" else name for name in columns],
+        "rows": rows,
+        "figures": figures,
+        "summary": f"Levels of the {scorecard.title} scorecard as they stand when the report "
+        "is made.",
+    }
+
+
 # --- the registry -------------------------------------------------------------------------------
 
 
@@ -303,9 +408,22 @@ SECTIONS: list[Section] = [
     Section("budget", "Error budget now", error_budget_now),
     Section("incidents", "Incidents", incidents_section),
     Section("follow_up", "Post-mortems and action items", follow_up_section),
-    Section("dora", "Deployments and DORA's keys", None),
-    Section("toil", "Toil", None),
-    Section("maturity", "Readiness and maturity", None),
+    Section("dora", "Deployments and DORA's keys", dora_section),
+    Section(
+        "toil",
+        "Toil",
+        team_rows(
+            "toil.selectors.toil.toil_report_rows",
+            [
+                Field("estimated_hours", "Estimated", kind="hours", better="lower"),
+                Field("measured_hours", "Measured", kind="hours", better="lower"),
+                Field("share", "Share of capacity", kind="percent", better="lower"),
+                Field("hours_saved", "Saved by automation", kind="hours"),
+            ],
+            flag=Field("over_cap", "over the toil cap"),
+        ),
+    ),
+    Section("maturity", "Readiness and maturity", maturity_section),
 ]
 
 

@@ -4,17 +4,13 @@ Reads come from services.selectors, writes go through services.actions, and the
 permissions are portal.roles' rules, so the API allows exactly what the UI allows.
 """
 
-from contextlib import contextmanager
-
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
-from portal.api.errors import validation_error_detail
 from portal.api.fields import CappedListField
 from portal.api.lookups import NaturalKeyLookupMixin
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
@@ -40,16 +36,6 @@ from services.models.catalog import (
 )
 from services.selectors import catalog as catalog_selectors
 from services.selectors.readiness import annotated_readiness, with_readiness
-
-
-@contextmanager
-def model_errors_as_bad_request():
-    """Kept for the callers not yet relying on portal.api.errors, which now turns every
-    Django ValidationError reaching DRF into this same 400; remove once they are gone."""
-    try:
-        yield
-    except DjangoValidationError as error:
-        raise serializers.ValidationError(validation_error_detail(error)) from error
 
 
 class TeamMemberSerializer(serializers.ModelSerializer):

@@ -19,6 +19,7 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.roles import can_create_anything
 from services.backstage.sources import MAX_SOURCE_BYTES, Source
 from services.openslo.documents import OpenSLOError, OpenSLOPermissionError
 from services.openslo.exporter import UnknownService, export_yaml, slos_for_export
@@ -100,6 +101,10 @@ class OpenSLOView(APIView):
         summary="Import OpenSLO v1 documents, all or nothing",
     )
     def post(self, request):
+        # Permission before parsing, as for the catalog's creates: someone who edits no team's
+        # records imports nothing, whatever the documents say (even none at all).
+        if not can_create_anything(request.user):
+            raise PermissionDenied("Only engineers and SRE leads import SLOs.")
         try:
             report = import_sources(uploaded_sources(request), user=request.user)
         except OpenSLOPermissionError as error:

@@ -22,7 +22,6 @@ from services.actions.slos import (
     slo_delete,
     slo_update,
 )
-from services.api.catalog import model_errors_as_bad_request
 from services.budget.figures import UNKNOWN_TIER, objective_from_percent
 from services.budget.windows import BURN_RATE_KEYS
 from services.choices import AlertState, WindowKind
@@ -107,12 +106,10 @@ class SLOSerializer(serializers.HyperlinkedModelSerializer):
         return objective
 
     def create(self, validated_data):
-        with model_errors_as_bad_request():
-            return slo_create(**validated_data)
+        return slo_create(**validated_data)
 
     def update(self, instance, validated_data):
-        with model_errors_as_bad_request():
-            return slo_update(slo=instance, **validated_data)
+        return slo_update(slo=instance, **validated_data)
 
 
 class SLOFullStatusSerializer(serializers.Serializer):
@@ -276,8 +273,7 @@ class SLOViewSet(viewsets.ModelViewSet):
         status is recomputed a few seconds after the push commits. A push into an SLO synced
         from Prometheus is refused (400, `source`)."""
         slo = self.get_object()
-        with model_errors_as_bad_request():
-            stored = slo_buckets_push(slo=slo, buckets=_pushed_buckets(request.data))
+        stored = slo_buckets_push(slo=slo, buckets=_pushed_buckets(request.data))
         return Response({"stored": stored}, status=202)
 
 
@@ -303,12 +299,10 @@ class BudgetPolicySerializer(serializers.HyperlinkedModelSerializer):
         fields = ["id", "url", "name", "slug", "description", "is_default", "tiers"]
 
     def create(self, validated_data):
-        with model_errors_as_bad_request():
-            return budget_policy_create(**validated_data)
+        return budget_policy_create(**validated_data)
 
     def update(self, instance, validated_data):
-        with model_errors_as_bad_request():
-            return budget_policy_update(policy=instance, **validated_data)
+        return budget_policy_update(policy=instance, **validated_data)
 
 
 class BudgetPolicyViewSet(viewsets.ModelViewSet):
@@ -321,5 +315,4 @@ class BudgetPolicyViewSet(viewsets.ModelViewSet):
         return slo_selectors.budget_policy_list()
 
     def perform_destroy(self, instance):
-        with model_errors_as_bad_request():
-            budget_policy_delete(policy=instance)
+        budget_policy_delete(policy=instance)

@@ -1,10 +1,12 @@
 """Reads of the catalog (teams, memberships, tags, services) for views, the API, reports and
 the org-wide features: each a fixed number of queries."""
 
+from collections.abc import Sequence
+
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -16,7 +18,6 @@ from django.db.models.functions import Coalesce, Lower
 
 from services.choices import MembershipRole
 from services.models.catalog import Membership, Service, Tag, Team
-from services.models.slos import SLO
 
 
 def _count_of(queryset, field) -> Coalesce:
@@ -164,26 +165,36 @@ def team_choices() -> list[tuple[int, str, str]]:
     return list(Team.objects.order_by("name").values_list("pk", "slug", "name"))
 
 
-def slo_report_rows(team: Team | None = None) -> list[dict]:
-    """Every SLO (a team's when given) as a plain row: its name, slug, objective, time zone,
-    service, and its snapshot's budget remaining, policy tier, staleness and monthly
-    attainment (None before its first snapshot). One query, no model instances: the monthly
-    report reads thousands of SLOs."""
-    slos = SLO.objects.order_by("service__name", "name")
-    if team is not None:
-        slos = slos.filter(service__owner_team=team)
-    return list(
-        slos.values(
-            "pk",
-            "name",
-            "slug",
-            "objective",
-            "time_zone",
-            service_name=F("service__name"),
-            service_slug=F("service__slug"),
-            remaining=F("status__remaining"),
-            tier=F("status__policy_tier"),
-            stale=F("status__stale"),
-            monthly=F("status__monthly"),
-        )
+# --- for the deploy gate and change risk (toil reads these) --------------------------------------
+
+
+def service_dependency_closure(
+    service_ids: Sequence[int], *, direction: str = "dependencies"
+) -> dict[int, set[int]]:
+    """For each of ``service_ids``, every service it depends on (``direction="dependencies"``)
+    or that depends on it (``"dependents"``), directly or through others, in one recursive
+    query; cycles in the catalog end the walk rather than loop it."""
+    closure: dict[int, set[int]] = {service_id: set() for service_id in service_ids}
+    if not closure:
+        return closure
+    table = Service.depends_on.through._meta.db_table
+    near, far = (
+        ("from_service_id", "to_service_id")
+        if direction == "dependencies"
+        else ("to_service_id", "from_service_id")
     )
+    placeholders = ", ".join(["%s"] * len(closure))
+    sql = f"""
+        WITH RECURSIVE reach(root, id) AS (
+            SELECT {near}, {far} FROM {table} WHERE {near} IN ({placeholders})
+            UNION
+            SELECT reach.root, link.{far} FROM {table} link JOIN reach ON link.{near} = reach.id
+        )
+        SELECT root, id FROM reach
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(closure))
+        for root, reached in cursor.fetchall():
+            if reached != root:
+                closure[root].add(reached)
+    return closure

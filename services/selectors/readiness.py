@@ -250,6 +250,11 @@ def reviews_awaiting_reviewer(user) -> QuerySet[ReadinessReview]:
     )
 
 
+def reviews_in_review() -> QuerySet[ReadinessReview]:
+    """Every review waiting for its reviewer's verdict, oldest submission first."""
+    return review_list().filter(status=ReviewStatus.IN_REVIEW).order_by("submitted_at", "pk")
+
+
 def waivers_expiring(before: date) -> QuerySet[Waiver]:
     """Waivers of current approvals that expire before ``before`` (a date in the portal's
     zone), soonest first, with their owner, review and service."""

@@ -1,7 +1,8 @@
 """Reads of SLOs, budget policies and SLI data for views, the API, reports and the worker:
 each a fixed number of queries (the reading and summing of SLI data is services.sli's)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import (
@@ -13,14 +14,17 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from services.budget.windows import BUCKET
 from services.choices import AlertState, SLISource
-from services.models.catalog import Service
+from services.models.catalog import Service, Team
 from services.models.slos import (
     SLO,
     BudgetPolicy,
@@ -168,3 +172,75 @@ def team_slo_month(team) -> dict[str, int]:
             counts["met" if month["met"] else "missed"] += 1
         counts["paging"] += alert == AlertState.PAGE
     return counts
+
+
+def slo_report_rows(team: Team | None = None) -> list[dict]:
+    """Every SLO (a team's when given) as a plain row: its name, slug, objective, time zone,
+    service, and its snapshot's budget remaining, policy tier, staleness and monthly
+    attainment (None before its first snapshot). One query, no model instances: the monthly
+    report reads thousands of SLOs."""
+    slos = SLO.objects.order_by("service__name", "name")
+    if team is not None:
+        slos = slos.filter(service__owner_team=team)
+    return list(
+        slos.values(
+            "pk",
+            "name",
+            "slug",
+            "objective",
+            "time_zone",
+            service_name=F("service__name"),
+            service_slug=F("service__slug"),
+            remaining=F("status__remaining"),
+            tier=F("status__policy_tier"),
+            stale=F("status__stale"),
+            monthly=F("status__monthly"),
+        )
+    )
+
+
+# --- for the deploy gate (toil reads these) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SLOChangeRule:
+    """An SLO of a service and what its budget's current policy tier means for changes
+    (services.choices.ChangeRule; "" while the SLO has no snapshot or its tier is unknown)."""
+
+    slo_id: int
+    service_id: int
+    slo_name: str
+    url: str
+    tier_name: str
+    change_rule: str
+
+
+def slo_change_rules(service_ids: Sequence[int]) -> list[SLOChangeRule]:
+    """The change rule each SLO of the services is under now, from its status snapshot and its
+    budget policy (the default one when it names none): one query."""
+    default_policy = BudgetPolicy.objects.filter(is_default=True).values("pk")[:1]
+    rule = BudgetPolicyTier.objects.filter(
+        policy_id=Coalesce(
+            OuterRef("budget_policy_id"), Subquery(default_policy), output_field=IntegerField()
+        ),
+        name=OuterRef("status__policy_tier"),
+    ).values("change_rule")[:1]
+    rows = (
+        SLO.objects.filter(service_id__in=list(service_ids))
+        .annotate(tier_name=F("status__policy_tier"), change_rule=Subquery(rule))
+        .order_by("service_id", "name")
+        .values_list(
+            "pk", "service_id", "name", "slug", "service__slug", "tier_name", "change_rule"
+        )
+    )
+    return [
+        SLOChangeRule(
+            slo_id=pk,
+            service_id=service_id,
+            slo_name=name,
+            url=reverse("slo_detail", args=[service_slug, slug]),
+            tier_name=tier_name or "",
+            change_rule=change_rule or "",
+        )
+        for pk, service_id, name, slug, service_slug, tier_name, change_rule in rows
+    ]

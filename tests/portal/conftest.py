@@ -16,6 +16,7 @@ from tests.incidents.factories import (
     PostMortemFactory,
     TimelineEntryFactory,
 )
+from tests.toil.change_factories import CHANGE_MODELS, change_records
 from tests.toil.factories import ToilEntryFactory, ToilItemFactory
 
 
@@ -62,6 +63,12 @@ def one_of_each(service, owner, teammate):
         "postmortems": postmortem,
         "action-items": ActionItemFactory(postmortem=postmortem, owner=teammate),
         "timeline": TimelineEntryFactory(incident=incident, author=owner),
+        **{
+            kind: model.objects.get(pk=pk)
+            for (kind, pk), model in zip(
+                change_records(service, owner, incident).items(), CHANGE_MODELS, strict=True
+            )
+        },
         "toil-items": ToilItemFactory(team=service.owner_team),
         "toil-entries": ToilEntryFactory(item=ToilItemFactory(team=service.owner_team), user=owner),
         "compliance-checks": ComplianceCheck.objects.get(slug="data-retention"),

@@ -36,6 +36,7 @@ from tests.incidents.factories import (
     PostMortemFactory,
     TimelineEntryFactory,
 )
+from tests.toil.change_factories import change_records
 from tests.toil.factories import ToilEntryFactory, ToilItemFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,6 +104,7 @@ def records(service, owner, teammate):
         "postmortems": postmortem.pk,
         "action-items": ActionItemFactory(postmortem=postmortem, owner=teammate).pk,
         "entry_id": TimelineEntryFactory(incident=incident, author=owner).pk,
+        **change_records(service, owner, incident),
         "toil-items": ToilItemFactory(team=service.owner_team).pk,
         "toil-entries": ToilEntryFactory(
             item=ToilItemFactory(team=service.owner_team), user=owner

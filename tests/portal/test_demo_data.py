@@ -160,3 +160,19 @@ def test_demo_slos_are_fed_by_pushes_that_beat_keeps_coming(var_dir, time_machin
     pushed = SLIBucket.objects.filter(slo__slug="checkout-availability", start__gt=newest)
     assert pushed.count() == 6
     assert SLIRollup.objects.filter(slo__slug="checkout-availability", start__gt=newest).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_last_months_reports_ready_and_unsent(var_dir):
+    from portal.reports.models import MonthlyReport, ReportDelivery
+
+    load()
+    load()  # generated once: the second load finds them done
+    reports = MonthlyReport.objects.select_related("team")
+    assert {(report.team.slug if report.team else None) for report in reports} == {
+        None,
+        "payments",
+    }
+    assert {report.status for report in reports} == {"ready"}
+    assert all("SLO performance" in report.html for report in reports)
+    assert not ReportDelivery.objects.exists()

@@ -16,6 +16,8 @@ from portal.reminders.models import Digest, ReminderHistory
 from tests.factories import MembershipFactory, UserFactory
 from tests.incidents.factories import IncidentFactory, PostMortemFactory
 from tests.reminders.conftest import MORNING, TODAY
+from tests.toil.change_factories import ChangeFactory, make_change_approver
+from toil.choices.changes import ChangeStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +61,30 @@ def test_a_digest_lists_what_is_due_grouped_by_kind_with_due_dates_and_lateness(
     )
     digest = Digest.objects.get(user=teammate)
     assert (digest.status, digest.item_count, digest.day) == (DigestStatus.SENT, 6, TODAY)
+
+
+def test_a_digest_lists_a_change_awaiting_the_persons_approval_and_not_to_its_author(
+    service, owner, teammate, smtp_sink
+):
+    make_change_approver(teammate)
+    make_change_approver(owner)
+    change = ChangeFactory(
+        services=[service],
+        author=owner,
+        title="Move the ledger to the new cluster",
+        status=ChangeStatus.SUBMITTED,
+        submitted_at=MORNING - dt.timedelta(days=1),
+        window_start=MORNING + dt.timedelta(days=3),
+        window_end=MORNING + dt.timedelta(days=3, hours=2),
+    )
+    plan_and_send()
+    [mail] = mail_to(smtp_sink, "tom@example.test")
+    text = mail.body("text/plain")
+    assert "CHANGE REQUESTS AWAITING YOUR APPROVAL" in text
+    assert f"#{change.pk} Move the ledger to the new cluster (Standard)" in text
+    assert "due 13 Mar 2026" in text
+    assert f'href="http://127.0.0.1:8000/changes/{change.pk}/"' in mail.body("text/html")
+    assert not mail_to(smtp_sink, "olivia@example.test")  # the author has nothing to decide
 
 
 def test_nothing_due_means_no_email(postmortem, owner, smtp_sink):

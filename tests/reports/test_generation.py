@@ -11,6 +11,8 @@ from portal.reports.choices import ReportStatus
 from portal.reports.models import MonthlyReport
 from portal.reports.months import month_of
 from tests.reports.conftest import NOW
+from tests.toil.change_factories import DeploymentFactory
+from toil.actions.deployments import dora_snapshots_recompute
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +158,44 @@ def test_slo_links_are_the_slo_pages(month_of_records, payments):
         "Availability": month_of_records["availability"].get_absolute_url(),
         "Latency": month_of_records["latency"].get_absolute_url(),
     }
+
+
+def test_a_team_report_shows_its_deployments_and_doras_keys_beside_the_previous_month(
+    service, payments
+):
+    def deployed(finished, *, lead_hours=None, status="succeeded"):
+        first_commit = None if lead_hours is None else finished - dt.timedelta(hours=lead_hours)
+        DeploymentFactory(
+            service=service, finished_at=finished, status=status, first_commit_at=first_commit
+        )
+
+    deployed(dt.datetime(2026, 4, 20, 12, tzinfo=dt.UTC), lead_hours=48)
+    deployed(dt.datetime(2026, 5, 4, 12, tzinfo=dt.UTC), lead_hours=6)
+    deployed(dt.datetime(2026, 5, 11, 12, tzinfo=dt.UTC), lead_hours=4)
+    deployed(dt.datetime(2026, 5, 20, 10, tzinfo=dt.UTC), status="failed")
+    deployed(dt.datetime(2026, 5, 20, 11, tzinfo=dt.UTC), lead_hours=2)  # rework
+    deployed(dt.datetime(2026, 5, 27, 12, tzinfo=dt.UTC), lead_hours=8)
+    dora_snapshots_recompute(now=NOW)
+
+    report = generate(payments)
+
+    dora = report.figures["dora"]
+    assert {item["label"]: item["value"] for item in dora["figures"]} == {
+        "Deployments": 5,
+        "Deployments per day": 0.13,  # four successful in 31 days
+        "Lead time for changes (median)": 5 * 3600,  # of 2, 4, 6 and 8 hours
+        "Change failure rate": 0.2,
+        "Failed deployment recovery time (median)": 3600,
+        "Deployment rework rate": 0.2,
+    }
+    assert figure(dora, "Deployments")["previous"] == 1
+    assert figure(dora, "Lead time for changes (median)")["previous"] == 48 * 3600
+    # Low: a failure rate above 15 %; April was medium (one deployment in 30 days).
+    assert (dora["band"], dora["previous_band"]) == ("low", "medium")
+    assert "5 production deployments; DORA band low." in report.figures["summary"]
+    assert "- Deployments: 5 (Apr 2026: 1 ▲)" in report.text
+    assert "- Lead time for changes (median): 5 h 00 min (Apr 2026: 2.0 d" in report.text
+    assert "- Change failure rate: 20.0 % (Apr 2026: 0.0 %" in report.text
+    assert "DORA band: low (Apr 2026: medium)" in report.text
+    assert 'href="http://127.0.0.1:8000/changes/dora/?team=payments"' in report.html
+    assert "DORA band: <strong>Low</strong>" in report.html

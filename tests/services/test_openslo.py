@@ -716,18 +716,37 @@ class TestAPI:
         }
         assert SLO.objects.count() == 2
 
-    @pytest.mark.parametrize("role", ["outsider", "viewer"])
-    def test_others_are_refused_and_nothing_is_written(self, service, users, api_client_for, role):
+    @pytest.mark.parametrize(
+        ("role", "detail"),
+        [
+            (
+                "outsider",
+                "request body, document 2 (SLO availability): spec.service: "
+                "you cannot edit the SLOs of payments-api",
+            ),
+            # Someone who edits no team's records is refused before the body is read.
+            ("viewer", "Only engineers and SRE leads import SLOs."),
+        ],
+    )
+    def test_others_are_refused_and_nothing_is_written(
+        self, service, users, api_client_for, role, detail
+    ):
         response = api_client_for(users[role]).post(
             OPENSLO, (SAMPLES / PAYMENTS).read_bytes(), content_type="application/yaml"
         )
 
         assert response.status_code == 403
-        assert response.json() == {
-            "detail": "request body, document 2 (SLO availability): spec.service: "
-            "you cannot edit the SLOs of payments-api"
-        }
+        assert response.json() == {"detail": detail}
         assert SLO.objects.count() == 0
+
+    def test_a_viewer_is_refused_even_documents_that_import_nothing(
+        self, service, users, api_client_for
+    ):
+        response = api_client_for(users["viewer"]).post(
+            OPENSLO, "kind: Nothing\n", content_type="application/yaml"
+        )
+
+        assert response.status_code == 403
 
     def test_files_are_uploaded_as_multipart(self, service, search_index, sre_lead, api_client_for):
         with (SAMPLES / PAYMENTS).open("rb") as payments, (SAMPLES / SEARCH).open("rb") as search:

@@ -3,7 +3,7 @@ import datetime as dt
 import factory
 
 from tests.factories import TeamFactory, UserFactory
-from toil.choices import FrequencyUnit, ToilCategory
+from toil.choices.toil import FrequencyUnit, ToilCategory
 from toil.models.inventory import ToilEntry, ToilItem
 
 

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from toil.choices import ToilStatus
+from toil.choices.toil import ToilStatus
 from toil.models.inventory import TeamToilMonth, ToilEntry, ToilItem
 from toil.selectors.toil import item_hours_saved
 

@@ -19,7 +19,6 @@ from tests.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.incidents.factories import IncidentFactory
 from tests.toil.conftest import NOW
 from tests.toil.factories import ToilEntryFactory, ToilItemFactory
-from toil import tasks
 from toil.actions.toil import (
     team_capacity_set,
     toil_entry_delete,
@@ -29,7 +28,7 @@ from toil.actions.toil import (
     toil_months_refresh,
     toil_months_store,
 )
-from toil.choices import ToilCategory, ToilStatus
+from toil.choices.toil import ToilCategory, ToilStatus
 from toil.models.inventory import TeamToilMonth, TeamToilMonthDirty
 from toil.selectors.toil import (
     org_toil_month,
@@ -38,6 +37,7 @@ from toil.selectors.toil import (
     toil_figures,
     toil_month_by_team,
 )
+from toil.tasks import toil as tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -357,8 +357,8 @@ def test_the_refresh_stores_a_year_of_every_team_and_then_only_this_month(paymen
         MARCH
     }
     schedule = settings.CELERY_BEAT_SCHEDULE["refresh-toil-months"]
-    assert schedule == {"task": "toil.tasks.refresh_toil_months", "schedule": 600.0}
-    assert "toil.tasks.recompute_dirty_toil_months" in settings.PORTAL_SWEEPS
+    assert schedule == {"task": "toil.tasks.toil.refresh_toil_months", "schedule": 600.0}
+    assert "toil.tasks.toil.recompute_dirty_toil_months" in settings.PORTAL_SWEEPS
 
 
 def test_last_months_figures_are_finished_once_after_it_ended(payments, rings, time_machine):

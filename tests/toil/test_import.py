@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from tests.toil.factories import ToilEntryFactory, ToilItemFactory
-from toil.choices import FrequencyUnit, ToilCategory
+from toil.choices.toil import FrequencyUnit, ToilCategory
 from toil.models.inventory import ToilItem
 from toil.spreadsheet import SpreadsheetError, read_toil_csv, write_toil_csv
 

@@ -13,7 +13,7 @@ from hypothesis.extra.django import TestCase
 from tests.factories import TeamFactory
 from tests.toil.factories import ToilEntryFactory, ToilItemFactory
 from toil import roi
-from toil.choices import FrequencyUnit, ToilStatus
+from toil.choices.toil import FrequencyUnit, ToilStatus
 from toil.models.inventory import ToilEntry, ToilItem
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from toil import roi
-from toil.choices import CHARACTERISTIC_FIELDS, FrequencyUnit, ToilCategory
+from toil.choices.toil import CHARACTERISTIC_FIELDS, FrequencyUnit, ToilCategory
 
 MONTH, WEEK = FrequencyUnit.MONTH, FrequencyUnit.WEEK
 

@@ -12,7 +12,7 @@ from tests.factories import MembershipFactory, TeamFactory
 from tests.toil.conftest import NOW
 from tests.toil.factories import ToilEntryFactory, ToilItemFactory
 from toil.actions.toil import toil_months_store
-from toil.choices import ToilStatus
+from toil.choices.toil import ToilStatus
 from toil.models.inventory import TeamToilCapacity, ToilEntry, ToilItem
 
 pytestmark = pytest.mark.django_db

@@ -20,8 +20,8 @@ from django.utils import timezone
 from portal import doorbell
 from portal.roles import can_edit_team_records
 from services.models.catalog import Service, Team
-from toil import roi, tasks
-from toil.choices import CHARACTERISTIC_FIELDS, ToilStatus
+from toil import roi
+from toil.choices.toil import CHARACTERISTIC_FIELDS, ToilStatus
 from toil.models.inventory import (
     MAX_SERVICES_PER_ITEM,
     TeamToilCapacity,
@@ -33,6 +33,7 @@ from toil.models.inventory import (
 )
 from toil.selectors.toil import CHART_MONTHS, current_month, month_bounds, toil_figures
 from toil.spreadsheet import SpreadsheetRow
+from toil.tasks import toil as tasks
 
 logger = logging.getLogger(__name__)
 

@@ -1,3 +1,3 @@
 # Django's admin registers the models of the modules imported here (as a models package's
 # __init__ does for models); callers import each admin class from the module defining it.
-from toil.admin import toil  # noqa: F401
+from toil.admin import changes, toil  # noqa: F401

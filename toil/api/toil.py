@@ -32,7 +32,7 @@ from toil.actions.toil import (
     toil_item_delete,
     toil_item_update,
 )
-from toil.choices import CHARACTERISTIC_FIELDS, ToilCategory
+from toil.choices.toil import CHARACTERISTIC_FIELDS, ToilCategory
 from toil.filters.toil import TeamToilMonthFilterSet, ToilEntryFilterSet, ToilItemFilterSet
 from toil.forms.toil import MonthForm
 from toil.models.inventory import (

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from services.filters import NullsLastOrderingFilter
 from services.models.catalog import Service, Team
-from toil.choices import ToilCategory, ToilStatus
+from toil.choices.toil import ToilCategory, ToilStatus
 from toil.models.inventory import TeamToilMonth, ToilEntry, ToilItem
 
 

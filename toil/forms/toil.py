@@ -5,7 +5,7 @@ from django import forms
 from django.db import models
 
 from services.models.catalog import Service, Team
-from toil.choices import CHARACTERISTIC_FIELDS, ToilStatus
+from toil.choices.toil import CHARACTERISTIC_FIELDS, ToilStatus
 from toil.models.inventory import MAX_SERVICES_PER_ITEM, ToilEntry, ToilItem, organisation_today
 from toil.spreadsheet import MAX_BYTES, SpreadsheetError, read_toil_csv
 

@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from services.models.catalog import Service, Team
 from toil import roi
-from toil.choices import (
+from toil.choices.toil import (
     CHARACTERISTIC_FIELDS,
     CHARACTERISTICS,
     FrequencyUnit,

@@ -34,7 +34,7 @@ from services.choices import MembershipRole
 from services.models.catalog import Membership, Service, Team
 from toil import roi
 from toil.attribution import IncidentRoles, incident_hours_by_team_month
-from toil.choices import ToilStatus
+from toil.choices.toil import ToilStatus
 from toil.models.inventory import (
     TeamToilMonth,
     ToilEntry,
@@ -424,3 +424,25 @@ def teams_without_figures(month: date) -> int:
     """How many teams the worker has not computed ``month`` for yet (new teams)."""
     stored = TeamToilMonth.objects.filter(month=roi.month_start(month), team=OuterRef("pk"))
     return Team.objects.exclude(Exists(stored)).count()
+
+
+def toil_report_rows(month: date) -> list[dict]:
+    """Every team's toil of ``month`` as the monthly report's rows (portal.reports.adapters
+    ``team_rows``): hours, the share of capacity in percent and whether it is over the cap.
+    Teams with no toil recorded, estimated or measured, are left out."""
+    rows = []
+    for team_id, toil in toil_month_by_team(month).items():
+        figures = toil.figures
+        if not (figures.estimated_hours or figures.measured_hours):
+            continue
+        rows.append(
+            {
+                "team_id": team_id,
+                "estimated_hours": figures.estimated_hours,
+                "measured_hours": figures.measured_hours,
+                "share": figures.share,
+                "hours_saved": figures.hours_saved,
+                "over_cap": figures.over_cap,
+            }
+        )
+    return rows

@@ -26,7 +26,7 @@ from toil.actions.toil import (
     toil_item_delete,
     toil_item_update,
 )
-from toil.choices import MANUAL_STATUSES, ToilCategory, ToilStatus
+from toil.choices.toil import MANUAL_STATUSES, ToilCategory, ToilStatus
 from toil.filters.toil import TeamToilMonthFilterSet, ToilEntryFilterSet, ToilItemFilterSet
 from toil.forms.toil import (
     MonthForm,

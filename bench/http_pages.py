@@ -1,9 +1,9 @@
 """Pages under HTTP load against the floor; each page's cost in-process at demo and org scale.
 
-    .venv/bin/python bench/http.py                   # gunicorn -w 2 and wrk, 10 s per run
-    .venv/bin/python bench/http.py --duration 5 --only /incidents
-    .venv/bin/python bench/http.py --in-process      # test client: ms and queries per page
-    .venv/bin/python bench/http.py --in-process --demo-only --requests 50
+    .venv/bin/python bench/http_pages.py                   # gunicorn -w 2 and wrk, 10 s per run
+    .venv/bin/python bench/http_pages.py --duration 5 --only /incidents
+    .venv/bin/python bench/http_pages.py --in-process      # test client: ms and queries per page
+    .venv/bin/python bench/http_pages.py --in-process --demo-only --requests 50
 
 HTTP mode (needs `wrk`: `apt-get install wrk` on Debian/Ubuntu, `brew install wrk` on a Mac):
 a throw-away PostgreSQL (tests/servers.py), migrations, collectstatic, the demo data and the
@@ -27,10 +27,8 @@ number of queries at both.
 import sys
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path, where this file would hide
-# the standard library's `http` package from everything imported below.
+# Run as a script: the project's root on sys.path, for `portal` and `tests`.
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 import argparse  # noqa: E402

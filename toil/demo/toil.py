@@ -15,7 +15,7 @@ from django.db import transaction
 from services.models.catalog import Team
 from toil import roi
 from toil.actions.toil import toil_item_create, toil_item_update, toil_months_refresh
-from toil.choices import FrequencyUnit, ToilCategory, ToilStatus
+from toil.choices.toil import FrequencyUnit, ToilCategory, ToilStatus
 from toil.models.inventory import ToilEntry, ToilItem, organisation_today
 
 

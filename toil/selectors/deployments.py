@@ -1,0 +1,273 @@
+"""Reads of deployments, the incidents they caused and the DORA figures kept from them: each a
+fixed number of queries."""
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+
+from incidents.models.incidents import Incident
+from services.models.catalog import Service, Team
+from toil import dora
+from toil.choices.changes import (
+    PRODUCTION,
+)
+from toil.models.deployments import Deployment, DoraSnapshot, IncidentCause
+
+#: Members of this group approve standard changes (SRE leads do too).
+
+
+def deployment_list() -> QuerySet[Deployment]:
+    return Deployment.objects.select_related("service", "service__owner_team", "change").order_by(
+        "-finished_at", "-id"
+    )
+
+
+def incident_cause_list() -> QuerySet[IncidentCause]:
+    return IncidentCause.objects.select_related(
+        "incident", "deployment", "deployment__service", "linked_by"
+    ).order_by("-linked_at", "-id")
+
+
+@dataclass(frozen=True)
+class IncidentCauseChoice:
+    """The incident page's cause panel: the recorded cause (if any) and the deployments that
+    may have caused it (production ones of its services that started before it)."""
+
+    cause: Deployment | None
+    linked_by: str | None
+    candidates: list[Deployment]
+
+
+def incident_cause_choice(incident, *, with_candidates: bool, limit: int = 20):
+    """The recorded cause and, ``with_candidates``, the deployments to choose from: one query
+    (the cause comes first, flagged by ``is_cause``)."""
+    causes = IncidentCause.objects.filter(incident=incident, deployment=OuterRef("pk"))
+    rows = Deployment.objects.select_related("service").annotate(
+        is_cause=Exists(causes),
+        linked_by=Subquery(causes.values("linked_by__username")[:1]),
+    )
+    condition = Q(is_cause=True)
+    if with_candidates:
+        condition |= Q(
+            service__in=incident.services.all(),
+            environment=PRODUCTION,
+            started_at__lte=incident.started_at,
+        )
+    found = list(rows.filter(condition).order_by("-is_cause", "-started_at", "-id")[: limit + 1])
+    cause = found[0] if found and found[0].is_cause else None
+    return IncidentCauseChoice(
+        cause=cause,
+        linked_by=cause.linked_by if cause else None,
+        candidates=found[:limit] if with_candidates else [],
+    )
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+_EPOCH = "EXTRACT(EPOCH FROM {column})::float8"
+_MONTH = (
+    "(EXTRACT(YEAR FROM {column} AT TIME ZONE %(zone)s) * 12"
+    " + EXTRACT(MONTH FROM {column} AT TIME ZONE %(zone)s) - 1)::int"
+)
+
+_DORA_DEPLOYMENTS_SQL = f"""
+    SELECT d.id, d.service_id, s.owner_team_id, {_EPOCH.format(column="d.finished_at")},
+           {_MONTH.format(column="d.finished_at")}, d.status,
+           {_EPOCH.format(column="d.first_commit_at")}
+    FROM {Deployment._meta.db_table} d
+    JOIN {Service._meta.db_table} s ON s.id = d.service_id
+    WHERE d.environment = %(environment)s AND d.finished_at >= %(since)s
+"""
+_DORA_CAUSES_SQL = f"""
+    SELECT c.deployment_id, {_EPOCH.format(column="i.started_at")},
+           {_MONTH.format(column="i.started_at")}, {_EPOCH.format(column="i.resolved_at")}
+    FROM {IncidentCause._meta.db_table} c
+    JOIN {Deployment._meta.db_table} d ON d.id = c.deployment_id
+    JOIN {Incident._meta.db_table} i ON i.id = c.incident_id
+    WHERE d.environment = %(environment)s AND d.finished_at >= %(since)s
+"""
+
+
+def dora_records(
+    *, since: dt.datetime
+) -> tuple[list[dora.DeploymentRecord], list[dora.CausedIncident]]:
+    """Production deployments that finished since ``since`` and the incidents they caused,
+    as toil.dora reads them: two queries. PostgreSQL hands over the times as seconds since the
+    epoch and the months as numbers, far faster to read than timestamps; other databases (the
+    embedded SQLite of `make run`) have them converted here."""
+    zone = _zone()
+    if connection.vendor != "postgresql":
+        return _dora_records_in_python(since=since, zone=zone)
+    parameters = {"environment": PRODUCTION, "since": since, "zone": settings.TIME_ZONE}
+    with connection.cursor() as cursor:
+        cursor.execute(_DORA_DEPLOYMENTS_SQL, parameters)
+        records = [
+            dora.DeploymentRecord(
+                pk, service, team, finished, (month // 12, month % 12 + 1), status, first_commit
+            )
+            for pk, service, team, finished, month, status, first_commit in cursor.fetchall()
+        ]
+        cursor.execute(_DORA_CAUSES_SQL, parameters)
+        caused = [
+            dora.CausedIncident(deployment, started, (month // 12, month % 12 + 1), resolved)
+            for deployment, started, month, resolved in cursor.fetchall()
+        ]
+    return records, caused
+
+
+def _dora_records_in_python(*, since: dt.datetime, zone: ZoneInfo):
+    rows = (
+        Deployment.objects.filter(environment=PRODUCTION, finished_at__gte=since)
+        .order_by()
+        .values_list(
+            "pk", "service_id", "service__owner_team_id", "finished_at", "status", "first_commit_at"
+        )
+    )
+    records = [
+        dora.deployment_record(pk, service, team, finished, status, first_commit, zone=zone)
+        for pk, service, team, finished, status, first_commit in rows
+    ]
+    causes = (
+        IncidentCause.objects.filter(
+            deployment__environment=PRODUCTION, deployment__finished_at__gte=since
+        )
+        .order_by()
+        .values_list("deployment_id", "incident__started_at", "incident__resolved_at")
+    )
+    caused = [
+        dora.caused_incident(deployment, started, resolved, zone=zone)
+        for deployment, started, resolved in causes
+    ]
+    return records, caused
+
+
+def month_start(month: dora.Month) -> dt.date:
+    return dt.date(month[0], month[1], 1)
+
+
+def dora_key(*, team=None, service=None) -> str:
+    if service is not None:
+        return f"service:{service.pk}"
+    if team is not None:
+        return f"team:{team.pk}"
+    return "organisation"
+
+
+def _scope_key(scope: dora.Scope) -> str:
+    kind, pk = scope
+    return kind if pk is None else f"{kind}:{pk}"
+
+
+def figures_of_snapshot(snapshot: DoraSnapshot) -> dora.DoraFigures:
+    return dora.DoraFigures(
+        **{name: getattr(snapshot, name) for name in DoraSnapshot.FIGURE_FIELDS}
+    )
+
+
+def _computed_live(
+    months: list[dora.Month], now: dt.datetime, *, key: str
+) -> dict[dora.Month, dora.DoraFigures]:
+    """What the worker would store for ``key``, computed for this request: before the first
+    recompute (a fresh install). Nothing is stored."""
+    zone = _zone()
+    since = dt.datetime.combine(month_start(months[0]), dt.time(), tzinfo=zone)
+    records, caused = dora_records(since=since - dt.timedelta(days=31))
+    computed = dora.dora_figures(records, caused, months=months, now=now, zone=zone)
+    by_key = {_scope_key(scope): by_month for scope, by_month in computed.items()}
+    empty = {month: dora.DoraFigures(days=dora.days_counted(month, now, zone)) for month in months}
+    return by_key.get(key, empty)
+
+
+@dataclass(frozen=True)
+class DoraSeries:
+    months: list[dora.Month]
+    figures: dict[dora.Month, dora.DoraFigures]
+    computed_at: dt.datetime | None  # None: computed for this request
+
+
+def dora_series(
+    *, team=None, service=None, months: int = 12, now: dt.datetime, live: bool = True
+) -> DoraSeries:
+    """The last ``months`` months of one scope (a service, a team, else the organisation) from
+    the worker's snapshots in one query; computed live before any snapshot exists, unless
+    ``live`` is False (then the months are empty until the worker has written them)."""
+    zone = _zone()
+    wanted = dora.last_months(now, months, zone)
+    key = dora_key(team=team, service=service)
+    snapshots = list(
+        DoraSnapshot.objects.filter(
+            key=key, month__gte=month_start(wanted[0]), month__lte=month_start(wanted[-1])
+        )
+    )
+    if not snapshots and live and not DoraSnapshot.objects.exists():
+        return DoraSeries(wanted, _computed_live(wanted, now, key=key), computed_at=None)
+    by_month = {(s.month.year, s.month.month): s for s in snapshots}
+    figures = {}
+    for month in wanted:
+        snapshot = by_month.get(month)
+        figures[month] = (
+            figures_of_snapshot(snapshot)
+            if snapshot
+            else dora.DoraFigures(days=dora.days_counted(month, now, zone))
+        )
+    computed_at = max((s.computed_at for s in snapshots), default=None)
+    return DoraSeries(wanted, figures, computed_at=computed_at or now)
+
+
+def dora_scope_month(key: str, month: dt.date) -> dora.DoraFigures:
+    """The figures of the scope ``key`` (toil.selectors.changes.dora_key) for the month that
+    ``month`` falls in: one query from the worker's snapshot. Once the worker has written
+    any, a scope without one had nothing that month (it writes every scope's last twelve
+    months); before, they are computed live (a fresh install), as dora_series does."""
+    from django.utils import timezone
+
+    first = month.replace(day=1)
+    snapshot = DoraSnapshot.objects.filter(key=key, month=first).first()
+    if snapshot is not None:
+        return figures_of_snapshot(snapshot)
+    wanted, now = (first.year, first.month), timezone.now()
+    if DoraSnapshot.objects.exists():
+        return dora.DoraFigures(days=dora.days_counted(wanted, now, _zone()))
+    return _computed_live([wanted], now, key=key)[wanted]
+
+
+def dora_month(team: Team | None, month: dt.date) -> dora.DoraFigures:
+    """A team's (the organisation's, for None) DORA figures of the month that ``month`` falls
+    in, for the monthly report: deployments (``deployments``, ``successful``, ``failures``),
+    the four keys (``deployment_frequency``, ``lead_time``, ``change_failure_rate``,
+    ``recovery_time``) and the rework rate; toil.dora.overall_band gives its band."""
+    return dora_scope_month(dora_key(team=team), month)
+
+
+@dataclass(frozen=True)
+class DoraRow:
+    name: str
+    slug: str
+    figures: dora.DoraFigures
+    band: str | None
+
+
+def dora_team_rows(*, month: dora.Month) -> list[DoraRow]:
+    """Every team's figures of the month with its band, for the DORA page's table: two queries."""
+    snapshots = {
+        s.team_id: s
+        for s in DoraSnapshot.objects.filter(month=month_start(month), team__isnull=False)
+    }
+    rows = []
+    for team in Team.objects.order_by("name").only("pk", "name", "slug"):
+        snapshot = snapshots.get(team.pk)
+        figures = figures_of_snapshot(snapshot) if snapshot else dora.DoraFigures()
+        rows.append(DoraRow(team.name, team.slug, figures, dora.overall_band(figures)))
+    return rows
