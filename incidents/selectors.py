@@ -1,12 +1,14 @@
 """Reads of incidents for views, the API and reports: each a fixed number of queries."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -19,7 +21,12 @@ from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
 from django.urls import reverse
 
-from incidents.choices import ACTION_ITEM_PENDING_STATUSES, OPEN_STATUSES, PostMortemStatus
+from incidents.choices import (
+    ACTION_ITEM_PENDING_STATUSES,
+    OPEN_STATUSES,
+    PostMortemStatus,
+    Severity,
+)
 from incidents.deadlines import portal_today
 from incidents.metrics import (
     IncidentMetrics,
@@ -45,6 +52,11 @@ from services.budget.windows import align_down, window_bounds
 from services.models.catalog import Membership, Service, Team
 from services.models.slos import SLO
 from services.selectors.slos import slo_events_between
+
+_AffectedService = Incident.services.through
+
+#: Open incidents of these severities need everyone's attention, whoever owns them.
+ALWAYS_ATTENDED_SEVERITIES = (Severity.SEV1, Severity.SEV2)
 
 _ROLE_FIELDS = ("commander", "tech_lead", "communications_lead", "scribe")
 _PEOPLE_FIELDS = (*_ROLE_FIELDS, "declared_by")
@@ -282,10 +294,10 @@ def _pending_action_item_count() -> Coalesce:
 
 
 def action_item_list() -> QuerySet[ActionItem]:
-    """Action items with their post-mortem, incident and owner (for lists and permission
-    checks) in constant queries."""
+    """Action items with their post-mortem, incident, its team and owner (for lists and
+    permission checks) in constant queries."""
     return ActionItem.objects.select_related(
-        "owner", "postmortem__incident", "postmortem__author"
+        "owner", "postmortem__incident__team", "postmortem__author"
     ).prefetch_related("postmortem__incident__services")
 
 
@@ -398,24 +410,87 @@ def incident_role_histories(*, start: dt.datetime, end: dt.datetime) -> list[Inc
 # --- for reminders and reports ------------------------------------------------------------------
 
 
-def action_items_due_by(day: dt.date) -> QuerySet[ActionItem]:
+def action_items_due_by(
+    day: dt.date, *, owner=None, team_ids: Iterable[int] | None = None
+) -> QuerySet[ActionItem]:
     """Pending action items due on ``day`` or before (overdue ones included), with their owner
-    and incident, in one query."""
+    and incident, in one query; only ``owner``'s, or those of incidents of ``team_ids``, when
+    given."""
+    items = ActionItem.objects.filter(status__in=ACTION_ITEM_PENDING_STATUSES, due_date__lte=day)
+    if owner is not None:
+        items = items.filter(owner=owner)
+    if team_ids is not None:
+        items = items.filter(postmortem__incident__team_id__in=list(team_ids))
+    return items.select_related("owner", "postmortem__incident").order_by("due_date", "pk")
+
+
+def postmortems_past_due(
+    now: dt.datetime, *, team_ids: Iterable[int] | None = None, writer=None
+) -> QuerySet[PostMortem]:
+    """Unpublished post-mortems whose due time has passed (of incidents of ``team_ids``, or
+    written by ``writer`` as author or the incident's commander, when given), with their
+    incident, its commander and the author, in one query."""
+    postmortems = PostMortem.objects.exclude(status=PostMortemStatus.PUBLISHED).filter(
+        due_at__lt=now
+    )
+    if team_ids is not None:
+        postmortems = postmortems.filter(incident__team_id__in=list(team_ids))
+    if writer is not None:
+        postmortems = postmortems.filter(Q(author=writer) | Q(incident__commander=writer))
+    return postmortems.select_related("incident__commander", "author").order_by("due_at", "pk")
+
+
+def postmortems_awaiting_review(user) -> QuerySet[PostMortem]:
+    """Post-mortems in review with ``user`` among their reviewers, oldest due first, with their
+    incident, in one query."""
     return (
-        ActionItem.objects.filter(status__in=ACTION_ITEM_PENDING_STATUSES, due_date__lte=day)
-        .select_related("owner", "postmortem__incident")
-        .order_by("due_date", "pk")
+        PostMortem.objects.filter(status=PostMortemStatus.IN_REVIEW, reviewers=user)
+        .select_related("incident")
+        .order_by("due_at", "pk")
     )
 
 
-def postmortems_past_due(now: dt.datetime) -> QuerySet[PostMortem]:
-    """Unpublished post-mortems whose due time has passed, with their incident, its commander
-    and the author, in one query."""
+def open_incidents_needing_attention(team_ids: Iterable[int]) -> QuerySet[Incident]:
+    """Open incidents of these teams (theirs, or affecting one of their services) and every
+    open SEV1 and SEV2 whoever owns it: the worst first, then the newest; one query."""
+    team_ids = list(team_ids)
+    affects_team = _AffectedService.objects.filter(
+        incident=OuterRef("pk"), service__owner_team_id__in=team_ids
+    )
     return (
-        PostMortem.objects.exclude(status=PostMortemStatus.PUBLISHED)
-        .filter(due_at__lt=now)
-        .select_related("incident__commander", "author")
-        .order_by("due_at", "pk")
+        Incident.objects.filter(status__in=OPEN_STATUSES)
+        .filter(
+            Q(severity__in=ALWAYS_ATTENDED_SEVERITIES)
+            | Q(team_id__in=team_ids)
+            | Exists(affects_team)
+        )
+        .select_related("team")
+        .only("reference", "title", "severity", "status", "started_at", "team__name")
+        .order_by("severity", "-started_at", "-id")
+    )
+
+
+def team_follow_up_counts(team: Team, *, now: dt.datetime, today: dt.date) -> dict[str, int]:
+    """The team's open incidents, its post-mortems past due and its overdue action items (of
+    its incidents), in one query."""
+
+    def counted(queryset, group: str) -> Coalesce:
+        rows = queryset.order_by().values(group).annotate(count=Count("*")).values("count")
+        return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+    open_incidents = Incident.objects.filter(team=OuterRef("pk"), status__in=OPEN_STATUSES)
+    past_due = postmortems_past_due(now).filter(incident__team=OuterRef("pk"))
+    overdue = ActionItem.objects.filter(
+        overdue_action_items_q(today), postmortem__incident__team=OuterRef("pk")
+    )
+    return (
+        Team.objects.filter(pk=team.pk)
+        .values(
+            open_incidents=counted(open_incidents, "team"),
+            postmortems_past_due=counted(past_due, "incident__team"),
+            overdue_action_items=counted(overdue, "postmortem__incident__team"),
+        )
+        .get()
     )
 
 

@@ -45,6 +45,7 @@ urlpatterns = [
     ),
     # Post-mortems: under the incident, plus the search and "my action items".
     path("postmortems/", postmortems.postmortem_list, name="postmortem_list"),
+    path("action-items/", postmortems.action_item_list, name="action_item_list"),
     path("action-items/mine/", postmortems.action_item_mine, name="action_item_mine"),
     path(
         "incidents/<str:reference>/postmortem/",

@@ -343,6 +343,11 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 ESCALATE_TO_MANAGER_DAYS = env.int("ESCALATE_TO_MANAGER_DAYS", default=7)
 ESCALATE_TO_SRE_LEADS_DAYS = env.int("ESCALATE_TO_SRE_LEADS_DAYS", default=14)
 
+# Chat: where a team's "#channel" links to, the channel's name appended (e.g.
+# https://chat.example.com/channels/); without it "#channel" stays plain text. A chat channel
+# given as a URL always links.
+CHAT_BASE_URL = env.str("CHAT_BASE_URL", default="")
+
 # Where portal.roles finds the teams whose records a user edits (the services app's
 # memberships), named here so that portal's infrastructure imports no app.
 PORTAL_EDITABLE_TEAM_IDS = "services.selectors.catalog.team_ids_edited_by"

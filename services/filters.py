@@ -1,11 +1,12 @@
 """FilterSets shared by the UI lists and the API lists."""
 
 import django_filters
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from portal.ordering import PortalOrderingFilter
 from services.budget.figures import UNKNOWN_TIER
 from services.choices import (
     AlertState,
@@ -54,7 +55,8 @@ class ServiceFilterSet(django_filters.FilterSet):
         label="In production without a readiness review",
         help_text="Tier-1/2 services in production without an approved, unexpired review.",
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
+        tie_break=("tier", "name"),
         fields=(
             ("name", "name"),
             ("tier", "tier"),
@@ -97,7 +99,8 @@ class ServiceFilterSet(django_filters.FilterSet):
 
 class TeamFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
+        tie_break=("name",),
         fields=(("name", "name"), ("service_count", "services"), ("member_count", "members")),
     )
 
@@ -118,15 +121,12 @@ def _policy_tier_choices():
     return [(name, name) for name in [*policy_tier_names(), UNKNOWN_TIER]]
 
 
-class NullsLastOrderingFilter(django_filters.OrderingFilter):
+class NullsLastOrderingFilter(PortalOrderingFilter):
     """Sorting that keeps rows without a value at the end in both directions: an SLO never
     computed has no budget, which is neither the best nor the worst."""
 
-    def get_ordering_value(self, param):
-        descending = param.startswith("-")
-        field_name = self.param_map.get(param.lstrip("-"), param.lstrip("-"))
-        field = F(field_name)
-        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, nulls_last=True, **kwargs)
 
 
 class SLOFilterSet(django_filters.FilterSet):
@@ -166,6 +166,7 @@ class SLOFilterSet(django_filters.FilterSet):
     stale = django_filters.BooleanFilter(field_name="status__stale", label="Stale")
     source = django_filters.ChoiceFilter(choices=SLISource.choices, label="SLI data")
     ordering = NullsLastOrderingFilter(
+        tie_break=("service__tier", "service__name", "name"),
         fields=(
             ("budget_remaining", "budget"),
             ("attainment", "attainment"),
@@ -236,7 +237,7 @@ class ReviewFilterSet(django_filters.FilterSet):
     team = _team_filter("service__owner_team__slug")
     service = _service_filter("service__slug")
     mine = django_filters.BooleanFilter(method="filter_mine", label="I review them")
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
         fields=(
             ("created_at", "created"),
             ("submitted_at", "submitted"),
@@ -284,7 +285,7 @@ class ScorecardResultFilterSet(django_filters.FilterSet):
     level = django_filters.CharFilter(
         method="filter_level", label="Level", help_text="A level's name, or “none”."
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
         fields=(
             ("service__name", "service"),
             ("service__owner_team__name", "team"),
@@ -321,7 +322,7 @@ class ExemptionFilterSet(django_filters.FilterSet):
     team = _team_filter("service__owner_team__slug")
     service = _service_filter("service__slug")
     scorecard = django_filters.CharFilter(field_name="scorecard_key", label="Scorecard")
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
         fields=(
             ("requested_at", "requested"),
             ("expires_on", "expires"),
@@ -348,7 +349,7 @@ class ExemptionFilterSet(django_filters.FilterSet):
 class CampaignFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
     scorecard = django_filters.CharFilter(field_name="scorecard_key", label="Scorecard")
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
         fields=(("due_on", "due"), ("name", "name"), ("created_at", "created"))
     )
 
@@ -359,7 +360,7 @@ class CampaignFilterSet(django_filters.FilterSet):
 
 class ChecklistFilterSet(django_filters.FilterSet):
     key = django_filters.CharFilter(label="Checklist")
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
         fields=(("key", "key"), ("version", "version"), ("loaded_at", "loaded"))
     )
 
@@ -370,7 +371,7 @@ class ChecklistFilterSet(django_filters.FilterSet):
 
 class ScorecardFilterSet(django_filters.FilterSet):
     key = django_filters.CharFilter(label="Scorecard")
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
         fields=(("key", "key"), ("version", "version"), ("loaded_at", "loaded"))
     )
 

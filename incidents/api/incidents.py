@@ -33,6 +33,7 @@ from incidents.filters.incidents import IncidentFilterSet
 from incidents.models.incidents import Incident, IncidentAlert, StatusUpdate, TimelineEntry
 from incidents.permissions import IncidentPermission
 from incidents.status_updates import recipients_of, unfilled_prompt_errors
+from portal.api.lookups import NaturalKeyLookupMixin
 from services.models.catalog import Service
 
 User = get_user_model()
@@ -45,6 +46,9 @@ def _username_field(**kwargs):
 
 
 class IncidentSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="incident-detail", lookup_field="reference"
+    )
     """An incident as lists show it; also what PATCH changes (through incident_update)."""
 
     services = serializers.SlugRelatedField(
@@ -236,14 +240,17 @@ class StatusUpdateDraftSerializer(serializers.Serializer):
 
 
 class IncidentViewSet(
+    NaturalKeyLookupMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Incidents: everyone signed in reads; engineers declare; the commander and SRE leads
-    steer; its teams and role holders write the timeline."""
+    """Incidents, addressed by reference (their ids still work): everyone signed in reads;
+    engineers declare; the commander and SRE leads steer; its teams and role holders write
+    the timeline."""
 
+    lookup_field = "reference"
     permission_classes = [IncidentPermission]
     filterset_class = IncidentFilterSet
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -281,7 +288,7 @@ class IncidentViewSet(
 
     @extend_schema(request=StatusChangeSerializer, responses=IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
-    def status(self, request, pk=None):
+    def status(self, request, reference=None):
         incident = self.get_object()
         data = self._validated(StatusChangeSerializer)
         incident_change_status(incident=incident, by=request.user, **data)
@@ -289,7 +296,7 @@ class IncidentViewSet(
 
     @extend_schema(request=SeverityChangeSerializer, responses=IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
-    def severity(self, request, pk=None):
+    def severity(self, request, reference=None):
         incident = self.get_object()
         data = self._validated(SeverityChangeSerializer)
         incident_change_severity(incident=incident, by=request.user, **data)
@@ -297,7 +304,7 @@ class IncidentViewSet(
 
     @extend_schema(request=RoleAssignmentSerializer, responses=IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
-    def roles(self, request, pk=None):
+    def roles(self, request, reference=None):
         incident = self.get_object()
         data = self._validated(RoleAssignmentSerializer)
         incident_assign_role(incident=incident, by=request.user, **data)
@@ -305,7 +312,7 @@ class IncidentViewSet(
 
     @extend_schema(request=TimelineEntrySerializer, responses={201: TimelineEntrySerializer})
     @action(detail=True, methods=["post"])
-    def notes(self, request, pk=None):
+    def notes(self, request, reference=None):
         incident = self.get_object()
         data = self._validated(TimelineEntrySerializer)
         entry = incident_add_note(incident=incident, by=request.user, **data)
@@ -313,7 +320,7 @@ class IncidentViewSet(
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
     @action(detail=True, methods=["get"], filterset_class=None)
-    def timeline(self, request, pk=None):
+    def timeline(self, request, reference=None):
         incident = self.get_object()
         page = self.paginate_queryset(selectors.timeline_entry_list(incident))
         return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
@@ -325,7 +332,7 @@ class IncidentViewSet(
         url_path=r"timeline/(?P<entry_id>\d+)/pin",
         url_name="timeline-pin",
     )
-    def pin(self, request, pk=None, entry_id=None):
+    def pin(self, request, reference=None, entry_id=None):
         incident = self.get_object()
         entry = get_object_or_404(TimelineEntry, incident=incident, pk=entry_id)
         data = self._validated(PinSerializer)
@@ -339,7 +346,7 @@ class IncidentViewSet(
         responses={201: StatusUpdateSerializer},
     )
     @action(detail=True, methods=["get", "post"], url_path="status-updates", filterset_class=None)
-    def status_updates(self, request, pk=None):
+    def status_updates(self, request, reference=None):
         """GET: the incident's status updates, newest first. POST: send one (kind, subject,
         body; prompts of a draft filled in) by email to its teams and followers."""
         incident = self.get_object()
@@ -361,7 +368,7 @@ class IncidentViewSet(
         url_name="status-update-draft",
         filterset_class=None,
     )
-    def status_update_draft(self, request, pk=None):
+    def status_update_draft(self, request, reference=None):
         """The draft of a status update of ``?kind=`` from the incident's facts, with who
         would receive it: fill in its prompts (``[[…]]``) and POST it to status-updates/."""
         incident = self.get_object()

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from incidents.choices import OPEN_STATUSES, IncidentStatus, Severity
 from incidents.models.incidents import Incident
+from portal.ordering import PortalOrderingFilter
 from services.models.catalog import Service, Team
 
 _AffectedService = Incident.services.through
@@ -41,7 +42,8 @@ class IncidentFilterSet(django_filters.FilterSet):
         )
     )
     started = django_filters.DateFromToRangeFilter(field_name="started_at", label="Started between")
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
+        tie_break=("-started_at",),
         fields=(
             ("started_at", "started"),
             ("severity", "severity"),

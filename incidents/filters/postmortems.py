@@ -4,6 +4,7 @@ import django_filters
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -16,7 +17,23 @@ from incidents.choices import (
 )
 from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.selectors import overdue_action_items_q
-from services.models.catalog import Service
+from portal.ordering import PortalOrderingFilter
+from services.models.catalog import Service, Team
+
+
+def _team_filter(field_name: str, help_text: str):
+    # The API schema cannot infer a slug's type through a related filter: say it.
+    return extend_schema_field(OpenApiTypes.STR)(
+        django_filters.ModelMultipleChoiceFilter(
+            field_name=field_name,
+            to_field_name="slug",
+            queryset=Team.objects.only("slug", "name").order_by("name"),
+            label="Team",
+            help_text=help_text,
+            distinct=False,
+        )
+    )
+
 
 #: What full-text search reads: the incident's title first, then every section.
 SEARCH_VECTOR = SearchVector("incident__title", weight="A", config="english") + SearchVector(
@@ -62,7 +79,13 @@ class PostMortemFilterSet(django_filters.FilterSet):
             label="Service",
         )
     )
-    ordering = django_filters.OrderingFilter(
+    team = _team_filter("incident__team__slug", "The team owning the incident.")
+    past_due = django_filters.BooleanFilter(
+        method="filter_past_due",
+        label="Past due",
+        help_text="Unpublished past their due time (true), or not (false).",
+    )
+    ordering = PortalOrderingFilter(
         fields=(
             ("published_at", "published"),
             ("due_at", "due"),
@@ -74,10 +97,16 @@ class PostMortemFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = PostMortem
-        fields = ["q", "status", "severity", "service"]
+        fields = ["q", "status", "severity", "service", "team", "past_due"]
 
     def search(self, queryset, name, value):
         return search_postmortems(queryset, value)
+
+    def filter_past_due(self, queryset, name, value):
+        if value is None:
+            return queryset
+        past_due = ~Q(status=PostMortemStatus.PUBLISHED) & Q(due_at__lt=timezone.now())
+        return queryset.filter(past_due) if value else queryset.exclude(past_due)
 
 
 class ActionItemFilterSet(django_filters.FilterSet):
@@ -88,23 +117,26 @@ class ActionItemFilterSet(django_filters.FilterSet):
         choices=ActionItemPriority.choices, distinct=False
     )
     owner = django_filters.CharFilter(field_name="owner__username", label="Owner (username)")
+    team = _team_filter("postmortem__incident__team__slug", "The team owning the incident.")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue")
     incident = django_filters.CharFilter(
         field_name="postmortem__incident__reference", label="Incident reference"
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
+        tie_break=("due_date", "title"),
         fields=(
             ("due_date", "due"),
             ("priority", "priority"),
             ("status", "status"),
             ("title", "title"),
             ("postmortem__incident__reference", "incident"),
+            ("owner__username", "owner"),
         ),
     )
 
     class Meta:
         model = ActionItem
-        fields = ["q", "status", "kind", "priority", "owner", "overdue", "incident"]
+        fields = ["q", "status", "kind", "priority", "owner", "team", "overdue", "incident"]
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -8,10 +8,13 @@ about three times as much as a filter, and the lists repeat them on every row.
 
 import datetime as dt
 from html import escape
+from urllib.parse import urlencode
 
 from django import template
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -44,6 +47,39 @@ def service_incidents_panel(service):
     )
     open_count = recent[0].open_count if recent else 0
     return {"service": service, "incidents": recent, "open_count": open_count}
+
+
+@register.inclusion_tag("incidents/_team_attention_panel.html")
+def team_attention_panel(team):
+    """The team page's roll-up: its SLOs met and missed this month, its open incidents and
+    its overdue follow-ups, each linking to its filtered list; two queries."""
+    from incidents.deadlines import portal_today
+    from incidents.selectors import team_follow_up_counts
+    from services.selectors.slos import team_slo_month
+
+    return {
+        "team": team,
+        "slos": team_slo_month(team),
+        "follow_ups": team_follow_up_counts(team, now=timezone.now(), today=portal_today()),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def slo_declare_link(context, slo, status):
+    """On a paging SLO's page, for those who may declare, a link to declare an incident
+    with the SLO's service and the SLO filled in (services' pages reach incidents only
+    through tags)."""
+    from incidents.permissions import can_declare
+
+    if status is None or status.alert != "page" or not can_declare(context["request"].user):
+        return ""
+    query = urlencode({"service": slo.service.slug, "slo": slo.slug})
+    return format_html(
+        '<p class="message message-error declare-from-slo">This SLO pages: its error budget '
+        'burns fast. <a class="button" href="{}?{}">Declare an incident</a></p>',
+        reverse("incident_declare"),
+        query,
+    )
 
 
 @register.filter

@@ -39,6 +39,7 @@ from incidents.status_updates import NOBODY_TO_TELL, recipients_of
 from portal import notifications
 from portal.forms import add_action_error, form_page
 from portal.htmx import paginate, posted, render_page_or_fragment
+from services.selectors import slos as slo_selectors
 
 #: How often an open incident's page asks for new timeline entries.
 TIMELINE_POLL_SECONDS = 10
@@ -64,10 +65,23 @@ def incident_list(request):
     )
 
 
+def _declare_initial(query) -> dict:
+    """The fields a link prefills (``?service=<slug>&slo=<slug>``, from a paging SLO's page):
+    the affected service, and a title and summary naming the SLO."""
+    service, slo = slo_selectors.service_and_slo(query.get("service", ""), query.get("slo", ""))
+    if service is None:
+        return {}
+    initial = {"services": [service.pk]}
+    if slo is not None:
+        initial["title"] = f"{service.name}: {slo.name} burns its error budget"
+        initial["summary"] = f"The SLO “{slo.name}” of {service.name} pages."
+    return initial
+
+
 def incident_declare(request):
     if not can_declare(request.user):
         raise PermissionDenied("Only engineers and SRE leads declare incidents.")
-    form = IncidentDeclareForm(posted(request))
+    form = IncidentDeclareForm(posted(request), initial=_declare_initial(request.GET))
     if request.method == "POST" and form.is_valid():
         try:
             incident = incidents_actions.incident_declare(

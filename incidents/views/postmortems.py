@@ -267,10 +267,13 @@ def action_item_edit(request, reference, pk):
 
 
 def postmortem_list(request):
-    """Search of the published post-mortems: what the organisation has learned."""
-    published = selectors.postmortem_list().filter(status=PostMortemStatus.PUBLISHED)
+    """Search of the post-mortems: the published ones (what the organisation has learned)
+    unless a status or "past due" is asked for (the ones still being written)."""
+    postmortems = selectors.postmortem_list()
+    if not request.GET.getlist("status") and not request.GET.get("past_due"):
+        postmortems = postmortems.filter(status=PostMortemStatus.PUBLISHED)
     filterset = PostMortemFilterSet(
-        request.GET, queryset=published.order_by("-published_at", "-pk")
+        request.GET, queryset=postmortems.order_by("-published_at", "-pk")
     )
     page = paginate(request, filterset.qs)
     return render_page_or_fragment(
@@ -282,6 +285,20 @@ def postmortem_list(request):
             "page_obj": page,
             "searching": bool(request.GET.get("q", "").strip()),
         },
+    )
+
+
+def action_item_list(request):
+    """Action items of every team, filtered by team, owner, status and overdue."""
+    filterset = ActionItemFilterSet(
+        request.GET, queryset=selectors.action_item_list().order_by("due_date", "pk")
+    )
+    page = paginate(request, filterset.qs)
+    return render_page_or_fragment(
+        request,
+        page_template="incidents/action_item_list.html",
+        fragment_template="incidents/action_item_results.html",
+        context={"filter": filterset, "page_obj": page},
     )
 
 

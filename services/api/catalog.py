@@ -12,6 +12,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
 from portal.api.fields import CappedListField
+from portal.api.lookups import NaturalKeyLookupMixin
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
 from services.actions.catalog import (
     membership_set,
@@ -47,6 +48,7 @@ class TeamMemberSerializer(serializers.ModelSerializer):
 
 
 class TeamSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="team-detail", lookup_field="slug")
     manager = serializers.SlugRelatedField(
         slug_field="username",
         queryset=get_user_model().objects.all(),
@@ -157,6 +159,7 @@ class ServiceSlugsField(CappedListField):
 
 
 class ServiceSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="service-detail", lookup_field="slug")
     owner_team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     depends_on = ServiceSlugsField(required=False)
     dependents = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
@@ -228,7 +231,10 @@ class ServiceSerializer(serializers.HyperlinkedModelSerializer):
         return service_update(service=instance, by=self.context["request"].user, **validated_data)
 
 
-class TeamViewSet(viewsets.ModelViewSet):
+class TeamViewSet(NaturalKeyLookupMixin, viewsets.ModelViewSet):
+    """Teams, addressed by slug (their ids still work)."""
+
+    lookup_field = "slug"
     serializer_class = TeamSerializer
     permission_classes = [IsSRELeadOrReadOnly]
     filterset_class = TeamFilterSet
@@ -255,9 +261,11 @@ class TagViewSet(viewsets.ReadOnlyModelViewSet):
         return catalog_selectors.tag_list()
 
 
-class ServiceViewSet(viewsets.ModelViewSet):
-    """Services; engineers write those of their own teams, SRE leads all of them."""
+class ServiceViewSet(NaturalKeyLookupMixin, viewsets.ModelViewSet):
+    """Services, addressed by slug (their ids still work); engineers write those of their own
+    teams, SRE leads all of them."""
 
+    lookup_field = "slug"
     serializer_class = ServiceSerializer
     permission_classes = [TeamScopedPermission]
     filterset_class = ServiceFilterSet

@@ -4,8 +4,17 @@ the org-wide features: each a fixed number of queries."""
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce, Lower
 
 from services.choices import MembershipRole
 from services.models.catalog import Membership, Service, Tag, Team
@@ -24,7 +33,7 @@ def service_list() -> QuerySet[Service]:
         Service.objects.select_related("owner_team")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .annotate(dependent_count=_count_of(dependencies, "to_service"))
-        .order_by("name")
+        .order_by(Lower("name"), "pk")
     )
 
 
@@ -47,7 +56,7 @@ def team_list() -> QuerySet[Team]:
             ),
             member_count=_count_of(Membership.objects.filter(team=OuterRef("pk")), "team"),
         )
-        .order_by("name")
+        .order_by(Lower("name"), "pk")
     )
 
 
@@ -68,9 +77,17 @@ def team_ids_edited_by(user) -> frozenset[int]:
     return frozenset(memberships.values_list("team_id", flat=True))
 
 
-def teams_of_member(user) -> QuerySet[Team]:
-    """The user's teams, with what team_detail() shows of each."""
-    return team_detail().filter(memberships__user=user).order_by("name")
+def teams_of_person(user) -> list[tuple[int, str, str, bool]]:
+    """(id, slug, name, whether they edit its records) of the teams the user belongs to or
+    manages, by name, in one query."""
+    edits = Membership.objects.filter(team=OuterRef("pk"), user=user, role=MembershipRole.ENGINEER)
+    return list(
+        Team.objects.filter(Q(memberships__user=user) | Q(manager=user))
+        .annotate(edits=Exists(edits))
+        .distinct()
+        .order_by("name", "pk")
+        .values_list("pk", "slug", "name", "edits")
+    )
 
 
 def catalog_counts() -> dict[str, int]:

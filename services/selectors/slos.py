@@ -6,21 +6,25 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import (
+    Case,
     Exists,
     F,
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from services.budget.windows import BUCKET
-from services.choices import SLISource
-from services.models.catalog import Team
+from services.choices import AlertState, SLISource
+from services.models.catalog import Service, Team
 from services.models.slos import (
     SLO,
     BudgetPolicy,
@@ -86,6 +90,88 @@ def slo_events_between(
     for row in sums:
         events[row["slo_id"]] = (row["bad"], row["total_sum"])
     return events
+
+
+# --- for the home page ------------------------------------------------------------------------
+
+_ALERT_RANK = Case(
+    When(status__alert=AlertState.PAGE, then=Value(0)),
+    When(status__alert=AlertState.TICKET, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def _slo_rows() -> QuerySet[SLO]:
+    """SLOs with what a line about one shows (name, link, alert, staleness, budget left) and
+    nothing more: the SLO and snapshot rows are wide, and a page of them was most of the home
+    page's database time."""
+    return SLO.objects.select_related("service", "status").only(
+        "name",
+        "slug",
+        "service__name",
+        "service__slug",
+        "status__alert",
+        "status__stale",
+        "status__remaining",
+        "status__latest_data_at",
+    )
+
+
+def slos_needing_attention(team_ids: Iterable[int]) -> QuerySet[SLO]:
+    """The SLOs of these teams' services that page, burn (a ticket alert) or whose data is
+    stale: paging first, then the least budget left; one query."""
+    return (
+        _slo_rows()
+        .filter(service__owner_team_id__in=list(team_ids))
+        .filter(Q(status__alert__in=[AlertState.PAGE, AlertState.TICKET]) | Q(status__stale=True))
+        .annotate(alert_rank=_ALERT_RANK)
+        .order_by("alert_rank", F("status__remaining").asc(nulls_last=True), "service__name", "pk")
+    )
+
+
+def worst_slos() -> QuerySet[SLO]:
+    """Every SLO with figures, the least budget left first; one query."""
+    return (
+        _slo_rows()
+        .filter(status__remaining__isnull=False)
+        .order_by("status__remaining", "service__name", "pk")
+    )
+
+
+def stale_slos() -> QuerySet[SLO]:
+    """The SLOs whose data is stale, the longest silent first; one query."""
+    return (
+        _slo_rows()
+        .filter(status__stale=True)
+        .order_by(F("status__latest_data_at").asc(nulls_first=True), "service__name", "pk")
+    )
+
+
+def service_and_slo(service_slug: str, slo_slug: str):
+    """The service of this slug and its SLO of that slug (each None when there is none),
+    with their names, in one query for each."""
+    service = Service.objects.filter(slug=service_slug).only("pk", "name").first()
+    if service is None:
+        return None, None
+    return service, SLO.objects.filter(service=service, slug=slo_slug).only("name").first()
+
+
+def team_slo_month(team) -> dict[str, int]:
+    """How the team's SLOs do this calendar month so far (each in its own time zone, as its
+    snapshot counts months): met, missed, without data; and how many page. One query."""
+    counts = {"met": 0, "missed": 0, "no_data": 0, "paging": 0}
+    rows = SLO.objects.filter(service__owner_team=team).values_list(
+        "status__monthly", "status__alert"
+    )
+    for monthly, alert in rows:
+        month = monthly[-1] if monthly else None
+        if month is None or month.get("met") is None:
+            counts["no_data"] += 1
+        else:
+            counts["met" if month["met"] else "missed"] += 1
+        counts["paging"] += alert == AlertState.PAGE
+    return counts
 
 
 def slo_report_rows(team: Team | None = None) -> list[dict]:

@@ -9,6 +9,7 @@ Filters rather than included templates: the lists show them on every row, and an
 from urllib.parse import quote
 
 from django import template
+from django.conf import settings
 from django.utils.html import format_html, format_html_join
 
 from portal.links import link
@@ -33,6 +34,23 @@ def lifecycle_badge(service):
         service.lifecycle,
         service.get_lifecycle_display(),
     )
+
+
+@register.filter
+def chat_link(channel):
+    """A team's chat channel as a link: a URL as it is, a ``#channel`` under
+    settings.CHAT_BASE_URL when one is set; otherwise the text ("—" without a channel)."""
+    channel = (channel or "").strip()
+    if not channel:
+        return "—"
+    if channel.startswith(("https://", "http://")):
+        return format_html('<a href="{}" rel="noopener">{}</a>', channel, channel)
+    base = settings.CHAT_BASE_URL
+    if base and channel.startswith("#") and len(channel) > 1:
+        return format_html(
+            '<a href="{}{}" rel="noopener">{}</a>', base, quote(channel[1:], safe=""), channel
+        )
+    return channel
 
 
 @register.filter

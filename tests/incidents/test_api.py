@@ -28,7 +28,7 @@ def frozen_time(time_machine):
 
 
 def url(incident, suffix=""):
-    return f"{INCIDENTS}{incident.pk}/{suffix}"
+    return f"{INCIDENTS}{incident.reference}/{suffix}"
 
 
 @pytest.fixture
@@ -499,11 +499,11 @@ def test_the_incident_endpoints_generate_a_schema_without_warnings(owner, api_cl
     paths = response.json()["paths"]
     assert {
         "/api/incidents/",
-        "/api/incidents/{id}/",
-        "/api/incidents/{id}/status/",
-        "/api/incidents/{id}/timeline/",
-        "/api/incidents/{id}/timeline/{entry_id}/pin/",
-        "/api/incidents/{id}/status-updates/",
+        "/api/incidents/{reference}/",
+        "/api/incidents/{reference}/status/",
+        "/api/incidents/{reference}/timeline/",
+        "/api/incidents/{reference}/timeline/{entry_id}/pin/",
+        "/api/incidents/{reference}/status-updates/",
     } <= set(paths)
     incident_warnings = [
         message

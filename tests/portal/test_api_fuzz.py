@@ -95,11 +95,12 @@ def records(service, owner, teammate):
         "campaigns": campaign.slug,
         "scorecard-results": service.scorecard_results.first().pk,
         "readiness-checklists": review.checklist_id,
-        "teams": service.owner_team.pk,
+        "teams": service.owner_team.pk,  # /api/teams/{id}/toil/
+        "teams:slug": service.owner_team.slug,
         "memberships": owner.memberships.get().pk,
-        "services": service.pk,
+        "services": service.slug,
         "slos": slo.pk,
-        "incidents": incident.pk,
+        "incidents": incident.reference,
         "postmortems": postmortem.pk,
         "action-items": ActionItemFactory(postmortem=postmortem, owner=teammate).pk,
         "entry_id": TimelineEntryFactory(incident=incident, author=owner).pk,
@@ -116,7 +117,10 @@ def real_path_parameters(path: str, records: dict) -> dict:
     if "{id}" in path and path.split("/")[2] in records:
         parameters["id"] = records[path.split("/")[2]]
     if "{slug}" in path and path.split("/")[2] in records:
-        parameters["slug"] = records[path.split("/")[2]]
+        segment = path.split("/")[2]
+        parameters["slug"] = records.get(f"{segment}:slug", records[segment])
+    if "{reference}" in path and path.split("/")[2] in records:
+        parameters["reference"] = records[path.split("/")[2]]
     if "{item_id}" in path:
         parameters["item_id"] = records["item_id"]
     if "{entry_id}" in path:

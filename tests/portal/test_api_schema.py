@@ -25,7 +25,7 @@ def test_the_schema_is_valid_openapi_covering_the_catalog(owner, api_client_for)
     assert response.status_code == 200
     schema = response.json()
     validate_schema(schema)
-    assert {"/api/services/", "/api/services/{id}/", "/api/teams/", "/api/memberships/"} <= set(
+    assert {"/api/services/", "/api/services/{slug}/", "/api/teams/", "/api/memberships/"} <= set(
         schema["paths"]
     )
     service = schema["components"]["schemas"]["Service"]["properties"]
@@ -106,7 +106,7 @@ def test_every_operation_documents_its_error_answers(owner, api_client_for):
             if absent:
                 missing[f"{method} {path}"] = sorted(absent)
     assert missing == {}
-    not_found = schema["paths"]["/api/services/{id}/"]["get"]["responses"]["404"]
+    not_found = schema["paths"]["/api/services/{slug}/"]["get"]["responses"]["404"]
     assert not_found["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorDetail"
     }

@@ -40,11 +40,14 @@ def json_operations(schema):
 
 
 def concrete(path, records):
-    """The path with its parameters filled in with the ids (or slugs) of existing records."""
+    """The path with its parameters filled in with the ids (or slugs, references) of existing
+    records."""
     if "{id}" in path:
         path = path.replace("{id}", str(records[path.split("/")[2]].pk))
     if "{slug}" in path:
         path = path.replace("{slug}", records[path.split("/")[2]].slug)
+    if "{reference}" in path:
+        path = path.replace("{reference}", records[path.split("/")[2]].reference)
     path = path.replace("{item_id}", str(records["review-item"].pk))
     return path.replace("{entry_id}", str(records["timeline"].pk))
 

@@ -26,11 +26,11 @@ TAGS = "/api/tags/"
 
 
 def service_url(service):
-    return f"{SERVICES}{service.pk}/"
+    return f"{SERVICES}{service.slug}/"
 
 
 def team_url(team):
-    return f"{TEAMS}{team.pk}/"
+    return f"{TEAMS}{team.slug}/"
 
 
 def membership_url(membership):

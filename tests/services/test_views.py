@@ -647,9 +647,10 @@ def test_the_team_page_costs_the_same_queries_for_3_or_30_services(
 ):
     make_catalog(count, payments)
     client = as_user("owner")
-    # Nine, the toil panel's one (its stored month), and up to 5 for the maturity panel with
-    # campaigns (services/templatetags/readiness.py).
-    with django_assert_max_num_queries(15):
+    # Nine, the toil panel's one (its stored month), up to 5 for the maturity panel with
+    # campaigns (services/templatetags/readiness.py) and 2 for the attention roll-up
+    # (incidents/templatetags/incidents.py).
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("team_detail", args=["payments"]))
     assertContains(response, f">Svc {count - 1:02d}</a>")
 
@@ -819,3 +820,29 @@ def test_a_malformed_catalog_is_refused_naming_file_document_and_field(as_user, 
 def test_an_upload_without_files_asks_for_one(as_user, sre_lead):
     response = as_user("sre_lead").post(reverse("backstage_import"), {})
     assertContains(response, "This field is required.")
+
+
+# --- Chat channels link out ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "channel, base, shown",
+    [
+        ("#payments-oncall", "https://chat.example.test/channels/",
+         '<a href="https://chat.example.test/channels/payments-oncall" rel="noopener">'
+         "#payments-oncall</a>"),
+        ("#payments-oncall", "", "<dd>#payments-oncall</dd>"),
+        ("https://chat.example.test/c/42", "",
+         '<a href="https://chat.example.test/c/42" rel="noopener">https://chat.example.test/c/42</a>'),
+        ("<b>ops</b>", "https://chat.example.test/", "<dd>&lt;b&gt;ops&lt;/b&gt;</dd>"),
+        ("", "https://chat.example.test/", "<dd>—</dd>"),
+    ],
+)  # fmt: skip
+def test_a_teams_chat_channel_links_out_when_it_is_a_url_or_a_channel_with_a_base(
+    as_user, payments, settings, channel, base, shown
+):
+    settings.CHAT_BASE_URL = base
+    payments.chat_channel = channel
+    payments.save()
+    response = as_user("viewer").get(reverse("team_detail", args=["payments"]))
+    assertContains(response, shown)
