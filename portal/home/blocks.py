@@ -23,6 +23,7 @@ from incidents.deadlines import portal_today
 from portal.compliance import selectors as compliance_selectors
 from services.selectors import readiness as readiness_selectors
 from services.selectors import slos as slo_selectors
+from toil.selectors import changes as change_selectors
 
 #: How many rows a block shows; the rest are a click away on the list it links to.
 ROWS_PER_BLOCK = 8
@@ -318,6 +319,24 @@ def _team_action_items_link(context: HomeContext) -> str:
     return _url("action_item_list", overdue="true", team=list(context.team_slugs))
 
 
+# --- change requests (the change list's "needs my attention", as the digest reads it) ---------
+
+
+def changes_for_you(context: HomeContext) -> Iterable[Row]:
+    """Change requests waiting for this person's approval, by when they were submitted."""
+    changes = change_selectors.changes_awaiting_approval(context.user, now=context.now)
+    for change in _sliced(changes):
+        yield Row(
+            title=str(change),
+            url=change.get_absolute_url(),
+            badges=((change.get_category_display(), f"category-{change.category}"),),
+            detail=change.team.name if change.team_id else "",
+            when=change.window_start,
+            when_label="planned start",
+            late=change.window_start < context.now,
+        )
+
+
 # --- readiness reviews and compliance findings (their selectors, as the reminders read them) --
 
 
@@ -375,7 +394,13 @@ BLOCKS: list[BlockProvider] = [
         "postmortems", "Post-mortems for you", YOU, postmortems_for_you, _postmortems_for_you_link
     ),
     BlockProvider("reviews", "Readiness reviews for you", YOU, reviews_for_you, _reviews_link),
-    # Change approvals (toil) add their block here: approvals waiting for this person.
+    BlockProvider(
+        "changes",
+        "Changes awaiting your approval",
+        YOU,
+        changes_for_you,
+        lambda c: _url("change_list"),
+    ),
     BlockProvider(
         "team_slos", "SLOs paging, burning or stale", TEAMS, team_slos, _team_slos_link, _has_teams
     ),

@@ -202,6 +202,29 @@ def test_a_readiness_review_awaiting_the_person_is_listed_for_them(
 # --- SRE leads ---------------------------------------------------------------------------------
 
 
+def test_a_change_awaiting_the_persons_approval_is_listed_for_them_not_its_author(
+    client_for, owner, service
+):
+    from tests.toil.change_factories import ChangeFactory, make_change_approver
+    from toil.choices.changes import ChangeStatus
+
+    approver = make_change_approver(UserFactory(username="cara"))
+    make_change_approver(owner)
+    change = ChangeFactory(
+        services=[service],
+        author=owner,
+        title="Rotate the signing keys",
+        status=ChangeStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+    listed = block_html(home(client_for, approver), "you", "changes")
+    assert f"#{change.pk} Rotate the signing keys" in listed
+    assert f'href="/changes/{change.pk}/"' in listed
+    assert "Standard" in listed
+    mine = block_html(home(client_for, owner), "you", "changes")
+    assert "Rotate the signing keys" not in mine and "Nothing needs attention." in mine
+
+
 def test_an_sre_lead_also_sees_the_organisations_worst_slos_overdue_post_mortems_and_stale_data(
     client_for, sre_lead, owner, service
 ):

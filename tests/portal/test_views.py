@@ -161,6 +161,6 @@ def test_home_costs_the_same_queries_for_3_or_30_services(
         ServiceFactory(owner_team=payments if number % 2 else TeamFactory())
     client = client_for(owner)
     # The attention blocks read one query each (tests/portal/test_home.py counts them).
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("home"))
     assertContains(response, f'<span class="stat-value">{count}</span> services')
