@@ -13,7 +13,8 @@ Pages also change with time alone ("open for 3 h", "overdue", "stale"): a stored
 lives ``PAGE_CACHE_SECONDS`` at most (0 turns the cache off). Nothing is stored or served
 when the person has a message waiting (a message is shown once), for a response that sets a
 cookie or changes the session, for a request without its CSRF cookie yet, for anything but
-a 200, or on a database without the sequence (SQLite under ``make run``).
+a 200, for downloads and bodies over half a megabyte, or on a database without the sequence
+(SQLite under ``make run``).
 
 The tables left without a trigger are the ones no page shows and that change on their own
 (sessions, sign-in attempts, beat's schedule, which beat writes after every run).
@@ -37,6 +38,8 @@ FUNCTION = "portal_bump_data_version"
 TRIGGER = "portal_data_version_bump"
 #: Tables no page shows, which change on their own (name prefixes).
 UNTRACKED_PREFIXES = ("django_session", "axes_", "django_celery_beat_", "django_migrations")
+#: The largest body kept: pages are tens of kilobytes; exports and downloads are not kept.
+MAX_BODY_BYTES = 512 * 1024
 #: Request headers a view may answer differently to (besides cookies).
 VARYING_HEADERS = ("HTTP_HX_REQUEST", "HTTP_HX_TARGET", "HTTP_HX_BOOSTED", "HTTP_ACCEPT")
 
@@ -139,6 +142,8 @@ class PageCacheMiddleware:
             # request without one gets a new secret in a cookie set further out.
             and settings.CSRF_COOKIE_NAME in request.COOKIES
             and "no-store" not in response.get("Cache-Control", "")
+            and not response.has_header("Content-Disposition")
+            and len(response.content) <= MAX_BODY_BYTES
         ):
             store.set(
                 key,

@@ -126,3 +126,12 @@ def test_turned_off_every_request_makes_its_page(settings, owner, service):
     _, made = queries_of(client, path)
     _, again = queries_of(client, path)
     assert again == made
+
+
+def test_downloads_are_made_afresh_each_time(owner, service):
+    client = signed_in(owner)
+    path = "/me/export.json"  # the person's data, as an attachment
+    first, made = queries_of(client, path)
+    assert first.has_header("Content-Disposition")
+    _, again = queries_of(client, path)
+    assert again == made
