@@ -342,7 +342,7 @@ def maturity_section(scope: ReportScope) -> dict | None:
     columns = ["none", *levels]
     by_team = {
         team: counts
-        for team, counts in scorecard_selectors.maturity_levels_by_team(scorecard.key).items()
+        for team, counts in scorecard_selectors.maturity_levels_by_team(scorecard=scorecard).items()
         if scope.team is None or team.pk == scope.team.pk
     }
     unreviewed = readiness_selectors.production_without_review(scope.month.end)

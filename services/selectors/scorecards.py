@@ -322,10 +322,13 @@ def trend(scorecard_key: str, *, team: Team | None, weeks: int = 26) -> list[Sco
     return list(reversed(rows.order_by("-week")[:weeks]))
 
 
-def maturity_levels_by_team(scorecard_key: str = DEFAULT_SCORECARD) -> dict[Team, dict[str, int]]:
+def maturity_levels_by_team(
+    scorecard_key: str = DEFAULT_SCORECARD, *, scorecard: Scorecard | None = None
+) -> dict[Team, dict[str, int]]:
     """For each team, how many of its services hold each level of the scorecard ("none" below
-    the first), from the stored results: for the monthly report."""
-    scorecard = current_scorecard(scorecard_key)
+    the first), from the stored results: for the monthly report. ``scorecard``: the current
+    version, when the caller has read it already (with its levels)."""
+    scorecard = scorecard or current_scorecard(scorecard_key)
     if scorecard is None:
         return {}
     names = {level.rank: level.name for level in scorecard.levels.all()}
