@@ -16,7 +16,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -147,7 +146,7 @@ def readiness_waivers_expiring(context: DigestContext) -> Iterable[DigestItem]:
         yield DigestItem(
             object_id=str(waiver.pk),
             title=f"Waiver of “{waiver.item.criterion.title}” on {service.name}",
-            url=reverse("readiness_review_detail", args=[service.slug, review.pk]),
+            url=review.get_absolute_url(),
             due=waiver.expires_on,
             recipient_ids=tuple(sorted(people)),
             team_id=service.owner_team_id,
@@ -169,7 +168,7 @@ def scorecard_exemptions_expiring(context: DigestContext) -> Iterable[DigestItem
         yield DigestItem(
             object_id=str(exemption.pk),
             title=f"Exemption of {service.name} from “{exemption.check_name}”",
-            url=reverse("service_detail", args=[service.slug]),
+            url=service.get_absolute_url(),
             due=exemption.expires_on,
             recipient_ids=tuple(sorted(people)),
             team_id=service.owner_team_id,
