@@ -132,8 +132,9 @@ def queries_per_request(client, requests: dict) -> dict[str, int]:
     return counts
 
 
-def print_queries(client, requests: dict) -> None:
-    """Each page's queries with their time, slowest first: where the time goes."""
+def print_queries(client, requests: dict, explain: bool = False) -> None:
+    """Each page's queries with their time, slowest first: where the time goes; with
+    ``explain``, PostgreSQL's plan (EXPLAIN ANALYZE) of each that took a millisecond or more."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -144,6 +145,11 @@ def print_queries(client, requests: dict) -> None:
         print(f"\n{name}:")
         for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"])):
             print(f"  {float(query['time']) * 1000:7.1f} ms  {query['sql'][:300]}")
+            if explain and float(query["time"]) >= 0.001:
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN ANALYZE " + query["sql"])
+                    for (line,) in cursor.fetchall():
+                        print(f"              {line}")
 
 
 def latencies_ms(client, request: dict, count: int) -> tuple[list[float], list[float]]:

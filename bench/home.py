@@ -138,7 +138,13 @@ def people(engineers, sre_lead):
     return {"SRE lead": sre_lead, "engineer, manager": manager, "viewer, no team": viewer}
 
 
-def measure(who: dict, request_count: int | None, show_queries: bool, profile: bool = False):
+def measure(
+    who: dict,
+    request_count: int | None,
+    show_queries: bool,
+    profile: bool = False,
+    explain: bool = False,
+):
     """Queries (and, with a request count, timings) of each person's home."""
     from django.test import Client
 
@@ -150,7 +156,7 @@ def measure(who: dict, request_count: int | None, show_queries: bool, profile: b
         counts[name] = queries_per_request(client, request)["home"]
         if show_queries and request_count:
             print(f"\n{name}")
-            print_queries(client, request)
+            print_queries(client, request, explain)
         if profile and request_count:
             print(f"\n{name}")
             profile_request(client, request["home"])
@@ -164,7 +170,9 @@ def measure(who: dict, request_count: int | None, show_queries: bool, profile: b
     return counts, timings
 
 
-def benchmark(request_count: int, show_queries: bool, size: int, profile: bool) -> bool:
+def benchmark(
+    request_count: int, show_queries: bool, size: int, profile: bool, explain: bool = False
+) -> bool:
     from django.conf import settings
     from django.db import connection
 
@@ -186,7 +194,7 @@ def benchmark(request_count: int, show_queries: bool, size: int, profile: bool) 
     load_follow_ups(engineers, rng)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    large, timings = measure(who, request_count, show_queries, profile)
+    large, timings = measure(who, request_count, show_queries or explain, profile, explain)
     open_count = Incident.objects.filter(resolved_at__isnull=True).count()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the start")
     print(
@@ -233,9 +241,14 @@ def main() -> int:
     parser.add_argument(
         "--profile", action="store_true", help="also profile one request of each home"
     )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print PostgreSQL's plan of each home query that takes a millisecond or more",
+    )
     args = parser.parse_args()
     return run_on_throwaway_database(
-        lambda: benchmark(args.requests, args.queries, args.incidents, args.profile)
+        lambda: benchmark(args.requests, args.queries, args.incidents, args.profile, args.explain)
     )
 
 

@@ -436,7 +436,10 @@ def postmortems_past_due(
     if team_ids is not None:
         postmortems = postmortems.filter(incident__team_id__in=list(team_ids))
     if writer is not None:
-        postmortems = postmortems.filter(Q(author=writer) | Q(incident__commander=writer))
+        # The commander's incidents as a subquery on its own index: an OR across the join
+        # made PostgreSQL read every incident to find them.
+        commanded = Incident.objects.filter(commander=writer).values("pk")
+        postmortems = postmortems.filter(Q(author=writer) | Q(incident__in=commanded))
     return postmortems.select_related("incident__commander", "author").order_by("due_at", "pk")
 
 

@@ -10,6 +10,8 @@ Team-scoped records expose the id of the team that owns them as ``team_id``
 (a property where the field has another name), so one check serves every app.
 """
 
+import json
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -56,6 +58,39 @@ def _in_group(user_id, group_name: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
+def _group_names_sql(user_column: str) -> str:
+    """SQL giving the names of the groups of the user `user_column` names: an array on
+    PostgreSQL, a JSON array (text) on SQLite."""
+    quote = connection.ops.quote_name
+    groups = quote(Group._meta.db_table)
+    members = quote(get_user_model().groups.through._meta.db_table)
+    joined = (
+        f"FROM {members} JOIN {groups} ON {groups}.id = {members}.group_id "
+        f"WHERE {members}.user_id = {user_column}"
+    )
+    if connection.vendor == "postgresql":
+        return f"ARRAY(SELECT {groups}.name {joined})"
+    return f"(SELECT json_group_array({groups}.name) {joined})"
+
+
+def in_group(user, group_name: str) -> bool:
+    """Whether the user is in the named group: read from the groups the user's own statement
+    brought (RoleBackend.get_user), else asked."""
+    if not user.is_authenticated:
+        return False
+    names = getattr(user, "_group_names", None)
+    if names is not None:
+        return group_name in names
+    return _in_group(user.pk, group_name)
+
+
+def note_editable_team_ids(user, team_ids) -> None:
+    """Remember the teams the user edits when a caller has read them in a query of its own
+    (the home page reads the person's teams with whether they edit them), so that
+    ``editable_team_ids`` does not ask again within the request."""
+    user._editable_team_ids = frozenset(team_ids)
+
+
 def editable_team_ids(user) -> frozenset[int]:
     """Ids of the teams whose records the user may edit as an engineer (one query, cached)."""
     if not user.is_authenticated:
@@ -85,6 +120,7 @@ def grant_sre_lead(user) -> None:
     group, _ = Group.objects.get_or_create(name=SRE_LEAD_GROUP)
     user.groups.add(group)
     user.__dict__.pop("_is_sre_lead", None)
+    user.__dict__.pop("_group_names", None)
 
 
 def role_context(request):
@@ -133,7 +169,8 @@ class RoleBackend(ModelBackend):
         table = connection.ops.quote_name(User._meta.db_table)
         pk = connection.ops.quote_name(User._meta.pk.column)
         users = User._default_manager.raw(
-            f"SELECT {table}.*, {_in_group_sql(f'{table}.{pk}')} AS _is_sre_lead "
+            f"SELECT {table}.*, {_in_group_sql(f'{table}.{pk}')} AS _is_sre_lead, "
+            f"{_group_names_sql(f'{table}.{pk}')} AS _group_names "
             f"FROM {table} WHERE {table}.{pk} = %s",
             [SRE_LEAD_GROUP, user_id],
         )
@@ -141,6 +178,9 @@ class RoleBackend(ModelBackend):
         if user is None or not self.user_can_authenticate(user):
             return None
         user._is_sre_lead = bool(user._is_sre_lead)  # SQLite answers 0 or 1
+        # The other groups (change approvers…) come with the same statement, for in_group.
+        names = user._group_names
+        user._group_names = frozenset(json.loads(names) if isinstance(names, str) else names)
         return user
 
     def has_perm(self, user_obj, perm, obj=None):

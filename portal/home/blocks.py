@@ -324,10 +324,9 @@ def _team_action_items_link(context: HomeContext) -> str:
 
 def changes_for_you(context: HomeContext) -> Iterable[Row]:
     """Change requests waiting for this person's approval, by when they were submitted."""
-    # The line names no service: the change list's prefetch of them is not needed here.
     changes = change_selectors.changes_awaiting_approval(
-        context.user, now=context.now
-    ).prefetch_related(None)
+        context.user, now=context.now, changes=change_selectors.change_lines()
+    )
     for change in _sliced(changes):
         yield Row(
             title=str(change),
@@ -344,7 +343,13 @@ def changes_for_you(context: HomeContext) -> Iterable[Row]:
 
 
 def reviews_for_you(context: HomeContext) -> Iterable[Row]:
-    for review in _sliced(readiness_selectors.reviews_awaiting_reviewer(context.user)):
+    reviews = (
+        readiness_selectors.reviews_awaiting_reviewer(context.user)
+        .select_related(None)
+        .select_related("service")
+        .only("status", "submitted_at", "service__name", "service__slug")
+    )
+    for review in _sliced(reviews):
         yield Row(
             title=str(review),
             url=review.get_absolute_url(),
@@ -359,7 +364,13 @@ def _reviews_link(context: HomeContext) -> str:
 
 
 def team_findings(context: HomeContext) -> Iterable[Row]:
-    for finding in _sliced(compliance_selectors.open_findings_for_teams(context.team_ids)):
+    findings = (
+        compliance_selectors.open_findings_for_teams(context.team_ids)
+        .select_related(None)
+        .select_related("compliance_check", "service")
+        .only("status", "due_date", "compliance_check__name", "service__name")
+    )
+    for finding in _sliced(findings):
         late = finding.due_date is not None and finding.due_date < context.today
         yield Row(
             title=str(finding),

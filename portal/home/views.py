@@ -4,7 +4,7 @@ they belong and where to go; read through the apps' selectors."""
 from django.shortcuts import render
 
 from portal.home.blocks import BLOCKS, SECTION_TITLES, block_of, home_context
-from portal.roles import can_create_anything, is_sre_lead
+from portal.roles import can_create_anything, is_sre_lead, note_editable_team_ids
 from services.selectors import catalog as catalog_selectors
 
 
@@ -12,6 +12,8 @@ def home(request):
     """The person's blocks by section (those shown to them), then the orientation."""
     user = request.user
     teams = catalog_selectors.teams_of_person(user)
+    # The same rows say which teams the person edits: the blocks' rules need not ask again.
+    note_editable_team_ids(user, [team[0] for team in teams if team[3]])
     context = home_context(
         user,
         team_ids=[team[0] for team in teams],

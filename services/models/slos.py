@@ -407,6 +407,15 @@ class SLOStatus(models.Model):
     class Meta:
         verbose_name = "SLO status"
         verbose_name_plural = "SLO statuses"
+        # "The least budget left" (the SRE lead's home): the first lines in order from the
+        # index instead of sorting every SLO's snapshot.
+        indexes = [
+            models.Index(
+                fields=["remaining"],
+                condition=models.Q(remaining__isnull=False),
+                name="slostatus_remaining",
+            )
+        ]
 
     def __str__(self):
         return f"{self.slo} at {self.computed_at:%Y-%m-%d %H:%M}"

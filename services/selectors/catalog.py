@@ -91,7 +91,15 @@ def teams_of_person(user) -> list[tuple[int, str, str, bool]]:
 
 
 def catalog_counts() -> dict[str, int]:
-    return {"services": Service.objects.count(), "teams": Team.objects.count()}
+    """How many services and teams there are, in one query."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {quote(Service._meta.db_table)}), "
+            f"(SELECT COUNT(*) FROM {quote(Team._meta.db_table)})"
+        )
+        services, teams = cursor.fetchone()
+    return {"services": services, "teams": teams}
 
 
 # --- for org-wide features (compliance checks) -----------------------------------------------

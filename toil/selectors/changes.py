@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from incidents import selectors as incident_selectors
-from portal.roles import editable_team_ids, is_sre_lead
+from portal.roles import editable_team_ids, in_group, is_sre_lead
 from services.models.catalog import Service
 from services.selectors import catalog as catalog_selectors
 from services.selectors import slos as slo_selectors
@@ -137,7 +137,7 @@ def is_change_approver(user) -> bool:
         return False
     cached = getattr(user, "_is_change_approver", None)
     if cached is None:
-        cached = user.groups.filter(name=CHANGE_APPROVERS_GROUP).exists()
+        cached = in_group(user, CHANGE_APPROVERS_GROUP)
         user._is_change_approver = cached
     return cached
 
@@ -206,10 +206,21 @@ def collecting_approvals_q(now: dt.datetime) -> Q:
     )
 
 
-def changes_awaiting_approval(user, *, now: dt.datetime | None = None) -> QuerySet[ChangeRequest]:
+def change_lines() -> QuerySet[ChangeRequest]:
+    """Changes as a one-line mention shows them (the home page): title, category, team and
+    window, without the list's services, author and approval count."""
+    return ChangeRequest.objects.select_related("team").only(
+        "title", "category", "team__name", "window_start"
+    )
+
+
+def changes_awaiting_approval(
+    user, *, now: dt.datetime | None = None, changes: QuerySet[ChangeRequest] | None = None
+) -> QuerySet[ChangeRequest]:
     """The changes waiting for this person's decision: ones they may approve (toil.approvals)
     that are still collecting approvals and that they have neither written, implement nor
-    decided on yet. For the change list's "needs my attention" and the reminder digest."""
+    decided on yet. For the change list's "needs my attention" and the reminder digest; taken
+    from ``changes`` (the change list's rows by default)."""
     from django.utils import timezone
 
     now = now or timezone.now()
@@ -227,7 +238,7 @@ def changes_awaiting_approval(user, *, now: dt.datetime | None = None) -> QueryS
             theirs |= Q(category=ChangeCategory.LOW_RISK, team_id__in=team_ids)
     decided = ChangeApproval.objects.filter(change=OuterRef("pk"), approver=user)
     return (
-        change_list()
+        (change_list() if changes is None else changes)
         .filter(collecting & theirs)
         .exclude(Q(author=user) | Q(implementer=user))
         .exclude(pk__in=Subquery(decided.values("change")))
