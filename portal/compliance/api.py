@@ -100,7 +100,7 @@ class ComplianceCheckViewSet(viewsets.ModelViewSet):
         return super().get_permissions()
 
     def get_queryset(self):
-        return selectors.check_list().order_by("name", "id")
+        return selectors.check_list()
 
     def perform_destroy(self, instance):
         compliance_check_delete(check=instance)

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -19,7 +20,11 @@ from portal.compliance.models.checks import ComplianceCheck
 from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceResult, ComplianceStatus
 from portal.compliance.selectors import overdue_q, stale_q, today
+from portal.ordering import PortalOrderingFilter
 from services.models.catalog import Service, Team
+
+#: A filter's options by name whatever the case ("api-gateway" next to "API Gateway").
+BY_NAME = (Lower("name"), "pk")
 
 
 def either_select(yes: str, no: str) -> forms.Select:
@@ -32,7 +37,7 @@ def _team_filter(field_name: str):
         django_filters.ModelMultipleChoiceFilter(
             field_name=field_name,
             to_field_name="slug",
-            queryset=Team.objects.order_by("name"),
+            queryset=Team.objects.order_by(*BY_NAME),
             label="Team",
             distinct=False,
         )
@@ -44,7 +49,7 @@ def _check_filter(field_name: str):
         django_filters.ModelMultipleChoiceFilter(
             field_name=field_name,
             to_field_name="slug",
-            queryset=ComplianceCheck.objects.order_by("name"),
+            queryset=ComplianceCheck.objects.order_by(*BY_NAME),
             label="Check",
             distinct=False,
         )
@@ -56,7 +61,7 @@ def _service_filter(field_name: str):
         django_filters.ModelMultipleChoiceFilter(
             field_name=field_name,
             to_field_name="slug",
-            queryset=Service.objects.order_by("name"),
+            queryset=Service.objects.order_by(*BY_NAME),
             label="Service",
             distinct=False,
         )
@@ -70,7 +75,8 @@ class ComplianceCheckFilterSet(django_filters.FilterSet):
     frequency = django_filters.MultipleChoiceFilter(choices=Frequency.choices, distinct=False)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
     enabled = django_filters.BooleanFilter()
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
+        tie_break=("name",),
         fields=(
             ("name", "name"),
             ("kind", "kind"),
@@ -109,7 +115,8 @@ class ComplianceMatrixFilterSet(django_filters.FilterSet):
     stale = django_filters.BooleanFilter(
         method="filter_cells", label="Stale", widget=either_select("Stale", "Up to date")
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = PortalOrderingFilter(
+        tie_break=("name",),
         fields=(("name", "service"), ("owner_team__name", "team"), ("failing_count", "failing")),
     )
 
@@ -155,7 +162,9 @@ class ComplianceResultFilterSet(django_filters.FilterSet):
     outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices, distinct=False)
     since = django_filters.IsoDateTimeFilter(field_name="checked_at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="checked_at", lookup_expr="lt")
-    ordering = django_filters.OrderingFilter(
+    # Ties (a shared outcome or value) newest first, as the list is unsorted.
+    ordering = PortalOrderingFilter(
+        tie_break=("-checked_at",),
         fields=(("checked_at", "checked"), ("outcome", "outcome"), ("value", "value")),
     )
 
@@ -173,7 +182,9 @@ class ComplianceFindingFilterSet(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="Overdue", widget=either_select("Overdue", "Not overdue")
     )
-    ordering = django_filters.OrderingFilter(
+    # Ties (a shared service, severity or status) soonest due first, as the list is unsorted.
+    ordering = PortalOrderingFilter(
+        tie_break=("due_date", "-opened_at"),
         fields=(
             ("due_date", "due"),
             ("opened_at", "opened"),

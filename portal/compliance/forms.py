@@ -1,6 +1,7 @@
 """Forms of the compliance pages. They validate input; writes happen in the actions."""
 
 from django import forms
+from django.db.models.functions import Lower
 
 from portal.compliance.actions.checks import CHECK_FIELDS
 from portal.compliance.models.checks import ComplianceCheck
@@ -26,7 +27,7 @@ class ComplianceCheckForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
         self.fields["frequency"].required = False
-        self.fields["tag"].queryset = Tag.objects.order_by("name")
+        self.fields["tag"].queryset = Tag.objects.order_by(Lower("name"), "pk")
 
     def action_arguments(self) -> dict:
         """Keyword arguments for compliance_check_create / compliance_check_update."""

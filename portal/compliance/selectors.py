@@ -18,7 +18,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from portal.compliance.choices import (
@@ -64,7 +64,8 @@ def _count(queryset, group: str) -> Coalesce:
 
 
 def check_list() -> QuerySet[ComplianceCheck]:
-    """Checks with how many services each applies to and how many fail or error now."""
+    """Checks with how many services each applies to and how many fail or error now, by name
+    whatever the case."""
     statuses = ComplianceStatus.objects.filter(compliance_check=OuterRef("pk"))
     return (
         ComplianceCheck.objects.select_related("tag")
@@ -74,12 +75,12 @@ def check_list() -> QuerySet[ComplianceCheck]:
             failing_count=_count(statuses.filter(outcome=Outcome.FAIL), "compliance_check"),
             error_count=_count(statuses.filter(outcome=Outcome.ERROR), "compliance_check"),
         )
-        .order_by("name")
+        .order_by(Lower("name"), "pk")
     )
 
 
 def enabled_checks() -> QuerySet[ComplianceCheck]:
-    return ComplianceCheck.objects.filter(enabled=True).order_by("name")
+    return ComplianceCheck.objects.filter(enabled=True).order_by(Lower("name"), "pk")
 
 
 # --- the matrix --------------------------------------------------------------------------------
@@ -87,13 +88,13 @@ def enabled_checks() -> QuerySet[ComplianceCheck]:
 
 def matrix_rows() -> QuerySet:
     """The services that at least one check applies to (the rows of /compliance/), with how
-    many of their checks fail, for sorting worst first."""
+    many of their checks fail, for sorting worst first; by name whatever the case."""
     statuses = ComplianceStatus.objects.filter(service=OuterRef("pk"))
     return (
         catalog.service_rows()
         .filter(Exists(statuses))
         .annotate(failing_count=_count(statuses.filter(outcome=Outcome.FAIL), "service"))
-        .order_by("name")
+        .order_by(Lower("name"), "pk")
     )
 
 
@@ -279,7 +280,7 @@ def service_panel(service, *, now: datetime | None = None) -> tuple[list[PanelRo
                 "service",
             ),
         )
-        .order_by("compliance_check__name")
+        .order_by(Lower("compliance_check__name"), "compliance_check_id")
     )
     rows = []
     for status in statuses:

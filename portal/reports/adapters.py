@@ -107,7 +107,9 @@ def team_rows(
                     for item in fields
                 ],
             }
-            for team_id, row in sorted(current.items(), key=lambda item: names.get(item[0], ""))
+            for team_id, row in sorted(
+                current.items(), key=lambda item: (names.get(item[0], "").casefold(), item[0])
+            )
         ]
         summable = [item for item in fields if item.kind in ("count", "hours")]
 

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
+from portal.ordering import PortalOrderingFilter
 from portal.reports.models import ORG_SCOPE, MonthlyReport
 from portal.reports.months import parse_month
 from services.models.catalog import Team
@@ -33,8 +34,11 @@ class ReportFilterSet(django_filters.FilterSet):
         method="filter_scope", label="Scope", help_text="“org” or a team's slug."
     )
     month = django_filters.CharFilter(method="filter_month", label="Month", help_text="YYYY-MM")
-    ordering = django_filters.OrderingFilter(
-        fields=(("month", "month"), ("team__name", "scope"), ("generated_at", "generated"))
+    # Ties (a month's reports, a team's months) as the list is unsorted: latest month first,
+    # then by team name whatever the case (the organisation's last).
+    ordering = PortalOrderingFilter(
+        tie_break=("-month", "team__name"),
+        fields=(("month", "month"), ("team__name", "scope"), ("generated_at", "generated")),
     )
 
     class Meta:

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
 from portal.reminders.selectors import sre_lead_ids
 from portal.reports.choices import DeliveryReason, DeliveryStatus, ReportStatus
@@ -15,7 +15,7 @@ from services.selectors import catalog as service_selectors
 def report_list() -> QuerySet[MonthlyReport]:
     """Reports for lists, without their bodies, with how many copies went out: a correlated
     count, which needs no GROUP BY over the reports and which a paginator's COUNT(*) leaves
-    out."""
+    out. Latest month first, then by team name whatever the case (the organisation's last)."""
     sent = (
         ReportDelivery.objects.filter(report=OuterRef("pk"), status=DeliveryStatus.SENT)
         .order_by()
@@ -27,7 +27,7 @@ def report_list() -> QuerySet[MonthlyReport]:
         MonthlyReport.objects.select_related("team")
         .defer("html", "text", "figures")
         .annotate(sent_count=Coalesce(Subquery(sent, output_field=IntegerField()), 0))
-        .order_by("-month", "team__name", "pk")
+        .order_by("-month", Lower("team__name"), "pk")
     )
 
 
@@ -105,10 +105,10 @@ def delivery_problems(report: MonthlyReport, *, limit: int = 20) -> list[ReportD
             Q(status=DeliveryStatus.FAILED) | Q(status=DeliveryStatus.PENDING, attempts__gt=0)
         )
         .select_related("user")
-        .order_by("status", "user__username")[:limit]
+        .order_by("status", Lower("user__username"), "pk")[:limit]
     )
 
 
 def report_deliveries(report: MonthlyReport) -> QuerySet[ReportDelivery]:
     """Every copy of the report, who it went to, why and when, in one query."""
-    return report.deliveries.select_related("user").order_by("user__username", "pk")
+    return report.deliveries.select_related("user").order_by(Lower("user__username"), "pk")

@@ -169,8 +169,8 @@ def team_member_ids(role: str | None = None) -> dict[int, set[int]]:
 
 
 def team_choices() -> list[tuple[int, str, str]]:
-    """(id, slug, name) of every team, by name."""
-    return list(Team.objects.order_by("name").values_list("pk", "slug", "name"))
+    """(id, slug, name) of every team, by name whatever the case."""
+    return list(Team.objects.order_by(Lower("name"), "pk").values_list("pk", "slug", "name"))
 
 
 # --- for the deploy gate and change risk (toil reads these) --------------------------------------

@@ -7,6 +7,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from portal.ordering import PortalOrderingFilter
 from services.models.catalog import Service, Team
 from toil.choices.changes import (
     ChangeCategory,
@@ -60,7 +61,9 @@ class ChangeFilterSet(django_filters.FilterSet):
     service = _service_filter("filter_service")
     team = _slug_filter("team__slug", Team.objects.all(), "Team")
     window = django_filters.DateFromToRangeFilter(field_name="window_start", label="Planned")
-    ordering = django_filters.OrderingFilter(
+    # Ties (a shared status, category or title) latest planned first, as the list is unsorted.
+    ordering = PortalOrderingFilter(
+        tie_break=("-window_start",),
         fields=(
             ("window_start", "window"),
             ("status", "status"),
@@ -99,7 +102,9 @@ class FreezeFilterSet(django_filters.FilterSet):
     team = _slug_filter("team__slug", Team.objects.all(), "Team")
     service = _service_filter("filter_service", "Covers service")
     upcoming = django_filters.BooleanFilter(method="filter_upcoming", label="Not over yet")
-    ordering = django_filters.OrderingFilter(fields=(("start", "start"), ("name", "name")))
+    ordering = PortalOrderingFilter(
+        tie_break=("start", "name"), fields=(("start", "start"), ("name", "name"))
+    )
 
     class Meta:
         model = FreezeWindow
@@ -179,8 +184,10 @@ class DeploymentFilterSet(django_filters.FilterSet):
     finished = django_filters.DateFromToRangeFilter(
         field_name="finished_at", label="Finished between"
     )
-    ordering = django_filters.OrderingFilter(
-        fields=(("finished_at", "finished"), ("status", "status"), ("version", "version"))
+    # Ties (a shared status or version) the latest finished first, as the list is unsorted.
+    ordering = PortalOrderingFilter(
+        tie_break=("-finished_at",),
+        fields=(("finished_at", "finished"), ("status", "status"), ("version", "version")),
     )
 
     class Meta:

@@ -6,6 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from portal.ordering import PortalOrderingFilter
 from services.filters import NullsLastOrderingFilter
 from services.models.catalog import Service, Team
 from toil.choices.toil import ToilCategory, ToilStatus
@@ -75,7 +76,9 @@ class ToilEntryFilterSet(django_filters.FilterSet):
     )
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="From")
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="Until")
-    ordering = django_filters.OrderingFilter(
+    # Ties (a shared length or task) newest first, as the list is unsorted.
+    ordering = PortalOrderingFilter(
+        tie_break=("-date",),
         fields=(("date", "date"), ("minutes", "minutes"), ("item__task", "task")),
     )
 
