@@ -9,9 +9,11 @@ form machinery's per-option objects costs several times what the same markup cos
 here.
 """
 
+import itertools
 from html import escape
 
 from django import template
+from django.forms.models import ModelChoiceField
 from django.template.defaulttags import querystring
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -75,7 +77,7 @@ def _options(field):
     widget = field.field.widget
     chosen = set(widget.format_value(field.value()))
     has_selected = False
-    for value, label in widget.choices:
+    for value, label in _model_choices(field.field) or widget.choices:
         for subvalue, sublabel in label if isinstance(label, list | tuple) else [(value, label)]:
             subvalue = "" if subvalue is None else subvalue
             selected = (not has_selected or widget.allow_multiple_selected) and (
@@ -83,6 +85,28 @@ def _options(field):
             )
             has_selected |= selected
             yield subvalue, _SELECTED if selected else "", sublabel
+
+
+def _model_choices(form_field):
+    """A model choice field's choices as (key, name) rows when its model names the column of
+    its name (``CHOICE_LABEL_FIELD``) and the field labels options by it: the same choices
+    as the field's iterator, in the same query, without a record built per option (1,000
+    services cost 10 ms that way). None for any other field."""
+    queryset = getattr(form_field, "queryset", None)
+    label_field = getattr(getattr(queryset, "model", None), "CHOICE_LABEL_FIELD", None)
+    if label_field is None or (
+        type(form_field).label_from_instance is not ModelChoiceField.label_from_instance
+    ):
+        return None
+    head = []
+    if form_field.empty_label is not None:
+        head.append(("", form_field.empty_label))
+    if getattr(form_field, "null_label", None) is not None:
+        head.append((form_field.null_value, form_field.null_label))
+    rows = queryset.prefetch_related(None).values_list(
+        form_field.to_field_name or "pk", label_field
+    )
+    return itertools.chain(head, rows)
 
 
 def _escape(value) -> str:

@@ -62,6 +62,10 @@ class Team(models.Model):
     class Meta:
         ordering = ["name"]
 
+    #: The column that is this record's name (``__str__``): list filters read (key, name)
+    #: rows from it instead of building a record per option (portal.templatetags.lists).
+    CHOICE_LABEL_FIELD = "name"
+
     def __str__(self):
         return self.name
 
@@ -106,6 +110,10 @@ class Tag(models.Model):
 
     class Meta:
         ordering = ["name"]
+
+    #: The column that is this record's name (``__str__``): list filters read (key, name)
+    #: rows from it instead of building a record per option (portal.templatetags.lists).
+    CHOICE_LABEL_FIELD = "name"
 
     def __str__(self):
         return self.name
@@ -172,6 +180,10 @@ class Service(models.Model):
                 ),
             ),
         ]
+
+    #: The column that is this record's name (``__str__``): list filters read (key, name)
+    #: rows from it instead of building a record per option (portal.templatetags.lists).
+    CHOICE_LABEL_FIELD = "name"
 
     def __str__(self):
         return self.name

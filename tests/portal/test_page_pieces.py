@@ -81,6 +81,34 @@ def test_a_filter_reads_its_options_in_one_query(django_assert_num_queries):
     assert html.count("<option") == 31
 
 
+def test_a_filter_of_named_records_writes_what_the_field_s_own_choices_write(monkeypatch):
+    """Teams are read as (slug, name) rows rather than records: the options must be the ones
+    the form field's iterator gives, null option and order included."""
+    TeamFactory(name="search & ranking", slug="search")
+    TeamFactory(name="Payments", slug="payments")
+    TeamFactory(name="<Identity>", slug="identity")
+    from portal.templatetags import lists
+    from services.models.catalog import Team
+
+    filterset = ServiceFilterSet(
+        RequestFactory().get("/services/?team=payments").GET, queryset=Service.objects.all()
+    )
+    field = filterset.form["team"]
+    assert lists._model_choices(field.field) is not None
+    read_as_rows = list(lists._options(field))
+    monkeypatch.delattr(Team, "CHOICE_LABEL_FIELD")
+    assert lists._model_choices(field.field) is None
+    read_as_records = [
+        (str(value), selected, label) for value, selected, label in lists._options(field)
+    ]
+    assert [(str(value), selected, label) for value, selected, label in read_as_rows] == (
+        read_as_records
+    )
+    chosen = [(str(value), label) for value, selected, label in read_as_rows if selected]
+    assert chosen == [("payments", "Payments")]
+    assert {label for _, _, label in read_as_rows} >= {"<Identity>", "search & ranking"}
+
+
 def test_the_old_partials_write_what_the_tags_write():
     TeamFactory(name="Payments", slug="payments")
     request = RequestFactory().get("/services/?team=payments&ordering=-name")
