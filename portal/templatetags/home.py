@@ -1,10 +1,12 @@
-"""Filters of the home page's blocks."""
+"""Tags and filters of the home page's blocks."""
 
 import datetime as dt
+from html import escape
 
 from django import template
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
 register = template.Library()
@@ -24,3 +26,55 @@ def when(value) -> str:
     return format_html(
         '<time datetime="{}">{}</time>', value.isoformat(), date_format(value, "j M Y")
     )
+
+
+@register.simple_tag
+def attention_block(section_key: str, block) -> str:
+    """One block of the home page (portal.home.blocks.Block) as its card: a tag rather than
+    an included template, since a home shows up to a hundred rows and each row's template
+    nodes cost several times the same markup built here."""
+    block_id = f"block-{_text(section_key)}-{_text(block.key)}"
+    parts = [
+        f'<section class="card attention-block{" needs-attention" if block.rows else ""}" '
+        f'id="{block_id}" aria-labelledby="{block_id}-heading">\n'
+        f'  <h3 id="{block_id}-heading">{_text(block.title)}'
+    ]
+    link = _text(block.link)
+    if block.rows:
+        count = f"{len(block.rows)}{'+' if block.more else ''}"
+        parts.append(
+            f' <span class="badge count">{count}</span></h3>\n  <ul class="attention-rows">'
+        )
+        parts.extend(_row(row) for row in block.rows)
+        more = "See all of them" if block.more else "Open the list"
+        parts.append(f'\n  </ul>\n  <p><a href="{link}">{more}</a></p>\n</section>')
+    else:
+        parts.append(
+            "</h3>\n"
+            f'  <p class="muted">Nothing needs attention. <a href="{link}">Open the list</a></p>\n'
+            "</section>"
+        )
+    return mark_safe("".join(parts))
+
+
+def _row(row) -> str:
+    late = ' class="late"' if row.late else ""
+    badges = "".join(
+        f'<span class="badge {_text(css)}">{_text(text)}</span> ' for text, css in row.badges
+    )
+    line = (
+        f'\n    <li{late}>\n      <a href="{_text(row.url)}">{_text(row.title)}</a>\n      {badges}'
+    )
+    if row.detail or row.when:
+        detail = _text(row.detail)
+        if row.detail and row.when:
+            detail += " · "
+        if row.when:
+            detail += f"{_text(row.when_label)} {when(row.when)}"
+        line += f'\n      <div class="attention-detail muted">{detail}</div>'
+    return line + "\n    </li>"
+
+
+def _text(value) -> str:
+    """Escaped as the template would (safe strings kept as they are)."""
+    return value.__html__() if hasattr(value, "__html__") else escape(str(value), quote=True)

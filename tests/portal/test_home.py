@@ -298,3 +298,31 @@ def test_home_costs_the_same_queries_whatever_the_organisations_size(
         response = client.get(reverse("home"))
     assert response.status_code == 200
     assert 'class="badge count"' in response.text
+
+
+def test_a_block_escapes_what_its_rows_say_and_counts_them():
+    import datetime as dt
+
+    from portal.home.blocks import Block, Row
+    from portal.templatetags.home import attention_block
+
+    row = Row(
+        title="<script>alert(1)</script> & co",
+        url="/incidents/INC-1/?a=1&b=2",
+        badges=(("SEV<1>", "severity-sev1"),),
+        detail='Team "O\'Neil"',
+        when=dt.date(2026, 12, 3),
+        late=True,
+    )
+    html = attention_block("you", Block("incidents", "Open <incidents>", "you", [row], True, "/x/"))
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
+    assert 'href="/incidents/INC-1/?a=1&amp;b=2"' in html
+    assert '<span class="badge severity-sev1">SEV&lt;1&gt;</span>' in html
+    assert (
+        'Team &quot;O&#x27;Neil&quot; · due <time datetime="2026-12-03">3 Dec 2026</time>' in html
+    )
+    assert '<li class="late">' in html and '<span class="badge count">1+</span>' in html
+    assert "Open &lt;incidents&gt;" in html and "See all of them" in html
+    empty = attention_block("teams", Block("slos", "SLOs", "teams", [], False, "/slos/"))
+    assert 'class="card attention-block" id="block-teams-slos"' in empty
+    assert 'Nothing needs attention. <a href="/slos/">Open the list</a>' in empty
