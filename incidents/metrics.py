@@ -1,4 +1,4 @@
-"""Incident metrics, as pure functions over plain records (incidents.selectors feeds them).
+"""Incident metrics, as pure functions over plain records (incidents.selectors.metrics feeds them).
 
 Definitions (after the incident-metrics sections of the SRE handbooks the portal follows):
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import selectors, tasks
+from incidents import tasks
 from incidents.deadlines import portal_zone
 from incidents.metrics import (
     PERIOD_MONTHS,
@@ -25,6 +25,7 @@ from incidents.metrics import (
 )
 from incidents.models.incidents import Incident
 from incidents.models.metrics import IncidentMetricsDirtyMark, IncidentMetricsSnapshot
+from incidents.selectors import metrics as metric_selectors
 from portal import doorbell
 from services.models.catalog import Team
 
@@ -68,7 +69,7 @@ def incident_metrics_snapshots_recompute(
     derived from them in memory; the snapshots are upserted in one transaction. Returns how
     many were written."""
     earliest = period_start(now, max(PERIOD_MONTHS), portal_zone())
-    records, service_names, team_names = selectors.incident_records(
+    records, service_names, team_names = metric_selectors.incident_records(
         Incident.objects.filter(started_at__gte=earliest, started_at__lt=now)
     )
     records_by_team = {}

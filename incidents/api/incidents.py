@@ -17,7 +17,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import limits, selectors
+from incidents import limits
 from incidents.actions.incidents import (
     incident_add_note,
     incident_assign_role,
@@ -32,6 +32,7 @@ from incidents.choices import IncidentRole, IncidentStatus, Severity, StatusUpda
 from incidents.filters.incidents import IncidentFilterSet
 from incidents.models.incidents import Incident, IncidentAlert, StatusUpdate, TimelineEntry
 from incidents.permissions import IncidentPermission
+from incidents.selectors import incidents as incident_selectors
 from incidents.status_updates import recipients_of, unfilled_prompt_errors
 from portal.api.lookups import NaturalKeyLookupMixin
 from services.models.catalog import Service
@@ -259,11 +260,11 @@ class IncidentViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.with_people(selectors.incident_list())
+            return incident_selectors.with_people(incident_selectors.incident_list())
         if self.action in self.SUBRESOURCE_ACTIONS:
             # The permission check needs the affected services' teams, nothing more.
             return Incident.objects.prefetch_related("services")
-        return selectors.incident_detail()
+        return incident_selectors.incident_detail()
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -271,7 +272,7 @@ class IncidentViewSet(
         return IncidentDetailSerializer
 
     def _detail_response(self, incident, response_status=status.HTTP_200_OK):
-        fresh = selectors.incident_detail().get(pk=incident.pk)
+        fresh = incident_selectors.incident_detail().get(pk=incident.pk)
         serializer = IncidentDetailSerializer(fresh, context=self.get_serializer_context())
         return Response(serializer.data, status=response_status)
 
@@ -322,7 +323,7 @@ class IncidentViewSet(
     @action(detail=True, methods=["get"], filterset_class=None)
     def timeline(self, request, reference=None):
         incident = self.get_object()
-        page = self.paginate_queryset(selectors.timeline_entry_list(incident))
+        page = self.paginate_queryset(incident_selectors.timeline_entry_list(incident))
         return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
 
     @extend_schema(request=PinSerializer, responses=TimelineEntrySerializer)
@@ -354,7 +355,7 @@ class IncidentViewSet(
             data = self._validated(StatusUpdateSendSerializer)
             update = status_update_queue(incident=incident, by=request.user, **data)
             return Response(StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(selectors.status_update_list(incident))
+        page = self.paginate_queryset(incident_selectors.status_update_list(incident))
         return self.get_paginated_response(StatusUpdateSerializer(page, many=True).data)
 
     @extend_schema(
@@ -377,7 +378,7 @@ class IncidentViewSet(
             kind = kind.run_validation(request.query_params.get("kind", ""))
         except serializers.ValidationError as error:
             raise serializers.ValidationError({"kind": error.detail}) from error
-        draft = selectors.status_update_draft(incident, kind, now=timezone.now())
+        draft = incident_selectors.status_update_draft(incident, kind, now=timezone.now())
         data = {
             "kind": kind,
             "subject": draft.subject,

@@ -1,7 +1,7 @@
 """REST API for post-mortems and action items, with the UI's rules (incidents.postmortems).
 
-Reads come from incidents.selectors, writes go through incidents.actions, and a domain
-refusal (a workflow step out of order, a missing reason) is a 400 naming the field.
+Reads come from incidents.selectors.postmortems, writes go through incidents.actions, and a
+domain refusal (a workflow step out of order, a missing reason) is a 400 naming the field.
 """
 
 from django.contrib.auth import get_user_model
@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from incidents import limits, postmortems, selectors
+from incidents import limits, postmortems
 from incidents.actions.postmortems import (
     action_item_create,
     action_item_set_status,
@@ -27,6 +27,7 @@ from incidents.choices import ActionItemStatus
 from incidents.filters.postmortems import ActionItemFilterSet, PostMortemFilterSet
 from incidents.models.incidents import Incident
 from incidents.models.postmortems import ActionItem, PostMortem
+from incidents.selectors import postmortems as postmortem_selectors
 from portal.roles import can_create_anything, is_sre_lead
 
 
@@ -145,7 +146,7 @@ class PostMortemViewSet(
     def get_queryset(self):
         people = get_user_model().objects.order_by("username")
         return (
-            selectors.postmortem_list()
+            postmortem_selectors.postmortem_list()
             .prefetch_related(Prefetch("contributors", queryset=people))
             .order_by("-created_at", "-id")
         )
@@ -185,7 +186,7 @@ class PostMortemViewSet(
 class ActionItemSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="actionitem-detail")
     postmortem = serializers.PrimaryKeyRelatedField(
-        queryset=selectors.postmortem_detail(), help_text="The post-mortem's id."
+        queryset=postmortem_selectors.postmortem_detail(), help_text="The post-mortem's id."
     )
     incident = serializers.CharField(source="postmortem.incident.reference", read_only=True)
     owner = serializers.SlugRelatedField(
@@ -263,7 +264,7 @@ class ActionItemViewSet(
     filterset_class = ActionItemFilterSet
 
     def get_queryset(self):
-        return selectors.action_item_list().order_by("due_date", "id")
+        return postmortem_selectors.action_item_list().order_by("due_date", "id")
 
     def perform_create(self, serializer):
         postmortem = serializer.validated_data["postmortem"]

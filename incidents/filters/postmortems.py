@@ -16,7 +16,7 @@ from incidents.choices import (
     Severity,
 )
 from incidents.models.postmortems import ActionItem, PostMortem
-from incidents.selectors import overdue_action_items_q
+from incidents.selectors.postmortems import overdue_action_items_q
 from portal.ordering import PortalOrderingFilter
 from services.models.catalog import Service, Team
 

@@ -11,7 +11,7 @@ from incidents.lifecycle import backward_statuses, forward_statuses
 from incidents.metrics import PERIOD_MONTHS
 from incidents.models.incidents import Incident
 from incidents.permissions import incident_team_ids
-from incidents.selectors import engineers_and_sre_leads
+from incidents.selectors.incidents import engineers_and_sre_leads
 from incidents.status_updates import unfilled_prompt_errors
 from portal.forms import label_times_with_zone
 from portal.widgets import ChoicePicker

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from incidents.models.postmortems import ActionItem, PostMortem
-from incidents.selectors import engineers_and_sre_leads
+from incidents.selectors.incidents import engineers_and_sre_leads
 from portal.widgets import ChoicePicker
 
 MARKDOWN_HELP = "Markdown: **bold**, lists, tables, links (http, https, mailto)."

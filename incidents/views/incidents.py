@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from incidents import selectors
 from incidents.actions import incidents as incidents_actions
 from incidents.actions.incidents import incident_subscribe, incident_update
 from incidents.actions.status_updates import status_update_queue
@@ -35,6 +34,8 @@ from incidents.permissions import (
     can_send_status_updates,
     can_write_timeline,
 )
+from incidents.selectors import incidents as incident_selectors
+from incidents.selectors import metrics as metric_selectors
 from incidents.status_updates import NOBODY_TO_TELL, recipients_of
 from portal import notifications
 from portal.forms import add_action_error, form_page
@@ -49,7 +50,7 @@ TIMELINE_POLL_SECONDS = 10
 
 
 def incident_list(request):
-    filterset = IncidentFilterSet(request.GET, queryset=selectors.incident_list())
+    filterset = IncidentFilterSet(request.GET, queryset=incident_selectors.incident_list())
     page = paginate(request, filterset.qs, tie_breaker="-pk")
     return render_page_or_fragment(
         request,
@@ -95,7 +96,7 @@ def incident_declare(request):
     return render(
         request,
         "incidents/incident_declare.html",
-        {"form": form, "severity_levels": selectors.severity_levels().values()},
+        {"form": form, "severity_levels": incident_selectors.severity_levels().values()},
     )
 
 
@@ -103,13 +104,13 @@ def incident_declare(request):
 
 
 def _incident(reference) -> Incident:
-    return get_object_or_404(selectors.incident_detail(), reference=reference)
+    return get_object_or_404(incident_selectors.incident_detail(), reference=reference)
 
 
 def _timeline_context(request, incident) -> dict:
     return {
         "incident": incident,
-        "timeline_entries": selectors.timeline_entry_list(incident),
+        "timeline_entries": incident_selectors.timeline_entry_list(incident),
         "may_write_timeline": can_write_timeline(request.user, incident),
         "poll_seconds": TIMELINE_POLL_SECONDS,
     }
@@ -119,7 +120,7 @@ def _detail_context(request, incident, **forms):
     user = request.user
     return {
         **_timeline_context(request, incident),
-        "status_updates": selectors.status_update_list(incident),
+        "status_updates": incident_selectors.status_update_list(incident),
         "may_command": can_command(user, incident),
         "may_send_updates": can_send_status_updates(user, incident),
         "status_form": forms.get("status_form") or IncidentStatusForm(incident=incident),
@@ -314,7 +315,7 @@ def incident_follow(request, reference):
 
 
 def _draft(incident, kind) -> dict:
-    draft = selectors.status_update_draft(incident, kind, now=timezone.now())
+    draft = incident_selectors.status_update_draft(incident, kind, now=timezone.now())
     return {"kind": kind, "subject": draft.subject, "body": draft.body}
 
 
@@ -395,17 +396,19 @@ def incident_metrics(request):
     team = form.cleaned_data.get("team") if form.is_valid() else None
     calendar_month = form.calendar_month()
     if calendar_month is None:
-        period = selectors.incident_metrics_of(team=team, months=months, now=timezone.now())
+        period = metric_selectors.incident_metrics_of(team=team, months=months, now=timezone.now())
     else:
         # One calendar month, as its monthly report counts it: few incidents, counted live.
         start, end = calendar_month
-        figures, service_names, team_names = selectors.incident_metrics_for_period(
+        figures, service_names, team_names = metric_selectors.incident_metrics_for_period(
             start=start,
             end=end,
             incidents=Incident.objects.filter(team=team) if team else None,
             tz=timezone.get_default_timezone(),
         )
-        period = selectors.PeriodMetrics(figures, service_names, team_names, start, end, None)
+        period = metric_selectors.PeriodMetrics(
+            figures, service_names, team_names, start, end, None
+        )
     figures = period.figures
     service_rows = _severity_rows(figures.by_service, period.service_names)
     for row in service_rows:

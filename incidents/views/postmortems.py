@@ -1,6 +1,7 @@
 """Post-mortem UI: the post-mortem page and its workflow, inline action items (htmx),
 the search of published post-mortems and "my action items". Reads go through
-incidents.selectors, writes through incidents.actions, rules through incidents.postmortems."""
+incidents.selectors.postmortems, writes through incidents.actions, rules through
+incidents.postmortems."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from incidents import postmortems, selectors
+from incidents import postmortems
 from incidents.actions import postmortems as postmortems_actions
 from incidents.actions.postmortems import (
     action_item_create,
@@ -23,20 +24,25 @@ from incidents.filters.postmortems import ActionItemFilterSet, PostMortemFilterS
 from incidents.forms.postmortems import ActionItemForm, PostMortemForm
 from incidents.models.incidents import Incident
 from incidents.models.postmortems import ActionItem, PostMortem
+from incidents.selectors import postmortems as postmortem_selectors
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
 from portal.roles import is_sre_lead
 
 
 def _postmortem_or_404(reference) -> PostMortem:
-    return get_object_or_404(selectors.postmortem_detail(), incident__reference=reference)
+    return get_object_or_404(
+        postmortem_selectors.postmortem_detail(), incident__reference=reference
+    )
 
 
 # --- the post-mortem ------------------------------------------------------------------------
 
 
 def postmortem_detail(request, reference):
-    postmortem = selectors.postmortem_detail().filter(incident__reference=reference).first()
+    postmortem = (
+        postmortem_selectors.postmortem_detail().filter(incident__reference=reference).first()
+    )
     if postmortem is None:
         incident = get_object_or_404(
             Incident.objects.prefetch_related("services"), reference=reference
@@ -62,7 +68,7 @@ def postmortem_detail(request, reference):
                 for name in PostMortem.SECTIONS
             ],
             "durations": postmortems.durations(postmortem.incident),
-            "budget_impacts": selectors.postmortem_budget_impact(postmortem),
+            "budget_impacts": postmortem_selectors.postmortem_budget_impact(postmortem),
             "may_edit": postmortems.can_edit_postmortem(user, postmortem),
             "may_submit": postmortems.can_submit_for_review(user, postmortem),
             "may_publish": postmortems.can_publish(user, postmortem),
@@ -269,7 +275,7 @@ def action_item_edit(request, reference, pk):
 def postmortem_list(request):
     """Search of the post-mortems: the published ones (what the organisation has learned)
     unless a status or "past due" is asked for (the ones still being written)."""
-    postmortems = selectors.postmortem_list()
+    postmortems = postmortem_selectors.postmortem_list()
     if not request.GET.getlist("status") and not request.GET.get("past_due"):
         postmortems = postmortems.filter(status=PostMortemStatus.PUBLISHED)
     filterset = PostMortemFilterSet(
@@ -291,7 +297,7 @@ def postmortem_list(request):
 def action_item_list(request):
     """Action items of every team, filtered by team, owner, status and overdue."""
     filterset = ActionItemFilterSet(
-        request.GET, queryset=selectors.action_item_list().order_by("due_date", "pk")
+        request.GET, queryset=postmortem_selectors.action_item_list().order_by("due_date", "pk")
     )
     page = paginate(request, filterset.qs)
     return render_page_or_fragment(
@@ -304,7 +310,7 @@ def action_item_list(request):
 
 def action_item_mine(request):
     """The signed-in person's action items, overdue ones marked, wherever they came from."""
-    mine = selectors.action_item_list().filter(owner=request.user)
+    mine = postmortem_selectors.action_item_list().filter(owner=request.user)
     filterset = ActionItemFilterSet(request.GET, queryset=mine)
     page = paginate(request, filterset.qs)
     return render_page_or_fragment(

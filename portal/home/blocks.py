@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import selectors as incident_selectors
 from incidents.deadlines import portal_today
+from incidents.selectors import incidents as incident_selectors
+from incidents.selectors import postmortems as postmortem_selectors
 from portal.compliance import selectors as compliance_selectors
 from services.selectors import readiness as readiness_selectors
 from services.selectors import slos as slo_selectors
@@ -249,11 +250,11 @@ def postmortems_for_you(context: HomeContext) -> Iterable[Row]:
     """Post-mortems awaiting the person's review, then those past due that they write
     (as the incident's commander or the post-mortem's author)."""
     seen = set()
-    awaiting = incident_selectors.postmortems_awaiting_review(context.user)
+    awaiting = postmortem_selectors.postmortems_awaiting_review(context.user)
     for postmortem in _sliced(_postmortem_lines(awaiting)):
         seen.add(postmortem.pk)
         yield _postmortem_row(postmortem, context)
-    past_due = incident_selectors.postmortems_past_due(context.now, writer=context.user)
+    past_due = postmortem_selectors.postmortems_past_due(context.now, writer=context.user)
     for postmortem in _sliced(_postmortem_lines(past_due)):
         if postmortem.pk not in seen:
             yield _postmortem_row(postmortem, context)
@@ -264,7 +265,7 @@ def _postmortems_for_you_link(context: HomeContext) -> str:
 
 
 def team_postmortems_past_due(context: HomeContext) -> Iterable[Row]:
-    past_due = incident_selectors.postmortems_past_due(context.now, team_ids=context.team_ids)
+    past_due = postmortem_selectors.postmortems_past_due(context.now, team_ids=context.team_ids)
     for postmortem in _sliced(_postmortem_lines(past_due)):
         yield _postmortem_row(postmortem, context)
 
@@ -274,7 +275,7 @@ def _team_postmortems_link(context: HomeContext) -> str:
 
 
 def org_postmortems_past_due(context: HomeContext) -> Iterable[Row]:
-    past_due = incident_selectors.postmortems_past_due(context.now)
+    past_due = postmortem_selectors.postmortems_past_due(context.now)
     for postmortem in _sliced(_postmortem_lines(past_due)):
         yield _postmortem_row(postmortem, context)
 
@@ -298,7 +299,7 @@ def _item_row(item, context: HomeContext, *, with_owner: bool) -> Row:
 def your_action_items(context: HomeContext) -> Iterable[Row]:
     """The person's pending action items, overdue or due within DUE_SOON_DAYS days."""
     horizon = context.today + dt.timedelta(days=DUE_SOON_DAYS)
-    items = incident_selectors.action_items_due_by(horizon, owner=context.user)
+    items = postmortem_selectors.action_items_due_by(horizon, owner=context.user)
     for item in _sliced(_action_item_lines(items)):
         yield _item_row(item, context, with_owner=False)
 
@@ -310,7 +311,7 @@ def _your_action_items_link(context: HomeContext) -> str:
 def team_action_items(context: HomeContext) -> Iterable[Row]:
     """Overdue action items of the teams' incidents, whoever owns them."""
     yesterday = context.today - dt.timedelta(days=1)
-    items = incident_selectors.action_items_due_by(yesterday, team_ids=context.team_ids)
+    items = postmortem_selectors.action_items_due_by(yesterday, team_ids=context.team_ids)
     for item in _sliced(_action_item_lines(items)):
         yield _item_row(item, context, with_owner=True)
 

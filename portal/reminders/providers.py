@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from incidents import selectors as incident_selectors
+from incidents.selectors import postmortems as postmortem_selectors
 from services.selectors import readiness as readiness_selectors
 from services.selectors import scorecards as scorecard_selectors
 from toil.selectors import approvers as change_approver_selectors
@@ -86,7 +86,7 @@ def _as_date(value) -> dt.date | None:
 def action_items_due(context: DigestContext) -> Iterable[DigestItem]:
     """Pending action items due within ACTION_ITEM_NOTICE_DAYS days or overdue, to their owner."""
     horizon = context.today + dt.timedelta(days=ACTION_ITEM_NOTICE_DAYS)
-    for item in incident_selectors.action_items_due_by(horizon):
+    for item in postmortem_selectors.action_items_due_by(horizon):
         incident = item.postmortem.incident
         yield DigestItem(
             object_id=str(item.pk),
@@ -102,7 +102,7 @@ def action_items_due(context: DigestContext) -> Iterable[DigestItem]:
 def postmortems_past_due(context: DigestContext) -> Iterable[DigestItem]:
     """Unpublished post-mortems past their due time, to the incident's commander and the
     post-mortem's author (the people writing it)."""
-    for postmortem in incident_selectors.postmortems_past_due(context.now):
+    for postmortem in postmortem_selectors.postmortems_past_due(context.now):
         incident = postmortem.incident
         people = {user for user in (incident.commander, postmortem.author) if user is not None}
         yield DigestItem(

@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from incidents import selectors as incident_selectors
 from incidents.choices import POSTMORTEM_REQUIRED_SEVERITIES, Severity
 from incidents.metrics import incident_metrics
 from incidents.models.incidents import Incident
+from incidents.selectors import incidents as incident_selectors
+from incidents.selectors import metrics as incident_metric_selectors
+from incidents.selectors import postmortems as postmortem_selectors
 from portal.reports.adapters import Field, scoped_figures, team_rows  # noqa: F401 - the plug-in lines use them
 from portal.reports.months import Month, portal_zone
 from portal.reports.scope import ReportScope, figure
@@ -179,7 +181,7 @@ def incidents_section(scope: ReportScope) -> dict:
     incidents = Incident.objects.all()
     if scope.team is not None:
         incidents = incidents.filter(team=scope.team)
-    records, _, _ = incident_selectors.incident_records(
+    records, _, _ = incident_metric_selectors.incident_records(
         incidents.filter(started_at__gte=first.start, started_at__lt=scope.month.end)
     )
     months = [first.shifted(offset) for offset in range(TREND_MONTHS)]
@@ -248,7 +250,7 @@ def incidents_section(scope: ReportScope) -> dict:
 
 def follow_up_section(scope: ReportScope) -> dict:
     def figures_of(month: Month):
-        return incident_selectors.follow_up_figures(
+        return postmortem_selectors.follow_up_figures(
             start=month.start, end=month.end, last_day=month.last_day, team=scope.team
         )
 

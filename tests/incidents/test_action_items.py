@@ -17,7 +17,7 @@ from incidents.actions.postmortems import (
 from incidents.choices import ActionItemStatus, IncidentStatus, Severity
 from incidents.filters.postmortems import ActionItemFilterSet
 from incidents.models.postmortems import ActionItem
-from incidents.selectors import action_item_list
+from incidents.selectors.postmortems import action_item_list
 from tests.factories import UserFactory
 from tests.incidents.factories import ActionItemFactory
 

@@ -7,7 +7,7 @@ import pytest
 
 from incidents.choices import IncidentStatus, Severity
 from incidents.filters.incidents import IncidentFilterSet
-from incidents.selectors import incident_list
+from incidents.selectors.incidents import incident_list
 from tests.factories import ServiceFactory
 from tests.incidents.factories import IncidentFactory
 

@@ -19,7 +19,7 @@ from incidents.metrics import (
     month_starts,
     period_start,
 )
-from incidents.selectors import incident_metrics_for_period
+from incidents.selectors.metrics import incident_metrics_for_period
 from tests.factories import ServiceFactory, TeamFactory
 from tests.incidents.factories import IncidentFactory
 
@@ -34,7 +34,7 @@ def moment(month, day, hour, minute=0):
 
 
 def record(severity, started, detected=None, acknowledged=None, resolved=None, *, team, services):
-    """An IncidentRecord from an incident's times, as incidents.selectors computes it."""
+    """An IncidentRecord from an incident's times, as incidents.selectors.metrics computes it."""
     return IncidentRecord(
         severity=severity,
         started_at=started,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from incidents import postmortems, selectors
+from incidents import postmortems
 from incidents.actions.incidents import (
     incident_change_status,
     incident_declare,
@@ -23,6 +23,7 @@ from incidents.actions.postmortems import (
 from incidents.choices import IncidentStatus, PostMortemStatus, Severity
 from incidents.models.incidents import Incident
 from incidents.models.postmortems import PostMortem
+from incidents.selectors import postmortems as postmortem_selectors
 from services.models.slos import MaintenanceWindow, SLIBucket
 from tests.factories import ServiceFactory
 from tests.incidents.factories import PostMortemFactory, TimelineEntryFactory
@@ -384,7 +385,7 @@ def test_budget_impact_is_the_incidents_bad_events_over_the_windows_allowed_bad(
     bucket(availability, at(-40 * 24 * 60), good=0, total=1_000_000)
     bucket(availability, at(0), good=0, total=100)
     # Window total 9,600 events at 99 % allows 96 bad: the incident spent 300 / 96.
-    [impact] = selectors.postmortem_budget_impact(draft)
+    [impact] = postmortem_selectors.postmortem_budget_impact(draft)
     assert (impact.slo, impact.bad_events, impact.has_data) == (availability, 300, True)
     assert impact.allowed_bad == pytest.approx(96)
     assert impact.consumed == pytest.approx(3.125)
@@ -399,7 +400,7 @@ def test_buckets_in_maintenance_windows_are_left_out(draft, service):
     MaintenanceWindow.objects.create(
         slo=availability, start=at(-62), end=at(-30), reason="Database upgrade"
     )
-    [impact] = selectors.postmortem_budget_impact(draft)
+    [impact] = postmortem_selectors.postmortem_budget_impact(draft)
     # 150 bad events left; the window holds 9,300 events, so 93 bad are allowed.
     assert (impact.bad_events, impact.allowed_bad) == (150, pytest.approx(93))
     assert impact.consumed == pytest.approx(150 / 93)
@@ -408,7 +409,7 @@ def test_buckets_in_maintenance_windows_are_left_out(draft, service):
 def test_an_slo_without_data_during_the_incident_says_so(draft, service):
     latency = make_slo(service, 2)
     bucket(latency, at(-5 * 24 * 60), good=100, total=100)
-    [impact] = selectors.postmortem_budget_impact(draft)
+    [impact] = postmortem_selectors.postmortem_budget_impact(draft)
     assert (impact.has_data, impact.consumed) == (False, None)
 
 
@@ -417,7 +418,9 @@ def test_budget_impact_covers_every_affected_services_slos_only(draft, service, 
     draft.incident.services.add(ServiceFactory(owner_team=search_team, name="Aaa ledger"))
     make_slo(other_service, 3)
     mine = make_slo(service, 1)
-    impacts = selectors.postmortem_budget_impact(selectors.postmortem_detail().get(pk=draft.pk))
+    impacts = postmortem_selectors.postmortem_budget_impact(
+        postmortem_selectors.postmortem_detail().get(pk=draft.pk)
+    )
     assert [impact.slo for impact in impacts] == [mine]
 
 
@@ -425,6 +428,6 @@ def test_budget_impact_takes_three_queries(draft, service, django_assert_num_que
     for number in range(3):
         slo = make_slo(service, number)
         MaintenanceWindow.objects.create(slo=slo, start=at(-30), end=at(-20), reason="Upgrade")
-    postmortem = selectors.postmortem_detail().get(pk=draft.pk)
+    postmortem = postmortem_selectors.postmortem_detail().get(pk=draft.pk)
     with django_assert_num_queries(3):
-        assert len(selectors.postmortem_budget_impact(postmortem)) == 3
+        assert len(postmortem_selectors.postmortem_budget_impact(postmortem)) == 3

@@ -351,7 +351,7 @@ def test_the_incident_page_takes_the_same_number_of_queries_at_any_size(
     incident.services.add(*ServiceFactory.create_batch(3))
     client = as_user("teammate")
     # The role holders come in a query of their own: five joins of the user table cost
-    # PostgreSQL more to plan than the extra query (incidents.selectors.with_people).
+    # PostgreSQL more to plan than the extra query (incidents.selectors.incidents.with_people).
     # And one for the panel of the deployment that caused it (toil's incident_cause_panel).
     with django_assert_max_num_queries(12):
         response = client.get(incident.get_absolute_url())

@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from incidents import selectors as incident_selectors
+from incidents.selectors import incidents as incident_selectors
 from portal.roles import editable_team_ids, in_group, is_sre_lead
 from services.models.catalog import Service
 from services.selectors import catalog as catalog_selectors

@@ -10,7 +10,7 @@ from django.db.models import (
 )
 from django.urls import reverse
 
-from incidents import selectors as incident_selectors
+from incidents.selectors import incidents as incident_selectors
 from services.models.catalog import Service
 from services.selectors import catalog as catalog_selectors
 from services.selectors import readiness as readiness_selectors

@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from incidents.selectors import incident_role_histories
+from incidents.selectors.roles import incident_role_histories
 from portal.roles import editable_team_ids, is_sre_lead
 from services.choices import MembershipRole
 from services.models.catalog import Membership, Service, Team
