@@ -34,6 +34,7 @@ from incidents.models.incidents import Incident, IncidentAlert, StatusUpdate, Ti
 from incidents.permissions import IncidentPermission
 from incidents.selectors import incidents as incident_selectors
 from incidents.status_updates import recipients_of, unfilled_prompt_errors
+from portal.api.fields import listed_many, listed_prefetch
 from portal.api.lookups import NaturalKeyLookupMixin
 from services.models.catalog import Service
 
@@ -52,8 +53,11 @@ class IncidentSerializer(serializers.HyperlinkedModelSerializer):
     )
     """An incident as lists show it; also what PATCH changes (through incident_update)."""
 
-    services = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Service.objects.all(), many=True, required=False
+    services = listed_many(
+        serializers.SlugRelatedField,
+        slug_field="slug",
+        queryset=Service.objects.all(),
+        required=False,
     )
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     commander = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -260,7 +264,17 @@ class IncidentViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            return incident_selectors.with_people(incident_selectors.incident_list())
+            # The list shows its services' slugs (in the order of their names): those only,
+            # into a plain list (listed_prefetch). The people come from with_people, so the
+            # commander needs no join.
+            services = Service.objects.only("id", "slug", "name").order_by("name")
+            return incident_selectors.with_people(
+                incident_selectors.incident_list()
+                .select_related(None)
+                .select_related("team")
+                .prefetch_related(None)
+                .prefetch_related(listed_prefetch("services", services))
+            )
         if self.action in self.SUBRESOURCE_ACTIONS:
             # The permission check needs the affected services' teams, nothing more.
             return Incident.objects.prefetch_related("services")

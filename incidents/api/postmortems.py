@@ -28,6 +28,7 @@ from incidents.filters.postmortems import ActionItemFilterSet, PostMortemFilterS
 from incidents.models.incidents import Incident
 from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.selectors import postmortems as postmortem_selectors
+from portal.api.fields import listed_many, listed_prefetch
 from portal.roles import can_create_anything, is_sre_lead
 
 
@@ -45,12 +46,12 @@ class PostMortemSerializer(serializers.ModelSerializer):
     incident_title = serializers.CharField(source="incident.title", read_only=True)
     severity = serializers.CharField(source="incident.severity", read_only=True)
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewers = serializers.SlugRelatedField(
-        slug_field="username", queryset=_people(), many=True, required=False
+    reviewers = listed_many(
+        serializers.SlugRelatedField, slug_field="username", queryset=_people(), required=False
     )
-    contributors = serializers.SlugRelatedField(
+    contributors = listed_many(
+        serializers.SlugRelatedField,
         slug_field="username",
-        many=True,
         read_only=True,
         help_text="Who wrote its sections; none of them may publish it.",
     )
@@ -145,6 +146,19 @@ class PostMortemViewSet(
 
     def get_queryset(self):
         people = get_user_model().objects.order_by("username")
+        if self.action == "list":
+            # The list shows people by username, into plain lists (listed_prefetch), and not
+            # the incident's services (the selector's prefetch is for permission checks).
+            usernames = people.only("id", "username")
+            return (
+                postmortem_selectors.postmortem_list()
+                .prefetch_related(None)
+                .prefetch_related(
+                    listed_prefetch("reviewers", usernames),
+                    listed_prefetch("contributors", usernames),
+                )
+                .order_by("-created_at", "-id")
+            )
         return (
             postmortem_selectors.postmortem_list()
             .prefetch_related(Prefetch("contributors", queryset=people))
@@ -264,6 +278,16 @@ class ActionItemViewSet(
     filterset_class = ActionItemFilterSet
 
     def get_queryset(self):
+        if self.action == "list":
+            # The list shows the owner and the incident's reference: not the incident's team,
+            # the post-mortem's author or the incident's services (for permission checks).
+            return (
+                postmortem_selectors.action_item_list()
+                .select_related(None)
+                .select_related("owner", "postmortem__incident")
+                .prefetch_related(None)
+                .order_by("due_date", "id")
+            )
         return postmortem_selectors.action_item_list().order_by("due_date", "id")
 
     def perform_create(self, serializer):

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
-from portal.api.fields import CappedListField
+from portal.api.fields import CappedListField, listed, listed_many, listed_prefetch
 from portal.api.lookups import NaturalKeyLookupMixin
 from portal.roles import IsSRELeadOrReadOnly, TeamScopedPermission, can_edit_team_records
 from services.actions.catalog import (
@@ -131,8 +131,11 @@ class TagNamesField(CappedListField):
     def __init__(self, **kwargs):
         super().__init__(max_length=MAX_TAGS_PER_SERVICE, **kwargs)
 
+    def get_attribute(self, instance):
+        return listed(instance, self.source)
+
     def to_representation(self, data):
-        return [tag.name for tag in data.all()]
+        return [tag.name for tag in data]
 
 
 class ServiceSlugsField(CappedListField):
@@ -154,15 +157,18 @@ class ServiceSlugsField(CappedListField):
             )
         return [found[slug] for slug in slugs]
 
+    def get_attribute(self, instance):
+        return listed(instance, self.source)
+
     def to_representation(self, data):
-        return [service.slug for service in data.all()]
+        return [service.slug for service in data]
 
 
 class ServiceSerializer(serializers.HyperlinkedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="service-detail", lookup_field="slug")
     owner_team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     depends_on = ServiceSlugsField(required=False)
-    dependents = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    dependents = listed_many(serializers.SlugRelatedField, slug_field="slug", read_only=True)
     tags = TagNamesField(required=False)
     readiness = serializers.SerializerMethodField()
     in_production_without_review = serializers.SerializerMethodField()
@@ -273,6 +279,17 @@ class ServiceViewSet(NaturalKeyLookupMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         # Dependencies are shown as slugs only: fetch just those, one query per direction.
         slugs = Service.objects.only("id", "slug").order_by("slug")
+        if self.action == "list":
+            # Into plain lists, which the serializer's fields read (listed_prefetch).
+            return with_readiness(
+                catalog_selectors.service_list()
+                .prefetch_related(None)
+                .prefetch_related(
+                    listed_prefetch("tags", Tag.objects.only("id", "name").order_by("name")),
+                    listed_prefetch("depends_on", slugs),
+                    listed_prefetch("dependents", slugs),
+                )
+            )
         return with_readiness(
             catalog_selectors.service_list().prefetch_related(
                 Prefetch("depends_on", queryset=slugs), Prefetch("dependents", queryset=slugs)
