@@ -49,7 +49,10 @@ class PortalOrderingFilter(django_filters.OrderingFilter):
         return self._expression(path, descending)
 
     def filter(self, qs, value):
-        if value in django_filters.constants.EMPTY_VALUES:
+        # "?ordering=," passes validation as empty names, which name no column: skipped, as
+        # an empty ordering is.
+        value = [param for param in value or () if param.lstrip("-")]
+        if not value:
             return qs
         chosen = [param.lstrip("-") for param in value]
         ordering = [self.get_ordering_value(param) for param in value]
