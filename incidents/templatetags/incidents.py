@@ -15,12 +15,12 @@ from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from incidents.choices import OPEN_STATUSES
 from incidents.models.incidents import Incident
+from portal.formats import moment_parts
 
 register = template.Library()
 
@@ -119,9 +119,7 @@ def moment(value, empty=""):
     """A time in the viewer's zone, machine-readable too; `empty` (or "—") without one."""
     if not value:
         return format_html('<span class="muted">{}</span>', empty or "—")
-    return format_html(
-        '<time datetime="{}">{}</time>', date_format(value, "c"), date_format(value, "j M Y, H:i T")
-    )
+    return format_html('<time datetime="{}">{}</time>', *moment_parts(value))
 
 
 @register.filter

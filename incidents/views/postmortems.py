@@ -5,6 +5,7 @@ incidents.postmortems."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,6 +29,7 @@ from incidents.selectors import postmortems as postmortem_selectors
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
 from portal.roles import is_sre_lead
+from services.models.catalog import Service
 
 
 def _postmortem_or_404(reference) -> PostMortem:
@@ -275,7 +277,14 @@ def action_item_edit(request, reference, pk):
 def postmortem_list(request):
     """Search of the post-mortems: the published ones (what the organisation has learned)
     unless a status or "past due" is asked for (the ones still being written)."""
-    postmortems = postmortem_selectors.postmortem_list()
+    # The rows name the incident's services, not the reviewers the API's list also reads.
+    postmortems = (
+        postmortem_selectors.postmortem_list()
+        .prefetch_related(None)
+        .prefetch_related(
+            Prefetch("incident__services", queryset=Service.objects.only("name").order_by("name"))
+        )
+    )
     if not request.GET.getlist("status") and not request.GET.get("past_due"):
         postmortems = postmortems.filter(status=PostMortemStatus.PUBLISHED)
     filterset = PostMortemFilterSet(

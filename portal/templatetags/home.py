@@ -9,6 +9,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
+from portal.formats import moment_parts
+
 register = template.Library()
 
 
@@ -17,12 +19,7 @@ def when(value) -> str:
     """A day ("3 Dec 2026") or a moment in the viewer's zone ("3 Dec 2026, 14:05 CET"),
     machine-readable too."""
     if isinstance(value, dt.datetime):
-        value = localtime(value)
-        return format_html(
-            '<time datetime="{}">{}</time>',
-            date_format(value, "c"),
-            date_format(value, "j M Y, H:i T"),
-        )
+        return format_html('<time datetime="{}">{}</time>', *moment_parts(localtime(value)))
     return format_html(
         '<time datetime="{}">{}</time>', value.isoformat(), date_format(value, "j M Y")
     )

@@ -6,6 +6,8 @@ import zoneinfo
 import pytest
 from django.template import Context, Template
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portal.formats import count_text, day_text, moment_text, multiple_text, percent_text
 
@@ -65,3 +67,47 @@ def test_forms_name_the_zone_they_read_times_in(client_for, owner, service):
     page = client.get("/incidents/declare/").content.decode()
 
     assert "Started (Europe/Berlin)" in page
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    moment=st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2060, 12, 31)),
+    zone=st.sampled_from(
+        [
+            "UTC",
+            "Europe/Paris",
+            "America/New_York",
+            "Asia/Tokyo",
+            "Australia/Lord_Howe",
+            "Asia/Kolkata",
+            "America/St_Johns",
+        ]
+    ),
+    fold=st.integers(0, 1),
+)
+def test_a_moment_is_written_as_django_s_date_format_writes_it(moment, zone, fold):
+    """moment_parts() writes what date_format() writes for "c" and MOMENT_FORMAT, daylight
+    saving changes (ambiguous and skipped hours) included."""
+    from django.utils.dateformat import format as date_format
+
+    from portal.formats import MOMENT_FORMAT, moment_parts
+
+    local = moment.replace(tzinfo=zoneinfo.ZoneInfo(zone), fold=fold)
+    assert moment_parts(local) == (date_format(local, "c"), date_format(local, MOMENT_FORMAT))
+
+
+def test_moments_around_a_daylight_saving_change_keep_the_same_text():
+    from django.utils.dateformat import format as date_format
+
+    from portal.formats import MOMENT_FORMAT, moment_parts
+
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    for day in (dt.date(2026, 3, 29), dt.date(2026, 10, 25)):  # an hour skipped, one twice
+        for hour in range(24):
+            for fold in (0, 1):
+                local = dt.datetime(day.year, day.month, day.day, hour, 30, tzinfo=paris, fold=fold)
+                assert moment_parts(local)[1] == date_format(local, MOMENT_FORMAT)
+    assert moment_parts(dt.datetime(2026, 12, 1, 19, 5, tzinfo=paris)) == (
+        "2026-12-01T19:05:00+01:00",
+        "1 Dec 2026, 19:05 CET",
+    )
