@@ -18,7 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import limits
-from incidents.alertmanager import PayloadError, parse_webhook, webhook_receive
+from incidents.alertmanager.intake import webhook_receive
+from incidents.alertmanager.payload import PayloadError, parse_webhook
 from portal.api.parsers import MAX_NESTING, check_parsed
 
 ALERTMANAGER = "alertmanager"
@@ -82,7 +83,7 @@ class AlertmanagerJSONParser(parsers.BaseParser):
         except ValueError as error:  # UnicodeDecodeError included
             raise exceptions.ParseError(f"JSON parse error - {error}") from error
         # The portal's nesting bound on every JSON body; NUL characters are refused by the
-        # payload's own validation (incidents.alertmanager), which names the label or field.
+        # payload's own validation (incidents.alertmanager.payload), which names the label or field.
         check_parsed(data, refuse_nul=False)
         return data
 

@@ -12,7 +12,7 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
 from incidents.actions.incidents import incident_change_severity, incident_change_status
-from incidents.alertmanager import PayloadError, parse_webhook
+from incidents.alertmanager.payload import PayloadError, parse_webhook
 from incidents.choices import AlertStatus, IncidentSource, IncidentStatus, Severity, TimelineKind
 from incidents.models.incidents import Incident, IncidentAlert, TimelineEntry
 from tests.factories import ServiceFactory
@@ -837,7 +837,7 @@ def test_a_delivery_costs_the_same_queries_for_ten_alerts_or_five_hundred(intake
 
 
 def test_a_large_group_gets_a_few_timeline_entries_and_every_alert(intake):
-    from incidents.alertmanager import ALERT_ENTRIES_PER_DELIVERY
+    from incidents.alertmanager.intake import ALERT_ENTRIES_PER_DELIVERY
 
     deliver(intake, webhook_body(*many_alerts(300)))
 
