@@ -13,7 +13,7 @@ its timeline, approvals on those past submission), 50,000 production deployments
 incidents (1 % of deployments caused one; 20 SEV1/SEV2 still open), 50 freezes (a third
 recurring), 20,000 recorded gate decisions; runs ANALYZE and counts again. It then times:
 
-- a gate decision in-process (toil.actions.changes.gate_evaluate: the facts, the pure rules and
+- a gate decision in-process (toil.actions.gate.gate_evaluate: the facts, the pure rules and
   the record), for a standard deploy under an approved change and a low-risk one, on services in
   the middle of the dependency graph;
 - /changes/, /changes/dora/ and GET /api/dora/ through Django's test client as an SRE lead;

@@ -20,7 +20,7 @@ from toil.choices.changes import ApproverRole, ChangeCategory, ChangeStatus
 S = ChangeStatus
 
 #: Which status may follow which. Approval and rejection follow from approvals
-#: (toil.actions.changes.change_decide), never from a plain transition.
+#: (toil.actions.approvals.change_decide), never from a plain transition.
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.SUBMITTED}),
     S.SUBMITTED: frozenset({S.APPROVED, S.REJECTED, S.IN_PROGRESS}),

@@ -1,6 +1,6 @@
 """DORA's four keys and the rework rate, month by month, per service, team and organisation.
 Pure: the caller reads the deployments and the incidents they caused
-(toil.selectors.changes.dora_records) and stores what comes out (DoraSnapshot).
+(toil.selectors.deployments.dora_records) and stores what comes out (DoraSnapshot).
 
 Only production deployments count. Months are calendar months in the portal's time zone,
 and a deployment belongs to the month it finished in.

@@ -1,5 +1,5 @@
 """The deploy gate: may these services be deployed now, in this category, under this change
-request? Pure: every input is in GateFacts (gathered by toil.selectors.changes.gate_facts),
+request? Pure: every input is in GateFacts (gathered by toil.selectors.gate.gate_facts),
 and the answer is ``allow``, ``needs_approval`` or ``deny`` with every reason, each with a link.
 
 What stands in the way (seed 002's pre-deploy checks, and the change rules of seed 001):

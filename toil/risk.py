@@ -1,6 +1,6 @@
 """How risky a change is: the answers of a short questionnaire plus what the portal knows of
 the services it touches (their tiers, and how many services depend on them). Pure: the caller
-gathers the facts (toil.selectors.changes.change_risk_facts).
+gathers the facts (toil.selectors.risk.change_risk_facts).
 
 Every weight is in WEIGHTS and every band in LEVELS, and the change page shows both, so that
 people can see why a change scored what it did.

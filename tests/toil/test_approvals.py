@@ -19,14 +19,14 @@ from tests.toil.change_factories import (
     budget_in_tier,
     make_change_approver,
 )
+from toil.actions.approvals import change_decide
 from toil.actions.changes import (
     change_checklist_tick,
     change_create,
-    change_decide,
     change_move,
-    change_notification_send,
     change_update,
 )
+from toil.actions.emails import change_notification_send
 from toil.choices.changes import ChangeEventKind, ChangeNotificationKind, ChangeStatus
 from toil.models.changes import ChangeApproval, ChangeNotification, ChangeRequest
 from toil.selectors.changes import change_detail, changes_awaiting_approval

@@ -11,7 +11,7 @@ from tests.factories import ServiceFactory, TeamFactory
 from tests.toil.change_factories import FreezeFactory
 from toil.choices.changes import FreezeScope
 from toil.freezes import FreezeRule, active_at, frozen_until, occurrences, recurrence_error
-from toil.selectors.changes import service_freeze_state
+from toil.selectors.freezes import service_freeze_state
 
 PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.UTC

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from incidents.models.incidents import Incident
 from services.models.catalog import Service, Team
 from toil import gate
+from toil.actions import approvals as approval_actions
 from toil.actions import changes as actions
 from toil.actions import freezes as freeze_actions
 from toil.api.gate import GateAnswerSerializer, ServiceSlugsField, gate_answer_data
@@ -46,6 +47,7 @@ from toil.permissions.changes import (
     can_manage_freeze_window,
 )
 from toil.selectors import changes as selectors
+from toil.selectors import freezes as freeze_selectors
 from toil.selectors import gate as gate_selectors
 
 User = get_user_model()
@@ -296,7 +298,9 @@ class ChangeViewSet(viewsets.ModelViewSet):
     def _decide(self, decision: str):
         change = self.get_object()
         data = self._validated(ChangeDecisionSerializer)
-        actions.change_decide(change=change, by=self.request.user, decision=decision, **data)
+        approval_actions.change_decide(
+            change=change, by=self.request.user, decision=decision, **data
+        )
         return self._detail(change)
 
     @extend_schema(request=ChangeDecisionSerializer, responses=ChangeDetailSerializer)
@@ -414,7 +418,7 @@ class FreezeWindowViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return selectors.freeze_list().order_by("start", "pk")
+        return freeze_selectors.freeze_list().order_by("start", "pk")
 
     def get_object(self):
         freeze = super().get_object()

@@ -41,7 +41,8 @@ from toil.models.changes import (
     GateDecision,
 )
 from toil.models.deployments import Deployment, IncidentCause
-from toil.selectors.changes import CHANGE_APPROVERS_GROUP, change_detail, change_risk
+from toil.selectors.changes import CHANGE_APPROVERS_GROUP, change_detail
+from toil.selectors.risk import change_risk
 
 #: Demo people who approve standard changes (besides the SRE lead, the admin).
 CHANGE_APPROVERS = ("ines", "lena")

@@ -40,7 +40,8 @@ class ChangeRequest(models.Model):
 
     Its owning team (``team``) is the team of its first service; the team scopes who may edit
     it. The window is stored in UTC and was planned in ``time_zone``. Status changes go
-    through toil.actions.changes, which checks them (toil.approvals) and writes the timeline.
+    through toil.actions.changes and toil.actions.approvals, which check them (toil.approvals)
+    and write the timeline.
     """
 
     title = models.CharField(max_length=200)

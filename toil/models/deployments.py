@@ -139,7 +139,7 @@ class IncidentCause(models.Model):
 
 class DoraSnapshot(models.Model):
     """The DORA figures of one scope and month as the worker last computed them
-    (toil.actions.changes.dora_snapshots_recompute): the organisation's, a team's or a
+    (toil.actions.deployments.dora_snapshots_recompute): the organisation's, a team's or a
     service's. ``key`` names the scope ("organisation", "team:<id>", "service:<id>") so that
     every row has one unique key to upsert on. Durations in seconds."""
 

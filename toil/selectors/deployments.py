@@ -227,7 +227,7 @@ def dora_series(
 
 
 def dora_scope_month(key: str, month: dt.date) -> dora.DoraFigures:
-    """The figures of the scope ``key`` (toil.selectors.changes.dora_key) for the month that
+    """The figures of the scope ``key`` (toil.selectors.deployments.dora_key) for the month that
     ``month`` falls in: one query from the worker's snapshot. Once the worker has written
     any, a scope without one had nothing that month (it writes every scope's last twelve
     months); before, they are computed live (a fresh install), as dora_series does."""

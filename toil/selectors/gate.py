@@ -23,12 +23,8 @@ from toil.models.changes import (
     GateDecisionService,
     GateOverride,
 )
-from toil.selectors.changes import (
-    approvals_required,
-    freeze_covers,
-    freezes_over_q,
-    freezes_reaching_q,
-)
+from toil.selectors.changes import approvals_required
+from toil.selectors.freezes import freeze_covers, freezes_over_q, freezes_reaching_q
 
 
 def services_without_valid_readiness(service_ids, *, now: dt.datetime) -> frozenset[int]:

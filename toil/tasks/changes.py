@@ -1,6 +1,6 @@
 """Background work of change approvals: the emails owed about changes (recorded by
-toil.actions.changes) and the DORA snapshots (toil.actions.deployments). Thin: each task
-fetches by id and calls one action."""
+toil.actions.changes, sent by toil.actions.emails) and the DORA snapshots
+(toil.actions.deployments). Thin: each task fetches by id and calls one action."""
 
 from celery import shared_task
 from django.utils import timezone
@@ -17,7 +17,7 @@ from portal import doorbell, notifications
 )
 def send_change_notification(notification_id: int) -> None:
     """Send an email owed about a change, once (the action claims it)."""
-    from toil.actions.changes import change_notification_send
+    from toil.actions.emails import change_notification_send
 
     change_notification_send(notification_id=notification_id)
 
@@ -43,8 +43,8 @@ def recompute_all_dora() -> None:
 def sweep_changes() -> None:
     """Ring again for recorded work whose ring was lost: unsent change emails, dirty DORA
     months (settings.PORTAL_SWEEPS)."""
-    from toil.actions.changes import change_notifications_unsent
     from toil.actions.deployments import dora_has_dirty_months
+    from toil.actions.emails import change_notifications_unsent
 
     for notification_id in change_notifications_unsent():
         doorbell.ring(send_change_notification, notification_id)

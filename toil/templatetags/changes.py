@@ -15,8 +15,8 @@ from django.utils.safestring import mark_safe
 from incidents.templatetags.incidents import duration
 from toil import dora
 from toil.permissions.changes import can_link_incident_cause
-from toil.selectors import changes as selectors
 from toil.selectors import deployments as deployment_selectors
+from toil.selectors import freezes as freeze_selectors
 from toil.selectors import gate as gate_selectors
 
 register = template.Library()
@@ -41,7 +41,7 @@ def service_changes_panel(service):
     ]
     return {
         "service": service,
-        "freeze": selectors.service_freeze_state(service, now=now),
+        "freeze": freeze_selectors.service_freeze_state(service, now=now),
         "decisions": gate_selectors.service_gate_decisions(service, limit=RECENT_DECISIONS),
         "dora_months": months,
     }
@@ -131,7 +131,7 @@ def slug_filter_select(field, any_label: str):
 
 @register.simple_tag
 def calendar_days(calendar, list_url: str):
-    """The calendar's days (toil.selectors.changes.change_calendar) as list items, built here:
+    """The calendar's days (toil.selectors.schedule.change_calendar) as list items, built here:
     a fortnight of a busy organisation is hundreds of template nodes, which cost tens of
     milliseconds to render one by one. Every text is escaped (html.escape)."""
     escape_text = html.escape

@@ -18,6 +18,7 @@ from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
 from portal.roles import can_create_anything, is_sre_lead
 from toil import approvals, freezes, gate, risk
+from toil.actions import approvals as approval_actions
 from toil.actions import changes as actions
 from toil.actions import freezes as freeze_actions
 from toil.actions import gate as gate_actions
@@ -51,7 +52,10 @@ from toil.permissions.changes import (
     can_write_changes,
 )
 from toil.selectors import changes as selectors
+from toil.selectors import freezes as freeze_selectors
 from toil.selectors import gate as gate_selectors
+from toil.selectors import risk as risk_selectors
+from toil.selectors import schedule as schedule_selectors
 
 #: The calendar's length, from today.
 CALENDAR_DAYS = 14
@@ -86,11 +90,11 @@ def change_list(request):
         context |= {
             "awaiting": awaiting[:AWAITING_SHOWN],
             "awaiting_more": len(awaiting) > AWAITING_SHOWN,
-            "calendar": selectors.change_calendar(
+            "calendar": schedule_selectors.change_calendar(
                 today=timezone.now().astimezone(zone).date(), days=CALENDAR_DAYS, zone=zone
             ),
             "calendar_zone": settings.TIME_ZONE,
-            "calendar_changes_per_day": selectors.CALENDAR_CHANGES_PER_DAY,
+            "calendar_changes_per_day": schedule_selectors.CALENDAR_CHANGES_PER_DAY,
         }
     return render_page_or_fragment(
         request,
@@ -212,7 +216,7 @@ def _detail_context(request, change: ChangeRequest, *, move_form=None, decision_
         selectors.change_facts(change), selectors.approver_facts(user), now
     )
     services = list(change.services.all())
-    assessment = selectors.change_risk(change, services)
+    assessment = risk_selectors.change_risk(change, services)
     context = {
         "change": change,
         "services": services,
@@ -240,7 +244,7 @@ def _detail_context(request, change: ChangeRequest, *, move_form=None, decision_
         "now": now,
     }
     if change.status == ChangeStatus.APPROVED:
-        context["conflicts"] = selectors.change_conflicts(change, now=now)
+        context["conflicts"] = schedule_selectors.change_conflicts(change, now=now)
     if services and change.status not in {ChangeStatus.DRAFT, ChangeStatus.REJECTED}:
         facts = gate_selectors.gate_facts(
             services=services, category=change.category, change=change, now=now
@@ -293,7 +297,9 @@ def change_decide(request, pk):
     form = ChangeDecisionForm(request.POST)
     if form.is_valid():
         try:
-            approval = actions.change_decide(change=change, by=request.user, **form.cleaned_data)
+            approval = approval_actions.change_decide(
+                change=change, by=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             add_action_error(form, error)
         else:
@@ -323,7 +329,7 @@ def change_checklist(request, pk):
 
 
 def freeze_list(request):
-    filterset = FreezeFilterSet(request.GET, queryset=selectors.freeze_list())
+    filterset = FreezeFilterSet(request.GET, queryset=freeze_selectors.freeze_list())
     page = paginate(request, filterset.qs)
     return render_page_or_fragment(
         request,
@@ -339,7 +345,7 @@ def freeze_list(request):
 
 
 def _freeze(pk) -> FreezeWindow:
-    return get_object_or_404(selectors.freeze_list(), pk=pk)
+    return get_object_or_404(freeze_selectors.freeze_list(), pk=pk)
 
 
 def freeze_detail(request, pk):
