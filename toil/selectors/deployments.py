@@ -18,12 +18,8 @@ from django.db.models import (
 from incidents.models.incidents import Incident
 from services.models.catalog import Service, Team
 from toil import dora
-from toil.choices.changes import (
-    PRODUCTION,
-)
+from toil.choices.changes import PRODUCTION
 from toil.models.deployments import Deployment, DoraSnapshot, IncidentCause
-
-#: Members of this group approve standard changes (SRE leads do too).
 
 
 def deployment_list() -> QuerySet[Deployment]:
