@@ -54,7 +54,7 @@ TARGET_RATIO = 0.25
 TARGET_DEMO_MS = 10
 TARGET_ORG_MS = 25
 ORG_INCIDENTS = 20_000
-ADMIN_USERNAME = "admin"  # the demo SRE lead (portal.demo.ADMIN_USERNAME)
+ADMIN_USERNAME = "admin"  # the demo SRE lead (portal.demo.people.ADMIN_USERNAME)
 API_LISTS = [
     "/api/services/",
     "/api/slos/",
@@ -465,7 +465,7 @@ def in_process_benchmark(args) -> bool:
     from django.test import Client
 
     import portal.wsgi  # noqa: F401 - set up as the web process is (its garbage collector)
-    from portal.demo import load_demo_data
+    from portal.demo.load import load_demo_data
 
     load_demo_data(password=secrets.token_urlsafe(12))
     worker_recomputes()

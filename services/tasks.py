@@ -74,7 +74,7 @@ def mark_stale_slos():
 @shared_task
 def push_demo_sli_data():
     """The demo SLOs' buckets up to now, as a system pushing SLI data would send them; beat
-    runs it when `make run` loaded the demo (portal.demo.schedule_demo_sli_data)."""
+    runs it when `make run` loaded the demo (portal.demo.sli_schedule.schedule_demo_sli_data)."""
     from services.demo import load_demo_slos
 
     load_demo_slos(timezone.now())

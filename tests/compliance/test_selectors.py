@@ -8,12 +8,12 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal import demo
 from portal.compliance.choices import FindingStatus, Outcome
 from portal.compliance.models.checks import ComplianceCheck
 from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceResult, ComplianceStatus
 from portal.compliance.selectors import open_findings_for_teams, team_month_summaries
+from portal.demo.load import load_demo_data
 from tests.factories import ServiceFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,8 +103,8 @@ def test_the_demo_shows_a_pass_a_failure_with_its_finding_an_error_and_an_attest
     client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        demo.load_demo_data(password="correct horse battery staple")
-        demo.load_demo_data(password="correct horse battery staple")
+        load_demo_data(password="correct horse battery staple")
+        load_demo_data(password="correct horse battery staple")
 
     outcomes = sorted(
         ComplianceStatus.objects.exclude(outcome="").values_list(

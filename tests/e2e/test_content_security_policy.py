@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from incidents.models.incidents import Incident
-from portal import demo
 from portal.celery import app as celery_app
 from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceStatus
+from portal.demo.load import load_demo_data
 from portal.reports.models import MonthlyReport
 from services.models.readiness import ReadinessReview
 from services.models.slos import SLO
@@ -37,7 +37,7 @@ def organisation(live_server, monkeypatch, django_capture_on_commit_callbacks):
     """The demo organisation, SLO snapshots computed, as `make run` shows it."""
     monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
     with django_capture_on_commit_callbacks(execute=True):
-        demo.load_demo_data(password=PASSWORD)
+        load_demo_data(password=PASSWORD)
 
 
 def page_paths() -> list[str]:

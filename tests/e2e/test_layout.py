@@ -19,7 +19,8 @@ from playwright.sync_api import expect
 from incidents.actions.postmortems import action_item_create, postmortem_start
 from incidents.choices import ActionItemKind
 from incidents.models.incidents import Incident
-from portal import demo
+from portal.demo.load import load_demo_data
+from portal.demo.people import ADMIN_USERNAME
 
 pytestmark = pytest.mark.e2e
 
@@ -54,9 +55,9 @@ MEASURE = """() => {
 @pytest.fixture
 def demo_org(settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    demo.load_demo_data(password=PASSWORD, reset_passwords=True)
+    load_demo_data(password=PASSWORD, reset_passwords=True)
     # A post-mortem with an action item, so that their pages are measured too.
-    admin = get_user_model().objects.get(username=demo.ADMIN_USERNAME)
+    admin = get_user_model().objects.get(username=ADMIN_USERNAME)
     incident = Incident.objects.filter(resolved_at__isnull=False).earliest("started_at")
     postmortem = postmortem_start(incident=incident, by=admin)
     action_item_create(
@@ -109,7 +110,7 @@ def links_on(page, origin):
 
 
 def test_every_kind_of_page_fits_a_390_px_phone(phone, demo_org, live_server):
-    sign_in(phone, demo.ADMIN_USERNAME)
+    sign_in(phone, ADMIN_USERNAME)
     to_visit = ["/"]
     seen_kinds = {}
     too_wide = []
@@ -140,7 +141,7 @@ def test_every_kind_of_page_fits_a_390_px_phone(phone, demo_org, live_server):
 
 
 def test_the_navigation_folds_behind_a_menu_button_on_a_phone(phone, demo_org):
-    sign_in(phone, demo.ADMIN_USERNAME)
+    sign_in(phone, ADMIN_USERNAME)
     navigation = phone.get_by_role("navigation", name="Main")
     menu = phone.get_by_role("button", name="Menu")
     expect(navigation).to_be_hidden()
@@ -156,7 +157,7 @@ def test_the_navigation_folds_behind_a_menu_button_on_a_phone(phone, demo_org):
 
 
 def test_error_pages_fit_a_phone_and_keep_the_navigation(phone, demo_org):
-    sign_in(phone, demo.ADMIN_USERNAME)
+    sign_in(phone, ADMIN_USERNAME)
     response = phone.goto("/services/no-such-service/")
     assert response.status == 404
     expect(phone.get_by_role("button", name="Menu")).to_be_visible()

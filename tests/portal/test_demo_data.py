@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
-from portal import demo
+from portal.demo.password import PASSWORD_FILE_NAME
 from portal.roles import is_sre_lead
 from services.choices import Lifecycle, MembershipRole, SLISource
 from services.models.catalog import Membership, Service, Tag, Team
@@ -37,7 +37,7 @@ def counts() -> dict:
 @pytest.mark.django_db
 def test_the_demo_password_is_generated_once_and_readable_by_its_owner_only(var_dir):
     first = load()
-    password_file = var_dir / demo.PASSWORD_FILE_NAME
+    password_file = var_dir / PASSWORD_FILE_NAME
     password = password_file.read_text().strip()
     assert len(password) >= 16
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
@@ -65,7 +65,7 @@ def test_loading_twice_duplicates_nothing(var_dir):
 @pytest.mark.django_db
 def test_the_admin_is_a_staff_sre_lead_who_signs_in_with_the_generated_password(var_dir):
     load()
-    password = (var_dir / demo.PASSWORD_FILE_NAME).read_text().strip()
+    password = (var_dir / PASSWORD_FILE_NAME).read_text().strip()
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_staff
     assert not admin.is_superuser
@@ -81,13 +81,13 @@ def test_the_admin_password_is_restored_to_the_printed_one(var_dir):
     admin.save()
     load()
     admin.refresh_from_db()
-    assert admin.check_password((var_dir / demo.PASSWORD_FILE_NAME).read_text().strip())
+    assert admin.check_password((var_dir / PASSWORD_FILE_NAME).read_text().strip())
 
 
 @pytest.mark.django_db
 def test_the_other_demo_people_sign_in_with_the_same_password(var_dir, client):
     load()
-    password = (var_dir / demo.PASSWORD_FILE_NAME).read_text().strip()
+    password = (var_dir / PASSWORD_FILE_NAME).read_text().strip()
     # Through the sign-in page: django-axes checks every sign-in against its request.
     response = client.post("/login/", {"username": "priya", "password": password})
     assert response.status_code == 302
@@ -98,9 +98,9 @@ def test_the_other_demo_people_sign_in_with_the_same_password(var_dir, client):
 @pytest.mark.django_db
 def test_a_new_password_file_resets_the_demo_people(var_dir):
     load()
-    (var_dir / demo.PASSWORD_FILE_NAME).unlink()
+    (var_dir / PASSWORD_FILE_NAME).unlink()
     load()
-    password = (var_dir / demo.PASSWORD_FILE_NAME).read_text().strip()
+    password = (var_dir / PASSWORD_FILE_NAME).read_text().strip()
     assert get_user_model().objects.get(username="marco").check_password(password)
 
 

@@ -600,7 +600,7 @@ def test_campaigns_in_the_api_carry_their_progress_and_only_sre_leads_write_them
 def test_the_demo_has_reviews_in_every_state_levels_across_the_range_and_a_campaign(
     django_capture_on_commit_callbacks,
 ):
-    from portal.demo import load_demo_data
+    from portal.demo.load import load_demo_data
     from services.models.readiness import ReadinessReview
 
     load_demo_data(password="correct horse battery staple")

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from portal import demo
 from portal.celery import app as celery_app
+from portal.demo.load import load_demo_data
+from portal.demo.people import ADMIN_USERNAME
 from services import demo as slo_demo
 from services.actions.statuses import slo_statuses_recompute_dirty
 from services.models.slos import SLO, DirtySLO, MaintenanceWindow, SLIBucket, SLOStatus
@@ -724,7 +725,7 @@ def test_the_demo_data_shows_healthy_burning_and_exhausted_slos_and_loads_again_
     # The worker's recompute, run in place once the load commits.
     monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
     with django_capture_on_commit_callbacks(execute=True):
-        demo.load_demo_data(password="correct horse battery staple")
+        load_demo_data(password="correct horse battery staple")
     states = {
         status.slo.slug: (status.policy_tier, status.alert, status.stale)
         for status in SLOStatus.objects.select_related("slo")
@@ -739,10 +740,10 @@ def test_the_demo_data_shows_healthy_burning_and_exhausted_slos_and_loads_again_
         "scoring-availability": ("healthy", "none", False),
     }
     buckets = SLIBucket.objects.count()
-    demo.load_demo_data(password="correct horse battery staple")
+    load_demo_data(password="correct horse battery staple")
     assert SLO.objects.count() == len(slo_demo.SLOS)
     assert SLIBucket.objects.count() == buckets
     assert MaintenanceWindow.objects.count() == 1
-    client.force_login(django_user_model.objects.get(username=demo.ADMIN_USERNAME))
+    client.force_login(django_user_model.objects.get(username=ADMIN_USERNAME))
     scorecard = client.get(reverse("slo_list"), {"alert": "page"})
     assertContains(scorecard, "Gateway availability")

@@ -1,8 +1,7 @@
 """Demo change approvals for `make run` (portal.demo loads them): change requests in every
-state and category, a recurring weekend freeze, a quarter of deployments (with a few that
-failed, were rolled back or caused one of the demo incidents) so the DORA page has figures,
-and a few answers of the deploy gate, including the denial of a service whose error budget is
-spent.
+state and category, with their approvals and timelines. Loading them also brings in the recurring
+weekend freeze (toil.demo.freezes), a quarter of deployments and a few answers of the deploy gate
+(toil.demo.deployments), and computes the DORA figures.
 
 Past records are written as they happened, with their own times and timelines, rather than
 through the actions (which stamp the present and email approvers). Loading again adds only what
@@ -10,9 +9,7 @@ is missing: changes and freezes are known by title, deployments by service and v
 """
 
 import datetime as dt
-import random
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -20,33 +17,21 @@ from django.db import transaction
 
 from incidents.models.incidents import Incident
 from portal.roles import is_sre_lead
-from services.actions.sli import slo_statuses_recompute
 from services.models.catalog import Service
-from services.models.slos import SLO, SLOStatus
 from toil.actions.deployments import dora_snapshots_recompute
-from toil.actions.gate import gate_evaluate
-from toil.choices.changes import (
-    ApprovalDecision,
-    ChangeCategory,
-    ChangeEventKind,
-    ChangeStatus,
-    DeploymentStatus,
-    FreezeScope,
+from toil.choices.changes import ApprovalDecision, ChangeCategory, ChangeEventKind, ChangeStatus
+from toil.demo.deployments import (
+    link_demo_caused_incidents,
+    load_demo_deployments,
+    load_demo_gate_answers,
 )
-from toil.models.changes import (
-    ChangeApproval,
-    ChangeEvent,
-    ChangeRequest,
-    FreezeWindow,
-    GateDecision,
-)
-from toil.models.deployments import Deployment, IncidentCause
-from toil.selectors.changes import CHANGE_APPROVERS_GROUP, change_detail
+from toil.demo.freezes import load_demo_freezes
+from toil.models.changes import ChangeApproval, ChangeEvent, ChangeRequest
+from toil.selectors.changes import CHANGE_APPROVERS_GROUP
 from toil.selectors.risk import change_risk
 
 #: Demo people who approve standard changes (besides the SRE lead, the admin).
 CHANGE_APPROVERS = ("ines", "lena")
-PARIS = ZoneInfo("Europe/Paris")
 S, C = ChangeStatus, ChangeCategory
 
 
@@ -194,62 +179,6 @@ PATHS = {
     S.REVIEWED: [S.SUBMITTED, S.IN_PROGRESS, S.COMPLETED, S.REVIEWED],
 }
 
-#: Services whose pipelines report deployments, with deployments per working day.
-DEPLOYING = {
-    "payments-api": 1.2,
-    "refunds": 0.4,
-    "checkout-web": 2.0,
-    "cart": 0.8,
-    "orders": 0.6,
-    "search-api": 1.5,
-    "auth": 0.5,
-    "api-gateway": 0.7,
-    "message-bus": 0.2,
-    "fraud-scoring": 0.5,
-}
-#: The demo incidents a deployment caused, by title.
-CAUSED_INCIDENTS = (
-    "Checkout pages slow during the spring sale",
-    "Sign-in failures after a certificate rotation",
-)
-QUARTER = dt.timedelta(days=91)
-
-
-def _last_friday_afternoon(now: dt.datetime) -> dt.datetime:
-    local = now.astimezone(PARIS)
-    days_back = (local.weekday() - 4) % 7 + 7
-    friday = (local - dt.timedelta(days=days_back)).date()
-    return dt.datetime.combine(friday, dt.time(16, 0), tzinfo=PARIS)
-
-
-def _freezes(now: dt.datetime, people) -> None:
-    if not FreezeWindow.objects.filter(name="Weekend freeze").exists():
-        start = _last_friday_afternoon(now)
-        weekend = FreezeWindow.objects.create(
-            name="Weekend freeze",
-            reason="Nobody ships on a weekend: fewer people are around to notice and fix.",
-            scope=FreezeScope.ORGANISATION,
-            start=start.astimezone(dt.UTC),
-            end=(start + dt.timedelta(days=2, hours=16)).astimezone(dt.UTC),
-            time_zone="Europe/Paris",
-            recurrence="FREQ=WEEKLY;BYDAY=FR",
-            created_by=people.get("admin"),
-        )
-        weekend.overriders.set([people[name] for name in ("ines",) if name in people])
-    payments = Service.objects.filter(slug="payments-api").select_related("owner_team").first()
-    if payments and not FreezeWindow.objects.filter(name="Payments quarter close").exists():
-        start = (now + dt.timedelta(days=10)).replace(hour=6, minute=0, second=0, microsecond=0)
-        FreezeWindow.objects.create(
-            name="Payments quarter close",
-            reason="Finance closes the quarter's books from the payments ledger.",
-            scope=FreezeScope.TEAM,
-            team=payments.owner_team,
-            start=start,
-            end=start + dt.timedelta(days=2),
-            time_zone="UTC",
-            created_by=people.get("priya"),
-        )
-
 
 def _change(demo: DemoChange, now, people, services, incidents) -> ChangeRequest | None:
     author = people.get(demo.author)
@@ -375,121 +304,6 @@ def _change(demo: DemoChange, now, people, services, incidents) -> ChangeRequest
     return change
 
 
-def _deployments(now: dt.datetime, services, people) -> int:
-    """A quarter of production deployments on working days, seeded so every load agrees;
-    about one in ten fails or is rolled back, and is followed by a fix."""
-    generator = random.Random(13)
-    rows = []
-    start_day = (now - QUARTER).date()
-    for slug, per_day in DEPLOYING.items():
-        service = services.get(slug)
-        if service is None:
-            continue
-        number = 0
-        for offset in range(QUARTER.days):
-            day = start_day + dt.timedelta(days=offset)
-            if day.weekday() >= 5:
-                continue
-            count = int(per_day) + (generator.random() < per_day % 1)
-            for _ in range(count):
-                number += 1
-                finished = dt.datetime.combine(
-                    day, dt.time(9 + generator.randrange(8), generator.randrange(60)), tzinfo=dt.UTC
-                )
-                if finished >= now:
-                    continue
-                roll = generator.random()
-                status = (
-                    DeploymentStatus.FAILED
-                    if roll < 0.06
-                    else DeploymentStatus.ROLLED_BACK
-                    if roll < 0.1
-                    else DeploymentStatus.SUCCEEDED
-                )
-                first_commit = finished - dt.timedelta(hours=generator.uniform(2, 120))
-                rows.append(
-                    Deployment(
-                        service=service,
-                        environment="production",
-                        version=f"{day:%Y.%m.%d}-{number}",
-                        started_at=finished - dt.timedelta(minutes=generator.randrange(4, 25)),
-                        finished_at=finished,
-                        status=status,
-                        first_commit_at=first_commit,
-                        commits=[
-                            {"sha": f"{generator.getrandbits(40):010x}", "committed_at": None}
-                        ],
-                        created_by=people.get("admin"),
-                    )
-                )
-    created = Deployment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    return len(created)
-
-
-def _caused_incidents(services) -> None:
-    for incident in Incident.objects.filter(title__in=CAUSED_INCIDENTS).prefetch_related(
-        "services"
-    ):
-        if IncidentCause.objects.filter(incident=incident).exists():
-            continue
-        deployment = (
-            Deployment.objects.filter(
-                service__in=incident.services.all(),
-                environment="production",
-                started_at__lte=incident.started_at,
-            )
-            .order_by("-started_at")
-            .first()
-        )
-        if deployment is not None:
-            IncidentCause.objects.create(
-                incident=incident, deployment=deployment, linked_at=incident.started_at
-            )
-
-
-def _gate_answers(now: dt.datetime, services, people) -> None:
-    """A few answers of the gate for the service pages: an approved change going out, low-risk
-    deploys (one of a service without a valid readiness review), and a service whose spent
-    budget stops it."""
-    if GateDecision.objects.exists():
-        return
-    # The gate reads the SLOs' snapshots, which the worker computes after the demo's data is
-    # pushed: compute those still missing now, so that the answers recorded here see them.
-    without_status = SLO.objects.filter(status__isnull=True).select_related("service")
-    if without_status.exists():
-        slo_statuses_recompute(now=now, slos=without_status)
-    asker = people.get("admin")
-    scheduled = ChangeRequest.objects.filter(title="Rotate the gateway's TLS certificates").first()
-    if scheduled is not None:
-        change = change_detail().get(pk=scheduled.pk)
-        gate_evaluate(
-            services=list(change.services.all()),
-            category=C.STANDARD,
-            change=change,
-            by=asker,
-            version="2026.4.0",
-        )
-    # Refunds' and Cart's answers name their missing readiness reviews (services.demo_readiness
-    # approves the Payments API's only); Promotions is tier 3 and needs none.
-    for slug in ("refunds", "cart", "promotions"):
-        if slug in services:
-            gate_evaluate(services=[services[slug]], category=C.LOW_RISK, change=None, by=asker)
-    frozen = (
-        SLOStatus.objects.filter(policy_tier="frozen")
-        .select_related("slo__service")
-        .order_by("slo__service__slug")
-        .first()
-    )
-    if frozen is not None:
-        gate_evaluate(
-            services=[frozen.slo.service],
-            category=C.LOW_RISK,
-            change=None,
-            by=asker,
-            version="hotfix-1",
-        )
-
-
 @transaction.atomic
 def load_demo_changes(now: dt.datetime) -> int:
     """Create what is missing of the demo's changes, freezes, deployments and gate answers,
@@ -499,14 +313,14 @@ def load_demo_changes(now: dt.datetime) -> int:
     group.user_set.add(*[people[name] for name in CHANGE_APPROVERS if name in people])
     services = {service.slug: service for service in Service.objects.all()}
     incidents = {incident.title: incident for incident in Incident.objects.all()}
-    _freezes(now, people)
+    load_demo_freezes(now, people)
     existing = set(ChangeRequest.objects.values_list("title", flat=True))
     created = 0
     for demo in CHANGES:
         if demo.title not in existing and _change(demo, now, people, services, incidents):
             created += 1
-    _deployments(now, services, people)
-    _caused_incidents(services)
-    _gate_answers(now, services, people)
+    load_demo_deployments(now, services, people)
+    link_demo_caused_incidents(services)
+    load_demo_gate_answers(now, services, people)
     dora_snapshots_recompute(now=now)
     return created

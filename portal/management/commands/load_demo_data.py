@@ -2,7 +2,9 @@
 
 from django.core.management.base import BaseCommand
 
-from portal import demo
+from portal.demo.load import load_demo_data
+from portal.demo.password import demo_password, password_file
+from portal.demo.people import ADMIN_USERNAME
 
 
 class Command(BaseCommand):
@@ -19,8 +21,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, url, **options):
-        password, generated = demo.demo_password()
-        summary = demo.load_demo_data(password=password, reset_passwords=generated)
+        password, generated = demo_password()
+        summary = load_demo_data(password=password, reset_passwords=generated)
         self.stdout.write(
             f"Demo data: {summary.teams_created} teams, {summary.services_created} services "
             f"and {summary.users_created} people added."
@@ -29,9 +31,9 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 "\n"
                 f"  Reliability Portal: {url}\n"
-                f"  Username:           {demo.ADMIN_USERNAME}\n"
+                f"  Username:           {ADMIN_USERNAME}\n"
                 f"  Password:           {password}\n"
-                f"  (kept in {demo.password_file()}; the other demo people, e.g. priya, "
+                f"  (kept in {password_file()}; the other demo people, e.g. priya, "
                 "use it too)\n"
             )
         )

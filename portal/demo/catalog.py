@@ -1,61 +1,13 @@
-"""Demo data for `make run`: a small organisation with teams, people, a service catalog,
-SLOs with a month of synthetic SLI history (services.demo), incidents (incidents.demo) and
-readiness reviews and scorecards (services.demo_readiness), and last month's reports
-(portal.reports.demo).
+"""The demo teams, their members, and the service catalog."""
 
-Loading is idempotent: every record is looked up by its natural key (username, team slug,
-service slug) and only created when missing, so a second run adds nothing and keeps the
-edits made in the meantime.
-
-Every demo person signs in with the one generated password kept in var/, so that a
-developer can try the portal as an engineer or a viewer as well as the SRE lead.
-"""
-
-import os
-import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.db import transaction
-from django.utils import timezone
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-from incidents.demo import load_demo_incidents
-from portal.compliance.demo import load_demo_compliance
-from portal.reports.demo import load_demo_reports
-from portal.roles import grant_sre_lead
 from services.actions.catalog import membership_set, service_create, team_create
 from services.choices import Lifecycle, MembershipRole, Tier
-from services.demo import load_demo_slos
-from services.demo_readiness import load_demo_readiness
 from services.models.catalog import Service, Team
-from toil.demo.changes import load_demo_changes
-from toil.demo.toil import load_demo_toil
-
-ADMIN_USERNAME = "admin"
-PASSWORD_FILE_NAME = "demo-password"
 
 ENGINEER = MembershipRole.ENGINEER
 VIEWER = MembershipRole.VIEWER
-
-# username: (first name, last name)
-PEOPLE = {
-    "priya": ("Priya", "Raman"),
-    "marco": ("Marco", "Bianchi"),
-    "lena": ("Lena", "Vogel"),
-    "tomas": ("Tomás", "Ortega"),
-    "aisha": ("Aisha", "Bello"),
-    "kenji": ("Kenji", "Sato"),
-    "nora": ("Nora", "Lindqvist"),
-    "sam": ("Sam", "Okafor"),
-    "ines": ("Inês", "Carvalho"),
-    "david": ("David", "Cohen"),
-    "mei": ("Mei", "Chen"),
-    "oliver": ("Oliver", "Hughes"),
-}
 
 # slug: (name, description, chat channel, manager, {username: role})
 TEAMS = {
@@ -382,126 +334,7 @@ def _links(demo: DemoService) -> dict:
     }
 
 
-def password_file() -> Path:
-    return Path(settings.VAR_DIR) / PASSWORD_FILE_NAME
-
-
-def demo_password() -> tuple[str, bool]:
-    """The demo password and whether it was generated just now.
-
-    Generated on first use and kept in var/ readable by its owner only; never in the
-    repository.
-    """
-    path = password_file()
-    if path.exists():
-        return path.read_text().strip(), False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(12)
-    # Created with mode 0600 from the start: no moment where another user could read it.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(password + "\n")
-    return password, True
-
-
-@dataclass
-class DemoSummary:
-    users_created: int = 0
-    teams_created: int = 0
-    services_created: int = 0
-
-
-@transaction.atomic
-def load_demo_data(*, password: str, reset_passwords: bool = False) -> DemoSummary:
-    """Create what is missing of the demo organisation; sign-in for everyone is `password`.
-
-    The admin's password is always brought back to `password`, so that what `make run`
-    prints works; the other people get it when created or when `reset_passwords`.
-    """
-    summary = DemoSummary()
-    # One hash for everyone: hashing is deliberately slow, and these are throw-away accounts.
-    password_hash = make_password(password)
-    users = _load_people(password_hash, reset_passwords, summary)
-    _load_admin(password, password_hash, summary)
-    teams = _load_teams(users, summary)
-    _load_services(teams, summary)
-    load_demo_slos(timezone.now())
-    schedule_demo_sli_data()
-    load_demo_incidents(timezone.now())
-    load_demo_toil(timezone.now())
-    load_demo_compliance(timezone.now())
-    load_demo_readiness(timezone.now())
-    # After the readiness reviews: the gate's recorded answers read them.
-    load_demo_changes(timezone.now())
-    # Last: the reports read every other app's records.
-    load_demo_reports(timezone.now())
-    return summary
-
-
-#: How often the worker pushes the demo SLOs' new buckets.
-DEMO_SLI_DATA_EVERY_MINUTES = 5
-
-
-def schedule_demo_sli_data() -> None:
-    """Have beat push the demo SLOs' data every few minutes, so that they stay fresh while
-    the demo runs. Kept in beat's database schedule, next to the settings' tasks, since only a
-    database with the demo loaded needs it."""
-    every, _ = IntervalSchedule.objects.get_or_create(
-        every=DEMO_SLI_DATA_EVERY_MINUTES, period=IntervalSchedule.MINUTES
-    )
-    PeriodicTask.objects.update_or_create(
-        name="Demo SLI data",
-        defaults={"task": "services.tasks.push_demo_sli_data", "interval": every, "enabled": True},
-    )
-
-
-def _load_people(password_hash, reset_passwords, summary) -> dict:
-    User = get_user_model()
-    users = {}
-    for username, (first_name, last_name) in PEOPLE.items():
-        user, created = User.objects.get_or_create(
-            username=username,
-            defaults={
-                "first_name": first_name,
-                "last_name": last_name,
-                "email": f"{username}@example.com",
-                "password": password_hash,
-            },
-        )
-        if not created and reset_passwords:
-            user.password = password_hash
-            user.save(update_fields=["password"])
-        summary.users_created += created
-        users[username] = user
-    return users
-
-
-def _load_admin(password, password_hash, summary) -> None:
-    admin, created = get_user_model().objects.get_or_create(
-        username=ADMIN_USERNAME,
-        defaults={
-            "first_name": "Alex",
-            "last_name": "Admin",
-            "email": "sre-lead@example.com",
-            "password": password_hash,
-            "is_staff": True,
-        },
-    )
-    summary.users_created += created
-    if not created:
-        changed = []
-        if not admin.is_staff:
-            admin.is_staff = True
-            changed.append("is_staff")
-        if not admin.check_password(password):
-            admin.password = password_hash
-            changed.append("password")
-        if changed:
-            admin.save(update_fields=changed)
-    grant_sre_lead(admin)
-
-
-def _load_teams(users, summary) -> dict:
+def load_teams(users, summary) -> dict:
     teams = {team.slug: team for team in Team.objects.filter(slug__in=TEAMS)}
     for slug, (name, description, channel, manager, members) in TEAMS.items():
         if slug in teams:
@@ -521,7 +354,7 @@ def _load_teams(users, summary) -> dict:
     return teams
 
 
-def _load_services(teams, summary) -> None:
+def load_services(teams, summary) -> None:
     services = {
         service.slug: service
         for service in Service.objects.filter(slug__in=[demo.slug for demo in SERVICES])
