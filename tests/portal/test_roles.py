@@ -52,3 +52,23 @@ def test_portal_infrastructure_imports_no_app(module):
 
     assert not imported & {"services", "incidents"}
     assert ".memberships" not in module.read_text()
+
+
+def test_a_signed_in_user_s_groups_come_with_the_user_and_answer_without_a_query(
+    viewer, django_assert_num_queries
+):
+    from django.contrib.auth.models import Group
+
+    from portal.roles import RoleBackend, in_group
+
+    for name in ("Change approvers", "PRR reviewers"):  # the migrations may have made them
+        viewer.groups.add(Group.objects.get_or_create(name=name)[0])
+    with django_assert_num_queries(1):
+        user = RoleBackend().get_user(viewer.pk)
+    with django_assert_num_queries(0):
+        assert in_group(user, "Change approvers")
+        assert in_group(user, "PRR reviewers")
+        assert not in_group(user, "SRE lead")
+    # A user read some other way (a token, a factory) is asked.
+    with django_assert_num_queries(1):
+        assert in_group(viewer, "Change approvers")
