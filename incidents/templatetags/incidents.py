@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 
 from incidents.choices import OPEN_STATUSES
 from incidents.models.incidents import Incident
-from portal.formats import moment_parts
+from portal.formats import moment_html
 
 register = template.Library()
 
@@ -119,7 +119,7 @@ def moment(value, empty=""):
     """A time in the viewer's zone, machine-readable too; `empty` (or "—") without one."""
     if not value:
         return format_html('<span class="muted">{}</span>', empty or "—")
-    return format_html('<time datetime="{}">{}</time>', *moment_parts(value))
+    return moment_html(value)
 
 
 @register.filter

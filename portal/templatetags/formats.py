@@ -3,7 +3,6 @@
 `{{ when|moment }}` (a <time> element in the viewer's zone, 24-hour) and `{{ date|day }}`."""
 
 from django import template
-from django.utils.html import format_html
 
 from portal import formats
 
@@ -29,9 +28,7 @@ def count(value):
 def moment(value):
     if value is None or value == "":
         return formats.MISSING
-    return format_html(
-        '<time datetime="{}">{}</time>', value.isoformat(), formats.moment_text(value)
-    )
+    return formats.moment_html(value)
 
 
 @register.filter

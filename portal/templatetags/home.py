@@ -1,15 +1,14 @@
 """Tags and filters of the home page's blocks."""
 
 import datetime as dt
-from html import escape
 
 from django import template
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
 
-from portal.formats import moment_parts
+from portal.formats import moment_html
+from portal.markup import escape_text
 
 register = template.Library()
 
@@ -19,7 +18,7 @@ def when(value) -> str:
     """A day ("3 Dec 2026") or a moment in the viewer's zone ("3 Dec 2026, 14:05 CET"),
     machine-readable too."""
     if isinstance(value, dt.datetime):
-        return format_html('<time datetime="{}">{}</time>', *moment_parts(localtime(value)))
+        return moment_html(value)
     return format_html(
         '<time datetime="{}">{}</time>', value.isoformat(), date_format(value, "j M Y")
     )
@@ -30,13 +29,13 @@ def attention_block(section_key: str, block) -> str:
     """One block of the home page (portal.home.blocks.Block) as its card: a tag rather than
     an included template, since a home shows up to a hundred rows and each row's template
     nodes cost several times the same markup built here."""
-    block_id = f"block-{_text(section_key)}-{_text(block.key)}"
+    block_id = f"block-{escape_text(section_key)}-{escape_text(block.key)}"
     parts = [
         f'<section class="card attention-block{" needs-attention" if block.rows else ""}" '
         f'id="{block_id}" aria-labelledby="{block_id}-heading">\n'
-        f'  <h3 id="{block_id}-heading">{_text(block.title)}'
+        f'  <h3 id="{block_id}-heading">{escape_text(block.title)}'
     ]
-    link = _text(block.link)
+    link = escape_text(block.link)
     if block.rows:
         count = f"{len(block.rows)}{'+' if block.more else ''}"
         parts.append(
@@ -57,21 +56,16 @@ def attention_block(section_key: str, block) -> str:
 def _row(row) -> str:
     late = ' class="late"' if row.late else ""
     badges = "".join(
-        f'<span class="badge {_text(css)}">{_text(text)}</span> ' for text, css in row.badges
+        f'<span class="badge {escape_text(css)}">{escape_text(text)}</span> '
+        for text, css in row.badges
     )
-    line = (
-        f'\n    <li{late}>\n      <a href="{_text(row.url)}">{_text(row.title)}</a>\n      {badges}'
-    )
+    link = f'<a href="{escape_text(row.url)}">{escape_text(row.title)}</a>'
+    line = f"\n    <li{late}>\n      {link}\n      {badges}"
     if row.detail or row.when:
-        detail = _text(row.detail)
+        detail = escape_text(row.detail)
         if row.detail and row.when:
             detail += " · "
         if row.when:
-            detail += f"{_text(row.when_label)} {when(row.when)}"
+            detail += f"{escape_text(row.when_label)} {when(row.when)}"
         line += f'\n      <div class="attention-detail muted">{detail}</div>'
     return line + "\n    </li>"
-
-
-def _text(value) -> str:
-    """Escaped as the template would (safe strings kept as they are)."""
-    return value.__html__() if hasattr(value, "__html__") else escape(str(value), quote=True)
