@@ -169,18 +169,17 @@ class RoleBackend(ModelBackend):
         table = connection.ops.quote_name(User._meta.db_table)
         pk = connection.ops.quote_name(User._meta.pk.column)
         users = User._default_manager.raw(
-            f"SELECT {table}.*, {_in_group_sql(f'{table}.{pk}')} AS _is_sre_lead, "
-            f"{_group_names_sql(f'{table}.{pk}')} AS _group_names "
+            f"SELECT {table}.*, {_group_names_sql(f'{table}.{pk}')} AS _group_names "
             f"FROM {table} WHERE {table}.{pk} = %s",
-            [SRE_LEAD_GROUP, user_id],
+            [user_id],
         )
         user = next(iter(users), None)
         if user is None or not self.user_can_authenticate(user):
             return None
-        user._is_sre_lead = bool(user._is_sre_lead)  # SQLite answers 0 or 1
-        # The other groups (change approvers…) come with the same statement, for in_group.
+        # Every group (SRE lead, change approvers…) comes with the same statement.
         names = user._group_names
         user._group_names = frozenset(json.loads(names) if isinstance(names, str) else names)
+        user._is_sre_lead = SRE_LEAD_GROUP in user._group_names
         return user
 
     def has_perm(self, user_obj, perm, obj=None):
