@@ -20,7 +20,7 @@ from tests.toil.change_factories import (
 from toil.actions.changes import change_move
 from toil.actions.deployments import dora_snapshots_recompute
 from toil.actions.gate import gate_evaluate
-from toil.models.changes import ChangeNotification, FreezeWindow, GateOverride
+from toil.models.changes import ChangeNotification, ChangeRequest, FreezeWindow, GateOverride
 from toil.models.deployments import Deployment, DoraDirtyMonth, DoraSnapshot, IncidentCause
 from toil.tasks import changes as tasks
 
@@ -120,6 +120,72 @@ def test_deleting_a_deployment_in_the_admin_marks_its_month(records, sre_lead, c
     response = client.post(f"/admin/toil/deployment/{deployment.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Deployment.objects.filter(pk=deployment.pk).exists()
+    assert DoraDirtyMonth.objects.exists()
+
+
+def test_a_submitted_change_offers_no_delete_in_the_admin_and_cannot_be_deleted(
+    records, sre_lead, client_for
+):
+    submitted = records["toil/changerequest"]
+    client = client_for(sre_lead)
+    response = client.post(f"/admin/toil/changerequest/{submitted.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert ChangeRequest.objects.filter(pk=submitted.pk).exists()
+
+
+def test_deleting_selected_changes_in_the_admin_is_all_or_nothing_and_drafts_only(
+    records, service, owner, sre_lead, client_for
+):
+    submitted = records["toil/changerequest"]
+    draft = ChangeFactory(services=[service], author=owner)
+    client = client_for(sre_lead)
+    both = {"action": "delete_selected", "_selected_action": [submitted.pk, draft.pk]}
+    response = client.post("/admin/toil/changerequest/", {**both, "post": "yes"})
+    assert response.status_code == 403
+    assert ChangeRequest.objects.filter(pk__in=[submitted.pk, draft.pk]).count() == 2
+    only_draft = {"action": "delete_selected", "_selected_action": [draft.pk], "post": "yes"}
+    client.post("/admin/toil/changerequest/", only_draft)
+    assert not ChangeRequest.objects.filter(pk=draft.pk).exists()
+
+
+def test_correcting_a_deployment_in_the_admin_keeps_what_it_is_and_its_commits(
+    records, sre_lead, client_for
+):
+    deployment = records["toil/deployment"]
+    deployment.commits = [{"sha": "abc123", "at": "2026-11-30T10:00:00+00:00"}]
+    deployment.save()
+    DoraDirtyMonth.objects.all().delete()
+    client = client_for(sre_lead)
+    page = client.get(f"/admin/toil/deployment/{deployment.pk}/change/").content.decode()
+    assert 'name="version"' not in page and 'name="commits"' not in page
+    finished = deployment.finished_at.astimezone(dt.UTC)
+    response = client.post(
+        f"/admin/toil/deployment/{deployment.pk}/change/",
+        {
+            "started_at_0": (finished - dt.timedelta(minutes=5)).strftime("%Y-%m-%d"),
+            "started_at_1": (finished - dt.timedelta(minutes=5)).strftime("%H:%M:%S"),
+            "finished_at_0": finished.strftime("%Y-%m-%d"),
+            "finished_at_1": finished.strftime("%H:%M:%S"),
+            "status": "failed",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Deployment.objects.count() == 1
+    deployment.refresh_from_db()
+    assert deployment.status == "failed"
+    assert deployment.commits == [{"sha": "abc123", "at": "2026-11-30T10:00:00+00:00"}]
+    assert DoraDirtyMonth.objects.exists()
+
+
+def test_deleting_selected_incident_causes_in_the_admin_marks_their_months(
+    records, sre_lead, client_for
+):
+    cause = records["toil/incidentcause"]
+    DoraDirtyMonth.objects.all().delete()
+    client = client_for(sre_lead)
+    selected = {"action": "delete_selected", "_selected_action": [cause.pk], "post": "yes"}
+    client.post("/admin/toil/incidentcause/", selected)
+    assert not IncidentCause.objects.exists()
     assert DoraDirtyMonth.objects.exists()
 
 

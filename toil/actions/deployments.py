@@ -125,6 +125,18 @@ def deployment_record(
 
 
 @transaction.atomic
+def deployment_correct(*, deployment: Deployment, by) -> Deployment:
+    """Save corrections to a recorded deployment (its times, status, first commit or change;
+    what it is — service, environment, version, commits — stays), re-marking the DORA months
+    it left and joined."""
+    stored = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    deployment.full_clean()
+    deployment.save()
+    dora_months_mark([stored.finished_at, deployment.finished_at])
+    return deployment
+
+
+@transaction.atomic
 def deployment_delete(*, deployment: Deployment, by) -> None:
     dora_months_mark([deployment.finished_at])
     deployment.delete()

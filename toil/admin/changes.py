@@ -7,6 +7,7 @@ happen here as in the portal.
 """
 
 from django.contrib import admin
+from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
 from toil.actions import changes as change_actions
@@ -109,8 +110,19 @@ class ChangeRequestAdmin(SimpleHistoryAdmin):
         # change_update set the services; the inlines are read-only.
         pass
 
+    def has_delete_permission(self, request, obj=None):
+        # Only drafts are deleted (change_delete); what was submitted stays on record.
+        return super().has_delete_permission(request, obj) and (obj is None or obj.is_draft)
+
     def delete_model(self, request, obj):
         change_actions.change_delete(change=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        # "Delete selected" goes through the action too (the permission above has already
+        # refused a selection with a submitted change in it).
+        with transaction.atomic():
+            for change in queryset:
+                change_actions.change_delete(change=change, by=request.user)
 
 
 @admin.register(ChangeNotification)
@@ -143,6 +155,10 @@ class FreezeWindowAdmin(SimpleHistoryAdmin):
 
     def delete_model(self, request, obj):
         freeze_actions.freeze_delete(freeze=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for freeze in queryset:
+            freeze_actions.freeze_delete(freeze=freeze, by=request.user)
 
 
 @admin.register(GateDecision)
@@ -211,7 +227,17 @@ class DeploymentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["service", "change"]
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A deployment is known by its service, environment and version, and its commits come
+        # from the pipeline: a correction changes its times, status or change, not what it is.
+        if obj is not None:
+            return [*self.readonly_fields, "service", "environment", "version", "commits"]
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
+        if change:
+            deployment_actions.deployment_correct(deployment=obj, by=request.user)
+            return
         data = form.cleaned_data
         form.instance, _ = deployment_actions.deployment_record(
             service=data["service"],
@@ -245,6 +271,10 @@ class IncidentCauseAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         deployment_actions.incident_cause_set(incident=obj.incident, deployment=None, by=None)
+
+    def delete_queryset(self, request, queryset):
+        for cause in queryset.select_related("incident"):
+            deployment_actions.incident_cause_set(incident=cause.incident, deployment=None, by=None)
 
 
 @admin.register(DoraSnapshot)
