@@ -37,7 +37,14 @@ SEQUENCE = "portal_data_version"
 FUNCTION = "portal_bump_data_version"
 TRIGGER = "portal_data_version_bump"
 #: Tables no page shows, which change on their own (name prefixes).
-UNTRACKED_PREFIXES = ("django_session", "axes_", "django_celery_beat_", "django_migrations")
+UNTRACKED_PREFIXES = (
+    "django_session",
+    "axes_",
+    "django_celery_beat_",
+    "django_migrations",
+    # Beat writes it every minute; only the health checks read it.
+    "portal_heartbeat",
+)
 #: The largest body kept: pages are tens of kilobytes; exports and downloads are not kept.
 MAX_BODY_BYTES = 512 * 1024
 #: Request headers a view may answer differently to (besides cookies).
@@ -66,6 +73,15 @@ def install_version_triggers(using: str = "default", **kwargs) -> None:
             [TRIGGER],
         )
         tables = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND t.tgname = %s",
+            [TRIGGER],
+        )
+        for (table,) in cursor.fetchall():
+            if table.startswith(UNTRACKED_PREFIXES):  # untracked since its trigger was made
+                cursor.execute(f"DROP TRIGGER {TRIGGER} ON {target.ops.quote_name(table)}")
         for table in tables:
             if table.startswith(UNTRACKED_PREFIXES):
                 continue
@@ -113,6 +129,8 @@ class PageCacheMiddleware:
             not seconds
             or request.method != "GET"
             or not request.user.is_authenticated
+            # The API answers a token's owner, who may not be the session's person.
+            or "HTTP_AUTHORIZATION" in request.META
             or len(messages.get_messages(request))
         ):
             return self.get_response(request)

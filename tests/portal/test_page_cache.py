@@ -115,6 +115,9 @@ def test_writes_outside_the_portal_pages_tables_do_not_empty_the_cache(owner, se
     session.save()
     with connection.cursor() as cursor:
         cursor.execute("UPDATE django_celery_beat_periodictask SET total_run_count = 1")
+    from portal.tasks import heartbeat
+
+    heartbeat()  # beat's every minute
     assert data_version() == before
     assert client.get(reverse("service_list")).status_code == 200
 
@@ -135,3 +138,19 @@ def test_downloads_are_made_afresh_each_time(owner, service):
     assert first.has_header("Content-Disposition")
     _, again = queries_of(client, path)
     assert again == made
+
+
+def test_a_request_carrying_a_token_is_answered_afresh_and_not_kept(owner, viewer, service):
+    """The API answers a token's owner, who need not be the session's person (the API page's
+    "Authorize" sends both): such a request neither reads nor fills the session's copy."""
+    from portal.api.tokens import token_create
+
+    client = signed_in(owner)
+    _, token = token_create(user=viewer)
+    path = "/api/services/"
+    client.get(path)  # kept for the session
+    _, made = queries_of(client, path)
+    assert made <= 3
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
+    _, with_token = queries_of(client, path)
+    assert with_token > 3
