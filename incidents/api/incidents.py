@@ -48,10 +48,11 @@ def _username_field(**kwargs):
 
 
 class IncidentSerializer(serializers.HyperlinkedModelSerializer):
+    """An incident as lists show it; also what PATCH changes (through incident_update)."""
+
     url = serializers.HyperlinkedIdentityField(
         view_name="incident-detail", lookup_field="reference"
     )
-    """An incident as lists show it; also what PATCH changes (through incident_update)."""
 
     services = listed_many(
         serializers.SlugRelatedField,

@@ -215,8 +215,12 @@ def test_the_list_filters_like_the_ui(api_client_for, viewer, service, payments)
 def test_the_list_takes_the_same_queries_at_any_size(
     api_client_for, viewer, service, django_assert_max_num_queries, size
 ):
+    incident = IncidentFactory(services=[service])
     for _ in range(size):
-        ChangeFactory(services=[service], author=viewer)
+        # Every row names an implementer and an incident too.
+        ChangeFactory(
+            services=[service], author=viewer, implementer=UserFactory(), incident=incident
+        )
     client = api_client_for(viewer)
     with django_assert_max_num_queries(6):
         assert client.get("/api/changes/").json()["count"] == size

@@ -212,7 +212,8 @@ class ChangeViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.change_list()
+            # Each row names its implementer and incident too.
+            return selectors.change_list().select_related("implementer", "incident")
         return selectors.change_detail()
 
     def get_serializer_class(self):
