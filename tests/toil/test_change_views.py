@@ -464,6 +464,19 @@ def test_sre_leads_override_and_revoke_on_the_overrides_page(as_user, service):
     assert override.revoked_at == NOW
 
 
+def test_an_override_that_has_not_started_says_so_instead_of_in_force(as_user, service):
+    GateOverride.objects.create(
+        service=service,
+        reason="Friday's migration",
+        created_by=UserFactory(),
+        starts_at=NOW + dt.timedelta(hours=3),
+        expires_at=NOW + dt.timedelta(hours=5),
+    )
+    response = as_user("viewer").get("/changes/gate/overrides/")
+    assertContains(response, "scheduled from")
+    assertNotContains(response, "<strong>in force</strong>")
+
+
 # --- deployments and DORA ------------------------------------------------------------------------
 
 
