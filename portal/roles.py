@@ -28,13 +28,7 @@ VIEWER = "viewer"
 def is_sre_lead(user) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser:
-        return True
-    cached = getattr(user, "_is_sre_lead", None)
-    if cached is None:
-        cached = _in_group(user.pk, SRE_LEAD_GROUP)
-        user._is_sre_lead = cached
-    return cached
+    return user.is_superuser or in_group(user, SRE_LEAD_GROUP)
 
 
 def _in_group_sql(user_column: str) -> str:
@@ -75,13 +69,23 @@ def _group_names_sql(user_column: str) -> str:
 
 def in_group(user, group_name: str) -> bool:
     """Whether the user is in the named group: read from the groups the user's own statement
-    brought (RoleBackend.get_user), else asked."""
+    brought (RoleBackend.get_user), else asked once per user object and group (a user read
+    another way: a token's, a test's)."""
     if not user.is_authenticated:
         return False
     names = getattr(user, "_group_names", None)
     if names is not None:
         return group_name in names
-    return _in_group(user.pk, group_name)
+    asked = user.__dict__.setdefault("_groups_asked", {})
+    if group_name not in asked:
+        asked[group_name] = _in_group(user.pk, group_name)
+    return asked[group_name]
+
+
+def forget_groups(user) -> None:
+    """Drop what this user object knows of its groups, after they changed."""
+    for name in ("_group_names", "_groups_asked"):
+        user.__dict__.pop(name, None)
 
 
 def note_editable_team_ids(user, team_ids) -> None:
@@ -119,8 +123,7 @@ def can_create_anything(user) -> bool:
 def grant_sre_lead(user) -> None:
     group, _ = Group.objects.get_or_create(name=SRE_LEAD_GROUP)
     user.groups.add(group)
-    user.__dict__.pop("_is_sre_lead", None)
-    user.__dict__.pop("_group_names", None)
+    forget_groups(user)
 
 
 def role_context(request):
@@ -179,7 +182,6 @@ class RoleBackend(ModelBackend):
         # Every group (SRE lead, change approvers…) comes with the same statement.
         names = user._group_names
         user._group_names = frozenset(json.loads(names) if isinstance(names, str) else names)
-        user._is_sre_lead = SRE_LEAD_GROUP in user._group_names
         return user
 
     def has_perm(self, user_obj, perm, obj=None):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from portal.roles import can_edit, is_sre_lead
+from portal.roles import can_edit, in_group, is_sre_lead
 from services.choices import (
     APPROVED_REVIEW_STATUSES,
     OPEN_REVIEW_STATUSES,
@@ -215,13 +215,7 @@ def is_prr_reviewer(user) -> bool:
     """An SRE lead or a member of the "PRR reviewers" group."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if is_sre_lead(user):
-        return True
-    cached = getattr(user, "_is_prr_reviewer", None)
-    if cached is None:
-        cached = user.groups.filter(name=PRR_REVIEWERS_GROUP).exists()
-        user._is_prr_reviewer = cached
-    return cached
+    return is_sre_lead(user) or in_group(user, PRR_REVIEWERS_GROUP)
 
 
 def reviewer_refusal(user, service) -> str | None:

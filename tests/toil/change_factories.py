@@ -10,6 +10,7 @@ from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from portal.roles import forget_groups
 from services.choices import ReviewStatus
 from services.models.readiness import ReadinessReview
 from services.models.slos import SLO, SLOStatus
@@ -50,7 +51,7 @@ def readiness_approved(*services, at=None) -> None:
 def make_change_approver(user):
     group, _ = Group.objects.get_or_create(name=CHANGE_APPROVERS_GROUP)
     user.groups.add(group)
-    user.__dict__.pop("_is_change_approver", None)
+    forget_groups(user)
     return user
 
 

@@ -124,13 +124,7 @@ def change_events(change: ChangeRequest) -> QuerySet[ChangeEvent]:
 
 
 def is_change_approver(user) -> bool:
-    if not user.is_authenticated:
-        return False
-    cached = getattr(user, "_is_change_approver", None)
-    if cached is None:
-        cached = in_group(user, CHANGE_APPROVERS_GROUP)
-        user._is_change_approver = cached
-    return cached
+    return in_group(user, CHANGE_APPROVERS_GROUP)
 
 
 def change_approvers() -> QuerySet:
