@@ -480,6 +480,15 @@ def test_an_override_that_has_not_started_says_so_instead_of_in_force(as_user, s
 # --- deployments and DORA ------------------------------------------------------------------------
 
 
+def test_the_deployment_list_tells_an_empty_record_from_an_empty_search(as_user, service):
+    response = as_user("viewer").get("/changes/deployments/", {"ordering": "-finished"})
+    assertContains(response, "No deployments reported yet.")
+    DeploymentFactory(service=service, status="succeeded")
+    response = as_user("viewer").get("/changes/deployments/", {"status": "rolled_back"})
+    assertContains(response, "No deployment matches this search.")
+    assertContains(response, "Clear the search and filters")
+
+
 def test_the_deployment_list_filters_by_service_and_outcome(as_user, service, payments):
     DeploymentFactory(service=service, version="9.9.9", status="rolled_back")
     DeploymentFactory(service=ServiceFactory(owner_team=payments), version="1.0.0")
