@@ -3,11 +3,10 @@
 import datetime as dt
 
 from django import template
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from portal.formats import moment_html
+from portal.formats import day_text, moment_html
 from portal.markup import escape_text
 
 register = template.Library()
@@ -19,9 +18,7 @@ def when(value) -> str:
     machine-readable too."""
     if isinstance(value, dt.datetime):
         return moment_html(value)
-    return format_html(
-        '<time datetime="{}">{}</time>', value.isoformat(), date_format(value, "j M Y")
-    )
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), day_text(value))
 
 
 @register.simple_tag
