@@ -7,7 +7,8 @@ says who the person is (toil.selectors.changes.approver_facts).
   it was implemented; a post-implementation review is then required.
 - Standard: the change advisory approvers (members of the "Change approvers" group; SRE leads
   count), settings.CHANGE_STANDARD_APPROVALS of them (2 by default).
-- Low-risk: one peer, an engineer of the owning team other than the author (SRE leads count).
+- Low-risk: one peer, an engineer of the owning team or of a team whose service it touches,
+  other than the author (SRE leads count).
 
 Nobody approves a change they wrote or implement, and a rejection needs a comment.
 """
@@ -164,6 +165,6 @@ def approval_refusal(change: ChangeFacts, person: ApproverFacts, now: datetime) 
             ChangeCategory.STANDARD: "Standard changes are approved by the change approvers "
             "(the “Change approvers” group) and SRE leads.",
             ChangeCategory.LOW_RISK: "Low-risk changes are approved by another engineer of the "
-            "owning team.",
+            "owning team or of a team whose service the change touches.",
         }[change.category]
     return None

@@ -483,6 +483,18 @@ def test_each_person_sees_the_changes_awaiting_their_approval(
     assert awaiting(approvers[1]) == [standard.pk]
 
 
+def test_a_low_risk_change_awaits_the_engineers_of_every_team_whose_service_it_touches(
+    owner, outsider, service, search_team
+):
+    """The rules let an engineer of a touched service's team approve (toil.approvals); the
+    list of what awaits them says the same."""
+    search = ServiceFactory(owner_team=search_team, slug="search-api")
+    low = submitted(owner, [service, search], category="low-risk", rollback_plan="")
+    assert [change.pk for change in changes_awaiting_approval(outsider)] == [low.pk]
+    change_decide(change=low, by=outsider, decision="approve")
+    assert list(changes_awaiting_approval(outsider)) == []
+
+
 def test_an_emergency_awaits_its_approvers_only_for_24_hours_after_implementation(
     owner, service, sev1, commander, time_machine
 ):

@@ -220,7 +220,13 @@ def changes_awaiting_approval(
             theirs |= Q(category=ChangeCategory.STANDARD)
         team_ids = editable_team_ids(user)
         if team_ids:
-            theirs |= Q(category=ChangeCategory.LOW_RISK, team_id__in=team_ids)
+            # As toil.approvals reads it: the owning team or a team whose service it touches.
+            touches = ChangeRequest.services.through.objects.filter(
+                changerequest=OuterRef("pk"), service__owner_team_id__in=team_ids
+            )
+            theirs |= Q(category=ChangeCategory.LOW_RISK) & (
+                Q(team_id__in=team_ids) | Exists(touches)
+            )
     decided = ChangeApproval.objects.filter(change=OuterRef("pk"), approver=user)
     return (
         (change_list() if changes is None else changes)
