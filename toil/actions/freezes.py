@@ -44,6 +44,3 @@ def freeze_update(*, freeze: FreezeWindow, by, overriders=None, **fields) -> Fre
 @transaction.atomic
 def freeze_delete(*, freeze: FreezeWindow, by) -> None:
     freeze.delete()
-
-
-# --- the deploy gate --------------------------------------------------------------------------

@@ -101,6 +101,8 @@ class ChangePermission(permissions.BasePermission):
 
 
 class FreezePermission(permissions.BasePermission):
+    message = "Only SRE leads and the frozen team's engineers change it."
+
     def has_permission(self, request, view):
         if not request.user.is_authenticated:
             return False
