@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-SUCCEEDED, FAILED, ROLLED_BACK = "succeeded", "failed", "rolled_back"
+SUCCEEDED = "succeeded"
 HOUR, DAY = 3600.0, 86400.0
 
 ELITE, HIGH, MEDIUM, LOW = "elite", "high", "medium", "low"

@@ -4,11 +4,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from incidents.models.incidents import Incident
+from portal.links import link
 from services.models.catalog import Service, Team
 from toil import freezes
 from toil.choices.changes import (
@@ -166,7 +166,7 @@ class ChangeRequest(models.Model):
         return f"#{self.pk} {self.title}"
 
     def get_absolute_url(self):
-        return reverse("change_detail", args=[self.pk])
+        return link("change_detail", self.pk)
 
     def clean(self):
         errors = _zone_errors(self.time_zone)
@@ -360,7 +360,7 @@ class FreezeWindow(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("freeze_detail", args=[self.pk])
+        return link("freeze_detail", self.pk)
 
     def clean(self):
         errors = _zone_errors(self.time_zone)

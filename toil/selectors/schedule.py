@@ -6,9 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.urls import reverse
-
 from incidents.selectors import incidents as incident_selectors
+from portal.links import link
 from services.selectors import catalog as catalog_selectors
 from services.selectors import slos as slo_selectors
 from toil import freezes, gate
@@ -130,7 +129,6 @@ def change_calendar(*, today: dt.date, days: int, zone: ZoneInfo) -> list[Calend
         .values_list("pk", "title", "status", "window_start", "window_end")
     )
     labels = dict(ChangeStatus.choices)
-    url = reverse("change_detail", args=[0]).removesuffix("0/")
     last_day = calendar[-1].date
     for pk, title, status, window_start, window_end in changes:
         first = max(window_start.astimezone(zone).date(), today)
@@ -145,7 +143,7 @@ def change_calendar(*, today: dt.date, days: int, zone: ZoneInfo) -> list[Calend
                     title=title,
                     status=status,
                     status_label=labels[status],
-                    url=f"{url}{pk}/",
+                    url=link("change_detail", pk),
                 )
                 day.changes.append(entry)
             else:
