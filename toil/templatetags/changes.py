@@ -72,12 +72,6 @@ def seconds(value: float | None) -> str:
 
 
 @register.filter
-def percent(value: float | None) -> str:
-    """A rate 0..1 as a percentage with one decimal; "—" when unknown."""
-    return "—" if value is None else f"{value * 100:.1f} %"
-
-
-@register.filter
 def per_day(value: float | None) -> str:
     """Deployments per day: per day when one or more, else per week."""
     if value is None:
