@@ -212,7 +212,7 @@ def test_before_the_worker_has_run_the_figures_are_computed_for_the_request(cata
     assert series.figures[JAN].deployments == 5
 
 
-def test_many_deployments_mark_their_months_and_ring_once_each_commit(
+def test_many_deployments_mark_their_months_and_ring_once(
     catalog, time_machine, django_capture_on_commit_callbacks
 ):
     time_machine.move_to(NOW, tick=False)
@@ -228,11 +228,29 @@ def test_many_deployments_mark_their_months_and_ring_once_each_commit(
                 by=None,
             )
     assert list(DoraDirtyMonth.objects.values_list("month", flat=True)) == [dt.date(2026, 2, 1)]
-    assert len(rings) == 3  # each write rings; the recompute runs once for the marks it finds
+    assert len(rings) == 1  # the first mark rings; the others join its recompute
     assert dora_dirty_recompute(now=NOW) == 1 + 2 + 1  # Feb for organisation, teams, service
     assert not DoraDirtyMonth.objects.exists()
     assert dora_dirty_recompute(now=NOW) == 0
     assert dora_month(None, dt.date(2026, 2, 1)).deployments == 3
+
+
+def test_a_deployment_outside_production_marks_no_month(
+    catalog, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(NOW, tick=False)
+    with django_capture_on_commit_callbacks() as rings:
+        deployment_record(
+            service=catalog[1],
+            environment="staging",
+            version="2.1.0",
+            started_at=at(2, 3),
+            finished_at=at(2, 3, 13),
+            status="succeeded",
+            by=None,
+        )
+    assert not DoraDirtyMonth.objects.exists()
+    assert rings == []
 
 
 def test_a_mark_made_while_a_recompute_runs_stays_for_the_next_one(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from portal import doorbell
 from services.models.catalog import Service, Team
 from toil import dora
+from toil.choices.changes import PRODUCTION
 from toil.models.changes import ChangeRequest
 from toil.models.deployments import (
     Deployment,
@@ -48,13 +49,17 @@ def dora_months_mark(moments: Iterable[dt.datetime | None]) -> None:
     if not months:
         return
     now = timezone.now()
+    # The first mark since the last recompute rings it; the marks until then join that one
+    # (a storm of deployment reports costs one recompute, not one each).
+    pending = DoraDirtyMonth.objects.exists()
     DoraDirtyMonth.objects.bulk_create(
         [DoraDirtyMonth(month=month, marked_at=now) for month in months],
         update_conflicts=True,
         unique_fields=["month"],
         update_fields=["marked_at"],
     )
-    doorbell.ring_on_commit(tasks.recompute_dora, countdown=DORA_COALESCE_SECONDS)
+    if not pending:
+        doorbell.ring_on_commit(tasks.recompute_dora, countdown=DORA_COALESCE_SECONDS)
 
 
 def _first_commit(commits: list[dict], given: dt.datetime | None) -> dt.datetime | None:
@@ -120,7 +125,8 @@ def deployment_record(
     deployment.full_clean(validate_unique=created, validate_constraints=created)
     deployment.save()
     months.append(deployment.finished_at)
-    dora_months_mark(months)
+    if environment == PRODUCTION:  # the only deployments DORA counts
+        dora_months_mark(months)
     return deployment, created
 
 
@@ -263,6 +269,8 @@ def dora_dirty_recompute(*, now: dt.datetime | None = None) -> int:
         written = dora_snapshots_recompute(now=now, months=[month for month, _ in marks])
         for month, marked_at in marks:
             DoraDirtyMonth.objects.filter(month=month, marked_at__lte=marked_at).delete()
+        if DoraDirtyMonth.objects.exists():  # marked meanwhile, without a ring of their own
+            doorbell.ring_on_commit(tasks.recompute_dora, countdown=DORA_COALESCE_SECONDS)
     return written
 
 
