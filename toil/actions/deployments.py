@@ -138,14 +138,14 @@ def deployment_correct(*, deployment: Deployment, by) -> Deployment:
     stored = Deployment.objects.select_for_update().get(pk=deployment.pk)
     deployment.full_clean()
     deployment.save()
-    dora_months_mark([stored.finished_at, deployment.finished_at])
+    if deployment.environment == PRODUCTION:
+        dora_months_mark([stored.finished_at, deployment.finished_at])
     return deployment
 
 
 @transaction.atomic
 def deployment_delete(*, deployment: Deployment, by) -> None:
-    dora_months_mark([deployment.finished_at])
-    deployment.delete()
+    deployment.delete()  # its month is marked by the post_delete signal (toil.signals)
 
 
 @transaction.atomic

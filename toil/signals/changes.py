@@ -21,5 +21,7 @@ def incident_saved(sender, instance, raw=False, **kwargs):
 @receiver(post_delete, sender=Deployment, dispatch_uid="toil_dora_deployment_deleted")
 def deployment_deleted(sender, instance, **kwargs):
     from toil.actions.deployments import dora_months_mark
+    from toil.choices.changes import PRODUCTION
 
-    dora_months_mark([instance.finished_at])
+    if instance.environment == PRODUCTION:  # the only deployments DORA counts
+        dora_months_mark([instance.finished_at])
