@@ -131,6 +131,15 @@ def approver_role(change: ChangeFacts, person: ApproverFacts) -> str | None:
     return None
 
 
+def approval_due_at(category: str, implemented_at: datetime | None, window_start: datetime):
+    """When a decision is due: an implemented emergency's window for approval closes
+    APPROVABLE_AFTER_IMPLEMENTATION after it was implemented; any other change is due
+    before its planned start."""
+    if category == ChangeCategory.EMERGENCY and implemented_at is not None:
+        return implemented_at + APPROVABLE_AFTER_IMPLEMENTATION
+    return window_start
+
+
 def approval_window_open(change: ChangeFacts, now: datetime) -> bool:
     """Does the change still collect approvals at ``now``?"""
     if change.approved_at is not None:

@@ -24,6 +24,7 @@ from incidents.selectors import postmortems as postmortem_selectors
 from portal.compliance import selectors as compliance_selectors
 from services.selectors import readiness as readiness_selectors
 from services.selectors import slos as slo_selectors
+from toil import approvals as change_approvals
 from toil.selectors import changes as change_selectors
 
 #: How many rows a block shows; the rest are a click away on the list it links to.
@@ -329,14 +330,18 @@ def changes_for_you(context: HomeContext) -> Iterable[Row]:
         context.user, now=context.now, changes=change_selectors.change_lines()
     )
     for change in _sliced(changes):
+        # As the reminder digest dates it: an implemented emergency by when approval closes.
+        due_at = change_approvals.approval_due_at(
+            change.category, change.implemented_at, change.window_start
+        )
         yield Row(
             title=str(change),
             url=change.get_absolute_url(),
             badges=((change.get_category_display(), f"category-{change.category}"),),
             detail=change.team.name if change.team_id else "",
-            when=change.window_start,
-            when_label="planned start",
-            late=change.window_start < context.now,
+            when=due_at,
+            when_label="planned start" if due_at == change.window_start else "approve by",
+            late=due_at < context.now,
         )
 
 

@@ -225,6 +225,34 @@ def test_a_change_awaiting_the_persons_approval_is_listed_for_them_not_its_autho
     assert "Rotate the signing keys" not in mine and "Nothing needs attention." in mine
 
 
+def test_an_implemented_emergency_is_dated_by_when_its_approval_closes_not_late_at_once(
+    client_for, sre_lead, owner, service
+):
+    import datetime as dt
+
+    from incidents.choices import Severity
+    from tests.incidents.factories import IncidentFactory
+    from tests.toil.change_factories import ChangeFactory
+    from toil.choices.changes import ChangeStatus
+
+    implemented = timezone.now() - dt.timedelta(hours=2)
+    ChangeFactory(
+        services=[service],
+        author=owner,
+        title="Roll back the cache",
+        category="emergency",
+        incident=IncidentFactory(services=[service], severity=Severity.SEV1),
+        status=ChangeStatus.IN_PROGRESS,
+        window_start=implemented - dt.timedelta(minutes=5),
+        window_end=implemented + dt.timedelta(hours=1),
+        submitted_at=implemented,
+        implemented_at=implemented,
+    )
+    listed = block_html(home(client_for, sre_lead), "you", "changes")
+    assert "Roll back the cache" in listed
+    assert "approve by" in listed and 'class="late"' not in listed
+
+
 def test_an_sre_lead_also_sees_the_organisations_worst_slos_overdue_post_mortems_and_stale_data(
     client_for, sre_lead, owner, service
 ):

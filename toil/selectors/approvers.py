@@ -13,8 +13,7 @@ from portal.roles import SRE_LEAD_GROUP
 from services.choices import MembershipRole
 from services.models.catalog import Service
 from services.selectors import catalog as catalog_selectors
-from toil.approvals import APPROVABLE_AFTER_IMPLEMENTATION, ApproverFacts, approval_refusal
-from toil.choices.changes import ChangeCategory
+from toil.approvals import ApproverFacts, approval_due_at, approval_refusal
 from toil.models.changes import ChangeApproval, ChangeRequest
 from toil.selectors.changes import CHANGE_APPROVERS_GROUP, change_facts, collecting_approvals_q
 
@@ -86,9 +85,6 @@ def changes_awaiting_approvers(people: Iterable, *, now: dt.datetime) -> list[Ch
                 and approval_refusal(rules, facts[person.pk], now) is None
             )
         )
-        if change.category == ChangeCategory.EMERGENCY and change.implemented_at is not None:
-            due_at = change.implemented_at + APPROVABLE_AFTER_IMPLEMENTATION
-        else:
-            due_at = change.window_start
+        due_at = approval_due_at(change.category, change.implemented_at, change.window_start)
         awaiting.append(ChangeAwaiting(change=change, approver_ids=approvers, due_at=due_at))
     return awaiting

@@ -195,7 +195,7 @@ def change_lines() -> QuerySet[ChangeRequest]:
     """Changes as a one-line mention shows them (the home page): title, category, team and
     window, without the list's services, author and approval count."""
     return ChangeRequest.objects.select_related("team").only(
-        "title", "category", "team__name", "window_start"
+        "title", "category", "team__name", "window_start", "implemented_at"
     )
 
 
