@@ -419,7 +419,7 @@ BLOCKS: list[BlockProvider] = [
         "Changes awaiting your approval",
         YOU,
         changes_for_you,
-        lambda c: _url("change_list"),
+        lambda c: _url("change_list", awaiting="true"),
     ),
     BlockProvider(
         "team_slos", "SLOs paging, burning or stale", TEAMS, team_slos, _team_slos_link, _has_teams

@@ -572,3 +572,13 @@ def test_viewers_see_the_cause_but_do_not_set_it(as_user, service):
     assertNotContains(client.get(incident.get_absolute_url()), 'name="deployment"')
     response = client.post(f"/incidents/{incident.reference}/cause/", {"deployment": deployment.pk})
     assert response.status_code == 403
+
+
+def test_the_change_list_filters_what_awaits_my_approval(as_user, service, owner, change):
+    from toil.choices.changes import ChangeStatus
+
+    waiting = ChangeFactory(services=[service], author=owner, status=ChangeStatus.SUBMITTED)
+    response = as_user("sre_lead").get("/changes/", {"awaiting": "true"})
+    assert [row.pk for row in response.context["page_obj"]] == [waiting.pk]
+    response = as_user("sre_lead").get("/changes/", {"awaiting": "false"})
+    assert [row.pk for row in response.context["page_obj"]] == [change.pk]  # the draft

@@ -278,3 +278,20 @@ def test_others_may_not_change_a_teams_freeze(api_client_for, service, outsider)
         f"/api/freeze-windows/{freeze.pk}/", {"name": "Mine now"}, format="json"
     )
     assert response.status_code == 403
+
+
+def test_the_list_shows_what_awaits_the_person_asking(api_client_for, owner, service):
+    from tests.toil.change_factories import make_change_approver
+    from toil.choices.changes import ChangeStatus
+
+    approver = make_change_approver(UserFactory(username="cara"))
+    waiting = ChangeFactory(
+        services=[service], author=owner, status=ChangeStatus.SUBMITTED, title="Rotate keys"
+    )
+    ChangeFactory(services=[service], author=owner, title="Still a draft")
+    mine = api_client_for(approver).get("/api/changes/", {"awaiting": "true"}).json()
+    assert [row["title"] for row in mine["results"]] == [waiting.title]
+    theirs = api_client_for(owner).get("/api/changes/", {"awaiting": "true"}).json()
+    assert theirs["count"] == 0  # nobody approves their own change
+    others = api_client_for(approver).get("/api/changes/", {"awaiting": "false"}).json()
+    assert [row["title"] for row in others["results"]] == ["Still a draft"]

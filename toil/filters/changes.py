@@ -24,6 +24,7 @@ from toil.models.changes import (
     GateOverride,
 )
 from toil.models.deployments import Deployment, IncidentCause
+from toil.selectors.changes import changes_awaiting_approval
 
 RISK_LEVELS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
 
@@ -61,6 +62,7 @@ class ChangeFilterSet(django_filters.FilterSet):
     service = _service_filter("filter_service")
     team = _slug_filter("team__slug", Team.objects.all(), "Team")
     window = django_filters.DateFromToRangeFilter(field_name="window_start", label="Planned")
+    awaiting = django_filters.BooleanFilter(method="filter_awaiting", label="Awaiting my approval")
     # Ties (a shared status, category or title) latest planned first, as the list is unsorted.
     ordering = PortalOrderingFilter(
         tie_break=("-window_start",),
@@ -76,7 +78,14 @@ class ChangeFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = ChangeRequest
-        fields = ["q", "status", "category", "risk_level", "service", "team", "window"]
+        fields = ["q", "status", "category", "risk_level", "service", "team", "window", "awaiting"]
+
+    def filter_awaiting(self, queryset, name, value):
+        """The changes the person asking may decide on now (yes), or the others (no)."""
+        if value is None or self.request is None:
+            return queryset
+        mine = changes_awaiting_approval(self.request.user).values("pk")
+        return queryset.filter(pk__in=mine) if value else queryset.exclude(pk__in=mine)
 
     def search(self, queryset, name, value):
         value = value.strip().lstrip("#")

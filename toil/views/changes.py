@@ -71,7 +71,7 @@ def _zone() -> ZoneInfo:
 
 
 def change_list(request):
-    filterset = ChangeFilterSet(request.GET, queryset=selectors.change_list())
+    filterset = ChangeFilterSet(request.GET, queryset=selectors.change_list(), request=request)
     page = paginate(request, filterset.qs, tie_breaker="-pk")
     context = {
         "filter": filterset,
