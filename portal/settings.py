@@ -98,8 +98,28 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.roles.role_context",
             ],
-            # {% url %} with remembered paths (portal.links) in every template.
-            "builtins": ["portal.templatetags.portal_urls"],
+            # {% url %} with remembered paths (portal.links) and {% jinja %} (a Jinja2
+            # template inside this one) in every template.
+            "builtins": ["portal.templatetags.portal_urls", "portal.templatetags.jinja"],
+        },
+    },
+    {
+        # The heaviest parts of pages, list results and record panels (portal/jinja.py),
+        # in jinja/ with the same layout as templates/.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "portal.jinja.environment",
+            # The Django template libraries whose filters Jinja2 templates get; a later
+            # one wins a name two share.
+            "libraries": ["formats", "lists", "catalog", "slo_format", "incidents"],
+            "context_processors": [
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.roles.role_context",
+            ],
         },
     },
 ]

@@ -55,7 +55,7 @@ def incident_list(request):
     return render_page_or_fragment(
         request,
         page_template="incidents/incident_list.html",
-        fragment_template="incidents/_incident_results.html",
+        fragment_template="incidents/_incident_results.jinja",
         context={
             "filter": filterset,
             "page_obj": page,

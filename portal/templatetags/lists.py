@@ -10,6 +10,7 @@ here.
 """
 
 import itertools
+from types import SimpleNamespace
 
 from django import template
 from django.forms.models import ModelChoiceField
@@ -24,11 +25,15 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def sort_header(context, key, label, default=""):
+    return column_header(context["request"], key, label, default)
+
+
+def column_header(request, key, label, default=""):
     """A column header that sorts by `key` (the FilterSet's ordering name), the other way
     round when the list is already sorted by it; `default` is the list's ordering when none
-    is asked for. The link keeps the search and filters and goes back to the first page."""
-    query = context["request"].GET
-    current = query.get("ordering") or default
+    is asked for. The link keeps the search and filters and goes back to the first page.
+    The `{% sort_header %}` tag and Jinja2's `sort_header()` (portal.jinja)."""
+    current = request.GET.get("ordering") or default
     descending = f"-{key}"
     if current == key:
         sort, arrow, ordering = _ASCENDING, _UP, descending
@@ -36,7 +41,7 @@ def sort_header(context, key, label, default=""):
         sort, arrow, ordering = _DESCENDING, _DOWN, key
     else:
         sort, arrow, ordering = "", "", key
-    url = querystring(context, query, ordering=ordering, page=None)
+    url = querystring(SimpleNamespace(request=request), request.GET, ordering=ordering, page=None)
     return format_html(
         '<th scope="col"{}><a href="{}" hx-get="{}">{}{}</a></th>', sort, url, url, label, arrow
     )
