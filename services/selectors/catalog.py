@@ -3,6 +3,7 @@ the org-wide features: each a fixed number of queries."""
 
 from collections.abc import Sequence
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import (
     Count,
@@ -34,6 +35,31 @@ def service_list() -> QuerySet[Service]:
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .annotate(dependent_count=_count_of(dependencies, "to_service"))
         .order_by(Lower("name"), "pk")
+    )
+
+
+def with_relation_keys(services: QuerySet[Service]) -> QuerySet[Service]:
+    """``services`` with their tags' names (``tag_names``, by name) and the slugs of the
+    services they depend on and of those depending on them (``depends_on_slugs``,
+    ``dependent_slugs``, by slug) as lists, read in the services' own query: an API list
+    shows only those keys, and three prefetches cost three queries and a model per row."""
+    through = Service.depends_on.through.objects.order_by()
+    return services.annotate(
+        tag_names=ArraySubquery(
+            Service.tags.through.objects.filter(service=OuterRef("pk"))
+            .order_by("tag__name")
+            .values("tag__name")
+        ),
+        depends_on_slugs=ArraySubquery(
+            through.filter(from_service=OuterRef("pk"))
+            .order_by("to_service__slug")
+            .values("to_service__slug")
+        ),
+        dependent_slugs=ArraySubquery(
+            through.filter(to_service=OuterRef("pk"))
+            .order_by("from_service__slug")
+            .values("from_service__slug")
+        ),
     )
 
 
