@@ -136,16 +136,15 @@ def open_incidents_needing_attention(team_ids: Iterable[int]) -> QuerySet[Incide
     """Open incidents of these teams (theirs, or affecting one of their services) and every
     open SEV1 and SEV2 whoever owns it: the worst first, then the newest; one query."""
     team_ids = list(team_ids)
-    affects_team = _AffectedService.objects.filter(
-        incident=OuterRef("pk"), service__owner_team_id__in=team_ids
-    )
+    attended = Q(severity__in=ALWAYS_ATTENDED_SEVERITIES)
+    if team_ids:  # without teams, the subquery would be built only to compile to false
+        affects_team = _AffectedService.objects.filter(
+            incident=OuterRef("pk"), service__owner_team_id__in=team_ids
+        )
+        attended |= Q(team_id__in=team_ids) | Exists(affects_team)
     return (
         Incident.objects.filter(status__in=OPEN_STATUSES)
-        .filter(
-            Q(severity__in=ALWAYS_ATTENDED_SEVERITIES)
-            | Q(team_id__in=team_ids)
-            | Exists(affects_team)
-        )
+        .filter(attended)
         .select_related("team")
         .only("reference", "title", "severity", "status", "started_at", "team__name")
         .order_by("severity", "-started_at", "-id")

@@ -11,7 +11,7 @@ from services.selectors import catalog as catalog_selectors
 def home(request):
     """The person's blocks by section (those shown to them), then the orientation."""
     user = request.user
-    teams = catalog_selectors.teams_of_person(user)
+    teams, counts = catalog_selectors.teams_of_person_and_counts(user)
     # The same rows say which teams the person edits: the blocks' rules need not ask again.
     note_editable_team_ids(user, [team[0] for team in teams if team[3]])
     context = home_context(
@@ -29,7 +29,6 @@ def home(request):
         ]
         if blocks:
             sections.append({"key": section, "title": title, "blocks": blocks})
-    counts = catalog_selectors.catalog_counts()
     return render(
         request,
         "portal/home.html",
