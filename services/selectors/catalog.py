@@ -40,7 +40,8 @@ def with_relation_keys(services: QuerySet[Service]) -> QuerySet[Service]:
     """``services`` with their tags' names (``tag_names``, by name) and the slugs of the
     services they depend on and of those depending on them (``depends_on_slugs``,
     ``dependent_slugs``, by slug) as lists, read in the services' own query: an API list
-    shows only those keys, and three prefetches cost three queries and a model per row."""
+    shows only those keys, and three prefetches cost three queries and a model per row.
+    PostgreSQL only (arrays)."""
     through = Service.depends_on.through.objects.order_by()
     return services.annotate(
         tag_names=ArraySubquery(
@@ -111,20 +112,26 @@ def teams_of_person_and_counts(user) -> tuple[list[tuple[int, str, str, bool]], 
     members = quote(Membership._meta.db_table)
     services = quote(Service._meta.db_table)
     with connection.cursor() as cursor:
+        # A plain LEFT JOIN on the condition (no LATERAL): SQLite, which `make run` uses,
+        # runs it too. A person of no team still gets the counts, on one row of NULLs.
         cursor.execute(
             f"SELECT (SELECT COUNT(*) FROM {services}), (SELECT COUNT(*) FROM {teams}), "
-            "mine.id, mine.slug, mine.name, mine.edits "
-            "FROM (SELECT 1) AS one LEFT JOIN LATERAL ("
-            f"SELECT team.id, team.slug, team.name, EXISTS (SELECT 1 FROM {members} m "
-            "WHERE m.team_id = team.id AND m.user_id = %s AND m.role = %s) AS edits "
-            f"FROM {teams} team WHERE team.manager_id = %s OR EXISTS (SELECT 1 FROM {members} m "
-            "WHERE m.team_id = team.id AND m.user_id = %s)"
-            ") AS mine ON true ORDER BY mine.name, mine.id",
+            "team.id, team.slug, team.name, "
+            f"EXISTS (SELECT 1 FROM {members} m "
+            "WHERE m.team_id = team.id AND m.user_id = %s AND m.role = %s) "
+            f"FROM (SELECT 1) AS one LEFT JOIN {teams} team ON (team.manager_id = %s "
+            f"OR EXISTS (SELECT 1 FROM {members} m WHERE m.team_id = team.id AND m.user_id = %s)) "
+            "ORDER BY team.name, team.id",
             [user.pk, MembershipRole.ENGINEER.value, user.pk, user.pk],
         )
         rows = cursor.fetchall()
     counts = {"services": rows[0][0], "teams": rows[0][1]}
-    return [row[2:] for row in rows if row[2] is not None], counts
+    teams_of_person = [
+        (team_id, slug, name, bool(edits))
+        for _, _, team_id, slug, name, edits in rows
+        if team_id is not None
+    ]
+    return teams_of_person, counts
 
 
 # --- for org-wide features (compliance checks) -----------------------------------------------
