@@ -20,6 +20,7 @@ from incidents.models.incidents import (
     StatusUpdate,
     TimelineEntry,
 )
+from incidents.models.postmortems import PostMortem
 from incidents.selectors.common import ROLE_FIELDS
 from incidents.status_updates import Draft, IncidentFacts, draft_status_update
 from portal.roles import ENGINEER, SRE_LEAD_GROUP
@@ -82,6 +83,26 @@ def incident_detail() -> QuerySet[Incident]:
             Prefetch("subscribers", queryset=get_user_model().objects.order_by("username")),
             Prefetch("alerts", queryset=IncidentAlert.objects.order_by("starts_at", "id")),
         )
+    )
+
+
+def incident_page(user) -> QuerySet[Incident]:
+    """Incidents with what their page shows, and ``followed``: whether ``user`` follows the
+    incident. Narrower than incident_detail: the page shows neither the alerts nor the list
+    of followers, and of the affected services only their names and links (their owning
+    teams only by id, for the permissions), and of the post-mortem its status but not its
+    sections."""
+    follows = Incident.subscribers.through.objects.filter(incident=OuterRef("pk"), user=user.pk)
+    return with_people(
+        Incident.objects.select_related("team", "postmortem")
+        .defer(*(f"postmortem__{section}" for section in PostMortem.SECTIONS))
+        .prefetch_related(
+            Prefetch(
+                "services",
+                queryset=Service.objects.only("name", "slug", "owner_team_id").order_by("name"),
+            )
+        )
+        .annotate(followed=Exists(follows))
     )
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django import template
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
+from django.template import defaultfilters
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -98,6 +99,12 @@ def duration(value: dt.timedelta | None) -> str:
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min"
+
+
+# Django's own `timesince` in this library too, for the Jinja2 templates of the incident page:
+# portal.jinja takes the filters of the libraries settings lists, and Django's built-ins are
+# not one. Django templates that load this library get the same function.
+register.filter("timesince", defaultfilters.timesince_filter)
 
 
 @register.filter

@@ -107,6 +107,11 @@ def _incident(reference) -> Incident:
     return get_object_or_404(incident_selectors.incident_detail(), reference=reference)
 
 
+def _incident_page(request, reference) -> Incident:
+    """The incident as its page (or a part of it) shows it."""
+    return get_object_or_404(incident_selectors.incident_page(request.user), reference=reference)
+
+
 def _timeline_context(request, incident) -> dict:
     return {
         "incident": incident,
@@ -118,26 +123,35 @@ def _timeline_context(request, incident) -> dict:
 
 def _detail_context(request, incident, **forms):
     user = request.user
-    return {
+    may_command = can_command(user, incident)
+    context = {
         **_timeline_context(request, incident),
         "status_updates": incident_selectors.status_update_list(incident),
-        "may_command": can_command(user, incident),
+        "may_command": may_command,
         "may_send_updates": can_send_status_updates(user, incident),
-        "status_form": forms.get("status_form") or IncidentStatusForm(incident=incident),
-        "reopen_form": forms.get("reopen_form") or IncidentReopenForm(incident=incident),
-        "severity_form": forms.get("severity_form")
-        or IncidentSeverityForm(initial={"severity": incident.severity}),
-        "role_form": forms.get("role_form") or IncidentRoleForm(incident=incident),
         "note_form": forms.get("note_form") or IncidentNoteForm(),
         "now": timezone.now(),
     }
+    if may_command:
+        # The controls of whoever commands the incident; building them (the role form's
+        # people above all) is wasted on everyone else, who reads the page most.
+        context |= {
+            "status_form": forms.get("status_form") or IncidentStatusForm(incident=incident),
+            "reopen_form": forms.get("reopen_form") or IncidentReopenForm(incident=incident),
+            "severity_form": forms.get("severity_form")
+            or IncidentSeverityForm(initial={"severity": incident.severity}),
+            "role_form": forms.get("role_form") or IncidentRoleForm(incident=incident),
+        }
+    return context
 
 
 def incident_detail(request, reference):
-    incident = _incident(reference)
+    incident = _incident_page(request, reference)
     if request.htmx and request.htmx.target == "timeline":
         # The live timeline asks for itself every few seconds.
-        response = render(request, "incidents/_timeline.html", _timeline_context(request, incident))
+        response = render(
+            request, "incidents/_timeline.jinja", _timeline_context(request, incident)
+        )
     else:
         response = render(
             request, "incidents/incident_detail.html", _detail_context(request, incident)
@@ -150,7 +164,7 @@ def incident_detail(request, reference):
 def _after_change(request, incident, *, success: str | None = None, **forms):
     """The answer to an in-place change: the incident's state and timeline again (htmx), or
     the page; a form with errors is shown with them instead of the fresh one."""
-    incident = _incident(incident.reference)
+    incident = _incident_page(request, incident.reference)
     if success and not request.htmx:
         messages.success(request, success)
         return redirect(incident)

@@ -18,6 +18,7 @@ from incidents.templatetags.incidents import duration
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
 from tests.incidents.factories import (
     IncidentFactory,
+    PostMortemFactory,
     StatusUpdateFactory,
     TimelineEntryFactory,
     resolved_incident,
@@ -353,10 +354,11 @@ def test_the_incident_page_takes_the_same_number_of_queries_at_any_size(
     # The role holders come in a query of their own: five joins of the user table cost
     # PostgreSQL more to plan than the extra query (incidents.selectors.incidents.with_people).
     # And one for the panel of the deployment that caused it (toil's incident_cause_panel).
-    with django_assert_max_num_queries(12):
+    # Whether the viewer follows the incident comes with the incident, not as its followers.
+    with django_assert_max_num_queries(9):
         response = client.get(incident.get_absolute_url())
     assert response.status_code == 200
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(6):
         client.get(incident.get_absolute_url(), **HTMX, HTTP_HX_TARGET="timeline")
 
 
@@ -631,6 +633,37 @@ def test_the_page_points_to_the_postmortem_once_resolved(as_user, incident):
     assertContains(response, reverse("postmortem_detail", args=[incident.reference]))
 
 
+def test_a_resolved_incidents_page_shows_its_times_post_mortem_updates_and_follow_state(
+    as_user, service, teammate
+):
+    incident = resolved_incident(service, started=NOW - dt.timedelta(hours=2), minutes=50)
+    incident.subscribers.add(teammate)
+    PostMortemFactory(incident=incident)
+    StatusUpdateFactory(
+        incident=incident, created_by=teammate, sent_at=NOW, recipients=["a@x.test", "b@x.test"]
+    )
+    TimelineEntryFactory(incident=incident, text="Rolled back.\nErrors gone.", pinned=True)
+    page = as_user("teammate").get(incident.get_absolute_url()).text
+    # The page's Jinja2 parts call what Django's engine would have called by itself.
+    assert "bound method" not in page and "<function" not in page
+    assert "(5\xa0minutes to detect)" in page and "(2\xa0minutes to acknowledge)" in page
+    assert "(50\xa0minutes of impact)" in page and "Open for" not in page
+    assert "is draft.</p>" in page
+    assert re.search(r"sent <time[^>]*>[^<]+</time> to 2 recipients · by Tom", page)
+    assert "Rolled back.<br>Errors gone." in page and "Unpin" in page
+    assert "Stop following" in page
+    assert "Stop following" not in as_user("owner").get(incident.get_absolute_url()).text
+
+
+def test_the_forms_of_the_incident_page_share_one_csrf_token(as_user, incident):
+    TimelineEntryFactory.create_batch(3, incident=incident)
+    page = as_user("teammate").get(incident.get_absolute_url()).text
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+    assert len(re.findall(r'name="csrfmiddlewaretoken"', page)) > 5
+    # Django's (navigation, cause panel) and one for each of the two Jinja2 parts.
+    assert len(tokens) <= 3
+
+
 # --- Notes and key events -------------------------------------------------------------------
 
 
@@ -850,7 +883,7 @@ def test_the_metrics_page_takes_the_same_number_of_queries_at_any_size(
         )
     client = as_user("viewer")
     # No snapshot yet: the page looks for it, then computes from the incidents in two queries.
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert client.get(reverse("incident_metrics")).status_code == 200
 
 
