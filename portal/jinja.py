@@ -35,6 +35,7 @@ def environment(*, libraries=(), **options) -> jinja2.Environment:
         pluralize=defaultfilters.pluralize,
         yesno=defaultfilters.yesno,
         linebreaksbr=defaultfilters.linebreaksbr,
+        date=_as_jinja_filter(defaultfilters.date),
     )
     env.globals.update(url=link, static=static, querystring=querystring, sort_header=sort_header)
     installed = get_installed_libraries()

@@ -563,6 +563,32 @@ def test_the_incident_page_sets_the_deployment_that_caused_it(as_user, service, 
     assert not IncidentCause.objects.exists()
 
 
+def test_the_cause_comes_first_and_chosen_then_the_candidates_newest_first(as_user, service, owner):
+    incident = IncidentFactory(services=[service], severity=Severity.SEV2)
+    before = incident.started_at - dt.timedelta(hours=1)
+    older = DeploymentFactory(service=service, version="1.0", started_at=before, finished_at=before)
+    newer = DeploymentFactory(
+        service=service,
+        version="1.1",
+        started_at=before + dt.timedelta(minutes=30),
+        finished_at=before + dt.timedelta(minutes=31),
+    )
+    # The recorded cause need not be a candidate (it began after the incident did).
+    after = incident.started_at + dt.timedelta(minutes=1)
+    cause = DeploymentFactory(service=service, version="2.0", started_at=after, finished_at=after)
+    IncidentCause.objects.create(incident=incident, deployment=cause, linked_by=owner)
+    DeploymentFactory(service=ServiceFactory(), started_at=before, finished_at=before)  # not its
+
+    page = as_user("teammate").get(incident.get_absolute_url()).content.decode()
+
+    assert f"linked by {owner.username}" in page
+    select = page[page.index('id="id_cause_deployment"') :]
+    select = select[: select.index("</select>")]
+    options = [part.split('"')[0] for part in select.split('<option value="')[2:]]
+    assert options == [str(cause.pk), str(newer.pk), str(older.pk)]
+    assert f'value="{cause.pk}" selected' in select and select.count("selected") == 1
+
+
 def test_viewers_see_the_cause_but_do_not_set_it(as_user, service):
     incident = IncidentFactory(services=[service], severity=Severity.SEV2)
     deployment = DeploymentFactory(

@@ -7,6 +7,7 @@ import datetime as dt
 import html
 
 from django import template
+from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -47,22 +48,28 @@ def service_changes_panel(service):
     }
 
 
-@register.inclusion_tag("toil/_incident_cause_panel.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def incident_cause_panel(context, incident):
     """The deployment that caused the incident, and for those who may say so, a choice among
-    the production deployments of its services that began before it: one query."""
+    the production deployments of its services that began before it: two queries, rendered
+    by Jinja2 (portal.jinja) like the incident page's other parts."""
     request = context.get("request")
     user = getattr(request, "user", None)
     may_link = user is not None and can_link_incident_cause(user, incident)
     choice = deployment_selectors.incident_cause_choice(incident, with_candidates=may_link)
-    return {
-        "incident": incident,
-        "cause": choice.cause,
-        "linked_by": choice.linked_by,
-        "candidates": choice.candidates,
-        "may_link": may_link,
-        "csrf_token": context.get("csrf_token"),
-    }
+    panel = get_template("toil/_incident_cause_panel.jinja", using="jinja2")
+    return mark_safe(
+        panel.render(
+            {
+                "incident": incident,
+                "cause": choice.cause,
+                "linked_by": choice.linked_by,
+                "candidates": choice.candidates,
+                "may_link": may_link,
+                "csrf_token": context.get("csrf_token"),
+            }
+        )
+    )
 
 
 @register.filter
