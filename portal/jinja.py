@@ -36,6 +36,7 @@ def environment(*, libraries=(), **options) -> jinja2.Environment:
         yesno=defaultfilters.yesno,
         linebreaksbr=defaultfilters.linebreaksbr,
         date=_as_jinja_filter(defaultfilters.date),
+        timesince=defaultfilters.timesince_filter,
     )
     env.globals.update(url=link, static=static, querystring=querystring, sort_header=sort_header)
     installed = get_installed_libraries()

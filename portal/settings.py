@@ -114,7 +114,18 @@ TEMPLATES = [
             "environment": "portal.jinja.environment",
             # The Django template libraries whose filters Jinja2 templates get; a later
             # one wins a name two share.
-            "libraries": ["formats", "lists", "catalog", "slo_format", "people", "incidents"],
+            "libraries": [
+                "formats",
+                "lists",
+                "catalog",
+                "slo_format",
+                "incidents",
+                "people",
+                "tz",
+                "readiness",
+                "changes",
+                "compliance",
+            ],
             "context_processors": [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",

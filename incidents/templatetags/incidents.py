@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from django import template
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
-from django.template import defaultfilters
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -29,10 +28,13 @@ register = template.Library()
 RECENT_INCIDENTS = 5
 
 
-@register.inclusion_tag("incidents/_service_incidents_panel.html")
+@register.simple_tag
 def service_incidents_panel(service):
     """The service's most recent incidents and how many of its incidents are open, in one
-    query: each row carries the open count (a service without incidents has none open)."""
+    query: each row carries the open count (a service without incidents has none open). A
+    Jinja2 template (portal.jinja), rendered here for the Django page that names the tag."""
+    from django.template import engines
+
     open_incidents = (
         Incident.objects.filter(services=service, status__in=OPEN_STATUSES)
         .order_by()
@@ -47,7 +49,8 @@ def service_incidents_panel(service):
         .order_by("-started_at", "-id")[:RECENT_INCIDENTS]
     )
     open_count = recent[0].open_count if recent else 0
-    return {"service": service, "incidents": recent, "open_count": open_count}
+    panel = engines["jinja2"].get_template("incidents/_service_incidents_panel.jinja").template
+    return mark_safe(panel.render(service=service, incidents=recent, open_count=open_count))
 
 
 @register.inclusion_tag("incidents/_team_attention_panel.html")
@@ -104,7 +107,6 @@ def duration(value: dt.timedelta | None) -> str:
 # Django's own `timesince` in this library too, for the Jinja2 templates of the incident page:
 # portal.jinja takes the filters of the libraries settings lists, and Django's built-ins are
 # not one. Django templates that load this library get the same function.
-register.filter("timesince", defaultfilters.timesince_filter)
 
 
 @register.filter

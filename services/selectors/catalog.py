@@ -2,16 +2,19 @@
 the org-wide features: each a fixed number of queries."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import (
     Count,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Coalesce, Lower
 
@@ -70,6 +73,50 @@ def service_detail() -> QuerySet[Service]:
         Prefetch("depends_on", queryset=neighbours),
         Prefetch("dependents", queryset=neighbours),
     )
+
+
+def service_page() -> QuerySet[Service]:
+    """Services with their owner team and its manager: what the service page shows beside its
+    tags and dependencies (service_neighbours)."""
+    return Service.objects.select_related("owner_team", "owner_team__manager")
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A tag of a service, or a service it depends on or that depends on it, by name."""
+
+    name: str
+    slug: str
+    team_name: str = ""
+
+
+def service_neighbours(service: Service) -> tuple[list[Neighbour], list[Neighbour], list]:
+    """The service's tags, the services it depends on and those that depend on it (with their
+    teams' names), each by name: one query, a union of the three."""
+    tags, depends_on, dependents = 0, 1, 2
+
+    def named(queryset, part, team):
+        # Annotations only, added in one order: a union matches its parts' columns by position;
+        # unordered, as SQLite wants the parts of a union.
+        return (
+            queryset.order_by()
+            .annotate(part=Value(part), label=F("name"), key=F("slug"), team=team)
+            .values_list("part", "label", "key", "team")
+        )
+
+    rows = (
+        named(Tag.objects.filter(services=service), tags, Value(""))
+        .union(
+            named(Service.objects.filter(dependents=service), depends_on, F("owner_team__name")),
+            named(Service.objects.filter(depends_on=service), dependents, F("owner_team__name")),
+            all=True,
+        )
+        .order_by("part", "label")
+    )
+    found = ([], [], [])
+    for part, name, slug, team_name in rows:
+        found[part].append(Neighbour(name, slug, team_name))
+    return found
 
 
 def team_list() -> QuerySet[Team]:

@@ -1,11 +1,13 @@
 """Reads of readiness checklists and reviews for views, the API, the gate and reminders: each
 a fixed number of queries."""
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
 
 from portal.roles import SRE_LEAD_GROUP
 from services.choices import (
@@ -158,21 +160,25 @@ def readiness_of(services, now: datetime) -> dict[int, ServiceReadiness]:
 
 def failing_automatic_criteria(service: Service) -> list[str]:
     """The titles of the newest default checklist's automatic criteria for the service's tier
-    that its last checks fail: what a review would find missing today (two queries)."""
-    checks = ServiceChecks.objects.filter(service=service).values_list("results", flat=True).first()
-    if checks is None:
-        return []
+    that its last checks fail: what a review would find missing today. One query: each
+    criterion comes with the service's last check results (none before its first checks), as
+    text, decoded once rather than on every row."""
     newest = ReadinessChecklist.objects.filter(key=DEFAULT_CHECKLIST).order_by("-version")
-    criteria = (
+    checks = ServiceChecks.objects.filter(service=service).values("results")[:1]
+    criteria = list(
         ChecklistCriterion.objects.filter(checklist=Subquery(newest.values("pk")[:1]))
         .exclude(check_name="")
+        .annotate(checks=Cast(Subquery(checks), output_field=TextField()))
         .order_by("category__position", "position")
-        .values_list("title", "check_name", "tiers")
+        .values_list("title", "check_name", "tiers", "checks")
     )
+    if not criteria or criteria[0][3] is None:
+        return []
+    results = json.loads(criteria[0][3])
     return [
         title
-        for title, check, tiers in criteria
-        if service.tier in tiers and check in checks and not checks[check][0]
+        for title, check, tiers, _ in criteria
+        if service.tier in tiers and check in results and not results[check][0]
     ]
 
 

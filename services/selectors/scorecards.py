@@ -4,7 +4,7 @@ the API, reports and the recompute: each a fixed number of queries."""
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
@@ -98,10 +98,62 @@ def result_list() -> QuerySet[ScorecardResult]:
     ).order_by("service__name", "scorecard__key")
 
 
-def service_results(service_id: int) -> list[ScorecardResult]:
-    """The service's results on the current scorecards, with each scorecard's levels."""
-    levels = Prefetch("scorecard__levels", queryset=ScorecardLevel.objects.order_by("rank"))
-    return list(result_list().filter(service_id=service_id).prefetch_related(levels))
+@dataclass(frozen=True)
+class ServiceResult:
+    """A service's result on one scorecard as its page shows it: the level reached, and the
+    next level with the failing rules (stored outcomes) that stand between them."""
+
+    scorecard_key: str
+    scorecard_title: str
+    level_name: str | None
+    level_rank: int
+    score: int
+    computed_at: datetime
+    next_level: str | None
+    lacking: list[dict]
+
+
+def service_results(service_id: int) -> list[ServiceResult]:
+    """The service's results on each scorecard, with the level above each (its name and rank
+    read by subqueries): one query, of the columns the page shows."""
+    above = ScorecardLevel.objects.filter(
+        scorecard_id=OuterRef("scorecard_id"), rank__gt=OuterRef("level_rank")
+    ).order_by("rank")
+    rows = (
+        ScorecardResult.objects.filter(service_id=service_id)
+        .annotate(
+            next_name=Subquery(above.values("name")[:1]),
+            next_rank=Subquery(above.values("rank")[:1]),
+        )
+        .order_by("scorecard__key")
+        .values_list(
+            "scorecard__key",
+            "scorecard__title",
+            "level__name",
+            "level_rank",
+            "score",
+            "computed_at",
+            "outcomes",
+            "next_name",
+            "next_rank",
+        )
+    )
+    results = []
+    for key, title, level_name, level_rank, score, computed_at, outcomes, *following in rows:
+        next_name, next_rank = following
+        results.append(
+            ServiceResult(
+                scorecard_key=key,
+                scorecard_title=title,
+                level_name=level_name,
+                level_rank=level_rank,
+                score=score,
+                computed_at=computed_at,
+                next_level=next_name,
+                lacking=[] if next_rank is None else lacking_for(next_rank, outcomes),
+            )
+        )
+    return results
 
 
 def exemption_list() -> QuerySet[Exemption]:

@@ -3,16 +3,20 @@ and the team page's maturity panel (one include line each in the page's template
 filters their templates use."""
 
 from django import template
+from django.template import engines
+from django.template.backends.utils import csrf_input_lazy
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from portal.roles import can_edit
 from services import readiness
 from services.choices import ReadinessState
-from services.scorecards import next_steps
 from services.selectors import readiness as readiness_selectors
 from services.selectors import scorecards as scorecard_selectors
 
 register = template.Library()
+# Django's own date filter, for the service page's Jinja2 panels (portal.jinja takes the
+# filters of the libraries settings name).
 
 #: How many missing criteria the readiness panel lists before "and N more".
 MISSING_SHOWN = 6
@@ -37,13 +41,16 @@ def lookup(mapping, key):
     return mapping.get(key) if mapping else None
 
 
-@register.inclusion_tag("services/_readiness_panels.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def service_readiness_panels(context, service):
     """The service page's readiness panel (state, approval, checklist version, what is missing:
     the open review's required criteria not done, else the newest checklist's automatic
     criteria the service fails today) and its maturity panel (level and score on each
-    scorecard, and what to do next to reach the next level). Six to eight queries."""
-    user = context["request"].user
+    scorecard, and what to do next to reach the next level), a Jinja2 template. Three to four
+    queries: readiness, what is missing, the scorecard results, and the gate's override when
+    the service is in production without a review."""
+    request = context["request"]
+    user = request.user
     now = timezone.now()
     state = readiness_selectors.readiness_of([service], now)[service.pk]
     missing, progress = [], None
@@ -53,26 +60,30 @@ def service_readiness_panels(context, service):
         missing = [item.criterion.title for item in readiness.approval_blockers(items)]
     elif state.state != ReadinessState.READY:
         missing = readiness_selectors.failing_automatic_criteria(service)
-    results = []
-    for result in scorecard_selectors.service_results(service.pk):
-        target, lacking = next_steps(
-            list(result.scorecard.levels.all()), result.level_rank, result.outcomes
-        )
-        results.append({"result": result, "next": target, "lacking": lacking})
-    return {
-        "service": service,
-        "readiness": state,
-        "progress": progress,
-        "missing": missing[:MISSING_SHOWN],
-        "missing_more": max(len(missing) - MISSING_SHOWN, 0),
-        "override": readiness_selectors.production_override(service)
-        if state.unreviewed_in_production
-        else None,
-        "may_request": state.open_review is None and readiness.can_request_review(user, service),
-        "needs_review": readiness.needs_review_for_production(service.tier),
-        "results": results,
-        "may_request_exemption": can_edit(user, service),
-    }
+    return _render(
+        "services/_readiness_panels.jinja",
+        {
+            "service": service,
+            "readiness": state,
+            "progress": progress,
+            "missing": missing[:MISSING_SHOWN],
+            "missing_more": max(len(missing) - MISSING_SHOWN, 0),
+            "override": readiness_selectors.production_override(service)
+            if state.unreviewed_in_production
+            else None,
+            "may_request": state.open_review is None
+            and readiness.can_request_review(user, service),
+            "needs_review": readiness.needs_review_for_production(service.tier),
+            "results": scorecard_selectors.service_results(service.pk),
+            "may_request_exemption": can_edit(user, service),
+            "csrf_input": csrf_input_lazy(request),
+        },
+    )
+
+
+def _render(template_name: str, context: dict) -> str:
+    """A Jinja2 template (portal.jinja) rendered to safe HTML for a Django page's tag."""
+    return mark_safe(engines["jinja2"].get_template(template_name).template.render(context))
 
 
 @register.inclusion_tag("services/_team_maturity_panel.html")

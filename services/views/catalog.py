@@ -49,14 +49,33 @@ def service_list(request):
 
 
 def service_detail(request, slug):
-    service = get_object_or_404(catalog_selectors.service_detail(), slug=slug)
+    service = get_object_or_404(catalog_selectors.service_page(), slug=slug)
+    tags, depends_on, dependents = catalog_selectors.service_neighbours(service)
     return render(
         request,
         "services/service_detail.html",
         {
             "service": service,
+            "tags": tags,
+            "depends_on": depends_on,
+            "dependents": dependents,
             "may_edit": can_edit(request.user, service),
-            "slos": slo_selectors.slo_list().filter(service=service).order_by("name"),
+            # The SLO panel's columns: its links are built from the service's slug.
+            "slos": slo_selectors.slo_list()
+            .filter(service=service)
+            .select_related(None)
+            .select_related("status")
+            .only(
+                "name",
+                "slug",
+                "objective",
+                "status__policy_tier",
+                "status__alert",
+                "status__stale",
+                "status__latest_data_at",
+                "status__coverage",
+            )
+            .order_by("name"),
         },
     )
 

@@ -190,11 +190,22 @@ def gate_decision_list() -> QuerySet[GateDecision]:
 
 def service_gate_decisions(service: Service, *, limit: int) -> list[GateDecision]:
     """The service's latest gate decisions, newest first: one index range scan and their
-    askers."""
+    askers' names (the columns the service page shows)."""
     links = GateDecisionService.objects.filter(service=service).order_by("-asked_at")[:limit]
     return list(
         GateDecision.objects.filter(pk__in=Subquery(links.values("decision_id")))
         .select_related("asked_by")
+        .only(
+            "asked_at",
+            "category",
+            "version",
+            "decision",
+            "reasons",
+            "asked_by",
+            "asked_by__username",
+            "asked_by__first_name",
+            "asked_by__last_name",
+        )
         .order_by("-asked_at", "-id")
     )
 

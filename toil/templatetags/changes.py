@@ -7,7 +7,7 @@ import datetime as dt
 import html
 
 from django import template
-from django.template.loader import get_template
+from django.template import engines
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -21,15 +21,18 @@ from toil.selectors import freezes as freeze_selectors
 from toil.selectors import gate as gate_selectors
 
 register = template.Library()
+# Django's own date filter, for the Jinja2 panel's months (portal.jinja takes the filters of
+# the libraries settings name).
 
 #: How many of a service's gate decisions its page lists.
 RECENT_DECISIONS = 5
 
 
-@register.inclusion_tag("toil/_service_changes_panel.html")
+@register.simple_tag
 def service_changes_panel(service):
     """Whether the service is frozen and until when, its latest gate decisions and its DORA
-    keys this month and last (the worker's snapshots): three queries."""
+    keys this month and last (the worker's snapshots): three queries, and a Jinja2 template
+    (portal.jinja)."""
     now = timezone.now()
     series = deployment_selectors.dora_series(service=service, months=2, now=now, live=False)
     months = [
@@ -40,12 +43,15 @@ def service_changes_panel(service):
         }
         for month in reversed(series.months)
     ]
-    return {
-        "service": service,
-        "freeze": freeze_selectors.service_freeze_state(service, now=now),
-        "decisions": gate_selectors.service_gate_decisions(service, limit=RECENT_DECISIONS),
-        "dora_months": months,
-    }
+    panel = engines["jinja2"].get_template("toil/_service_changes_panel.jinja").template
+    return mark_safe(
+        panel.render(
+            service=service,
+            freeze=freeze_selectors.service_freeze_state(service, now=now),
+            decisions=gate_selectors.service_gate_decisions(service, limit=RECENT_DECISIONS),
+            dora_months=months,
+        )
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -57,17 +63,15 @@ def incident_cause_panel(context, incident):
     user = getattr(request, "user", None)
     may_link = user is not None and can_link_incident_cause(user, incident)
     choice = deployment_selectors.incident_cause_choice(incident, with_candidates=may_link)
-    panel = get_template("toil/_incident_cause_panel.jinja", using="jinja2")
+    panel = engines["jinja2"].get_template("toil/_incident_cause_panel.jinja").template
     return mark_safe(
         panel.render(
-            {
-                "incident": incident,
-                "cause": choice.cause,
-                "linked_by": choice.linked_by,
-                "candidates": choice.candidates,
-                "may_link": may_link,
-                "csrf_token": context.get("csrf_token"),
-            }
+            incident=incident,
+            cause=choice.cause,
+            linked_by=choice.linked_by,
+            candidates=choice.candidates,
+            may_link=may_link,
+            csrf_token=context.get("csrf_token"),
         )
     )
 
