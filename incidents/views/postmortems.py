@@ -277,9 +277,21 @@ def action_item_edit(request, reference, pk):
 def postmortem_list(request):
     """Search of the post-mortems: the published ones (what the organisation has learned)
     unless a status or "past due" is asked for (the ones still being written)."""
-    # The rows name the incident's services, not the reviewers the API's list also reads.
+    # The rows name the incident's services, not the reviewers and the author the API's list
+    # also reads, and read none of the sections: a post-mortem's text runs to pages.
     postmortems = (
         postmortem_selectors.postmortem_list()
+        .select_related(None)
+        .select_related("incident")
+        .only(
+            "status",
+            "due_at",
+            "published_at",
+            "incident__reference",
+            "incident__title",
+            "incident__severity",
+            "incident__started_at",
+        )
         .prefetch_related(None)
         .prefetch_related(
             Prefetch("incident__services", queryset=Service.objects.only("name").order_by("name"))
@@ -294,7 +306,7 @@ def postmortem_list(request):
     return render_page_or_fragment(
         request,
         page_template="incidents/postmortem_list.html",
-        fragment_template="incidents/postmortem_results.html",
+        fragment_template="incidents/postmortem_results.jinja",
         context={
             "filter": filterset,
             "page_obj": page,

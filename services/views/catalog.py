@@ -5,6 +5,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -21,7 +22,7 @@ from services.forms import (
     ServiceForm,
     TeamForm,
 )
-from services.models.catalog import Service, Team
+from services.models.catalog import Service, Tag, Team
 from services.selectors import catalog as catalog_selectors
 from services.selectors import slos as slo_selectors
 
@@ -32,12 +33,22 @@ def _require_sre_lead(user):
 
 
 def service_list(request):
-    filterset = ServiceFilterSet(request.GET, queryset=catalog_selectors.service_list())
+    # The rows read only these columns (a service's description and links can be long), and
+    # each row's tags as a list: no related manager and queryset built per row.
+    services = (
+        catalog_selectors.service_list()
+        .only("name", "slug", "tier", "lifecycle", "owner_team__name", "owner_team__slug")
+        .prefetch_related(None)
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list")
+        )
+    )
+    filterset = ServiceFilterSet(request.GET, queryset=services)
     page = paginate(request, filterset.qs)
     return render_page_or_fragment(
         request,
         page_template="services/service_list.html",
-        fragment_template="services/_service_results.html",
+        fragment_template="services/_service_results.jinja",
         context={
             "filter": filterset,
             "page_obj": page,
