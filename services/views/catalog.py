@@ -5,7 +5,6 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -22,7 +21,7 @@ from services.forms import (
     ServiceForm,
     TeamForm,
 )
-from services.models.catalog import Service, Tag, Team
+from services.models.catalog import Service, Team
 from services.selectors import catalog as catalog_selectors
 from services.selectors import slos as slo_selectors
 
@@ -34,17 +33,15 @@ def _require_sre_lead(user):
 
 def service_list(request):
     # The rows read only these columns (a service's description and links can be long), and
-    # each row's tags as a list: no related manager and queryset built per row.
+    # their tags' names.
     services = (
         catalog_selectors.service_list()
         .only("name", "slug", "tier", "lifecycle", "owner_team__name", "owner_team__slug")
         .prefetch_related(None)
-        .prefetch_related(
-            Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list")
-        )
     )
     filterset = ServiceFilterSet(request.GET, queryset=services)
     page = paginate(request, filterset.qs)
+    page.object_list = catalog_selectors.with_tag_names(page.object_list)
     return render_page_or_fragment(
         request,
         page_template="services/service_list.html",
