@@ -49,8 +49,8 @@ def postmortem_list() -> QuerySet[PostMortem]:
 def with_service_names(postmortems: Iterable[PostMortem]) -> list[PostMortem]:
     """The post-mortems, each with `service_names`: its incident's services' names in name
     order, in one query on the link table. A list names them on every row; prefetching the
-    services would build a record and a related manager for each (at 25 rows it cost three
-    times as much)."""
+    services would build a record and a related manager for each (at 25 rows, two and a
+    half times the CPU)."""
     postmortems = list(postmortems)
     names = defaultdict(list)
     if postmortems:
