@@ -2,6 +2,7 @@
 fixed number of queries."""
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -43,6 +44,28 @@ def postmortem_list() -> QuerySet[PostMortem]:
         )
         .annotate(open_action_item_count=_pending_action_item_count())
     )
+
+
+def with_service_names(postmortems: Iterable[PostMortem]) -> list[PostMortem]:
+    """The post-mortems, each with `service_names`: its incident's services' names in name
+    order, in one query on the link table. A list names them on every row; prefetching the
+    services would build a record and a related manager for each (at 25 rows, two and a
+    half times the CPU)."""
+    postmortems = list(postmortems)
+    names = defaultdict(list)
+    if postmortems:
+        links = (
+            Incident.services.through.objects.filter(
+                incident_id__in={postmortem.incident_id for postmortem in postmortems}
+            )
+            .order_by("service__name", "service_id")
+            .values_list("incident_id", "service__name")
+        )
+        for incident_id, name in links:
+            names[incident_id].append(name)
+    for postmortem in postmortems:
+        postmortem.service_names = names[postmortem.incident_id]
+    return postmortems
 
 
 def _pending_action_item_count() -> Coalesce:

@@ -5,7 +5,6 @@ incidents.postmortems."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,7 +28,6 @@ from incidents.selectors import postmortems as postmortem_selectors
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
 from portal.roles import is_sre_lead
-from services.models.catalog import Service
 
 
 def _postmortem_or_404(reference) -> PostMortem:
@@ -277,13 +275,22 @@ def action_item_edit(request, reference, pk):
 def postmortem_list(request):
     """Search of the post-mortems: the published ones (what the organisation has learned)
     unless a status or "past due" is asked for (the ones still being written)."""
-    # The rows name the incident's services, not the reviewers the API's list also reads.
+    # The rows read the incident and its services' names, not the reviewers and the author
+    # the API's list also reads, and none of the sections: a post-mortem's text runs to pages.
     postmortems = (
         postmortem_selectors.postmortem_list()
-        .prefetch_related(None)
-        .prefetch_related(
-            Prefetch("incident__services", queryset=Service.objects.only("name").order_by("name"))
+        .select_related(None)
+        .select_related("incident")
+        .only(
+            "status",
+            "due_at",
+            "published_at",
+            "incident__reference",
+            "incident__title",
+            "incident__severity",
+            "incident__started_at",
         )
+        .prefetch_related(None)
     )
     if not request.GET.getlist("status") and not request.GET.get("past_due"):
         postmortems = postmortems.filter(status=PostMortemStatus.PUBLISHED)
@@ -291,10 +298,11 @@ def postmortem_list(request):
         request.GET, queryset=postmortems.order_by("-published_at", "-pk")
     )
     page = paginate(request, filterset.qs)
+    page.object_list = postmortem_selectors.with_service_names(page.object_list)
     return render_page_or_fragment(
         request,
         page_template="incidents/postmortem_list.html",
-        fragment_template="incidents/postmortem_results.html",
+        fragment_template="incidents/postmortem_results.jinja",
         context={
             "filter": filterset,
             "page_obj": page,

@@ -1,8 +1,10 @@
 """Reads of the catalog (teams, memberships, tags, services) for views, the API, reports and
 the org-wide features: each a fixed number of queries."""
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
@@ -63,6 +65,32 @@ def with_relation_keys(services: QuerySet[Service]) -> QuerySet[Service]:
             .values("from_service__slug")
         ),
     )
+
+
+class TagName(NamedTuple):
+    """What a list shows of a tag: its name, linking to the catalog filtered by its slug."""
+
+    slug: str
+    name: str
+
+
+def with_tag_names(services: Iterable[Service]) -> list[Service]:
+    """The services, each with `tag_list`: its tags' slugs and names in name order, in one
+    query on the link table. The catalog shows them on every row; prefetching the tags
+    would build a record and a related manager for each."""
+    services = list(services)
+    tags = defaultdict(list)
+    if services:
+        links = (
+            Service.tags.through.objects.filter(service_id__in={service.pk for service in services})
+            .order_by("tag__name", "tag_id")
+            .values_list("service_id", "tag__slug", "tag__name")
+        )
+        for service_id, slug, name in links:
+            tags[service_id].append(TagName(slug, name))
+    for service in services:
+        service.tag_list = tags[service.pk]
+    return services
 
 
 def service_detail() -> QuerySet[Service]:

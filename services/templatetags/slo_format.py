@@ -4,6 +4,7 @@ A missing figure (an SLO without data) reads as a dash, never as 0 % or 100 %.
 """
 
 from django import template
+from django.utils import formats
 
 from portal.formats import multiple_text, percent_text
 from services.checks.catalog import MIN_COVERAGE
@@ -44,3 +45,11 @@ def last_full_month(monthly):
     """The last complete calendar month of a snapshot's history (which ends with the month in
     progress), or None before a month has passed."""
     return monthly[-2] if monthly and len(monthly) >= 2 else None
+
+
+@register.filter(expects_localtime=True)
+def data_since(moment):
+    """When a snapshot last had data, for the stale badge's title: "ever" without any, else
+    the time as Django's engine prints one given no filter (the viewer's zone,
+    DATETIME_FORMAT), so that the badge reads alike whichever engine renders it."""
+    return formats.localize(moment) if moment else "ever"

@@ -32,12 +32,20 @@ def _require_sre_lead(user):
 
 
 def service_list(request):
-    filterset = ServiceFilterSet(request.GET, queryset=catalog_selectors.service_list())
+    # The rows read only these columns (a service's description and links can be long), and
+    # their tags' names.
+    services = (
+        catalog_selectors.service_list()
+        .only("name", "slug", "tier", "lifecycle", "owner_team__name", "owner_team__slug")
+        .prefetch_related(None)
+    )
+    filterset = ServiceFilterSet(request.GET, queryset=services)
     page = paginate(request, filterset.qs)
+    page.object_list = catalog_selectors.with_tag_names(page.object_list)
     return render_page_or_fragment(
         request,
         page_template="services/service_list.html",
-        fragment_template="services/_service_results.html",
+        fragment_template="services/_service_results.jinja",
         context={
             "filter": filterset,
             "page_obj": page,

@@ -529,6 +529,36 @@ def test_search_answers_htmx_with_the_results_only(as_user):
     assertNotContains(response, "<html")
 
 
+def test_a_row_names_the_incident_its_services_times_and_open_items(as_user):
+    with_services = published("Checkout outage")
+    with_services.incident.services.set(
+        [ServiceFactory(name="Payments API"), ServiceFactory(name="Basket")]
+    )
+    ActionItemFactory(postmortem=with_services)
+    ActionItemFactory(postmortem=with_services, status=ActionItemStatus.DONE)
+    published("Quiet failure")
+    response = as_user("viewer").get(reverse("postmortem_list"), **HTMX)
+    html = response.text
+    checkout = html.split("Checkout outage</a>")[1].split("</tr>")[0]
+    assert "<td>Basket, Payments API</td>" in checkout
+    assert '<time datetime="2026-11-20T10:00:00+00:00">' in checkout
+    assert '<td class="number">1</td>' in checkout
+    quiet = html.split("Quiet failure</a>")[1].split("</tr>")[0]
+    assert "<td>—</td>" in quiet
+    assert "bound method" not in html
+
+
+def test_a_postmortem_still_being_written_shows_its_status_and_lateness(as_user):
+    PostMortemFactory(
+        incident=IncidentFactory(title="Late draft"), due_at=NOW - dt.timedelta(days=1)
+    )
+    response = as_user("viewer").get(reverse("postmortem_list"), {"past_due": "true"}, **HTMX)
+    row = response.text.split("Late draft</a>")[1].split("</tr>")[0]
+    assert '<span class="badge">Draft</span>' in row
+    assert '<span class="badge overdue">Overdue</span>' in row
+    assert '<span class="muted">—</span>' in row  # not published
+
+
 def test_a_search_without_results_says_so(as_user):
     published("Checkout outage")
     response = as_user("viewer").get(reverse("postmortem_list"), {"q": "kangaroo"})
@@ -558,6 +588,20 @@ def test_the_search_takes_the_same_queries_for_any_size(
     with django_assert_max_num_queries(8):
         response = client.get(reverse("postmortem_list"), {"q": "pool"})
     assert response.context["page_obj"].paginator.count == count
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_results_fragment_takes_the_same_queries_for_any_size(
+    as_user, django_assert_max_num_queries, count, service
+):
+    for number in range(count):
+        published(f"Outage {number}").incident.services.add(service)
+    client = as_user("viewer")
+    # The session, the user, the count, the page of post-mortems and their services.
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("postmortem_list"), **HTMX)
+    assertContains(response, f"{count} post-mortem")
+    assertContains(response, f"<td>{service.name}</td>", count=min(count, 25))
 
 
 # --- my action items -------------------------------------------------------------------------

@@ -236,6 +236,28 @@ def test_the_scorecard_filters_by_team_tier_policy_tier_alert_and_source(
     assertContains(response, 'name="source"')
 
 
+def test_the_scorecard_shows_each_slos_state_as_the_service_page_does(as_user, service):
+    make_status(make_slo(service, 1, name="Stale"), stale=True)
+    make_status(make_slo(service, 2, name="Thin"), coverage=0.5)
+    make_status(make_slo(service, 3, name="Overspent"), remaining=-0.25, tier="frozen")
+    make_slo(service, 4, name="Brand new")
+    client = as_user("viewer")
+    scorecard = client.get(reverse("slo_list"), **HTMX).text
+    service_page = client.get(service.get_absolute_url()).text
+
+    def state_cells(html, name):
+        row = html.split(f">{name}</a>")[1].split("</tr>")[0]
+        return row[row.index('<td><span class="badge policy-') :].split()
+
+    for name in ["Stale", "Thin", "Overspent", "Brand new"]:
+        assert state_cells(scorecard, name) == state_cells(service_page, name)
+    assert 'title="No data since ' in scorecard
+    assert "low coverage: 50 %" in scorecard
+    assert "not computed yet" in scorecard
+    # Only the overspent budget is marked; one never computed has no figure to compare.
+    assert scorecard.count("number overspent") == 1
+
+
 def test_the_scorecard_answers_htmx_with_the_results_alone(as_user, slo):
     response = as_user("viewer").get(reverse("slo_list"), {"q": "checkout"}, **HTMX)
     assertContains(response, "Checkout availability")
@@ -276,6 +298,20 @@ def test_the_org_scorecard_costs_the_same_queries_for_3_or_30_slos(
     with django_assert_max_num_queries(10):
         response = client.get(reverse("slo_list"))
     assertContains(response, f"{count} SLOs")
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_scorecard_results_fragment_costs_the_same_queries_for_3_or_30_slos(
+    as_user, payments, django_assert_max_num_queries, count
+):
+    make_slos(count, payments)
+    client = as_user("viewer")
+    # The session, the user, the count and the page of SLOs with their services, teams and
+    # snapshots.
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("slo_list"), **HTMX)
+    assertContains(response, f"{count} SLOs")
+    assertContains(response, '<td class="number">99.9 %</td>', count=min(count, 25))
 
 
 @pytest.mark.parametrize("user", SIGNED_IN)

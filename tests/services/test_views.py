@@ -121,6 +121,23 @@ def test_a_row_shows_team_tier_lifecycle_tags_and_dependents(as_user, service):
     assert '<td class="number">1</td>' in row
 
 
+def test_the_results_fragment_escapes_names_and_tags_and_links_each_tag(as_user, payments):
+    ServiceFactory(
+        name="Ops <b> & co",
+        slug="ops",
+        owner_team=payments,
+        tags=[TagFactory(name="Zed <i>", slug="zed"), TagFactory(name="Alpha&b", slug="alpha")],
+    )
+    response = as_user("viewer").get(reverse("service_list"), {"q": "ops"}, **HTMX)
+    html = response.text
+    assert "<b>" not in html and "<i>" not in html
+    assert ">Ops &lt;b&gt; &amp; co</a>" in html
+    # Tags in name order, each a link to the catalog filtered by it.
+    assert html.index(">Alpha&amp;b</a>") < html.index(">Zed &lt;i&gt;</a>")
+    assert f'href="{reverse("service_list")}?tag=zed"' in html
+    assert "bound method" not in html
+
+
 def test_search_narrows_the_catalog_by_name_description_and_system(as_user, service):
     ServiceFactory(name="Search indexer", description="Feeds the index", system="discovery")
     client = as_user("viewer")
@@ -262,6 +279,20 @@ def test_the_service_list_costs_the_same_queries_for_3_or_30_services(
     with django_assert_max_num_queries(10):
         response = client.get(reverse("service_list"), {"tag": "python"})
     assertContains(response, ">Svc 02<")
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_catalog_results_fragment_costs_the_same_queries_for_3_or_30_services(
+    as_user, payments, django_assert_max_num_queries, count
+):
+    make_catalog(count, payments)
+    client = as_user("viewer")
+    # The session, the user, the teams the viewer edits (for the add link), the count, the
+    # page of services and their tags.
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("service_list"), **HTMX)
+    assertContains(response, f"{count} services<")
+    assertContains(response, ">pci</a>", count=min(count, 25))
 
 
 # --- Service page ------------------------------------------------------------------------
