@@ -6,6 +6,7 @@ from django import template
 from django.template import engines
 from django.template.backends.utils import csrf_input_lazy
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from portal.roles import can_edit
@@ -34,6 +35,24 @@ STATE_CLASSES = {
 @register.filter
 def readiness_class(state: str) -> str:
     return STATE_CLASSES.get(state, "readiness-none")
+
+
+@register.filter
+def readiness_badges(readiness) -> str:
+    """A service's readiness state as a badge, and a second one while it runs in production
+    without a review: the same markup on the service page, the readiness page and the team
+    maturity list, in either template engine."""
+    unreviewed = (
+        ' <span class="badge readiness-bad">In production without a readiness review</span>'
+        if readiness.unreviewed_in_production
+        else ""
+    )
+    return format_html(
+        '<span class="badge {}">{}</span>{}',
+        readiness_class(readiness.state),
+        readiness.state_label,
+        mark_safe(unreviewed),
+    )
 
 
 @register.filter
