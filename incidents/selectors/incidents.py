@@ -75,6 +75,47 @@ def incident_list() -> QuerySet[Incident]:
     )
 
 
+def incident_rows() -> QuerySet[Incident]:
+    """incident_list() narrowed to what a list's row shows (reference, title, severity,
+    status, times, team): no commander, no summary or other long text, and no prefetch of
+    the services; with_service_links() adds their links to a page of rows."""
+    return (
+        incident_list()
+        .select_related(None)
+        .select_related("team")
+        .only(
+            "reference",
+            "title",
+            "severity",
+            "status",
+            "started_at",
+            "resolved_at",
+            "team__name",
+            "team__slug",
+        )
+        .prefetch_related(None)
+    )
+
+
+def with_service_links(incidents: Iterable[Incident]) -> list[Incident]:
+    """The incidents, each with ``service_links``: its affected services' (slug, name) in
+    name order, in one query on the link table. A list names them on every row; prefetching
+    the services would build a record and a related manager for each."""
+    incidents = list(incidents)
+    links: dict[int, list[tuple[str, str]]] = {incident.pk: [] for incident in incidents}
+    if incidents:
+        rows = (
+            _AffectedService.objects.filter(incident_id__in=links)
+            .order_by("service__name", "service_id")
+            .values_list("incident_id", "service__slug", "service__name")
+        )
+        for incident_id, slug, name in rows:
+            links[incident_id].append((slug, name))
+    for incident in incidents:
+        incident.service_links = links[incident.pk]
+    return incidents
+
+
 def incident_detail() -> QuerySet[Incident]:
     """Incidents with everything their page and API record show, except the timeline."""
     return with_people(

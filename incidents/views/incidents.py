@@ -50,8 +50,9 @@ TIMELINE_POLL_SECONDS = 10
 
 
 def incident_list(request):
-    filterset = IncidentFilterSet(request.GET, queryset=incident_selectors.incident_list())
+    filterset = IncidentFilterSet(request.GET, queryset=incident_selectors.incident_rows())
     page = paginate(request, filterset.qs, tie_breaker="-pk")
+    page.object_list = incident_selectors.with_service_links(page.object_list)
     return render_page_or_fragment(
         request,
         page_template="incidents/incident_list.html",

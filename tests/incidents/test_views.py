@@ -209,6 +209,23 @@ def test_the_list_pages_through_many_incidents(as_user, service):
     assert second.text.count("<tr") == 1 + 5
 
 
+def test_a_list_row_links_its_services_by_name_and_its_team(as_user):
+    team = TeamFactory(name="Payments <core>")
+    zeta, alpha = ServiceFactory(name="Zeta & co"), ServiceFactory(name="Alpha")
+    incident = IncidentFactory(services=[zeta, alpha], team=team, title="Card <declines>")
+    IncidentFactory(services=[])
+    html = as_user("viewer").get(reverse("incident_list"), **HTMX).content.decode()
+    row = html[html.index(incident.reference) :]
+    row = row[: row.index("</tr>")]
+    assert (
+        f'<a href="/services/{alpha.slug}/">Alpha</a>, '
+        f'<a href="/services/{zeta.slug}/">Zeta &amp; co</a>'
+    ) in row
+    assert f'<a href="/teams/{team.slug}/">Payments &lt;core&gt;</a>' in row
+    assert "Card &lt;declines&gt;" in row
+    assert '<span class="muted">—</span>' in html  # the incident without services
+
+
 @pytest.mark.parametrize("count", [3, 30])
 def test_the_list_takes_the_same_number_of_queries_at_any_size(
     as_user, service, django_assert_max_num_queries, count
