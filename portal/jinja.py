@@ -30,6 +30,9 @@ from portal.templatetags.lists import column_header
 
 
 def environment(*, libraries=(), **options) -> jinja2.Environment:
+    # A missing name is empty, as in Django's engine, whatever DEBUG says: Django's backend
+    # would print it as "{{ name }}" under DEBUG (`make run`), a page unlike production's.
+    options["undefined"] = jinja2.Undefined
     env = jinja2.Environment(**options)
     env.filters.update(
         pluralize=defaultfilters.pluralize,

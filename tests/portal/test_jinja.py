@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 from pathlib import Path
 
+import jinja2
 import pytest
 from django.conf import settings
 from django.template import Context, Template, engines
@@ -81,3 +82,35 @@ def test_the_jinja_tag_renders_with_the_django_templates_context(tmp_path, monke
 )
 def test_every_jinja_template_compiles(name):
     engines["jinja2"].get_template(name)
+
+
+def test_a_missing_name_is_empty_even_under_debug(settings):
+    settings.DEBUG = True
+    environment = engines["jinja2"].env
+    assert environment.undefined is jinja2.Undefined
+    assert jinja("[{{ missing }}]") == "[]"
+
+
+@pytest.mark.django_db
+def test_no_page_of_the_demo_prints_a_method_or_an_object_instead_of_its_value(client):
+    """Jinja2 does not call what it is given, as Django's engine does: a ported template that
+    forgets the parentheses prints "<bound method ...>". Every list and record page that
+    Jinja2 templates render, for every demo record, in full and as its htmx fragment."""
+    from django.contrib.auth import get_user_model
+
+    from incidents.models.incidents import Incident
+    from portal.demo.load import load_demo_data
+    from services.models.catalog import Service
+
+    load_demo_data(password="correct horse battery staple")
+    client.force_login(get_user_model().objects.get(username="admin"))
+    pages = ["/services/", "/slos/", "/incidents/", "/postmortems/", "/postmortems/?status=draft"]
+    pages += [service.get_absolute_url() for service in Service.objects.all()]
+    pages += [incident.get_absolute_url() for incident in Incident.objects.all()]
+    for page in pages:
+        for headers in ({}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}):
+            response = client.get(page, **headers)
+            assert response.status_code == 200, page
+            html = response.content.decode()
+            for slip in ("bound method", "object at 0x", "jinja2.", "Undefined", "{{", "{%"):
+                assert slip not in html, f"{page}: {slip!r}"
