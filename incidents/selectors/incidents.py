@@ -97,13 +97,12 @@ def incident_rows() -> QuerySet[Incident]:
     )
 
 
-def with_service_links(incidents: Iterable[Incident]) -> list[Incident]:
-    """The incidents, each with ``service_links``: its affected services' (slug, name) in
-    name order, in one query on the link table. A list names them on every row; prefetching
-    the services would build a record and a related manager for each."""
-    incidents = list(incidents)
-    links: dict[int, list[tuple[str, str]]] = {incident.pk: [] for incident in incidents}
-    if incidents:
+def service_links_of(incident_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each incident's affected services as (slug, name), in name order, in one query on the
+    link table. Lists name them on every row; prefetching the services would build a record
+    and a related manager for each."""
+    links: dict[int, list[tuple[str, str]]] = {incident_id: [] for incident_id in incident_ids}
+    if links:
         rows = (
             _AffectedService.objects.filter(incident_id__in=links)
             .order_by("service__name", "service_id")
@@ -111,6 +110,13 @@ def with_service_links(incidents: Iterable[Incident]) -> list[Incident]:
         )
         for incident_id, slug, name in rows:
             links[incident_id].append((slug, name))
+    return links
+
+
+def with_service_links(incidents: Iterable[Incident]) -> list[Incident]:
+    """The incidents, each with ``service_links`` (service_links_of)."""
+    incidents = list(incidents)
+    links = service_links_of(incident.pk for incident in incidents)
     for incident in incidents:
         incident.service_links = links[incident.pk]
     return incidents
