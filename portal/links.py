@@ -5,7 +5,7 @@ A list page links every row to its record, and Django's reverse() costs about 10
 of the row. The same route with the same arguments always gives the same path while the
 URLconf and the script prefix stay the same, so each process remembers the paths it has
 built: `link("service_detail", service.slug)`. Templates get the same through `{% url %}`
-(portal.templatetags.portal_urls replaces the built-in tag).
+(portal.templatetags.remembered_urls replaces the built-in tag).
 """
 
 from functools import lru_cache

@@ -100,7 +100,7 @@ TEMPLATES = [
             ],
             # {% url %} with remembered paths (portal.links) and {% jinja %} (a Jinja2
             # template inside this one) in every template.
-            "builtins": ["portal.templatetags.portal_urls", "portal.templatetags.jinja"],
+            "builtins": ["portal.templatetags.remembered_urls", "portal.templatetags.jinja"],
         },
     },
     {
