@@ -19,10 +19,11 @@ import functools
 from types import SimpleNamespace
 
 import jinja2
-from django.template import defaultfilters, defaulttags
+from django.template import defaultfilters, defaulttags, engines
 from django.template.backends.django import get_installed_libraries
 from django.templatetags.static import static
 from django.utils.module_loading import import_module
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
 from portal.links import link
@@ -51,6 +52,14 @@ def environment(*, libraries=(), **options) -> jinja2.Environment:
         )
         env.globals.update(getattr(module, "JINJA_GLOBALS", {}))
     return env
+
+
+def render_part(template_name: str, context: dict) -> SafeString:
+    """A Jinja2 template rendered to HTML for a Django page: what `{% jinja %}` and the
+    apps' panel tags return. No request and no context processors: the caller passes what
+    the part shows."""
+    template = engines["jinja2"].get_template(template_name).template
+    return mark_safe(template.render(context))
 
 
 def _as_jinja_filter(function):

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from incidents.choices import OPEN_STATUSES
 from incidents.models.incidents import Incident
 from portal.formats import moment_html
+from portal.jinja import render_part
 
 register = template.Library()
 
@@ -33,7 +34,6 @@ def service_incidents_panel(service):
     """The service's most recent incidents and how many of its incidents are open, in one
     query: each row carries the open count (a service without incidents has none open). A
     Jinja2 template (portal.jinja), rendered here for the Django page that names the tag."""
-    from django.template import engines
 
     open_incidents = (
         Incident.objects.filter(services=service, status__in=OPEN_STATUSES)
@@ -49,8 +49,10 @@ def service_incidents_panel(service):
         .order_by("-started_at", "-id")[:RECENT_INCIDENTS]
     )
     open_count = recent[0].open_count if recent else 0
-    panel = engines["jinja2"].get_template("incidents/_service_incidents_panel.jinja").template
-    return mark_safe(panel.render(service=service, incidents=recent, open_count=open_count))
+    return render_part(
+        "incidents/_service_incidents_panel.jinja",
+        {"service": service, "incidents": recent, "open_count": open_count},
+    )
 
 
 @register.inclusion_tag("incidents/_team_attention_panel.html")

@@ -5,9 +5,9 @@ settings.TEMPLATES lists this library among the built-ins, so no `{% load %}` is
 """
 
 from django import template
-from django.template import engines
 from django.template.backends.utils import csrf_input_lazy
-from django.utils.safestring import mark_safe
+
+from portal.jinja import render_part
 
 register = template.Library()
 
@@ -20,5 +20,4 @@ def jinja(context, template_name):
         # What the Jinja2 backend gives a template rendered with a request; the context
         # processors have already run for the Django template around it.
         variables["csrf_input"] = csrf_input_lazy(request)
-    compiled = engines["jinja2"].get_template(template_name).template
-    return mark_safe(compiled.render(variables))
+    return render_part(template_name, variables)

@@ -3,12 +3,12 @@ and the team page's maturity panel (one include line each in the page's template
 filters their templates use."""
 
 from django import template
-from django.template import engines
 from django.template.backends.utils import csrf_input_lazy
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from portal.jinja import render_part
 from portal.roles import can_edit
 from services import readiness
 from services.choices import ReadinessState
@@ -79,7 +79,7 @@ def service_readiness_panels(context, service):
         missing = [item.criterion.title for item in readiness.approval_blockers(items)]
     elif state.state != ReadinessState.READY:
         missing = readiness_selectors.failing_automatic_criteria(service)
-    return _render(
+    return render_part(
         "services/_readiness_panels.jinja",
         {
             "service": service,
@@ -98,11 +98,6 @@ def service_readiness_panels(context, service):
             "csrf_input": csrf_input_lazy(request),
         },
     )
-
-
-def _render(template_name: str, context: dict) -> str:
-    """A Jinja2 template (portal.jinja) rendered to safe HTML for a Django page's tag."""
-    return mark_safe(engines["jinja2"].get_template(template_name).template.render(context))
 
 
 @register.inclusion_tag("services/_team_maturity_panel.html")

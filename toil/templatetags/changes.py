@@ -7,13 +7,13 @@ import datetime as dt
 import html
 
 from django import template
-from django.template import engines
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from incidents.templatetags.incidents import duration
+from portal.jinja import render_part
 from toil import dora
 from toil.permissions.changes import can_link_incident_cause
 from toil.selectors import deployments as deployment_selectors
@@ -43,14 +43,14 @@ def service_changes_panel(service):
         }
         for month in reversed(series.months)
     ]
-    panel = engines["jinja2"].get_template("toil/_service_changes_panel.jinja").template
-    return mark_safe(
-        panel.render(
-            service=service,
-            freeze=freeze_selectors.service_freeze_state(service, now=now),
-            decisions=gate_selectors.service_gate_decisions(service, limit=RECENT_DECISIONS),
-            dora_months=months,
-        )
+    return render_part(
+        "toil/_service_changes_panel.jinja",
+        {
+            "service": service,
+            "freeze": freeze_selectors.service_freeze_state(service, now=now),
+            "decisions": gate_selectors.service_gate_decisions(service, limit=RECENT_DECISIONS),
+            "dora_months": months,
+        },
     )
 
 
@@ -63,16 +63,16 @@ def incident_cause_panel(context, incident):
     user = getattr(request, "user", None)
     may_link = user is not None and can_link_incident_cause(user, incident)
     choice = deployment_selectors.incident_cause_choice(incident, with_candidates=may_link)
-    panel = engines["jinja2"].get_template("toil/_incident_cause_panel.jinja").template
-    return mark_safe(
-        panel.render(
-            incident=incident,
-            cause=choice.cause,
-            linked_by=choice.linked_by,
-            candidates=choice.candidates,
-            may_link=may_link,
-            csrf_token=context.get("csrf_token"),
-        )
+    return render_part(
+        "toil/_incident_cause_panel.jinja",
+        {
+            "incident": incident,
+            "cause": choice.cause,
+            "linked_by": choice.linked_by,
+            "candidates": choice.candidates,
+            "may_link": may_link,
+            "csrf_token": context.get("csrf_token"),
+        },
     )
 
 

@@ -2,10 +2,9 @@
 import portal features, so the panel comes to the service page through this tag)."""
 
 from django import template
-from django.template import engines
-from django.utils.safestring import mark_safe
 
 from portal.compliance.selectors import service_panel
+from portal.jinja import render_part
 
 register = template.Library()
 # Django's own filters, for the panel's Jinja2 template (portal.jinja takes the filters of
@@ -17,5 +16,7 @@ def service_compliance_panel(service):
     """The service's checks with their last result and its unresolved findings: one query, and
     a Jinja2 template (portal.jinja)."""
     rows, unresolved = service_panel(service)
-    panel = engines["jinja2"].get_template("compliance/_service_panel.jinja").template
-    return mark_safe(panel.render(service=service, rows=rows, unresolved=unresolved))
+    return render_part(
+        "compliance/_service_panel.jinja",
+        {"service": service, "rows": rows, "unresolved": unresolved},
+    )
