@@ -45,7 +45,8 @@ def django_db_modify_db_settings(postgres_url):
 
     database = settings.DATABASES["default"]
     database.update(environ.Env.db_url_config(postgres_url))
-    database.update({"OPTIONS": {}, "CONN_MAX_AGE": 0})
+    # The options settings give a PostgreSQL connection (prepared statements), not SQLite's.
+    database.update({"OPTIONS": dict(settings.PREPARED_STATEMENTS), "CONN_MAX_AGE": 0})
     database["TEST"]["NAME"] = "portal_test"
     connections.close_all()
     if hasattr(connections._connections, "default"):

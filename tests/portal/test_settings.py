@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
+
+from services.models.catalog import Team
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SETTINGS_SHOWN = [
@@ -51,7 +54,9 @@ def settings_of(tmp_path, *, dotenv: str = "", **variables) -> dict:
     (project / ".env").write_text(dotenv)
     show = (
         "import json, portal.settings as s; "
-        f"print(json.dumps({{n: str(getattr(s, n, None)) for n in {SETTINGS_SHOWN!r}}}))"
+        f"shown = {{n: str(getattr(s, n, None)) for n in {SETTINGS_SHOWN!r}}}; "
+        "shown['DATABASE_OPTIONS'] = str(s.DATABASES['default'].get('OPTIONS')); "
+        "print(json.dumps(shown))"
     )
     result = subprocess.run(
         [sys.executable, "-c", show],
@@ -141,3 +146,27 @@ def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_prepared_statements_follow_the_environment(tmp_path):
+    """On PostgreSQL statements are bound by the server and prepared once repeated, unless
+    DATABASE_PREPARED_STATEMENTS turns it off; SQLite has no such option."""
+    postgres = "postgres://portal:secret@localhost:5432/portal"
+    prepared = {"server_side_binding": True, "prepare_threshold": 5}
+
+    assert settings_of(tmp_path / "on", DATABASE_URL=postgres)["DATABASE_OPTIONS"] == str(prepared)
+    off = settings_of(tmp_path / "off", DATABASE_URL=postgres, DATABASE_PREPARED_STATEMENTS="no")
+    assert off["DATABASE_OPTIONS"] == "{}"
+    assert "server_side_binding" not in settings_of(tmp_path / "sqlite")["DATABASE_OPTIONS"]
+
+
+@pytest.mark.django_db
+def test_a_statement_a_connection_repeats_is_prepared_by_postgresql():
+    """The page's statements are planned once per connection: after psycopg's fifth run of
+    the same text, PostgreSQL holds it as a prepared statement with its parameters apart."""
+    for _ in range(6):
+        list(Team.objects.filter(slug="payments").values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "services_team"' in text and "$1" in text for text in prepared), prepared
