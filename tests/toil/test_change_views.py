@@ -170,8 +170,48 @@ def test_a_busy_day_links_to_the_rest_of_its_changes(as_user, owner, service):
             window_start=NOW + dt.timedelta(days=1),
             window_end=NOW + dt.timedelta(days=1, hours=1),
         )
+    # One that began the day before and runs into the busy day is one of its "more" too.
+    ChangeFactory(
+        services=[service],
+        author=owner,
+        status="in_progress",
+        title="Overnight migration",
+        window_start=NOW + dt.timedelta(hours=6),
+        window_end=NOW + dt.timedelta(days=1, hours=2),
+    )
+    ChangeFactory(services=[service], author=owner, status="draft", title="Only a draft")
     response = as_user("viewer").get("/changes/")
-    assertContains(response, '?window_after=2026-03-11&amp;window_before=2026-03-11">and 2 more')
+    statuses = "&amp;status=".join(
+        [
+            "",
+            "submitted",
+            "approved",
+            "scheduled",
+            "in_progress",
+            "completed",
+            "failed",
+            "rolled_back",
+            "reviewed",
+        ]
+    )
+    link = f"/changes/?runs_on=2026-03-11{statuses}"
+    assertContains(response, f'{link}">and 3 more')
+
+    listed = as_user("viewer").get(link.replace("&amp;", "&"))
+    titles = [change.title for change in listed.context["page_obj"]]
+    assert sorted(titles) == sorted(["Overnight migration", *(f"Busy {n}" for n in range(8))])
+    # The calendar's day is the portal's, so is the filter's: a change that ends at the
+    # day's first moment does not run on it.
+    ChangeFactory(
+        services=[service],
+        author=owner,
+        status="scheduled",
+        title="Ends at midnight",
+        window_start=dt.datetime(2026, 3, 10, 22, tzinfo=dt.UTC),
+        window_end=dt.datetime(2026, 3, 11, tzinfo=dt.UTC),
+    )
+    listed = as_user("viewer").get("/changes/", {"runs_on": "2026-03-11"})
+    assert "Ends at midnight" not in [change.title for change in listed.context["page_obj"]]
 
 
 @pytest.mark.parametrize("count", [2, 30])

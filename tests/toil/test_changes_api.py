@@ -209,6 +209,17 @@ def test_the_list_filters_like_the_ui(api_client_for, viewer, service, payments)
     assert client.get("/api/changes/", {"q": "alp"}).json()["count"] == 1
     assert client.get("/api/changes/", {"team": "payments"}).json()["count"] == 1
     assert client.get("/api/changes/", {"status": "nonsense"}).status_code == 400
+    beta = ChangeRequest.objects.get(title="Beta")
+    day = beta.window_start.astimezone(dt.UTC).date()
+
+    def running_on(day):
+        answer = client.get("/api/changes/", {"runs_on": day.isoformat()}).json()
+        return [change["title"] for change in answer["results"]]
+
+    assert "Beta" in running_on(day)
+    assert "Beta" not in running_on(day + dt.timedelta(days=30))
+    refused = client.get("/api/changes/", {"runs_on": "not-a-day"})
+    assert refused.status_code == 400 and "runs_on" in refused.json()
 
 
 @pytest.mark.parametrize("size", [2, 20])

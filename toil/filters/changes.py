@@ -1,6 +1,8 @@
 """FilterSets of change requests, freezes, gate decisions and overrides, deployments and
 incident causes, shared by the UI lists and the API lists."""
 
+import datetime as dt
+
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -62,6 +64,7 @@ class ChangeFilterSet(django_filters.FilterSet):
     service = _service_filter("filter_service")
     team = _slug_filter("team__slug", Team.objects.all(), "Team")
     window = django_filters.DateFromToRangeFilter(field_name="window_start", label="Planned")
+    runs_on = django_filters.DateFilter(method="filter_runs_on", label="Runs on")
     awaiting = django_filters.BooleanFilter(method="filter_awaiting", label="Awaiting my approval")
     # Ties (a shared status, category or title) latest planned first, as the list is unsorted.
     ordering = PortalOrderingFilter(
@@ -78,7 +81,17 @@ class ChangeFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = ChangeRequest
-        fields = ["q", "status", "category", "risk_level", "service", "team", "window", "awaiting"]
+        fields = [
+            "q",
+            "status",
+            "category",
+            "risk_level",
+            "service",
+            "team",
+            "window",
+            "runs_on",
+            "awaiting",
+        ]
 
     def filter_awaiting(self, queryset, name, value):
         """The changes the person asking may decide on now (yes), or the others (no)."""
@@ -86,6 +99,17 @@ class ChangeFilterSet(django_filters.FilterSet):
             return queryset
         mine = changes_awaiting_approval(self.request.user).values("pk")
         return queryset.filter(pk__in=mine) if value else queryset.exclude(pk__in=mine)
+
+    def filter_runs_on(self, queryset, name, day):
+        """Changes whose window overlaps the day (in the portal's zone, as the calendar's
+        days are): one that began the day before and runs into it too, unlike ``window``,
+        which compares the planned start."""
+        if day is None:
+            return queryset
+        zone = timezone.get_default_timezone()
+        start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+        return queryset.filter(window_start__lt=end, window_end__gt=start)
 
     def search(self, queryset, name, value):
         value = value.strip().lstrip("#")

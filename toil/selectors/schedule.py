@@ -93,6 +93,10 @@ def change_conflicts(change: ChangeRequest, *, now: dt.datetime) -> list[Conflic
     return found
 
 
+#: The changes the calendar shows: all but drafts and rejected ones.
+CALENDAR_STATUSES = [
+    status for status in ChangeStatus if status not in (ChangeStatus.DRAFT, ChangeStatus.REJECTED)
+]
 #: Changes shown per day in the calendar; the day links to the rest.
 CALENDAR_CHANGES_PER_DAY = 6
 
@@ -124,7 +128,7 @@ def change_calendar(*, today: dt.date, days: int, zone: ZoneInfo) -> list[Calend
     # hundreds of them, of which the calendar shows a few a day.
     changes = (
         ChangeRequest.objects.filter(window_start__lt=end, window_end__gt=start)
-        .exclude(status__in=[ChangeStatus.DRAFT, ChangeStatus.REJECTED])
+        .filter(status__in=CALENDAR_STATUSES)
         .order_by("window_start", "pk")
         .values_list("pk", "title", "status", "window_start", "window_end")
     )

@@ -19,6 +19,7 @@ from toil.permissions.changes import can_link_incident_cause
 from toil.selectors import deployments as deployment_selectors
 from toil.selectors import freezes as freeze_selectors
 from toil.selectors import gate as gate_selectors
+from toil.selectors.schedule import CALENDAR_STATUSES
 
 register = template.Library()
 # Django's own date filter, for the Jinja2 panel's months (portal.jinja takes the filters of
@@ -140,6 +141,8 @@ def calendar_days(calendar, list_url: str):
     a fortnight of a busy organisation is hundreds of template nodes, which cost tens of
     milliseconds to render one by one. Every text is escaped (html.escape)."""
     escape_text = html.escape
+    # The day's whole list: every change running on it that the calendar counts.
+    shown_statuses = "".join(f"&amp;status={status}" for status in CALENDAR_STATUSES)
     items = []
     for day in calendar:
         iso = day.date.isoformat()
@@ -162,8 +165,8 @@ def calendar_days(calendar, list_url: str):
             parts.append(f'<ul class="plain">{entries}</ul>')
             if day.more:
                 parts.append(
-                    f'<p><a href="{escape_text(list_url)}?window_after={iso}&amp;window_before='
-                    f'{iso}">and {day.more} more</a></p>'
+                    f'<p><a href="{escape_text(list_url)}?runs_on={iso}{shown_statuses}">'
+                    f"and {day.more} more</a></p>"
                 )
         elif not day.freezes:
             parts.append('<p class="muted">Nothing planned.</p>')
