@@ -3,8 +3,10 @@ and out of order, the emergency's 24 hours, rejections, the release checklist, c
 scheduling, the emails to approvers and authors (sent once), and what awaits whom."""
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -411,12 +413,37 @@ def test_approvers_are_emailed_once_when_a_change_awaits_them(
 def test_the_author_is_emailed_when_the_change_is_decided(owner, service, approvers, smtp_sink):
     change = submitted(owner, [service])
     change_decide(change=change, by=approvers[0], decision="reject", comment="Not on a Friday.")
-    notification = ChangeNotification.objects.get(kind=ChangeNotificationKind.DECIDED)
+    notification = ChangeNotification.objects.get(kind=ChangeNotificationKind.REJECTED)
     change_notification_send(notification_id=notification.pk)
     [email] = smtp_sink.delivered
     assert email.recipients == [owner.email]
     assert "Rejected" in email.message["Subject"]
     assert "Not on a Friday." in email.body("text/plain")
+
+
+def test_an_emergency_rejected_then_approved_tells_its_author_both(
+    owner, service, sev1, commander, sre_lead, smtp_sink
+):
+    """An implemented emergency stays where it is when one approver rejects it, and can still
+    collect its approval: the author hears of the rejection, then of the approval."""
+    change = change_move(change=emergency(owner, service, sev1), move="start", by=owner)
+    change_decide(change=change, by=sre_lead, decision="reject", comment="Too wide a blast.")
+    change_decide(change=change, by=commander, decision="approve")
+    assert fresh(change).approved_at is not None
+
+    sent = [
+        change_notification_send(notification_id=notification.pk)
+        for notification in ChangeNotification.objects.filter(change=change).exclude(
+            kind=ChangeNotificationKind.AWAITING_APPROVAL
+        )
+    ]
+    assert sent == [True, True]
+    rejected, approved = smtp_sink.delivered
+    assert rejected.message["Subject"].startswith(f"[Change #{change.pk}] Rejected")
+    assert "Too wide a blast." in rejected.body("text/plain")
+    assert approved.message["Subject"].startswith(f"[Change #{change.pk}] Approved")
+    assert "Too wide a blast." not in approved.body("text/plain")
+    assert rejected.recipients == approved.recipients == [owner.email]
 
 
 def test_a_deferred_email_gives_its_claim_back_for_the_retry(owner, service, approvers, smtp_sink):
@@ -502,3 +529,26 @@ def test_an_emergency_awaits_its_approvers_only_for_24_hours_after_implementatio
     assert [c.pk for c in changes_awaiting_approval(commander)] == [change.pk]
     time_machine.move_to(timezone.now() + dt.timedelta(hours=25), tick=False)
     assert list(changes_awaiting_approval(commander)) == []
+
+
+def test_decided_emails_recorded_before_the_split_are_told_the_way_they_went(
+    owner, service, approvers
+):
+    """The migration that split "decided" in two gives each recorded email its side: a
+    rejection recorded by then, else the approval."""
+    migration = importlib.import_module("toil.migrations.0003_decisions_told_each_way")
+    rejected = submitted(owner, [service], title="Rejected one")
+    change_decide(change=rejected, by=approvers[0], decision="reject", comment="No.")
+    approved = submitted(owner, [service], title="Approved one")
+    for approver in approvers[:2]:
+        change_decide(change=approved, by=approver, decision="approve")
+    decisions = ChangeNotification.objects.exclude(kind=ChangeNotificationKind.AWAITING_APPROVAL)
+    assert decisions.count() == 2
+    decisions.update(kind="decided")
+
+    migration.tell_which_way(django_apps, None)
+
+    assert dict(decisions.values_list("change__title", "kind")) == {
+        "Rejected one": "rejected",
+        "Approved one": "approved",
+    }

@@ -60,7 +60,7 @@ def change_decide(
         )
         if change.status == ChangeStatus.SUBMITTED:
             move_to(change, ChangeStatus.REJECTED, by=by, now=now, text=f"Rejected by {who}.")
-        notify(change, ChangeNotificationKind.DECIDED)
+        notify(change, ChangeNotificationKind.REJECTED)
         return approval
     given = change.approvals.filter(decision=ApprovalDecision.APPROVE).count()
     required = selectors.approvals_required(change)
@@ -77,5 +77,5 @@ def change_decide(
             move_to(change, ChangeStatus.APPROVED, by=by, now=now, text="Approved.")
         else:
             change.save(update_fields=["approved_at", "updated_at"])
-        notify(change, ChangeNotificationKind.DECIDED)
+        notify(change, ChangeNotificationKind.APPROVED)
     return approval

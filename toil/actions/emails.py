@@ -19,6 +19,13 @@ from toil.choices.changes import (
 from toil.models.changes import ChangeNotification, ChangeRequest
 from toil.selectors import changes as selectors
 
+#: The email template of each kind (a decision either way is one template).
+EMAIL_TEMPLATES = {
+    ChangeNotificationKind.AWAITING_APPROVAL: "change-awaiting-approval",
+    ChangeNotificationKind.REJECTED: "change-decided",
+    ChangeNotificationKind.APPROVED: "change-decided",
+}
+
 
 def _awaiting_recipients(change: ChangeRequest) -> list[str]:
     User = get_user_model()
@@ -75,9 +82,11 @@ def change_notification_send(*, notification_id: int) -> bool:
     approvals_given = change.approvals.filter(decision=ApprovalDecision.APPROVE).count()
     rejection = (
         change.approvals.filter(decision=ApprovalDecision.REJECT).select_related("approver").first()
+        if notification.kind == ChangeNotificationKind.REJECTED
+        else None
     )
     message = notifications.render_email(
-        f"change-{notification.kind.replace('_', '-')}",
+        EMAIL_TEMPLATES[notification.kind],
         {
             "change": change,
             "approvals_given": approvals_given,

@@ -89,7 +89,10 @@ PRODUCTION = "production"
 
 class ChangeNotificationKind(models.TextChoices):
     AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
-    DECIDED = "decided", "Decided"
+    # A decision is told once each way: an implemented emergency can be rejected by one
+    # approver and still collect its approvals afterwards.
+    REJECTED = "rejected", "Rejected"
+    APPROVED = "approved", "Approved"
 
 
 #: Seed 001's release checklist, in its three stages: (stage, items as (key, label)).

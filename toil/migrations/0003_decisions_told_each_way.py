@@ -1,0 +1,50 @@
+from django.db import migrations, models
+from django.db.models import Exists, OuterRef
+
+
+def tell_which_way(apps, schema_editor):
+    """A "decided" email was owed for the first decision: a rejection when one had been
+    recorded by then, else the approval that completed the count."""
+    ChangeNotification = apps.get_model("toil", "ChangeNotification")
+    ChangeApproval = apps.get_model("toil", "ChangeApproval")
+    rejected_first = ChangeApproval.objects.filter(
+        change=OuterRef("change"), decision="reject", created_at__lte=OuterRef("created_at")
+    )
+    decided = ChangeNotification.objects.filter(kind="decided")
+    decided.filter(Exists(rejected_first)).update(kind="rejected")
+    decided.update(kind="approved")
+
+
+def tell_as_one(apps, schema_editor):
+    ChangeNotification = apps.get_model("toil", "ChangeNotification")
+    # Back to one email per change: keep the first of the two where both were owed.
+    for notification in ChangeNotification.objects.filter(kind__in=["rejected", "approved"]):
+        if ChangeNotification.objects.filter(
+            change_id=notification.change_id, kind="decided"
+        ).exists():
+            notification.delete()
+        else:
+            notification.kind = "decided"
+            notification.save(update_fields=["kind"])
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("toil", "0002_changes"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="changenotification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("awaiting_approval", "Awaiting approval"),
+                    ("rejected", "Rejected"),
+                    ("approved", "Approved"),
+                ],
+                max_length=30,
+            ),
+        ),
+        migrations.RunPython(tell_which_way, tell_as_one),
+    ]
