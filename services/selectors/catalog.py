@@ -196,7 +196,7 @@ def teams_of_person_and_counts(user) -> tuple[list[tuple[int, str, str, bool]], 
             "WHERE m.team_id = team.id AND m.user_id = %s AND m.role = %s) "
             f"FROM (SELECT 1) AS one LEFT JOIN {teams} team ON (team.manager_id = %s "
             f"OR EXISTS (SELECT 1 FROM {members} m WHERE m.team_id = team.id AND m.user_id = %s)) "
-            "ORDER BY team.name, team.id",
+            "ORDER BY LOWER(team.name), team.id",
             [user.pk, MembershipRole.ENGINEER.value, user.pk, user.pk],
         )
         rows = cursor.fetchall()

@@ -19,7 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
 from services.budget.windows import BUCKET
@@ -179,7 +179,7 @@ def slo_report_rows(team: Team | None = None) -> list[dict]:
     service, and its snapshot's budget remaining, policy tier, staleness and monthly
     attainment (None before its first snapshot). One query, no model instances: the monthly
     report reads thousands of SLOs."""
-    slos = SLO.objects.order_by("service__name", "name")
+    slos = SLO.objects.order_by(Lower("service__name"), Lower("name"), "pk")
     if team is not None:
         slos = slos.filter(service__owner_team=team)
     return list(

@@ -10,8 +10,11 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from services.actions.catalog import service_update
 from services.choices import Lifecycle, Tier
 from services.models.catalog import Service, Team
+from services.selectors.catalog import teams_of_person_and_counts
+from services.selectors.slos import slo_report_rows
 from services.views import catalog as catalog_views
-from tests.factories import ServiceFactory, TagFactory, TeamFactory
+from tests.factories import MembershipFactory, ServiceFactory, TagFactory, TeamFactory, UserFactory
+from tests.services.slo_data import make_slo
 
 pytestmark = pytest.mark.django_db
 
@@ -877,3 +880,17 @@ def test_a_teams_chat_channel_links_out_when_it_is_a_url_or_a_channel_with_a_bas
     payments.save()
     response = as_user("viewer").get(reverse("team_detail", args=["payments"]))
     assertContains(response, shown)
+
+
+def test_names_sort_alike_whatever_their_case_in_the_home_teams_and_the_report_rows(db):
+    """A lower-case name is not put after every capitalised one: the person's teams on the
+    home page and the monthly report's SLO rows sort as the lists do."""
+    person = UserFactory()
+    for name in ("beta", "Gamma", "alpha"):
+        MembershipFactory(user=person, team=TeamFactory(name=name, slug=name.lower()))
+    teams, _ = teams_of_person_and_counts(person)
+    assert [team[2] for team in teams] == ["alpha", "beta", "Gamma"]
+
+    for number, name in enumerate(("Zeta", "eta", "theta")):
+        make_slo(ServiceFactory(name=name, slug=name.lower()), number)
+    assert [row["service_name"] for row in slo_report_rows()] == ["eta", "theta", "Zeta"]
