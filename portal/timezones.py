@@ -11,15 +11,25 @@ from django.utils import timezone
 COOKIE = "portal_tz"
 
 
-def viewer_zone(request) -> zoneinfo.ZoneInfo | None:
-    name = request.COOKIES.get(COOKIE, "")
-    if not name:
-        return None
+def zone_named(name: str) -> zoneinfo.ZoneInfo | None:
+    """The IANA zone of this name, or None for an unknown or malformed one (a zone can also
+    leave the time zone database after it was stored)."""
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        # A cookie is user input: an unknown or malformed zone falls back to the default.
         return None
+
+
+def time_zone_error(name: str) -> str | None:
+    """What is wrong with a zone name a person typed, if anything: the one message every
+    form, model and API field gives."""
+    return None if zone_named(name) else f"Unknown time zone “{name}”."
+
+
+def viewer_zone(request) -> zoneinfo.ZoneInfo | None:
+    name = request.COOKIES.get(COOKIE, "")
+    # A cookie is user input: an unknown or malformed zone falls back to the default.
+    return zone_named(name) if name else None
 
 
 class ViewerTimezoneMiddleware:

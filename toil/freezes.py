@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrulestr
 
@@ -61,14 +61,6 @@ def recurrence_error(text: str) -> str | None:
     frequency = getattr(rule, "_freq", None)
     if frequency not in ALLOWED_FREQUENCIES:
         return "A freeze repeats daily, weekly, monthly or yearly."
-    return None
-
-
-def time_zone_error(name: str) -> str | None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"Unknown time zone “{name}”."
     return None
 
 

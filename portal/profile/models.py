@@ -1,17 +1,15 @@
 """What the portal keeps about a person beyond their account."""
 
-import zoneinfo
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from portal.timezones import time_zone_error
+
 
 def validate_time_zone(name: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError(f"Unknown time zone “{name}”.") from error
+    if error := time_zone_error(name):
+        raise ValidationError(error)
 
 
 class Profile(models.Model):

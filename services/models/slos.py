@@ -1,7 +1,6 @@
 """Service level objectives, the SLI data behind them and the snapshots computed from it."""
 
 import uuid
-import zoneinfo
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -11,6 +10,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from portal.links import link
+from portal.timezones import time_zone_error
 from services.choices import (
     AlertState,
     BudgetingMethod,
@@ -238,10 +238,8 @@ class SLO(models.Model):
             # The sync and the exported rules put each range where the placeholder stands.
             if query and WINDOW_PLACEHOLDER not in query:
                 errors.setdefault(field, f"Write {WINDOW_PLACEHOLDER} where the range goes.")
-        try:
-            zoneinfo.ZoneInfo(self.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            errors["time_zone"] = f"Unknown time zone “{self.time_zone}”."
+        if error := time_zone_error(self.time_zone):
+            errors["time_zone"] = error
         if self.budgeting_method == BudgetingMethod.TIMESLICES:
             if not self.slice_minutes:
                 errors["slice_minutes"] = "Required for timeslices."

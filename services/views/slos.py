@@ -14,6 +14,7 @@ from django.utils.cache import patch_vary_headers
 from portal.forms import form_page
 from portal.htmx import paginate, posted, render_page_or_fragment
 from portal.roles import can_edit
+from portal.timezones import zone_named
 from services.actions import slos as slos_actions
 from services.actions.slos import maintenance_window_create, slo_create, slo_update
 from services.budget.figures import BURN_RATE_RULES
@@ -110,11 +111,8 @@ def _monthly_rows(slo, status) -> list[dict]:
         months.pop(0)
     if not months:
         return []
-    try:
-        zone = zoneinfo.ZoneInfo(slo.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        # A zone dropped from the time zone database: the months keep their UTC names.
-        zone = zoneinfo.ZoneInfo("UTC")
+    # A zone dropped from the time zone database: the months keep their UTC names.
+    zone = zone_named(slo.time_zone) or zoneinfo.ZoneInfo("UTC")
     rows = []
     for month in reversed(months):
         start = datetime.fromisoformat(month["start"]).astimezone(zone)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from incidents.models.incidents import Incident
+from portal.timezones import time_zone_error
 from services.models.catalog import Service, Team
 from toil import freezes
 from toil.actions.changes import CHANGE_FIELDS
@@ -87,10 +88,8 @@ class TimeZoneField(forms.CharField):
 
     def clean(self, value):
         value = super().clean(value).strip()
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-            raise ValidationError(f"Unknown time zone “{value}”.") from error
+        if error := time_zone_error(value):
+            raise ValidationError(error)
         return value
 
 

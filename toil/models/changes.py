@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from incidents.models.incidents import Incident
 from portal.links import link
+from portal.timezones import time_zone_error
 from services.models.catalog import Service, Team
 from toil import freezes
 from toil.choices.changes import (
@@ -30,7 +31,7 @@ MAX_SERVICES_PER_CHANGE = 50
 
 
 def _zone_errors(name: str) -> dict:
-    message = freezes.time_zone_error(name)
+    message = time_zone_error(name)
     return {"time_zone": message} if message else {}
 
 
