@@ -158,9 +158,10 @@ else:
     # Parameters bound by the server rather than spliced into the text let psycopg prepare a
     # statement that a connection has run five times: PostgreSQL then skips parsing and
     # planning it. Pages run the same dozen statements on every view: their database time
-    # falls by a third to a half (bench/README.md). A pooler in transaction mode older than PgBouncer
-    # 1.21 cannot keep prepared statements: set DATABASE_PREPARED_STATEMENTS=false there.
-    # (Django turns psycopg's preparing off unless it is given a threshold.)
+    # falls by a third to a half (bench/README.md). A pooler in transaction mode older
+    # than PgBouncer 1.21 cannot keep prepared statements: set
+    # DATABASE_PREPARED_STATEMENTS=false there. (Django turns psycopg's preparing off
+    # unless it is given a threshold.)
     DATABASES["default"]["OPTIONS"] = (
         PREPARED_STATEMENTS if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else {}
     )
