@@ -8,10 +8,18 @@ The users, around one service owned by the payments team:
 - sre_lead: in the SRE lead group, no team.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+from io import StringIO
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from portal.api.tokens import token_create
@@ -20,6 +28,8 @@ from portal.roles import grant_sre_lead
 from services.choices import MembershipRole
 from tests.factories import MembershipFactory, ServiceFactory, TeamFactory, UserFactory
 from tests.servers import start_postgres, start_redis, start_smtp_sink
+
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +106,7 @@ def smtp_sink(settings):
 def fast_password_hashing(settings):
     """Every user fixture hashes a password; the production hasher is slow on purpose
     (most of a second each), which only costs time here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -208,3 +218,44 @@ def api_client_for():
         return api_client
 
     return authenticate
+
+
+@dataclass(frozen=True)
+class LoadedDemo:
+    var_dir: Path
+    printout: str
+    #: When the loading began: what the demo dates as "now".
+    began_at: datetime
+
+
+@pytest.fixture(scope="class")
+def loaded_demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo data loaded once for the tests of a class that only read it. Loading it takes
+    seconds; a test per fact would pay them each. The load stays in a transaction that each
+    test's own (a savepoint) rolls back to, and that is rolled back after the class's last
+    test: the next test finds the database as a loading test leaves it. Only for tests that
+    are not transactional (they would flush the database under the open transaction)."""
+    from services.actions.standards import load_defaults
+
+    var_dir = tmp_path_factory.mktemp("demo-var")
+    # What the function-scoped autouse fixtures give a test that loads the demo itself.
+    settings_override = override_settings(
+        VAR_DIR=var_dir,
+        PASSWORD_HASHERS=FAST_PASSWORD_HASHERS,
+        PAGE_CACHE_SECONDS=0,
+    )
+    settings_override.enable()
+    outer = transaction.atomic()
+    with django_db_blocker.unblock():
+        outer.__enter__()
+        load_defaults()
+        began_at = timezone.now()
+        printout = StringIO()
+        call_command("load_demo_data", url="http://127.0.0.1:8000/", stdout=printout)
+    try:
+        yield LoadedDemo(var_dir=var_dir, printout=printout.getvalue(), began_at=began_at)
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+        settings_override.disable()

@@ -63,17 +63,6 @@ def test_loading_twice_duplicates_nothing(var_dir):
 
 
 @pytest.mark.django_db
-def test_the_admin_is_a_staff_sre_lead_who_signs_in_with_the_generated_password(var_dir):
-    load()
-    password = (var_dir / PASSWORD_FILE_NAME).read_text().strip()
-    admin = get_user_model().objects.get(username="admin")
-    assert admin.is_staff
-    assert not admin.is_superuser
-    assert is_sre_lead(admin)
-    assert admin.check_password(password)
-
-
-@pytest.mark.django_db
 def test_the_admin_password_is_restored_to_the_printed_one(var_dir):
     load()
     admin = get_user_model().objects.get(username="admin")
@@ -82,17 +71,6 @@ def test_the_admin_password_is_restored_to_the_printed_one(var_dir):
     load()
     admin.refresh_from_db()
     assert admin.check_password((var_dir / PASSWORD_FILE_NAME).read_text().strip())
-
-
-@pytest.mark.django_db
-def test_the_other_demo_people_sign_in_with_the_same_password(var_dir, client):
-    load()
-    password = (var_dir / PASSWORD_FILE_NAME).read_text().strip()
-    # Through the sign-in page: django-axes checks every sign-in against its request.
-    response = client.post("/login/", {"username": "priya", "password": password})
-    assert response.status_code == 302
-    assert client.session["_auth_user_id"] == str(get_user_model().objects.get(username="priya").pk)
-    assert not is_sre_lead(get_user_model().objects.get(username="priya"))
 
 
 @pytest.mark.django_db
@@ -105,32 +83,51 @@ def test_a_new_password_file_resets_the_demo_people(var_dir):
 
 
 @pytest.mark.django_db
-def test_the_demo_organisation_has_managed_teams_with_engineers_and_viewers(var_dir):
-    load()
-    teams = Team.objects.all()
-    assert len(teams) >= 5
-    for team in teams:
-        assert team.manager is not None
-        assert team.memberships.filter(user=team.manager, role=MembershipRole.ENGINEER).exists()
-    roles = set(Membership.objects.values_list("role", flat=True))
-    assert roles == {MembershipRole.ENGINEER, MembershipRole.VIEWER}
+class TestTheLoadedDemo:
+    """What one load of the demo holds (read by each test, loaded once)."""
 
+    def test_the_admin_is_a_staff_sre_lead_who_signs_in_with_the_generated_password(
+        self, loaded_demo
+    ):
+        password = (loaded_demo.var_dir / PASSWORD_FILE_NAME).read_text().strip()
+        admin = get_user_model().objects.get(username="admin")
+        assert admin.is_staff
+        assert not admin.is_superuser
+        assert is_sre_lead(admin)
+        assert admin.check_password(password)
 
-@pytest.mark.django_db
-def test_the_demo_catalog_is_varied_and_valid(var_dir):
-    load()
-    services = list(Service.objects.prefetch_related("tags", "depends_on"))
-    assert 18 <= len(services) <= 25
-    assert {service.tier for service in services} == {1, 2, 3}
-    assert {service.lifecycle for service in services} == set(Lifecycle.values)
-    assert sum(bool(service.depends_on.all()) for service in services) >= 10
-    assert all(service.tags.all() for service in services)
-    assert all(service.repository_url and service.runbook_url for service in services)
-    personal = [service for service in services if service.handles_personal_data]
-    assert len(personal) >= 3
-    assert all(service.data_retention_days for service in personal)
-    for service in services:
-        service.full_clean()
+    def test_the_other_demo_people_sign_in_with_the_same_password(self, loaded_demo, client):
+        password = (loaded_demo.var_dir / PASSWORD_FILE_NAME).read_text().strip()
+        # Through the sign-in page: django-axes checks every sign-in against its request.
+        response = client.post("/login/", {"username": "priya", "password": password})
+        assert response.status_code == 302
+        assert client.session["_auth_user_id"] == str(
+            get_user_model().objects.get(username="priya").pk
+        )
+        assert not is_sre_lead(get_user_model().objects.get(username="priya"))
+
+    def test_the_demo_organisation_has_managed_teams_with_engineers_and_viewers(self, loaded_demo):
+        teams = Team.objects.all()
+        assert len(teams) >= 5
+        for team in teams:
+            assert team.manager is not None
+            assert team.memberships.filter(user=team.manager, role=MembershipRole.ENGINEER).exists()
+        roles = set(Membership.objects.values_list("role", flat=True))
+        assert roles == {MembershipRole.ENGINEER, MembershipRole.VIEWER}
+
+    def test_the_demo_catalog_is_varied_and_valid(self, loaded_demo):
+        services = list(Service.objects.prefetch_related("tags", "depends_on"))
+        assert 18 <= len(services) <= 25
+        assert {service.tier for service in services} == {1, 2, 3}
+        assert {service.lifecycle for service in services} == set(Lifecycle.values)
+        assert sum(bool(service.depends_on.all()) for service in services) >= 10
+        assert all(service.tags.all() for service in services)
+        assert all(service.repository_url and service.runbook_url for service in services)
+        personal = [service for service in services if service.handles_personal_data]
+        assert len(personal) >= 3
+        assert all(service.data_retention_days for service in personal)
+        for service in services:
+            service.full_clean()
 
 
 @pytest.mark.django_db
