@@ -223,7 +223,6 @@ def api_client_for():
 @dataclass(frozen=True)
 class LoadedDemo:
     var_dir: Path
-    printout: str
     #: When the loading began: what the demo dates as "now".
     began_at: datetime
 
@@ -233,7 +232,7 @@ def loaded_demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo data loaded once for the tests of a class that only read it. Loading it takes
     seconds; a test per fact would pay them each. The load stays in a transaction that each
     test's own (a savepoint) rolls back to, and that is rolled back after the class's last
-    test: the next test finds the database as a loading test leaves it. Only for tests that
+    test: the next test finds the database as it was before the class. Only for tests that
     are not transactional (they would flush the database under the open transaction)."""
     from services.actions.standards import load_defaults
 
@@ -250,10 +249,9 @@ def loaded_demo(django_db_setup, django_db_blocker, tmp_path_factory):
         outer.__enter__()
         load_defaults()
         began_at = timezone.now()
-        printout = StringIO()
-        call_command("load_demo_data", url="http://127.0.0.1:8000/", stdout=printout)
+        call_command("load_demo_data", url="http://127.0.0.1:8000/", stdout=StringIO())
     try:
-        yield LoadedDemo(var_dir=var_dir, printout=printout.getvalue(), began_at=began_at)
+        yield LoadedDemo(var_dir=var_dir, began_at=began_at)
     finally:
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
