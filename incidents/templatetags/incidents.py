@@ -34,7 +34,6 @@ def service_incidents_panel(service):
     """The service's most recent incidents and how many of its incidents are open, in one
     query: each row carries the open count (a service without incidents has none open). A
     Jinja2 template (portal.jinja), rendered here for the Django page that names the tag."""
-
     open_incidents = (
         Incident.objects.filter(services=service, status__in=OPEN_STATUSES)
         .order_by()
@@ -104,11 +103,6 @@ def duration(value: dt.timedelta | None) -> str:
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min"
-
-
-# Django's own `timesince` in this library too, for the Jinja2 templates of the incident page:
-# portal.jinja takes the filters of the libraries settings lists, and Django's built-ins are
-# not one. Django templates that load this library get the same function.
 
 
 @register.filter

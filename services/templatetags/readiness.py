@@ -16,8 +16,6 @@ from services.selectors import readiness as readiness_selectors
 from services.selectors import scorecards as scorecard_selectors
 
 register = template.Library()
-# Django's own date filter, for the service page's Jinja2 panels (portal.jinja takes the
-# filters of the libraries settings name).
 
 #: How many missing criteria the readiness panel lists before "and N more".
 MISSING_SHOWN = 6

@@ -7,9 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import (
-    QuerySet,
-)
+from django.db.models import QuerySet
 
 from incidents.models.incidents import Incident
 from services.models.catalog import Service, Team

@@ -22,8 +22,6 @@ from toil.selectors import gate as gate_selectors
 from toil.selectors.schedule import CALENDAR_STATUSES
 
 register = template.Library()
-# Django's own date filter, for the Jinja2 panel's months (portal.jinja takes the filters of
-# the libraries settings name).
 
 #: How many of a service's gate decisions its page lists.
 RECENT_DECISIONS = 5

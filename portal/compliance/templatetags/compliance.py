@@ -7,8 +7,6 @@ from portal.compliance.selectors import service_panel
 from portal.jinja import render_part
 
 register = template.Library()
-# Django's own filters, for the panel's Jinja2 template (portal.jinja takes the filters of
-# the libraries settings name).
 
 
 @register.simple_tag
