@@ -6,6 +6,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from portal.filters import PortalFilterSet
 from portal.ordering import PortalOrderingFilter
 from services.budget.figures import UNKNOWN_TIER
 from services.choices import (
@@ -24,7 +25,7 @@ from services.selectors.readiness import production_without_review
 from services.selectors.slos import policy_tier_names
 
 
-class ServiceFilterSet(django_filters.FilterSet):
+class ServiceFilterSet(PortalFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     # The API schema cannot infer a slug's type through a relation's lookup path: say it.
     team = extend_schema_field(OpenApiTypes.STR)(
@@ -97,7 +98,7 @@ class ServiceFilterSet(django_filters.FilterSet):
         )
 
 
-class TeamFilterSet(django_filters.FilterSet):
+class TeamFilterSet(PortalFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     ordering = PortalOrderingFilter(
         tie_break=("name",),
@@ -129,7 +130,7 @@ class NullsLastOrderingFilter(PortalOrderingFilter):
         super().__init__(*args, nulls_last=True, **kwargs)
 
 
-class SLOFilterSet(django_filters.FilterSet):
+class SLOFilterSet(PortalFilterSet):
     """The scorecards' filters; the figures come from each SLO's status snapshot."""
 
     q = django_filters.CharFilter(method="search", label="Search")
@@ -229,7 +230,7 @@ def _service_filter(field_name):
     )
 
 
-class ReviewFilterSet(django_filters.FilterSet):
+class ReviewFilterSet(PortalFilterSet):
     """Readiness reviews; ``mine`` keeps those the signed-in person reviews."""
 
     q = django_filters.CharFilter(method="search", label="Search")
@@ -266,7 +267,7 @@ class ReviewFilterSet(django_filters.FilterSet):
         return queryset.filter(mine) if value else queryset.exclude(mine)
 
 
-class ScorecardResultFilterSet(django_filters.FilterSet):
+class ScorecardResultFilterSet(PortalFilterSet):
     """Services' scorecard results: the scorecards page, its CSV export and the API."""
 
     q = django_filters.CharFilter(method="search", label="Search")
@@ -316,7 +317,7 @@ class ScorecardResultFilterSet(django_filters.FilterSet):
         return queryset.filter(level__name__iexact=value)
 
 
-class ExemptionFilterSet(django_filters.FilterSet):
+class ExemptionFilterSet(PortalFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.MultipleChoiceFilter(choices=ExemptionStatus.choices, distinct=False)
     team = _team_filter("service__owner_team__slug")
@@ -346,7 +347,7 @@ class ExemptionFilterSet(django_filters.FilterSet):
         )
 
 
-class CampaignFilterSet(django_filters.FilterSet):
+class CampaignFilterSet(PortalFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
     scorecard = django_filters.CharFilter(field_name="scorecard_key", label="Scorecard")
     ordering = PortalOrderingFilter(
@@ -358,7 +359,7 @@ class CampaignFilterSet(django_filters.FilterSet):
         fields = ["q", "scorecard"]
 
 
-class ChecklistFilterSet(django_filters.FilterSet):
+class ChecklistFilterSet(PortalFilterSet):
     key = django_filters.CharFilter(label="Checklist")
     ordering = PortalOrderingFilter(
         fields=(("key", "key"), ("version", "version"), ("loaded_at", "loaded"))
@@ -369,7 +370,7 @@ class ChecklistFilterSet(django_filters.FilterSet):
         fields = ["key"]
 
 
-class ScorecardFilterSet(django_filters.FilterSet):
+class ScorecardFilterSet(PortalFilterSet):
     key = django_filters.CharFilter(label="Scorecard")
     ordering = PortalOrderingFilter(
         fields=(("key", "key"), ("version", "version"), ("loaded_at", "loaded"))

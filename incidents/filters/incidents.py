@@ -7,13 +7,14 @@ from drf_spectacular.utils import extend_schema_field
 
 from incidents.choices import OPEN_STATUSES, IncidentStatus, Severity
 from incidents.models.incidents import Incident
+from portal.filters import PortalFilterSet
 from portal.ordering import PortalOrderingFilter
 from services.models.catalog import Service, Team
 
 _AffectedService = Incident.services.through
 
 
-class IncidentFilterSet(django_filters.FilterSet):
+class IncidentFilterSet(PortalFilterSet):
     """Filters of the incident list. Without an ``ordering`` the list keeps the
     selector's order: open incidents first, then the most recent."""
 

@@ -17,6 +17,7 @@ from incidents.choices import (
 )
 from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.selectors.postmortems import overdue_action_items_q
+from portal.filters import PortalFilterSet
 from portal.ordering import PortalOrderingFilter
 from services.models.catalog import Service, Team
 
@@ -63,7 +64,7 @@ def search_postmortems(queryset, text: str):
     return queryset
 
 
-class PostMortemFilterSet(django_filters.FilterSet):
+class PostMortemFilterSet(PortalFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.MultipleChoiceFilter(choices=PostMortemStatus.choices, distinct=False)
     severity = django_filters.MultipleChoiceFilter(
@@ -109,7 +110,7 @@ class PostMortemFilterSet(django_filters.FilterSet):
         return queryset.filter(past_due) if value else queryset.exclude(past_due)
 
 
-class ActionItemFilterSet(django_filters.FilterSet):
+class ActionItemFilterSet(PortalFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.MultipleChoiceFilter(choices=ActionItemStatus.choices, distinct=False)
     kind = django_filters.MultipleChoiceFilter(choices=ActionItemKind.choices, distinct=False)

@@ -4,16 +4,7 @@ from django.http import QueryDict
 from django_filters import FilterSet
 from django_filters.rest_framework import DjangoFilterBackend
 
-
-def without_empty_values(query: QueryDict) -> QueryDict:
-    """The query string less its empty values: ``?tag=`` (an untouched select of a filter
-    form, or a script's empty variable) means "no filter", not "the tag named nothing"."""
-    kept = QueryDict(mutable=True)
-    for key, values in query.lists():
-        non_empty = [value for value in values if value.strip()]
-        if non_empty:
-            kept.setlist(key, non_empty)
-    return kept
+from portal.filters import without_empty_values
 
 
 def reads_any(filterset_class: type[FilterSet], query: QueryDict) -> bool:
@@ -24,11 +15,6 @@ def reads_any(filterset_class: type[FilterSet], query: QueryDict) -> bool:
 
 
 class FilterBackend(DjangoFilterBackend):
-    def get_filterset_kwargs(self, request, queryset, view):
-        kwargs = super().get_filterset_kwargs(request, queryset, view)
-        kwargs["data"] = without_empty_values(request.query_params)
-        return kwargs
-
     def filter_queryset(self, request, queryset, view):
         # A list asked for without filters (most requests) is left as it is: a FilterSet's
         # filters pass an empty value through unchanged, and building and validating its form

@@ -20,6 +20,7 @@ from portal.compliance.models.checks import ComplianceCheck
 from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceResult, ComplianceStatus
 from portal.compliance.selectors import overdue_q, stale_q, today
+from portal.filters import PortalFilterSet
 from portal.ordering import PortalOrderingFilter
 from services.models.catalog import Service, Team
 
@@ -68,7 +69,7 @@ def _service_filter(field_name: str):
     )
 
 
-class ComplianceCheckFilterSet(django_filters.FilterSet):
+class ComplianceCheckFilterSet(PortalFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     kind = django_filters.MultipleChoiceFilter(choices=CheckKind.choices, distinct=False)
     method = django_filters.MultipleChoiceFilter(choices=CheckMethod.choices, distinct=False)
@@ -99,7 +100,7 @@ class ComplianceCheckFilterSet(django_filters.FilterSet):
         )
 
 
-class ComplianceMatrixFilterSet(django_filters.FilterSet):
+class ComplianceMatrixFilterSet(PortalFilterSet):
     """Rows of the matrix (services). `check` also narrows the columns; `result` and `stale`
     keep the services with such a cell (in the chosen checks' columns)."""
 
@@ -155,7 +156,7 @@ class ComplianceMatrixFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(slug__icontains=value))
 
 
-class ComplianceResultFilterSet(django_filters.FilterSet):
+class ComplianceResultFilterSet(PortalFilterSet):
     check = _check_filter("compliance_check__slug")
     service = _service_filter("service__slug")
     team = _team_filter("service__owner_team__slug")
@@ -173,7 +174,7 @@ class ComplianceResultFilterSet(django_filters.FilterSet):
         fields = ["check", "service", "team", "outcome", "since", "until"]
 
 
-class ComplianceFindingFilterSet(django_filters.FilterSet):
+class ComplianceFindingFilterSet(PortalFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=FindingStatus.choices, distinct=False)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
     team = _team_filter("team__slug")

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
+from portal.filters import PortalFilterSet
 from portal.ordering import PortalOrderingFilter
 from portal.reports.models import ORG_SCOPE, MonthlyReport
 from portal.reports.months import parse_month
@@ -29,7 +30,7 @@ class ReportFilterForm(forms.Form):
         return month
 
 
-class ReportFilterSet(django_filters.FilterSet):
+class ReportFilterSet(PortalFilterSet):
     scope = django_filters.CharFilter(
         method="filter_scope", label="Scope", help_text="“org” or a team's slug."
     )

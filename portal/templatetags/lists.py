@@ -1,7 +1,7 @@
 """{% load lists %}: the pieces every list page repeats, as tags.
 
     {% sort_header "name" "Name" default="name" %}     a sortable column header
-    {% filter_select filter.form.team "All teams" %}   one filter as a single-choice select
+    {% filter_select filter.form.team "All teams" %}   one filter as a select
 
 Tags rather than included templates: a list has five to eight sortable columns and up to a
 thousand options in its filters, and each included template or option rendered through the
@@ -56,23 +56,36 @@ _SELECTED = mark_safe(" selected")
 
 @register.simple_tag
 def filter_select(field, any_label):
-    """One filter of a FilterSet as a single-choice select with an "any" option; the
-    FilterSet accepts one value as well as several. A model's choices come in one query."""
+    """One filter of a FilterSet as a select with an "any" option; a model's choices come in
+    one query. The select takes one choice, as people mostly filter by one thing, unless the
+    address already names several of a filter that accepts them (a link such as the change
+    calendar's "and N more"): it then lets several be chosen and shows them all, so that
+    changing another filter keeps them instead of sending the one a single select shows."""
+    options = list(_options(field))
+    chosen = sum(1 for _value, selected, _label in options if selected)
+    several = (
+        mark_safe(f' multiple size="{min(len(options) + 1, MULTIPLE_SIZE)}"') if chosen > 1 else ""
+    )
     return format_html(
-        '<div class="filter"><label for="{}">{}</label><select name="{}" id="{}">'
+        '<div class="filter"><label for="{}">{}</label><select name="{}" id="{}"{}>'
         '<option value="">{}</option>{}</select></div>',
         field.id_for_label,
         field.label,
         field.html_name,
         field.id_for_label,
+        several,
         any_label,
         mark_safe(
             "".join(
                 f'<option value="{escape_text(value)}"{selected}>{escape_text(label)}</option>'
-                for value, selected, label in _options(field)
+                for value, selected, label in options
             )
         ),
     )
+
+
+#: The most rows a select of several chosen values shows before it scrolls.
+MULTIPLE_SIZE = 6
 
 
 def _options(field):

@@ -66,11 +66,22 @@ def test_a_filter_lists_each_team_and_marks_the_chosen_ones():
     html = filter_select("?team=search&team=identity")
     assert html == (
         '<div class="filter"><label for="id_team">Team</label>'
-        '<select name="team" id="id_team"><option value="">All teams</option>'
+        '<select name="team" id="id_team" multiple size="4"><option value="">All teams</option>'
         '<option value="identity" selected>Identity</option>'
         '<option value="payments">Payments</option>'
         '<option value="search" selected>Search &amp; Ranking</option></select></div>'
     )
+
+
+def test_a_filter_takes_one_choice_unless_several_are_chosen():
+    """A select of one choice shows the one chosen: several chosen need a select that shows
+    (and sends back) them all. The "any" option's empty value is no filter."""
+    TeamFactory(name="Payments", slug="payments")
+    TeamFactory(name="Identity", slug="identity")
+    for query in ("", "?team=payments", "?team=&team=payments", "?team="):
+        html = filter_select(query)
+        assert '<select name="team" id="id_team">' in html, query
+        assert html.count(" selected") == (1 if "payments" in query else 0), query
 
 
 def test_a_filter_reads_its_options_in_one_query(django_assert_num_queries):

@@ -200,6 +200,10 @@ def test_a_busy_day_links_to_the_rest_of_its_changes(as_user, owner, service):
     listed = as_user("viewer").get(link.replace("&amp;", "&"))
     titles = [change.title for change in listed.context["page_obj"]]
     assert sorted(titles) == sorted(["Overnight migration", *(f"Busy {n}" for n in range(8))])
+    # The status filter shows every status of the link, so that changing another filter
+    # sends them all again rather than the one a single-choice select would show.
+    assertContains(listed, '<select name="status" id="id_status" multiple size="6">')
+    assert listed.text.count("selected>") == 8
     # The calendar's day is the portal's, so is the filter's: a change that ends at the
     # day's first moment does not run on it.
     ChangeFactory(
@@ -212,6 +216,35 @@ def test_a_busy_day_links_to_the_rest_of_its_changes(as_user, owner, service):
     )
     listed = as_user("viewer").get("/changes/", {"runs_on": "2026-03-11"})
     assert "Ends at midnight" not in [change.title for change in listed.context["page_obj"]]
+
+
+def test_the_filter_form_sent_as_it_stands_lists_every_change(as_user, owner, service):
+    """A browser sends every select of the form, those left at "Any …" with an empty value:
+    that is no filter, not a choice to refuse."""
+    ChangeFactory(services=[service], author=owner, status="scheduled", title="Disk swap")
+    ChangeFactory(services=[service], author=owner, status="draft", title="Cache resize")
+    untouched = {
+        "q": "",
+        "status": "",
+        "category": "",
+        "risk_level": "",
+        "team": "",
+        "service": "",
+        "window_after": "",
+        "window_before": "",
+        "runs_on": "",
+        "awaiting": "",
+    }
+    for headers in ({}, HTMX):
+        listed = as_user("viewer").get("/changes/", untouched, **headers)
+        assert sorted(change.title for change in listed.context["page_obj"]) == [
+            "Cache resize",
+            "Disk swap",
+        ]
+        assertNotContains(listed, "errorlist")
+        assertNotContains(listed, " multiple ")
+    listed = as_user("viewer").get("/changes/", {**untouched, "status": "draft"})
+    assert [change.title for change in listed.context["page_obj"]] == ["Cache resize"]
 
 
 @pytest.mark.parametrize("count", [2, 30])

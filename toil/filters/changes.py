@@ -9,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from portal.filters import PortalFilterSet
 from portal.ordering import PortalOrderingFilter
 from services.models.catalog import Service, Team
 from toil.choices.changes import (
@@ -54,7 +55,7 @@ def _slug_filter(field_name: str, queryset, label: str):
     )
 
 
-class ChangeFilterSet(django_filters.FilterSet):
+class ChangeFilterSet(PortalFilterSet):
     """Filters of the change list. Without an ``ordering``: the latest planned first."""
 
     q = django_filters.CharFilter(method="search", label="Search")
@@ -129,7 +130,7 @@ class ChangeFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(touched))
 
 
-class FreezeFilterSet(django_filters.FilterSet):
+class FreezeFilterSet(PortalFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     scope = django_filters.MultipleChoiceFilter(choices=FreezeScope.choices)
     team = _slug_filter("team__slug", Team.objects.all(), "Team")
@@ -167,7 +168,7 @@ class FreezeFilterSet(django_filters.FilterSet):
         return queryset.filter(not_over if value else ~not_over)
 
 
-class GateDecisionFilterSet(django_filters.FilterSet):
+class GateDecisionFilterSet(PortalFilterSet):
     service = _service_filter("filter_service")
     decision = django_filters.MultipleChoiceFilter(choices=GateDecisionKind.choices)
     category = django_filters.MultipleChoiceFilter(choices=ChangeCategory.choices)
@@ -188,7 +189,7 @@ class GateDecisionFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(about))
 
 
-class GateOverrideFilterSet(django_filters.FilterSet):
+class GateOverrideFilterSet(PortalFilterSet):
     service = _slug_filter("service__slug", Service.objects.all(), "Service")
     active = django_filters.BooleanFilter(method="filter_active", label="In force now")
     ordering = django_filters.OrderingFilter(
@@ -207,7 +208,7 @@ class GateOverrideFilterSet(django_filters.FilterSet):
         return queryset.filter(active if value else ~active)
 
 
-class DeploymentFilterSet(django_filters.FilterSet):
+class DeploymentFilterSet(PortalFilterSet):
     service = _slug_filter("service__slug", Service.objects.all(), "Service")
     team = _slug_filter("service__owner_team__slug", Team.objects.all(), "Team")
     environment = django_filters.CharFilter(field_name="environment")
@@ -228,7 +229,7 @@ class DeploymentFilterSet(django_filters.FilterSet):
         fields = ["service", "team", "environment", "status", "change", "version", "finished"]
 
 
-class IncidentCauseFilterSet(django_filters.FilterSet):
+class IncidentCauseFilterSet(PortalFilterSet):
     incident = django_filters.CharFilter(field_name="incident__reference", label="Incident")
     deployment = django_filters.NumberFilter(field_name="deployment_id")
     service = _slug_filter("deployment__service__slug", Service.objects.all(), "Service")

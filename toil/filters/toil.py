@@ -6,6 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from portal.filters import PortalFilterSet
 from portal.ordering import PortalOrderingFilter
 from services.filters import NullsLastOrderingFilter
 from services.models.catalog import Service, Team
@@ -13,7 +14,7 @@ from toil.choices.toil import ToilCategory, ToilStatus
 from toil.models.inventory import TeamToilMonth, ToilEntry, ToilItem
 
 
-class ToilItemFilterSet(django_filters.FilterSet):
+class ToilItemFilterSet(PortalFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     team = extend_schema_field(OpenApiTypes.STR)(
         django_filters.ModelMultipleChoiceFilter(
@@ -59,7 +60,7 @@ class ToilItemFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(task__icontains=value) | Q(description__icontains=value))
 
 
-class ToilEntryFilterSet(django_filters.FilterSet):
+class ToilEntryFilterSet(PortalFilterSet):
     team = extend_schema_field(OpenApiTypes.STR)(
         django_filters.ModelMultipleChoiceFilter(
             field_name="item__team__slug",
@@ -87,7 +88,7 @@ class ToilEntryFilterSet(django_filters.FilterSet):
         fields = ["team", "item", "user", "category", "date_after", "date_before"]
 
 
-class TeamToilMonthFilterSet(django_filters.FilterSet):
+class TeamToilMonthFilterSet(PortalFilterSet):
     """Teams' monthly toil figures: the organisation's page (one month) and the API."""
 
     q = django_filters.CharFilter(
