@@ -11,9 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.choices import PostMortemStatus, TimelineKind
-from incidents.deadlines import portal_zone
 from incidents.permissions import incident_team_ids
 from portal.roles import editable_team_ids, is_sre_lead
+from portal.timezones import portal_zone
 from services.budget.figures import objective_from_percent
 
 #: Which status may follow which. Published is final: what was published stays on record,

@@ -28,6 +28,7 @@ from incidents.choices import (
 from incidents.models.incidents import Incident
 from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.postmortems import add_working_days
+from portal.timezones import portal_date
 from services.actions.scorecards import checks_mark_dirty
 from services.checks.registry import (
     CheckResult,
@@ -35,7 +36,6 @@ from services.checks.registry import (
     register_check,
     register_fact_provider,
 )
-from services.readiness import portal_date
 
 PROVIDER = "incidents"
 #: How far back "recent" SEV1/SEV2 incidents reach for the published post-mortem check.

@@ -2,13 +2,34 @@
 
 The browser reports its IANA zone in a cookie (static/js/timezone.js); each request
 activates it, so templates and forms read and write times in the viewer's zone.
+
+Days are kept in the portal's zone (settings.TIME_ZONE): a post-mortem's due date, whether
+an action item is overdue, the months of the metrics, toil and reports, the calendar of
+changes are the same whoever looks. Nothing that decides a day may depend on the viewer's
+zone, which only *shows* times.
 """
 
+import datetime as dt
 import zoneinfo
 
 from django.utils import timezone
 
 COOKIE = "portal_tz"
+
+
+def portal_zone() -> zoneinfo.ZoneInfo:
+    """The portal's zone, whatever zone the request activated."""
+    return timezone.get_default_timezone()
+
+
+def portal_today() -> dt.date:
+    """Today in the portal's zone."""
+    return timezone.localdate(timezone=portal_zone())
+
+
+def portal_date(moment: dt.datetime) -> dt.date:
+    """The day ``moment`` falls on in the portal's zone."""
+    return timezone.localtime(moment, portal_zone()).date()
 
 
 def zone_named(name: str) -> zoneinfo.ZoneInfo | None:

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import F
 
+from portal.timezones import portal_date
 from services.actions import readiness as readiness_actions
 from services.actions.catalog import service_update
 from services.actions.scorecards import (
@@ -29,7 +30,7 @@ from services.models.catalog import Service
 from services.models.readiness import ReadinessReview, ReviewEntry
 from services.models.scorecards import Campaign, Exemption, ScorecardTrend
 from services.models.slos import SLO
-from services.readiness import PRR_REVIEWERS_GROUP, approval_blockers, portal_date
+from services.readiness import PRR_REVIEWERS_GROUP, approval_blockers
 
 #: Services that page their on-call engineer through PagerDuty in the demo.
 PAGED = {"payments-api": "PPAYAPI", "checkout-web": "PCHKWEB", "fraud-scoring": "PFRAUD"}

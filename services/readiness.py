@@ -6,11 +6,11 @@ portal.roles and the user's own team memberships (each one cached query)."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from portal.roles import can_edit, in_group, is_sre_lead
+from portal.timezones import portal_date
 from services.choices import (
     APPROVED_REVIEW_STATUSES,
     OPEN_REVIEW_STATUSES,
@@ -55,12 +55,6 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 
 def can_transition(current: str, new: str) -> bool:
     return new in ALLOWED_TRANSITIONS[current]
-
-
-def portal_date(moment: datetime) -> date:
-    """The calendar day of ``moment`` in the portal's time zone: expiry dates and "today" are
-    the organisation's days, never the viewer's."""
-    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
 
 
 def approval_expiry(approved_at: datetime) -> datetime:

@@ -15,7 +15,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import tasks
-from incidents.deadlines import portal_zone
 from incidents.metrics import (
     PERIOD_MONTHS,
     incident_metrics,
@@ -27,6 +26,7 @@ from incidents.models.incidents import Incident
 from incidents.models.metrics import IncidentMetricsDirtyMark, IncidentMetricsSnapshot
 from incidents.selectors import metrics as metric_selectors
 from portal import doorbell
+from portal.timezones import portal_zone
 from services.models.catalog import Team
 
 #: What a recompute writes over an existing snapshot.

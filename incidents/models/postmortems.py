@@ -14,8 +14,8 @@ from incidents.choices import (
     ActionItemStatus,
     PostMortemStatus,
 )
-from incidents.deadlines import portal_date, portal_today
 from incidents.models.incidents import Incident, bounded_text
+from portal.timezones import portal_date, portal_today
 
 _SECTION = bounded_text(limits.POSTMORTEM_SECTION_MAX_LENGTH)
 

@@ -10,11 +10,11 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from incidents.choices import ACTION_ITEM_PENDING_STATUSES, OPEN_STATUSES, PostMortemStatus
-from incidents.deadlines import portal_today
 from incidents.models.incidents import Incident
 from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.postmortems import BudgetImpact, allowed_bad_events
 from incidents.selectors.incidents import service_links_of
+from portal.timezones import portal_today
 from services.budget.windows import align_down, window_bounds
 from services.models.catalog import Service, Team
 from services.models.slos import SLO

@@ -58,8 +58,8 @@ def service_incidents_panel(service):
 def team_attention_panel(team):
     """The team page's roll-up: its SLOs met and missed this month, its open incidents and
     its overdue follow-ups, each linking to its filtered list; two queries."""
-    from incidents.deadlines import portal_today
     from incidents.selectors.postmortems import team_follow_up_counts
+    from portal.timezones import portal_today
     from services.selectors.slos import team_slo_month
 
     return {

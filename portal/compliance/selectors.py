@@ -32,6 +32,7 @@ from portal.compliance.models.checks import ComplianceCheck
 from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceAttestation, ComplianceResult, ComplianceStatus
 from portal.compliance.schedule import local_today, next_period_start, period_start
+from portal.timezones import portal_zone
 from services.selectors import catalog
 
 #: Findings that ask something of their team (an accepted risk does not, until it expires).
@@ -142,9 +143,7 @@ def latest_attestation(check: ComplianceCheck, service) -> ComplianceAttestation
 
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     """The month in the portal's time zone, as [start, end) aware datetimes."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(settings.TIME_ZONE)
+    zone = portal_zone()
     start = datetime(year, month, 1, tzinfo=zone)
     return start, next_period_start("monthly", start)
 

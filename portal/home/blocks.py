@@ -18,10 +18,10 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.deadlines import portal_today
 from incidents.selectors import incidents as incident_selectors
 from incidents.selectors import postmortems as postmortem_selectors
 from portal.compliance import selectors as compliance_selectors
+from portal.timezones import portal_today
 from services.selectors import readiness as readiness_selectors
 from services.selectors import slos as slo_selectors
 from toil import approvals as change_approvals

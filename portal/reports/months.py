@@ -2,11 +2,11 @@
 
 import datetime as dt
 import re
-import zoneinfo
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from portal.timezones import portal_zone
 
 MONTH_KEY = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -45,10 +45,6 @@ def _shift(first_day: dt.date, months: int) -> dt.date:
 
 def _next(first_day: dt.date) -> dt.date:
     return _shift(first_day, 1)
-
-
-def portal_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def month_of(day: dt.date, zone=None) -> Month:

@@ -29,9 +29,10 @@ from incidents.selectors import incidents as incident_selectors
 from incidents.selectors import metrics as incident_metric_selectors
 from incidents.selectors import postmortems as postmortem_selectors
 from portal.reports.adapters import Field, scoped_figures, team_rows  # noqa: F401 - the plug-in lines use them
-from portal.reports.months import Month, portal_zone
+from portal.reports.months import Month
 from portal.reports.scope import ReportScope, figure
 from portal.reports.templatetags.report_format import duration_text
+from portal.timezones import portal_zone
 from services.selectors import readiness as readiness_selectors
 from services.selectors import scorecards as scorecard_selectors
 from services.selectors import slos as slo_selectors

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from portal.timezones import portal_date
 from services import readiness
 from services.actions.scorecards import checks_mark_dirty
 from services.checks.registry import CheckResult, run_checks
@@ -227,7 +228,7 @@ def review_item_waive(*, item: ReviewItem, reason: str, owner, expires_on: date,
     (``owner``) answers for closing the gap."""
     item = _item_for_update(item)
     _require(item.review, {ReviewStatus.IN_REVIEW}, "take waivers")
-    if expires_on is None or expires_on <= readiness.portal_date(timezone.now()):
+    if expires_on is None or expires_on <= portal_date(timezone.now()):
         raise ValidationError({"expires_on": "A waiver expires after today."})
     waiver = Waiver.objects.filter(item=item).first() or Waiver(item=item)
     waiver.reason, waiver.owner, waiver.expires_on, waiver.granted_by = (

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, JSONField, OuterRef, Q, Sum, Value
 from django.utils import timezone
 
 from portal import doorbell
+from portal.timezones import portal_date
 from services import tasks
 from services.checks.registry import CheckResult, run_checks
 from services.choices import ExemptionStatus
@@ -24,7 +25,7 @@ from services.models.scorecards import (
     ServiceChecks,
     ServiceChecksDirty,
 )
-from services.readiness import apply_check, portal_date
+from services.readiness import apply_check
 from services.scorecards import Level, Rule, evaluate
 from services.selectors import scorecards as scorecard_selectors
 from services.selectors.checks import service_facts

@@ -8,12 +8,12 @@ from datetime import datetime
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from portal.timezones import portal_date
 from services.checks.registry import ReadinessFacts, ServiceFacts, SLOFacts, fact_providers
 from services.choices import APPROVED_REVIEW_STATUSES
 from services.models.catalog import Service
 from services.models.readiness import ReadinessReview
 from services.models.slos import SLO, BudgetPolicy
-from services.readiness import portal_date
 
 _SERVICE_FIELDS = (
     "pk",

@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, 
 from django.db.models.functions import Cast
 
 from portal.roles import SRE_LEAD_GROUP
+from portal.timezones import portal_date
 from services.choices import (
     APPROVED_REVIEW_STATUSES,
     OPEN_REVIEW_STATUSES,
@@ -35,7 +36,6 @@ from services.readiness import (
     PRR_REVIEWERS_GROUP,
     Approval,
     in_production_without_review,
-    portal_date,
     readiness_state,
 )
 

@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 
 from portal.jinja import render_part
 from portal.roles import can_edit
+from portal.timezones import portal_date
 from services import readiness
 from services.choices import ReadinessState
 from services.selectors import readiness as readiness_selectors
@@ -119,7 +120,7 @@ def team_maturity_panel(team):
         "distribution": [(name, counts.get(rank, 0)) for rank, name in levels],
         "service_count": sum(counts.values()),
         "campaigns": scorecard_selectors.campaigns_progress(
-            today=readiness.portal_date(timezone.now()),
+            today=portal_date(timezone.now()),
             team=team,
             scorecards=scorecards,
             teams={team.pk: team},

@@ -19,12 +19,12 @@ from django.views.decorators.http import require_POST
 from portal.forms import form_page
 from portal.htmx import PAGE_SIZE, paginate, posted, render_page_or_fragment
 from portal.roles import can_edit, is_sre_lead
+from portal.timezones import portal_date
 from services.actions import scorecards as scorecard_actions
 from services.filters import CampaignFilterSet, ExemptionFilterSet, ScorecardResultFilterSet
 from services.forms import CampaignForm, ExemptionDecisionForm, ExemptionForm
 from services.models.catalog import Service, Team
 from services.models.scorecards import Campaign, Exemption, ScorecardResult
-from services.readiness import portal_date
 from services.scorecards import next_steps
 from services.selectors import readiness as readiness_selectors
 from services.selectors import scorecards as scorecard_selectors

@@ -4,13 +4,12 @@ recompute on commit, a little later, so that a burst of deployments is recompute
 
 import datetime as dt
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from portal import doorbell
+from portal.timezones import portal_zone
 from services.models.catalog import Service, Team
 from toil import dora
 from toil.choices.changes import PRODUCTION
@@ -34,12 +33,8 @@ DORA_MONTHS = 12
 LOOKBACK = dt.timedelta(days=62)
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def _month_of(moment: dt.datetime) -> dt.date:
-    local = moment.astimezone(_zone())
+    local = moment.astimezone(portal_zone())
     return dt.date(local.year, local.month, 1)
 
 
@@ -232,7 +227,7 @@ def dora_snapshots_recompute(*, now: dt.datetime, months: Iterable[dt.date] | No
     """Recompute the DORA snapshots of the given months (the last DORA_MONTHS by default) for
     the organisation, every team and every service with deployments, from two reads; written
     in one transaction. Returns how many rows were written."""
-    zone = _zone()
+    zone = portal_zone()
     recent = dora.last_months(now, DORA_MONTHS, zone)
     wanted = (
         recent

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from incidents.models.incidents import Incident
+from portal.timezones import portal_zone
 from services.models.catalog import Service, Team
 from toil import dora
 from toil.choices.changes import PRODUCTION
@@ -78,10 +79,6 @@ def incident_cause_choice(incident, *, with_candidates: bool, limit: int = 20):
     )
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 _EPOCH = "EXTRACT(EPOCH FROM {column})::float8"
 _MONTH = (
     "(EXTRACT(YEAR FROM {column} AT TIME ZONE %(zone)s) * 12"
@@ -113,7 +110,7 @@ def dora_records(
     as toil.dora reads them: two queries. PostgreSQL hands over the times as seconds since the
     epoch and the months as numbers, far faster to read than timestamps; other databases (the
     embedded SQLite of `make run`) have them converted here."""
-    zone = _zone()
+    zone = portal_zone()
     if connection.vendor != "postgresql":
         return _dora_records_in_python(since=since, zone=zone)
     parameters = {"environment": PRODUCTION, "since": since, "zone": settings.TIME_ZONE}
@@ -187,7 +184,7 @@ def _computed_live(
 ) -> dict[dora.Month, dora.DoraFigures]:
     """What the worker would store for ``key``, computed for this request: before the first
     recompute (a fresh install). Nothing is stored."""
-    zone = _zone()
+    zone = portal_zone()
     since = dt.datetime.combine(month_start(months[0]), dt.time(), tzinfo=zone)
     records, caused = dora_records(since=since - dt.timedelta(days=31))
     computed = dora.dora_figures(records, caused, months=months, now=now, zone=zone)
@@ -209,7 +206,7 @@ def dora_series(
     """The last ``months`` months of one scope (a service, a team, else the organisation) from
     the worker's snapshots in one query; computed live before any snapshot exists, unless
     ``live`` is False (then the months are empty until the worker has written them)."""
-    zone = _zone()
+    zone = portal_zone()
     wanted = dora.last_months(now, months, zone)
     key = dora_key(team=team, service=service)
     snapshots = list(
@@ -245,7 +242,7 @@ def dora_scope_month(key: str, month: dt.date) -> dora.DoraFigures:
         return figures_of_snapshot(snapshot)
     wanted, now = (first.year, first.month), timezone.now()
     if DoraSnapshot.objects.exists():
-        return dora.DoraFigures(days=dora.days_counted(wanted, now, _zone()))
+        return dora.DoraFigures(days=dora.days_counted(wanted, now, portal_zone()))
     return _computed_live([wanted], now, key=key)[wanted]
 
 

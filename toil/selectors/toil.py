@@ -11,7 +11,6 @@ the organisation's.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import (
@@ -30,6 +29,7 @@ from django.utils import timezone
 
 from incidents.selectors.roles import incident_role_histories
 from portal.roles import editable_team_ids, is_sre_lead
+from portal.timezones import portal_zone
 from services.choices import MembershipRole
 from services.models.catalog import Membership, Service, Team
 from toil import roi
@@ -46,17 +46,13 @@ from toil.models.inventory import (
 CHART_MONTHS = 12
 
 
-def organisation_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def current_month(now: datetime | None = None) -> date:
     return roi.month_start(organisation_today(now))
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:
     """The first and the following month's first moment, in the organisation's zone, as UTC."""
-    zone = organisation_zone()
+    zone = portal_zone()
     start = datetime(month.year, month.month, 1, tzinfo=zone).astimezone(UTC)
     following = roi.add_months(month, 1)
     end = datetime(following.year, following.month, 1, tzinfo=zone).astimezone(UTC)
@@ -282,7 +278,7 @@ def toil_figures(
     incidents = _incident_roles(span_start, min(span_end, now)) if span_start < now else []
     people = {person for incident in incidents for _, held in incident.changes for person in held}
     incident_hours = incident_hours_by_team_month(
-        incidents, _person_teams(people), now=now, zone=organisation_zone()
+        incidents, _person_teams(people), now=now, zone=portal_zone()
     )
 
     cap = settings.TOIL_CAP_PERCENT

@@ -4,7 +4,6 @@ decisions and overrides. Reads go through selectors, writes through actions; a l
 and its htmx fragment come from one view."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
 from portal.roles import can_create_anything, is_sre_lead
+from portal.timezones import portal_zone
 from toil import approvals, freezes, gate, risk
 from toil.actions import approvals as approval_actions
 from toil.actions import changes as actions
@@ -63,10 +63,6 @@ CALENDAR_DAYS = 14
 AWAITING_SHOWN = 10
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 # --- the list and the calendar ----------------------------------------------------------------
 
 
@@ -80,7 +76,7 @@ def change_list(request):
         "may_write": can_write_changes(request.user),
     }
     if not wants_fragment(request):
-        zone = _zone()
+        zone = portal_zone()
         # The panel shows no services: the list's prefetch of them is not needed here.
         awaiting = list(
             selectors.changes_awaiting_approval(request.user).prefetch_related(None)[
@@ -126,7 +122,7 @@ def _form_page(request, form, *, title, cancel_url, template="toil/change_form.h
 def change_create(request):
     if not can_write_changes(request.user):
         raise PermissionDenied("Only engineers and SRE leads write change requests.")
-    now = timezone.now().astimezone(_zone()).replace(second=0, microsecond=0, tzinfo=None)
+    now = timezone.now().astimezone(portal_zone()).replace(second=0, microsecond=0, tzinfo=None)
     initial = {
         "window_start": now + dt.timedelta(days=1),
         "window_end": now + dt.timedelta(days=1, hours=2),

@@ -1,9 +1,6 @@
 """Deployments UI: the deployment list, the DORA page (from the worker's snapshots) and the
 incident page's "caused by deployment" link."""
 
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from incidents.models.incidents import Incident
 from portal.htmx import paginate, render_page_or_fragment
+from portal.timezones import portal_zone
 from toil import dora
 from toil.actions.deployments import incident_cause_set
 from toil.filters.changes import DeploymentFilterSet
@@ -87,7 +85,7 @@ def dora_page(request):
         "recovery_bounds": {"elite": 1, "high": 24},
         "change_failure_bounds": {"elite": 5, "high": 10, "medium": 15},
     }
-    zone = ZoneInfo(settings.TIME_ZONE)
+    zone = portal_zone()
     last_complete = dora.last_months(now, 2, zone)[0]
     return render(
         request,
