@@ -72,6 +72,17 @@ BAND_TABLE = {
 }
 
 
+def band_bound(key: str, band: str) -> float:
+    """The bound of ``band`` for ``key``, in the key's unit (seconds, a rate, a day's
+    deployments); LOW has none."""
+    return dict(BANDS[key][1])[band]
+
+
+def band_statement(key: str, band: str) -> str:
+    """How the page states ``band``'s threshold for ``key`` ("under a day")."""
+    return BAND_TABLE[key][1][BAND_ORDER.index(band)]
+
+
 Month = tuple[int, int]
 
 

@@ -4,10 +4,17 @@
 (function () {
   "use strict";
 
-  function bound(value, label, colour, count) {
-    var data = [];
-    for (var i = 0; i < count; i++) data.push(value);
-    return { type: "line", label: label, data: data, borderColor: colour, borderDash: [6, 4], pointRadius: 0, fill: false };
+  // The page sends each bound's value and label (toil.dora's bands); only colours are here.
+  var BAND_COLOURS = { elite: "#2e7d32", high: "#8a94a6", medium: "#f0a30a" };
+
+  function bounds(lines, count) {
+    return lines.map(function (line, index) {
+      var data = [];
+      for (var i = 0; i < count; i++) data.push(line.value);
+      // Two lines of one band (elite lead time and elite recovery) must still look apart.
+      var colour = index > 0 && lines[index - 1].band === line.band ? "#8a94a6" : BAND_COLOURS[line.band];
+      return { type: "line", label: line.label, data: data, borderColor: colour, borderDash: [6, 4], pointRadius: 0, fill: false };
+    });
   }
 
   function draw() {
@@ -38,9 +45,7 @@
         datasets: [
           { label: "Lead time (median)", data: chart.lead_time_hours, borderColor: "#1d70b8", spanGaps: true },
           { label: "Recovery time (median)", data: chart.recovery_hours, borderColor: "#f0a30a", spanGaps: true },
-          bound(chart.lead_time_bounds.elite, "Elite lead time: under a day", "#2e7d32", n),
-          bound(chart.recovery_bounds.elite, "Elite recovery: under an hour", "#8a94a6", n),
-        ],
+        ].concat(bounds(chart.time_bounds, n)),
       },
       options: Object.assign({}, common, {
         scales: { x: { title: { display: true, text: "Month" } }, y: { beginAtZero: true, title: { display: true, text: "Hours" } } },
@@ -54,9 +59,7 @@
         datasets: [
           { label: "Change failure rate", data: chart.change_failure_percent, borderColor: "#d4351c", spanGaps: true },
           { label: "Rework rate", data: chart.rework_percent, borderColor: "#6f42c1", spanGaps: true },
-          bound(chart.change_failure_bounds.elite, "Elite: 5 %", "#2e7d32", n),
-          bound(chart.change_failure_bounds.medium, "Medium: 15 %", "#f0a30a", n),
-        ],
+        ].concat(bounds(chart.rate_bounds, n)),
       },
       options: Object.assign({}, common, {
         scales: { x: { title: { display: true, text: "Month" } }, y: { min: 0, suggestedMax: 30, title: { display: true, text: "Percent" } } },

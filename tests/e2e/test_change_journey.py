@@ -138,6 +138,15 @@ def test_a_standard_change_goes_from_request_to_the_dora_page(
     page.goto("/changes/dora/")
     expect(page.locator(".dora-deployments")).to_have_text("1")
     expect(page.get_by_text("Computed just now")).to_have_count(0)
+    # The charts draw the bound lines of the bands the page sends.
+    lines = page.evaluate(
+        """() => ["dora-times", "dora-rates"].map((id) => window.Chart.getChart(id).data.datasets
+            .filter((set) => set.borderDash).map((set) => [set.label, set.data[0]]))"""
+    )
+    assert lines == [
+        [["Elite lead time: under a day", 24], ["Elite recovery: under an hour", 1]],
+        [["Elite: 5 % or less", 5], ["Medium: up to 15 %", 15]],
+    ]
     page.get_by_label("Service").select_option(label="Payments API")
     page.get_by_role("button", name="Show").click()
     expect(page.locator(".dora-deployments")).to_have_text("1")

@@ -46,6 +46,15 @@ def _percent(rate: float | None) -> float | None:
     return None if rate is None else round(rate * 100, 1)
 
 
+def _bound(name: str, key: str, band: str, unit) -> dict:
+    """A band's bound as a chart's line: its value in the chart's ``unit`` and its label."""
+    return {
+        "band": band,
+        "value": unit(dora.band_bound(key, band)),
+        "label": f"{name}: {dora.band_statement(key, band)}",
+    }
+
+
 def dora_month_rows(series: deployment_selectors.DoraSeries) -> list[dict]:
     rows = []
     for month in reversed(series.months):
@@ -80,10 +89,16 @@ def dora_page(request):
         "recovery_hours": [_hours(f.recovery_time) for f in figures],
         "change_failure_percent": [_percent(f.change_failure_rate) for f in figures],
         "rework_percent": [_percent(f.rework_rate) for f in figures],
-        # The lines that give the charts their meaning: the elite and high bounds.
-        "lead_time_bounds": {"elite": 24, "high": 24 * 7},
-        "recovery_bounds": {"elite": 1, "high": 24},
-        "change_failure_bounds": {"elite": 5, "high": 10, "medium": 15},
+        # The lines that give the charts their meaning, from the bands the figures are
+        # judged by (toil.dora.BANDS), in the charts' units.
+        "time_bounds": [
+            _bound("Elite lead time", "lead_time", dora.ELITE, _hours),
+            _bound("Elite recovery", "recovery_time", dora.ELITE, _hours),
+        ],
+        "rate_bounds": [
+            _bound("Elite", "change_failure_rate", dora.ELITE, _percent),
+            _bound("Medium", "change_failure_rate", dora.MEDIUM, _percent),
+        ],
     }
     zone = portal_zone()
     last_complete = dora.last_months(now, 2, zone)[0]
