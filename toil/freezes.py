@@ -47,6 +47,16 @@ def _rule(text: str, local_start: datetime):
     return rrulestr(text, dtstart=local_start, ignoretz=True, cache=True)
 
 
+def scope_errors(scope: str, *, team, service) -> dict[str, str]:
+    """What a freeze of ``scope`` lacks, by field: the team of a team freeze, the service of
+    a service freeze. The model, the form and the API say it in these words."""
+    if scope == "team" and team is None:
+        return {"team": "Choose the team whose services it freezes."}
+    if scope == "service" and service is None:
+        return {"service": "Choose the service it freezes."}
+    return {}
+
+
 def recurrence_error(text: str) -> str | None:
     """Why a recurrence rule cannot be used, or None when it can."""
     text = text.strip()

@@ -490,6 +490,8 @@ def test_only_sre_leads_freeze_the_organisation(as_user, service):
 
 
 def test_a_bad_freeze_explains_itself(as_user, service):
+    response = as_user("owner").post("/changes/freezes/new/", freeze_form(service=""))
+    assertContains(response, "Choose the service it freezes.", status_code=400)
     response = as_user("owner").post(
         "/changes/freezes/new/", freeze_form(recurrence="FREQ=MINUTELY", end="2026-03-13T15:00")
     )
@@ -580,6 +582,16 @@ def test_the_dora_page_shows_the_keys_bands_and_chart_data(as_user, service):
     response = as_user("viewer").get("/changes/dora/")
     assertContains(response, 'class="dora-deployments">1<')
     assertContains(response, "dora-chart-data")
+    # The charts' bound lines are the bands the figures are judged by, in the charts' units.
+    chart = response.context["chart"]
+    assert [(line["value"], line["label"]) for line in chart["time_bounds"]] == [
+        (24.0, "Elite lead time: under a day"),
+        (1.0, "Elite recovery: under an hour"),
+    ]
+    assert [(line["value"], line["label"]) for line in chart["rate_bounds"]] == [
+        (5.0, "Elite: 5 % or less"),
+        (15.0, "Medium: up to 15 %"),
+    ]
     assertContains(response, "Accelerate State of DevOps")
     assertContains(response, "3 h")
     response = as_user("viewer").get("/changes/dora/", {"service": "payments-api"})

@@ -9,6 +9,7 @@ from incidents.choices import Severity
 from tests.factories import ServiceFactory, TeamFactory, UserFactory
 from tests.incidents.factories import IncidentFactory
 from tests.toil.change_factories import ChangeFactory, FreezeFactory, make_change_approver
+from toil.freezes import scope_errors
 from toil.models.changes import ChangeRequest, FreezeWindow
 
 pytestmark = pytest.mark.django_db
@@ -281,6 +282,16 @@ def test_a_bad_freeze_is_a_400_naming_the_field(api, service, fields, field):
     response = api.post("/api/freeze-windows/", freeze_payload(**fields), format="json")
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_a_freeze_lacking_its_target_is_told_so_in_the_words_of_the_page(api, service):
+    """The model, the form and the API read a freeze's scope with one rule
+    (toil.freezes.scope_errors): the same field, the same words."""
+    for scope, field in (("team", "team"), ("service", "service")):
+        sent = freeze_payload(scope=scope, team=None, service=None)
+        response = api.post("/api/freeze-windows/", sent, format="json")
+        assert response.status_code == 400
+        assert response.json()[field] == [scope_errors(scope, team=None, service=None)[field]]
 
 
 def test_others_may_not_change_a_teams_freeze(api_client_for, service, outsider):

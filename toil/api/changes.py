@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from incidents.models.incidents import Incident
 from services.models.catalog import Service, Team
-from toil import gate
+from toil import freezes, gate
 from toil.actions import approvals as approval_actions
 from toil.actions import changes as actions
 from toil.actions import freezes as freeze_actions
@@ -389,10 +389,9 @@ class FreezeWindowSerializer(serializers.HyperlinkedModelSerializer):
         scope = attrs.get("scope", getattr(instance, "scope", FreezeScope.ORGANISATION))
         team = attrs.get("team", getattr(instance, "team", None))
         service = attrs.get("service", getattr(instance, "service", None))
-        if scope == FreezeScope.TEAM and team is None:
-            raise serializers.ValidationError({"team": "Name the team whose services it freezes."})
-        if scope == FreezeScope.SERVICE and service is None:
-            raise serializers.ValidationError({"service": "Name the service it freezes."})
+        # Before the permission check, which needs the team or the service.
+        if lacking := freezes.scope_errors(scope, team=team, service=service):
+            raise serializers.ValidationError(lacking)
         if not can_manage_freeze(request.user, scope=scope, team=team, service=service):
             raise PermissionDenied(
                 "SRE leads freeze the whole organisation; engineers their own team's services."

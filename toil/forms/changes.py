@@ -283,10 +283,11 @@ class FreezeForm(LocalWindowMixin, forms.Form):
     def clean(self):
         cleaned = super().clean()
         scope = cleaned.get("scope")
-        if scope == FreezeScope.TEAM and not cleaned.get("team"):
-            self.add_error("team", "Choose the team whose services it freezes.")
-        if scope == FreezeScope.SERVICE and not cleaned.get("service"):
-            self.add_error("service", "Choose the service it freezes.")
+        lacking = freezes.scope_errors(
+            scope, team=cleaned.get("team"), service=cleaned.get("service")
+        )
+        for field, message in lacking.items():
+            self.add_error(field, message)
         if scope != FreezeScope.TEAM:
             cleaned["team"] = None
         if scope != FreezeScope.SERVICE:

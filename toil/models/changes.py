@@ -369,10 +369,7 @@ class FreezeWindow(models.Model):
             errors["end"] = "A freeze ends after it starts."
         if message := freezes.recurrence_error(self.recurrence):
             errors["recurrence"] = message
-        if self.scope == FreezeScope.TEAM and self.team_id is None:
-            errors["team"] = "Choose the team whose services it freezes."
-        if self.scope == FreezeScope.SERVICE and self.service_id is None:
-            errors["service"] = "Choose the service it freezes."
+        errors |= freezes.scope_errors(self.scope, team=self.team_id, service=self.service_id)
         if errors:
             raise ValidationError(errors)
 
