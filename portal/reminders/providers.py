@@ -4,12 +4,7 @@
 A provider is a function ``gather(context) -> Iterable[DigestItem]`` that returns every item of
 its kind due or overdue for anyone (in a fixed number of queries), each naming its recipients
 and the team it belongs to. The planner (portal.reminders.actions) groups them per person and
-adds the escalations. Records of other apps that follow the portal's conventions (``str()``,
-``get_absolute_url()``, ``team_id``) plug in through the adapters ``for_each_person``,
-``expiring`` and ``of_teams`` without a provider function of their own:
-
-    Provider("waiver", "Waivers expiring", expiring("services.selectors.readiness.waivers_expiring",
-             due="expires_on")),
+adds the escalations.
 """
 
 import datetime as dt
@@ -17,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from incidents.selectors import postmortems as postmortem_selectors
 from services.selectors import readiness as readiness_selectors
@@ -194,60 +188,6 @@ def changes_awaiting_approval(context: DigestContext) -> Iterable[DigestItem]:
             team_id=change.team_id,
             who=", ".join(sorted(_name(context.people[pk]) for pk in awaiting.approver_ids)),
         )
-
-
-# --- adapters for records of other apps --------------------------------------------------------
-
-
-def _item_of(record, due: str | None, recipient_ids) -> DigestItem:
-    return DigestItem(
-        object_id=str(record.pk),
-        title=str(record),
-        url=record.get_absolute_url(),
-        due=_as_date(getattr(record, due)) if due else None,
-        recipient_ids=tuple(sorted(recipient_ids)),
-        team_id=getattr(record, "team_id", None),
-    )
-
-
-def for_each_person(selector: str, *, due: str | None = None) -> Callable:
-    """A provider from a selector ``f(user)`` returning the records awaiting that person
-    (``reviews_awaiting_reviewer(user)``): each record goes to that person. ``due`` names the
-    records' due-date attribute, if they have one."""
-
-    def gather(context: DigestContext) -> Iterable[DigestItem]:
-        function = import_string(selector)
-        for person in context.people.values():
-            for record in function(person):
-                yield _item_of(record, due, (person.pk,))
-
-    return gather
-
-
-def expiring(selector: str, *, due: str, days: int = EXPIRY_NOTICE_DAYS) -> Callable:
-    """A provider from a selector ``f(before)`` returning the records that expire before that
-    date (``waivers_expiring(before)``): each goes to the engineers and manager of the
-    record's team (``team_id``)."""
-
-    def gather(context: DigestContext) -> Iterable[DigestItem]:
-        before = context.today + dt.timedelta(days=days)
-        for record in import_string(selector)(before):
-            people = context.team_people.get(getattr(record, "team_id", None), set())
-            yield _item_of(record, due, people)
-
-    return gather
-
-
-def of_teams(selector: str, *, due: str | None = None) -> Callable:
-    """A provider from a selector ``f(team_ids)`` returning the open records of those teams
-    (``open_findings_for_teams(team_ids)``): each goes to its team's engineers and manager."""
-
-    def gather(context: DigestContext) -> Iterable[DigestItem]:
-        for record in import_string(selector)(sorted(context.team_people)):
-            people = context.team_people.get(getattr(record, "team_id", None), set())
-            yield _item_of(record, due, people)
-
-    return gather
 
 
 #: Every kind a digest lists, in the order its groups appear. One line per kind.

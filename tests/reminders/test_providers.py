@@ -1,18 +1,14 @@
-"""Each digest provider: what it lists, for whom, and the adapters other apps plug in with."""
+"""Each digest provider: what it lists, and for whom."""
 
 import datetime as dt
 
 import pytest
 
 from incidents.choices import PostMortemStatus
-from incidents.models.incidents import Incident
 from portal.reminders.providers import (
     DigestContext,
     action_items_due,
     changes_awaiting_approval,
-    expiring,
-    for_each_person,
-    of_teams,
     postmortems_past_due,
 )
 from services.choices import MembershipRole
@@ -68,56 +64,6 @@ def test_post_mortems_past_due_go_to_the_commander_and_the_author(service, owner
     assert listed.recipient_ids == tuple(sorted((owner.pk, teammate.pk)))
     assert listed.due == dt.date(2026, 3, 8)
     assert listed.title == f"Post-mortem of {incident.reference} Slow search"
-
-
-def awaiting(user):
-    """A selector of the shape for_each_person() takes: the incidents a person commands."""
-    return Incident.objects.filter(commander=user)
-
-
-def started_before(before):
-    """A selector of the shape expiring() takes."""
-    return Incident.objects.filter(started_at__date__lt=before)
-
-
-def of_these_teams(team_ids):
-    """A selector of the shape of_teams() takes."""
-    return Incident.objects.filter(team_id__in=team_ids)
-
-
-def test_the_per_person_adapter_gives_each_person_their_records(service, owner, teammate):
-    incident = IncidentFactory(services=[service], commander=owner)
-    IncidentFactory(services=[service], commander=teammate)
-    gather = for_each_person(f"{__name__}.awaiting", due="started_at")
-    listed = [item for item in gather(context([owner])) if owner.pk in item.recipient_ids]
-    assert [(item.object_id, item.recipient_ids) for item in listed] == [
-        (str(incident.pk), (owner.pk,))
-    ]
-    assert listed[0].url == incident.get_absolute_url()
-    assert listed[0].title == str(incident)
-
-
-def test_the_expiring_adapter_asks_for_records_before_the_notice_horizon_and_tells_their_team(
-    service, owner, teammate, payments
-):
-    soon = IncidentFactory(services=[service], started_at=MORNING + dt.timedelta(days=13))
-    IncidentFactory(services=[service], started_at=MORNING + dt.timedelta(days=15))
-    gather = expiring(f"{__name__}.started_before", due="started_at")
-    [listed] = gather(context(team_people={payments.pk: {owner.pk, teammate.pk}}))
-    assert listed.object_id == str(soon.pk)
-    assert listed.recipient_ids == tuple(sorted((owner.pk, teammate.pk)))
-    assert listed.due == dt.date(2026, 3, 23)
-
-
-def test_the_team_adapter_passes_every_team_and_tells_each_records_team(
-    service, owner, search_team, outsider, payments
-):
-    incident = IncidentFactory(services=[service])
-    gather = of_teams(f"{__name__}.of_these_teams")
-    [listed] = gather(context(team_people={payments.pk: {owner.pk}, search_team.pk: {outsider.pk}}))
-    assert listed.object_id == str(incident.pk)
-    assert listed.recipient_ids == (owner.pk,)
-    assert listed.due is None
 
 
 # --- change requests awaiting approval (toil) ---------------------------------------------------
