@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from portal.formats import percent_text
 from services.actions.slos import (
     budget_policy_delete,
     budget_policy_save,
@@ -16,7 +17,6 @@ from services.budget.figures import UNKNOWN_TIER
 from services.forms import BudgetPolicyTierFormSet
 from services.models.slos import SLO, BudgetPolicy, BudgetPolicyTier, MaintenanceWindow, SLOStatus
 from services.selectors import slos as slo_selectors
-from services.templatetags.slo_format import percent
 
 
 class MaintenanceWindowInline(admin.TabularInline):
@@ -86,7 +86,7 @@ class SLOAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Budget remaining", ordering="budget_remaining")
     def budget_remaining(self, slo):
-        return percent(slo.budget_remaining)
+        return percent_text(slo.budget_remaining)
 
     @admin.display(description="Policy tier", ordering="status__policy_tier")
     def policy_tier(self, slo):

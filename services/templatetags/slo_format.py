@@ -6,22 +6,9 @@ A missing figure (an SLO without data) reads as a dash, never as 0 % or 100 %.
 from django import template
 from django.utils import formats
 
-from portal.formats import multiple_text, percent_text
 from services.checks.catalog import MIN_COVERAGE
 
 register = template.Library()
-
-
-@register.filter
-def percent(fraction, digits=1):
-    """0.4213 → "42.1 %"; an overspent budget keeps its minus sign (portal.formats)."""
-    return percent_text(fraction, digits)
-
-
-@register.filter
-def burn(rate):
-    """How many times faster than sustainable the budget burns: 1.00 spends it exactly."""
-    return multiple_text(rate)
 
 
 @register.filter
