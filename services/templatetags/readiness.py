@@ -12,6 +12,7 @@ from portal.jinja import render_part
 from portal.roles import can_edit
 from portal.timezones import portal_date
 from services import readiness
+from services.checks.links import fix_link_for
 from services.choices import ReadinessState
 from services.selectors import readiness as readiness_selectors
 from services.selectors import scorecards as scorecard_selectors
@@ -54,6 +55,13 @@ def readiness_badges(readiness) -> str:
     )
 
 
+@register.simple_tag(takes_context=True)
+def fix_link(context, url, service):
+    """A failed check's fix link if the person looking may act where it leads, else ""
+    (services.checks.links): ``{% fix_link outcome.fix_url service as fix %}``."""
+    return fix_link_for(context["request"].user, url, service)
+
+
 @register.filter
 def lookup(mapping, key):
     return mapping.get(key) if mapping else None
@@ -94,6 +102,7 @@ def service_readiness_panels(context, service):
             "needs_review": readiness.needs_review_for_production(service.tier),
             "results": scorecard_selectors.service_results(service.pk),
             "may_request_exemption": can_edit(user, service),
+            "fix_link": lambda url: fix_link_for(user, url, service),
             "csrf_input": csrf_input_lazy(request),
         },
     )

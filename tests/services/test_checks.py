@@ -5,8 +5,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.urls import reverse
 
 from services.checks import registry
+from services.checks.links import fix_link_for
 from services.checks.registry import CheckResult, ReadinessFacts, run_checks
 from services.models.slos import BudgetPolicy
 from services.selectors.checks import service_facts
@@ -155,6 +157,27 @@ def test_a_result_survives_its_stored_form():
     result = CheckResult(False, "No runbook link.", "/services/x/edit/")
 
     assert CheckResult.from_json(result.as_json()) == result
+
+
+@pytest.mark.django_db
+def test_a_fix_link_is_kept_for_those_who_may_act_where_it_leads(
+    service, owner, outsider, sre_lead, payments
+):
+    edit = reverse("service_edit", args=[service.slug])
+    add_slo = reverse("slo_add", args=[service.slug])
+    team = reverse("team_edit", args=[payments.slug])
+    policies = reverse("admin:services_budgetpolicy_changelist") + "?is_default=1"
+    readiness = reverse("readiness_service", args=[service.slug])
+    links = (edit, add_slo, team, policies, readiness)
+    expected = {
+        owner: [edit, add_slo, "", "", readiness],
+        outsider: ["", "", "", "", readiness],
+        sre_lead: [edit, add_slo, team, policies, readiness],
+    }
+    for person, kept in expected.items():
+        assert [fix_link_for(person, url, service) for url in links] == kept, person.username
+    assert fix_link_for(owner, "", service) == ""
+    assert fix_link_for(outsider, "/no/such/page/", service) == "/no/such/page/"
 
 
 # --- the facts, from the database -----------------------------------------------------------------

@@ -4,6 +4,7 @@ query counts, the CSV export, the API and the selectors reports read."""
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -514,6 +515,24 @@ def test_the_service_page_shows_its_level_and_what_to_do_next(client_for, owner,
     assertContains(response, "No level yet")
     assertContains(response, "To reach <strong>Bronze</strong>", html=False)
     assertContains(response, "ask for an exemption")
+
+
+@pytest.mark.django_db
+def test_a_next_step_links_to_its_fix_only_for_those_who_may_make_it(
+    client_for, owner, outsider, sre_lead, service, payments
+):
+    """The steps are the same for everyone (a snapshot); the service's edit page is its
+    team's and the SRE leads', so others read the step without a link to a refusal."""
+    checks_recompute(service_ids=[service.pk], now=NOW)
+    edit = reverse("service_edit", args=[service.slug])
+    step = re.compile(rf'<a href="{edit}"[^>]*>Runbook link</a>')
+    pages = (service.get_absolute_url(), reverse("team_maturity", args=[payments.slug]))
+    for person, linked in ((owner, True), (sre_lead, True), (outsider, False)):
+        for page in pages:
+            response = client_for(person).get(page)
+            assertContains(response, "Runbook link")
+            assert bool(step.search(response.text)) is linked, (person.username, page)
+    assert client_for(outsider).get(edit).status_code == 403
 
 
 @pytest.mark.django_db
