@@ -52,6 +52,8 @@ _DESCENDING = mark_safe(' aria-sort="descending"')
 _UP = mark_safe(' <span aria-hidden="true">▲</span>')
 _DOWN = mark_safe(' <span aria-hidden="true">▼</span>')
 _SELECTED = mark_safe(" selected")
+#: The most rows a select of several chosen values shows before it scrolls.
+MULTIPLE_SIZE = 6
 
 
 @register.simple_tag
@@ -82,10 +84,6 @@ def filter_select(field, any_label):
             )
         ),
     )
-
-
-#: The most rows a select of several chosen values shows before it scrolls.
-MULTIPLE_SIZE = 6
 
 
 def _options(field):
