@@ -39,6 +39,7 @@ from incidents.models.incidents import (
 from incidents.models.metrics import IncidentMetricsSnapshot
 from incidents.models.postmortems import ActionItem, PostMortem
 from incidents.permissions import may_hold_role, role_refusal
+from portal.autocomplete import AutocompleteGuard
 
 
 @admin.register(SeverityLevel)
@@ -124,7 +125,7 @@ class IncidentAdminForm(forms.ModelForm):
 
 
 @admin.register(Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
+class IncidentAdmin(AutocompleteGuard, SimpleHistoryAdmin):
     form = IncidentAdminForm
     list_display = [
         "reference",
@@ -267,7 +268,7 @@ class ActionItemFormSet(BaseInlineFormSet):
         return action_item_update(action_item=ActionItem.objects.get(pk=obj.pk), **data)
 
 
-class ActionItemInline(admin.TabularInline):
+class ActionItemInline(AutocompleteGuard, admin.TabularInline):
     model = ActionItem
     formset = ActionItemFormSet
     fields = ACTION_ITEM_FIELDS
@@ -290,7 +291,7 @@ class PostMortemAdminForm(forms.ModelForm):
 
 
 @admin.register(PostMortem)
-class PostMortemAdmin(SimpleHistoryAdmin):
+class PostMortemAdmin(AutocompleteGuard, SimpleHistoryAdmin):
     form = PostMortemAdminForm
     list_display = ["incident", "status", "author", "due_at", "published_at"]
     list_filter = ["status"]
@@ -339,7 +340,7 @@ class PostMortemAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(SimpleHistoryAdmin):
+class ActionItemAdmin(AutocompleteGuard, SimpleHistoryAdmin):
     list_display = ["title", "postmortem", "owner", "priority", "kind", "status", "due_date"]
     list_filter = ["status", "priority", "kind"]
     list_select_related = ["postmortem__incident", "owner"]

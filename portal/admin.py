@@ -1,9 +1,12 @@
 from datetime import timedelta
 
+from celery.schedules import ParseException
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.utils import timezone
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import CrontabSchedule
 from knox.models import AuthToken, get_digest_token
 from knox.settings import CONSTANTS
 
@@ -92,3 +95,22 @@ class APITokenAdmin(admin.ModelAdmin):
             f"The new API token of {obj.user}, shown this once only: {form.token}",
             messages.WARNING,
         )
+
+
+# django-celery-beat's crontab page shows its schedule in words, read from the form's values:
+# sent back with a value its validators refuse ("-1"), the words raised instead of the form
+# showing the errors. The page here says the words only of a schedule that parses.
+admin.site.unregister(CrontabSchedule)
+
+
+@admin.register(CrontabSchedule)
+class CrontabScheduleAdmin(beat_admin.CrontabScheduleAdmin):
+    fields = ("in_words", *beat_admin.CrontabScheduleAdmin.fields[1:])
+    readonly_fields = ("in_words",)
+
+    @admin.display(description="Human readable")
+    def in_words(self, crontab):
+        try:
+            return crontab.human_readable
+        except ParseException:
+            return "—"

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from portal.autocomplete import AutocompleteGuard
 from portal.compliance.actions.checks import compliance_check_delete, compliance_check_save
 from portal.compliance.actions.findings import compliance_finding_acknowledge
 from portal.compliance.models.checks import ComplianceCheck
@@ -13,7 +14,7 @@ from portal.compliance.models.runs import ComplianceAttestation, ComplianceResul
 
 
 @admin.register(ComplianceCheck)
-class ComplianceCheckAdmin(SimpleHistoryAdmin):
+class ComplianceCheckAdmin(AutocompleteGuard, SimpleHistoryAdmin):
     list_display = ["name", "kind", "method", "frequency", "severity", "applies_to", "enabled"]
     list_filter = ["kind", "method", "frequency", "severity", "enabled"]
     search_fields = ["name", "slug", "description"]

@@ -6,20 +6,21 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
+from portal.autocomplete import AutocompleteGuard
 from services.actions.catalog import service_production_gate, service_save
 from services.forms import https_by_default
 from services.models.catalog import Membership, Service, Tag, Team
 from services.selectors import catalog as catalog_selectors
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(AutocompleteGuard, admin.TabularInline):
     model = Membership
     extra = 1
     autocomplete_fields = ["user"]
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AutocompleteGuard, admin.ModelAdmin):
     list_display = ["name", "slug", "manager", "email", "chat_channel", "services", "members"]
     search_fields = ["name", "slug", "email", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -41,7 +42,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AutocompleteGuard, admin.ModelAdmin):
     list_display = ["user", "team", "role"]
     list_filter = ["role", "team"]
     list_select_related = ["user", "team"]
@@ -101,7 +102,7 @@ class ServiceAdminForm(forms.ModelForm):
 
 
 @admin.register(Service)
-class ServiceAdmin(SimpleHistoryAdmin):
+class ServiceAdmin(AutocompleteGuard, SimpleHistoryAdmin):
     form = ServiceAdminForm
     list_display = [
         "name",

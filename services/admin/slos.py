@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from portal.autocomplete import AutocompleteGuard
 from portal.formats import percent_text
 from services.actions.slos import (
     budget_policy_delete,
@@ -25,7 +26,7 @@ class MaintenanceWindowInline(admin.TabularInline):
 
 
 @admin.register(SLO)
-class SLOAdmin(SimpleHistoryAdmin):
+class SLOAdmin(AutocompleteGuard, SimpleHistoryAdmin):
     list_display = [
         "name",
         "service",

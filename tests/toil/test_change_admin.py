@@ -5,6 +5,7 @@ rings again for recorded work."""
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from incidents.choices import Severity
@@ -222,3 +223,14 @@ def test_the_tasks_call_their_actions(records, smtp_sink):
     DoraDirtyMonth.objects.create(month=dt.date(2026, 3, 1), marked_at=timezone.now())
     tasks.recompute_dora()
     assert not DoraDirtyMonth.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "commits", [None, -1, "abc", [1], [{"committed_at": None}], [{"sha": 7}], {"sha": "abc"}]
+)
+def test_a_deployment_refuses_commits_of_the_wrong_shape(service, commits):
+    """The admin takes any JSON; the model says what the commits must be."""
+    deployment = DeploymentFactory.build(service=service, commits=commits)
+    with pytest.raises(ValidationError) as refused:
+        deployment.full_clean()
+    assert set(refused.value.message_dict) == {"commits"}

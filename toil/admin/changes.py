@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from portal.autocomplete import AutocompleteGuard
 from toil.actions import changes as change_actions
 from toil.actions import deployments as deployment_actions
 from toil.actions import freezes as freeze_actions
@@ -51,7 +52,7 @@ class ChangeEventInline(ReadOnlyInline):
 
 
 @admin.register(ChangeRequest)
-class ChangeRequestAdmin(SimpleHistoryAdmin):
+class ChangeRequestAdmin(AutocompleteGuard, SimpleHistoryAdmin):
     """Details of drafts are corrected here; status and approvals move in the portal."""
 
     list_display = [
@@ -137,7 +138,7 @@ class ChangeNotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(FreezeWindow)
-class FreezeWindowAdmin(SimpleHistoryAdmin):
+class FreezeWindowAdmin(AutocompleteGuard, SimpleHistoryAdmin):
     list_display = ["name", "scope", "team", "service", "start", "end", "recurrence"]
     list_filter = ["scope", "team"]
     list_select_related = ["team", "service"]
@@ -186,7 +187,7 @@ class GateDecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(GateOverride)
-class GateOverrideAdmin(SimpleHistoryAdmin):
+class GateOverrideAdmin(AutocompleteGuard, SimpleHistoryAdmin):
     list_display = ["service", "starts_at", "expires_at", "revoked_at", "created_by"]
     list_select_related = ["service", "created_by"]
     autocomplete_fields = ["service"]
@@ -218,7 +219,7 @@ class GateOverrideAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin):
+class DeploymentAdmin(AutocompleteGuard, admin.ModelAdmin):
     list_display = ["service", "environment", "version", "status", "finished_at", "change"]
     list_filter = ["environment", "status"]
     list_select_related = ["service", "change"]
@@ -256,7 +257,7 @@ class DeploymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncidentCause)
-class IncidentCauseAdmin(admin.ModelAdmin):
+class IncidentCauseAdmin(AutocompleteGuard, admin.ModelAdmin):
     list_display = ["incident", "deployment", "linked_by", "linked_at"]
     list_select_related = ["incident", "deployment__service", "linked_by"]
     autocomplete_fields = ["incident", "deployment"]

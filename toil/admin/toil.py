@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
+from portal.autocomplete import AutocompleteGuard
 from toil.actions.toil import (
     ITEM_FIELDS,
     team_capacity_set,
@@ -21,7 +22,7 @@ from toil.models.inventory import TeamToilCapacity, TeamToilMonth, ToilEntry, To
 
 
 @admin.register(ToilItem)
-class ToilItemAdmin(SimpleHistoryAdmin):
+class ToilItemAdmin(AutocompleteGuard, SimpleHistoryAdmin):
     list_display = [
         "task",
         "team",
