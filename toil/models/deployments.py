@@ -19,15 +19,18 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_COMMITS = 500
 
 
-def commits_error(commits) -> str | None:
+def _commits_error(commits) -> str | None:
     """What is wrong with a deployment's commits, if anything: a list of at most MAX_COMMITS
     objects, each with its "sha" (the admin takes any JSON)."""
-    if not isinstance(commits, list) or not all(
-        isinstance(commit, dict) and isinstance(commit.get("sha"), str) for commit in commits
-    ):
-        return 'A list of commits, each {"sha": …, "committed_at": …}.'
+    shape = 'A list of commits, each {"sha": …, "committed_at": …}.'
+    if not isinstance(commits, list):
+        return shape
     if len(commits) > MAX_COMMITS:
         return f"At most {MAX_COMMITS} commits."
+    if not all(
+        isinstance(commit, dict) and isinstance(commit.get("sha"), str) for commit in commits
+    ):
+        return shape
     return None
 
 
@@ -100,7 +103,7 @@ class Deployment(models.Model):
             errors["first_commit_at"] = "The first commit cannot come after the deployment."
         if self.finished_at and self.finished_at > timezone.now() + FUTURE_TOLERANCE:
             errors["finished_at"] = "A deployment cannot finish in the future."
-        if message := commits_error(self.commits):
+        if message := _commits_error(self.commits):
             errors["commits"] = message
         if errors:
             raise ValidationError(errors)
