@@ -77,3 +77,20 @@ def test_the_template_filter_renders_sanitised_html_unescaped():
     assert "<strong>ok</strong>" in html
     assert "<script" not in html
     assert "&lt;strong&gt;" not in html
+
+
+def test_a_short_text_is_rendered_once_and_a_long_one_each_time():
+    """Readiness reviews show the same guidance on every view: kept rendered, and sanitised
+    as any other text."""
+    from portal import markdown
+
+    short = "Guidance with <script>alert(1)</script> **bold**"
+    first = markdown.render_markdown(short)
+    hits = markdown._rendered.cache_info().hits
+    assert markdown.render_markdown(short) == first and "<script>" not in first
+    assert markdown._rendered.cache_info().hits == hits + 1
+
+    long = "word " * (markdown.CACHED_TEXT_LENGTH // 5 + 1)
+    before = markdown._rendered.cache_info()
+    assert markdown.render_markdown(long).startswith("<p>word")
+    assert markdown._rendered.cache_info() == before
