@@ -121,6 +121,7 @@ TEMPLATES = [
                 "slo_format",
                 "incidents",
                 "people",
+                "portal_markdown",
                 "tz",
                 "readiness",
                 "changes",

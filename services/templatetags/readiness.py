@@ -62,6 +62,10 @@ def fix_link(context, url, service):
     return fix_link_for(context["request"].user, url, service)
 
 
+#: What Jinja2 templates call by name (portal.jinja).
+JINJA_GLOBALS = {"fix_link_for": fix_link_for}
+
+
 @register.filter
 def lookup(mapping, key):
     return mapping.get(key) if mapping else None
