@@ -106,7 +106,7 @@ def service_readiness_panels(context, service):
             "needs_review": readiness.needs_review_for_production(service.tier),
             "results": scorecard_selectors.service_results(service.pk),
             "may_request_exemption": can_edit(user, service),
-            "fix_link": lambda url: fix_link_for(user, url, service),
+            "user": user,
             "csrf_input": csrf_input_lazy(request),
         },
     )
