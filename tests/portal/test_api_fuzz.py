@@ -41,9 +41,9 @@ from tests.toil.factories import ToilEntryFactory, ToilItemFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-#: Generated cases per operation and mode, each sent as two people. At 16 this test took a
-#: sixth of the suite (100-150 s of about 13-15 minutes); 12 keeps both modes on every
-#: operation and the suite within its 15 minutes on a slow day.
+#: Generated cases per operation, drawn from both modes, each sent as two people. At 16
+#: this test took a sixth of the suite (100-150 s of about 13-15 minutes); 12 keeps both
+#: modes on every operation and the suite within its 15 minutes on a slow day.
 EXAMPLES_PER_OPERATION = 12
 SEED = 20260309
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
