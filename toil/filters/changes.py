@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from portal.filters import PortalFilterSet
 from portal.ordering import PortalOrderingFilter
+from portal.timezones import portal_zone
 from services.models.catalog import Service, Team
 from toil.choices.changes import (
     ChangeCategory,
@@ -107,7 +108,7 @@ class ChangeFilterSet(PortalFilterSet):
         which compares the planned start."""
         if day is None:
             return queryset
-        zone = timezone.get_default_timezone()
+        zone = portal_zone()
         start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
         return queryset.filter(window_start__lt=end, window_end__gt=start)

@@ -8,9 +8,9 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models.functions import Cast, Lower
 from django.urls import reverse
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from portal.timezones import portal_date, portal_today
 from services.models.catalog import Service, Team
 from toil import roi
 from toil.choices.toil import (
@@ -223,7 +223,7 @@ class ToilItem(models.Model):
 def organisation_today(now=None):
     """Today in the organisation's time zone (settings.TIME_ZONE), whoever is looking: the
     day toil is logged for, items are automated on, and months begin by."""
-    return timezone.localdate(now, timezone=timezone.get_default_timezone())
+    return portal_today() if now is None else portal_date(now)
 
 
 def validate_not_in_future(day):

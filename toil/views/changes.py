@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from portal.forms import add_action_error
 from portal.htmx import paginate, posted, render_page_or_fragment, wants_fragment
 from portal.roles import can_create_anything, is_sre_lead
-from portal.timezones import portal_zone
+from portal.timezones import portal_today, portal_zone
 from toil import approvals, freezes, gate, risk
 from toil.actions import approvals as approval_actions
 from toil.actions import changes as actions
@@ -87,7 +87,7 @@ def change_list(request):
             "awaiting": awaiting[:AWAITING_SHOWN],
             "awaiting_more": len(awaiting) > AWAITING_SHOWN,
             "calendar": schedule_selectors.change_calendar(
-                today=timezone.now().astimezone(zone).date(), days=CALENDAR_DAYS, zone=zone
+                today=portal_today(), days=CALENDAR_DAYS, zone=zone
             ),
             "calendar_zone": settings.TIME_ZONE,
             "calendar_changes_per_day": schedule_selectors.CALENDAR_CHANGES_PER_DAY,
