@@ -552,3 +552,25 @@ def test_decided_emails_recorded_before_the_split_are_told_the_way_they_went(
         "Rejected one": "rejected",
         "Approved one": "approved",
     }
+
+
+def test_undoing_the_split_keeps_one_decided_email_per_change_the_first(owner, service, approvers):
+    migration = importlib.import_module("toil.migrations.0003_decisions_told_each_way")
+    change = submitted(owner, [service], title="Both ways")
+    change_decide(change=change, by=approvers[0], decision="reject", comment="No.")
+    other = submitted(owner, [service], title="Approved one")
+    for approver in approvers[:2]:
+        change_decide(change=other, by=approver, decision="approve")
+    rejection = ChangeNotification.objects.get(change=change, kind="rejected")
+    ChangeNotification.objects.create(
+        change=change, kind="approved", created_at=rejection.created_at + dt.timedelta(hours=1)
+    )
+
+    migration.tell_as_one(django_apps, None)
+
+    decisions = ChangeNotification.objects.exclude(kind=ChangeNotificationKind.AWAITING_APPROVAL)
+    assert sorted(decisions.values_list("change__title", "kind")) == [
+        ("Approved one", "decided"),
+        ("Both ways", "decided"),
+    ]
+    assert decisions.get(change=change).pk == rejection.pk

@@ -1,5 +1,5 @@
 from django.db import migrations, models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 
 def tell_which_way(apps, schema_editor):
@@ -16,16 +16,15 @@ def tell_which_way(apps, schema_editor):
 
 
 def tell_as_one(apps, schema_editor):
+    """Back to one email per change: where both were owed, the first of the two stays."""
     ChangeNotification = apps.get_model("toil", "ChangeNotification")
-    # Back to one email per change: keep the first of the two where both were owed.
-    for notification in ChangeNotification.objects.filter(kind__in=["rejected", "approved"]):
-        if ChangeNotification.objects.filter(
-            change_id=notification.change_id, kind="decided"
-        ).exists():
-            notification.delete()
-        else:
-            notification.kind = "decided"
-            notification.save(update_fields=["kind"])
+    decisions = ChangeNotification.objects.filter(kind__in=["rejected", "approved"])
+    earlier = decisions.filter(change=OuterRef("change")).filter(
+        Q(created_at__lt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+    )
+    decisions.filter(Exists(earlier)).delete()
+    decisions.update(kind="decided")
 
 
 class Migration(migrations.Migration):
