@@ -89,6 +89,13 @@ def static_files_without_collectstatic():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def prepared_queries_checked():
+    """Every prepared statement is compared with its queryset built afresh (portal.prepared)."""
+    with override_settings(PREPARED_QUERIES_CHECK=True):
+        yield
+
+
 @pytest.fixture
 def smtp_sink(settings):
     """A real SMTP server on loopback that the portal's email goes to: sink.delivered holds

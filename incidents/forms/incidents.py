@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from incidents import limits
@@ -11,7 +12,7 @@ from incidents.lifecycle import backward_statuses, forward_statuses
 from incidents.metrics import PERIOD_MONTHS
 from incidents.models.incidents import Incident
 from incidents.permissions import incident_team_ids
-from incidents.selectors.incidents import engineers_and_sre_leads
+from incidents.selectors.incidents import engineers_and_sre_leads, people_who_may_act
 from incidents.status_updates import unfilled_prompt_errors
 from portal.forms import label_times_with_zone
 from portal.widgets import ChoicePicker
@@ -103,9 +104,18 @@ class IncidentRoleForm(forms.Form):
 
     def __init__(self, *args, incident: Incident, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = engineers_and_sre_leads(
-            incident_team_ids(incident)
-        ).order_by("first_name", "username")
+        team_ids = incident_team_ids(incident)
+        field = self.fields["person"]
+        if self.is_bound:  # the queryset checks the choice
+            field.queryset = engineers_and_sre_leads(team_ids).order_by("first_name", "username")
+        else:
+            # Shown only: the people as choices from a prepared statement, without the
+            # queryset's build (it is the page's dearest, and a form only shown never uses it).
+            field.queryset = get_user_model().objects.none()
+            field.choices = [("", field.empty_label)] + [
+                (person.pk, field.label_from_instance(person))
+                for person in people_who_may_act(team_ids=list(team_ids))
+            ]
 
 
 class IncidentNoteForm(forms.Form):

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
 from django.urls import reverse
 
@@ -23,6 +24,7 @@ from incidents.models.incidents import (
 from incidents.models.postmortems import PostMortem
 from incidents.selectors.common import ROLE_FIELDS
 from incidents.status_updates import Draft, IncidentFacts, draft_status_update
+from portal.prepared import prepared
 from portal.roles import ENGINEER, SRE_LEAD_GROUP
 from services.models.catalog import Membership, Service, Team
 
@@ -32,6 +34,11 @@ _AffectedService = Incident.services.through
 ALWAYS_ATTENDED_SEVERITIES = (Severity.SEV1, Severity.SEV2)
 
 _PEOPLE_FIELDS = (*ROLE_FIELDS, "declared_by")
+
+
+@prepared
+def _people(*, ids):
+    return get_user_model().objects.filter(pk__in=ids)
 
 
 class _WithPeople(ModelIterable):
@@ -44,7 +51,7 @@ class _WithPeople(ModelIterable):
         incidents = list(super().__iter__())
         ids = {getattr(i, f"{name}_id") for i in incidents for name in _PEOPLE_FIELDS}
         ids.discard(None)
-        people = get_user_model().objects.in_bulk(ids) if ids else {}
+        people = {person.pk: person for person in _people(ids=sorted(ids))} if ids else {}
         for name in _PEOPLE_FIELDS:
             field = Incident._meta.get_field(name)
             for incident in incidents:
@@ -153,6 +160,49 @@ def incident_page(user) -> QuerySet[Incident]:
     )
 
 
+@prepared
+def _incident_page_rows(*, user, reference):
+    return incident_page(user).filter(reference=reference)[:1]
+
+
+def incident_page_of(user, reference: str) -> Incident | None:
+    """The incident of this reference as incident_page reads it, or None; a prepared
+    statement (portal.prepared), as are the page's timeline and status updates."""
+    rows = _incident_page_rows(user=user, reference=reference)
+    return rows[0] if rows else None
+
+
+@prepared(shape=("limit",))
+def service_recent_incidents(*, service, limit: int) -> list[Incident]:
+    """The service's latest incidents, each with ``open_count``: how many of the service's
+    incidents are open (the service page's panel; prepared)."""
+    open_incidents = (
+        Incident.objects.filter(services=service, status__in=OPEN_STATUSES)
+        .order_by()
+        .values("services")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    return (
+        Incident.objects.filter(services=service)
+        .only("reference", "title", "severity", "status", "started_at", "resolved_at")
+        .annotate(open_count=Coalesce(Subquery(open_incidents), 0))
+        .order_by("-started_at", "-id")[:limit]
+    )
+
+
+@prepared
+def timeline_entries(*, incident):
+    """The incident's timeline as a list (timeline_entry_list, prepared)."""
+    return timeline_entry_list(incident)
+
+
+@prepared
+def status_updates(*, incident):
+    """The incident's status updates as a list (status_update_list, prepared)."""
+    return status_update_list(incident)
+
+
 def timeline_entry_list(incident: Incident) -> QuerySet[TimelineEntry]:
     """The incident's timeline, oldest first."""
     return TimelineEntry.objects.filter(incident=incident).select_related("author")
@@ -161,6 +211,13 @@ def timeline_entry_list(incident: Incident) -> QuerySet[TimelineEntry]:
 def status_update_list(incident: Incident) -> QuerySet[StatusUpdate]:
     """The incident's status updates, newest first."""
     return StatusUpdate.objects.filter(incident=incident).select_related("created_by")
+
+
+@prepared
+def people_who_may_act(*, team_ids) -> list:
+    """engineers_and_sre_leads(team_ids) by first name, as a list (prepared: the incident
+    page offers them to its commander on every view)."""
+    return engineers_and_sre_leads(team_ids).order_by("first_name", "username")
 
 
 def engineers_and_sre_leads(team_ids: set[int] | None = None) -> QuerySet:

@@ -11,15 +11,12 @@ from html import escape
 from urllib.parse import urlencode
 
 from django import template
-from django.db.models import Count, Subquery
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from incidents.choices import OPEN_STATUSES
-from incidents.models.incidents import Incident
+from incidents.selectors import incidents as incident_selectors
 from portal.formats import moment_html
 from portal.jinja import render_part
 
@@ -33,20 +30,9 @@ RECENT_INCIDENTS = 5
 def service_incidents_panel(service):
     """The service's most recent incidents and how many of its incidents are open, in one
     query: each row carries the open count (a service without incidents has none open). A
-    Jinja2 template (portal.jinja), rendered here for the Django page that names the tag."""
-    open_incidents = (
-        Incident.objects.filter(services=service, status__in=OPEN_STATUSES)
-        .order_by()
-        .values("services")
-        .annotate(count=Count("*"))
-        .values("count")
-    )
-    recent = list(
-        Incident.objects.filter(services=service)
-        .only("reference", "title", "severity", "status", "started_at", "resolved_at")
-        .annotate(open_count=Coalesce(Subquery(open_incidents), 0))
-        .order_by("-started_at", "-id")[:RECENT_INCIDENTS]
-    )
+    Jinja2 template (portal.jinja), rendered here for the Django page that names the tag. The
+    query is a prepared statement (portal.prepared)."""
+    recent = incident_selectors.service_recent_incidents(service=service, limit=RECENT_INCIDENTS)
     open_count = recent[0].open_count if recent else 0
     return render_part(
         "incidents/_service_incidents_panel.jinja",

@@ -4,6 +4,7 @@ actions; a page and its htmx fragment come from one view."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -110,13 +111,16 @@ def _incident(reference) -> Incident:
 
 def _incident_page(request, reference) -> Incident:
     """The incident as its page (or a part of it) shows it."""
-    return get_object_or_404(incident_selectors.incident_page(request.user), reference=reference)
+    incident = incident_selectors.incident_page_of(request.user, reference)
+    if incident is None:
+        raise Http404("No incident has this reference.")
+    return incident
 
 
 def _timeline_context(request, incident) -> dict:
     return {
         "incident": incident,
-        "timeline_entries": incident_selectors.timeline_entry_list(incident),
+        "timeline_entries": incident_selectors.timeline_entries(incident=incident),
         "may_write_timeline": can_write_timeline(request.user, incident),
         "poll_seconds": TIMELINE_POLL_SECONDS,
     }
@@ -127,7 +131,7 @@ def _detail_context(request, incident, **forms):
     may_command = can_command(user, incident)
     context = {
         **_timeline_context(request, incident),
-        "status_updates": incident_selectors.status_update_list(incident),
+        "status_updates": incident_selectors.status_updates(incident=incident),
         "may_command": may_command,
         "may_send_updates": can_send_status_updates(user, incident),
         "note_form": forms.get("note_form") or IncidentNoteForm(),

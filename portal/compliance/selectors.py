@@ -32,6 +32,7 @@ from portal.compliance.models.checks import ComplianceCheck
 from portal.compliance.models.findings import ComplianceFinding
 from portal.compliance.models.runs import ComplianceAttestation, ComplianceResult, ComplianceStatus
 from portal.compliance.schedule import local_today, next_period_start, period_start
+from portal.prepared import prepared
 from portal.timezones import portal_zone
 from services.selectors import catalog
 
@@ -256,11 +257,8 @@ class PanelRow:
     attestation_due: date | None
 
 
-def service_panel(service, *, now: datetime | None = None) -> tuple[list[PanelRow], int]:
-    """The service's checks with their last result, whether each is stale and, for
-    attestations not yet given this period, the day they are due by; and how many findings of
-    the service are unresolved. One query, of the columns the panel shows."""
-    now = now or timezone.now()
+@prepared
+def _service_panel_statuses(*, service):
     attested_this_period = (
         ComplianceAttestation.objects.filter(
             compliance_check=OuterRef("compliance_check"),
@@ -269,7 +267,7 @@ def service_panel(service, *, now: datetime | None = None) -> tuple[list[PanelRo
         .order_by("-attested_at")
         .values("attested_at")[:1]
     )
-    statuses = list(
+    return (
         ComplianceStatus.objects.filter(service=service, compliance_check__enabled=True)
         .select_related("compliance_check")
         .only(
@@ -291,6 +289,14 @@ def service_panel(service, *, now: datetime | None = None) -> tuple[list[PanelRo
         )
         .order_by(Lower("compliance_check__name"), "compliance_check_id")
     )
+
+
+def service_panel(service, *, now: datetime | None = None) -> tuple[list[PanelRow], int]:
+    """The service's checks with their last result, whether each is stale and, for
+    attestations not yet given this period, the day they are due by; and how many findings of
+    the service are unresolved. One query, of the columns the panel shows (prepared)."""
+    now = now or timezone.now()
+    statuses = _service_panel_statuses(service=service)
     rows = []
     for status in statuses:
         check = status.compliance_check

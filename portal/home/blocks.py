@@ -21,6 +21,7 @@ from django.utils import timezone
 from incidents.selectors import incidents as incident_selectors
 from incidents.selectors import postmortems as postmortem_selectors
 from portal.compliance import selectors as compliance_selectors
+from portal.prepared import prepared
 from portal.timezones import portal_today
 from services.selectors import readiness as readiness_selectors
 from services.selectors import slos as slo_selectors
@@ -154,9 +155,14 @@ def _action_item_lines(items):
 # --- incidents --------------------------------------------------------------------------------
 
 
+@prepared
+def _open_incidents(*, team_ids):
+    return _sliced(incident_selectors.open_incidents_needing_attention(team_ids))
+
+
 def open_incidents(context: HomeContext) -> Iterable[Row]:
     """Open incidents of the person's teams and every open SEV1/SEV2."""
-    for incident in _sliced(incident_selectors.open_incidents_needing_attention(context.team_ids)):
+    for incident in _open_incidents(team_ids=context.team_ids):
         yours = incident.team_id in context.team_ids
         yield Row(
             title=f"{incident.reference} {incident.title}",
@@ -205,9 +211,24 @@ def _slo_row(slo) -> Row:
     )
 
 
+@prepared
+def _team_slos(*, team_ids):
+    return _sliced(slo_selectors.slos_needing_attention(team_ids))
+
+
+@prepared
+def _worst_slos():
+    return _sliced(slo_selectors.worst_slos())
+
+
+@prepared
+def _stale_slos():
+    return _sliced(slo_selectors.stale_slos())
+
+
 def team_slos(context: HomeContext) -> Iterable[Row]:
     """The SLOs of the person's teams that page, burn or have stale data."""
-    for slo in _sliced(slo_selectors.slos_needing_attention(context.team_ids)):
+    for slo in _team_slos(team_ids=context.team_ids):
         yield _slo_row(slo)
 
 
@@ -216,12 +237,12 @@ def _team_slos_link(context: HomeContext) -> str:
 
 
 def worst_slos(context: HomeContext) -> Iterable[Row]:
-    for slo in _sliced(slo_selectors.worst_slos()):
+    for slo in _worst_slos():
         yield _slo_row(slo)
 
 
 def stale_slos(context: HomeContext) -> Iterable[Row]:
-    for slo in _sliced(slo_selectors.stale_slos()):
+    for slo in _stale_slos():
         row = _slo_row(slo)
         yield Row(
             title=row.title,
@@ -247,16 +268,25 @@ def _postmortem_row(postmortem, context: HomeContext) -> Row:
     )
 
 
+@prepared
+def _postmortems_awaiting(*, user):
+    return _sliced(_postmortem_lines(postmortem_selectors.postmortems_awaiting_review(user)))
+
+
+@prepared
+def _postmortems_past_due(*, now, team_ids=None, writer=None):
+    past_due = postmortem_selectors.postmortems_past_due(now, team_ids=team_ids, writer=writer)
+    return _sliced(_postmortem_lines(past_due))
+
+
 def postmortems_for_you(context: HomeContext) -> Iterable[Row]:
     """Post-mortems awaiting the person's review, then those past due that they write
     (as the incident's commander or the post-mortem's author)."""
     seen = set()
-    awaiting = postmortem_selectors.postmortems_awaiting_review(context.user)
-    for postmortem in _sliced(_postmortem_lines(awaiting)):
+    for postmortem in _postmortems_awaiting(user=context.user):
         seen.add(postmortem.pk)
         yield _postmortem_row(postmortem, context)
-    past_due = postmortem_selectors.postmortems_past_due(context.now, writer=context.user)
-    for postmortem in _sliced(_postmortem_lines(past_due)):
+    for postmortem in _postmortems_past_due(now=context.now, writer=context.user):
         if postmortem.pk not in seen:
             yield _postmortem_row(postmortem, context)
 
@@ -266,8 +296,7 @@ def _postmortems_for_you_link(context: HomeContext) -> str:
 
 
 def team_postmortems_past_due(context: HomeContext) -> Iterable[Row]:
-    past_due = postmortem_selectors.postmortems_past_due(context.now, team_ids=context.team_ids)
-    for postmortem in _sliced(_postmortem_lines(past_due)):
+    for postmortem in _postmortems_past_due(now=context.now, team_ids=context.team_ids):
         yield _postmortem_row(postmortem, context)
 
 
@@ -276,8 +305,7 @@ def _team_postmortems_link(context: HomeContext) -> str:
 
 
 def org_postmortems_past_due(context: HomeContext) -> Iterable[Row]:
-    past_due = postmortem_selectors.postmortems_past_due(context.now)
-    for postmortem in _sliced(_postmortem_lines(past_due)):
+    for postmortem in _postmortems_past_due(now=context.now):
         yield _postmortem_row(postmortem, context)
 
 
@@ -297,11 +325,16 @@ def _item_row(item, context: HomeContext, *, with_owner: bool) -> Row:
     )
 
 
+@prepared
+def _action_items_due_by(*, day, owner=None, team_ids=None):
+    items = postmortem_selectors.action_items_due_by(day, owner=owner, team_ids=team_ids)
+    return _sliced(_action_item_lines(items))
+
+
 def your_action_items(context: HomeContext) -> Iterable[Row]:
     """The person's pending action items, overdue or due within DUE_SOON_DAYS days."""
     horizon = context.today + dt.timedelta(days=DUE_SOON_DAYS)
-    items = postmortem_selectors.action_items_due_by(horizon, owner=context.user)
-    for item in _sliced(_action_item_lines(items)):
+    for item in _action_items_due_by(day=horizon, owner=context.user):
         yield _item_row(item, context, with_owner=False)
 
 
@@ -312,8 +345,7 @@ def _your_action_items_link(context: HomeContext) -> str:
 def team_action_items(context: HomeContext) -> Iterable[Row]:
     """Overdue action items of the teams' incidents, whoever owns them."""
     yesterday = context.today - dt.timedelta(days=1)
-    items = postmortem_selectors.action_items_due_by(yesterday, team_ids=context.team_ids)
-    for item in _sliced(_action_item_lines(items)):
+    for item in _action_items_due_by(day=yesterday, team_ids=context.team_ids):
         yield _item_row(item, context, with_owner=True)
 
 
@@ -348,14 +380,18 @@ def changes_for_you(context: HomeContext) -> Iterable[Row]:
 # --- readiness reviews and compliance findings (their selectors, as the reminders read them) --
 
 
-def reviews_for_you(context: HomeContext) -> Iterable[Row]:
-    reviews = (
-        readiness_selectors.reviews_awaiting_reviewer(context.user)
+@prepared
+def _reviews_awaiting(*, user):
+    return _sliced(
+        readiness_selectors.reviews_awaiting_reviewer(user)
         .select_related(None)
         .select_related("service")
         .only("status", "submitted_at", "service__name", "service__slug")
     )
-    for review in _sliced(reviews):
+
+
+def reviews_for_you(context: HomeContext) -> Iterable[Row]:
+    for review in _reviews_awaiting(user=context.user):
         yield Row(
             title=str(review),
             url=review.get_absolute_url(),
@@ -369,14 +405,18 @@ def _reviews_link(context: HomeContext) -> str:
     return _url("readiness_review_list", status="in_review", mine="true")
 
 
-def team_findings(context: HomeContext) -> Iterable[Row]:
-    findings = (
-        compliance_selectors.open_findings_for_teams(context.team_ids)
+@prepared
+def _team_findings(*, team_ids):
+    return _sliced(
+        compliance_selectors.open_findings_for_teams(team_ids)
         .select_related(None)
         .select_related("compliance_check", "service")
         .only("status", "due_date", "compliance_check__name", "service__name")
     )
-    for finding in _sliced(findings):
+
+
+def team_findings(context: HomeContext) -> Iterable[Row]:
+    for finding in _team_findings(team_ids=context.team_ids):
         late = finding.due_date is not None and finding.due_date < context.today
         yield Row(
             title=str(finding),

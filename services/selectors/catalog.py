@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lower
 
+from portal.prepared import prepared
 from services.choices import MembershipRole
 from services.models.catalog import Membership, Service, Tag, Team
 
@@ -118,11 +119,23 @@ class Neighbour:
     team_name: str = ""
 
 
-def service_neighbours(service: Service) -> tuple[list[Neighbour], list[Neighbour], list]:
-    """The service's tags, the services it depends on and those that depend on it (with their
-    teams' names), each by name: one query, a union of the three."""
-    tags, depends_on, dependents = 0, 1, 2
+@prepared
+def _service_page_rows(*, slug):
+    return service_page().filter(slug=slug)[:1]
 
+
+def service_page_of(slug: str) -> Service | None:
+    """The service of this slug as service_page reads it, or None (a prepared statement:
+    portal.prepared)."""
+    rows = _service_page_rows(slug=slug)
+    return rows[0] if rows else None
+
+
+_TAGS, _DEPENDS_ON, _DEPENDENTS = 0, 1, 2
+
+
+@prepared
+def _neighbour_rows(*, service):
     def named(queryset, part, team):
         # Annotations only, added in one order: a union matches its parts' columns by position;
         # unordered, as SQLite wants the parts of a union.
@@ -132,15 +145,21 @@ def service_neighbours(service: Service) -> tuple[list[Neighbour], list[Neighbou
             .values_list("part", "label", "key", "team")
         )
 
-    rows = (
-        named(Tag.objects.filter(services=service), tags, Value(""))
+    return (
+        named(Tag.objects.filter(services=service), _TAGS, Value(""))
         .union(
-            named(Service.objects.filter(dependents=service), depends_on, F("owner_team__name")),
-            named(Service.objects.filter(depends_on=service), dependents, F("owner_team__name")),
+            named(Service.objects.filter(dependents=service), _DEPENDS_ON, F("owner_team__name")),
+            named(Service.objects.filter(depends_on=service), _DEPENDENTS, F("owner_team__name")),
             all=True,
         )
         .order_by("part", "label")
     )
+
+
+def service_neighbours(service: Service) -> tuple[list[Neighbour], list[Neighbour], list]:
+    """The service's tags, the services it depends on and those that depend on it (with their
+    teams' names), each by name: one query, a union of the three (prepared)."""
+    rows = _neighbour_rows(service=service)
     found = ([], [], [])
     for part, name, slug, team_name in rows:
         found[part].append(Neighbour(name, slug, team_name))

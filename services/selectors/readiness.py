@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 
+from portal.prepared import prepared
 from portal.roles import SRE_LEAD_GROUP
 from portal.timezones import portal_date
 from services.choices import (
@@ -120,12 +121,9 @@ class ServiceReadiness:
     unreviewed_in_production: bool
 
 
-def readiness_of(services, now: datetime) -> dict[int, ServiceReadiness]:
-    """The readiness of each service (objects with pk, tier and lifecycle), in one query: each
-    service's current approval and open review."""
-    ids = [service.pk for service in services]
-    approvals, open_reviews = {}, {}
-    for review in (
+@prepared
+def _current_and_open_reviews(*, ids):
+    return (
         ReadinessReview.objects.filter(service_id__in=ids)
         .filter(
             Q(status__in=APPROVED_REVIEW_STATUSES, superseded_at__isnull=True)
@@ -133,7 +131,14 @@ def readiness_of(services, now: datetime) -> dict[int, ServiceReadiness]:
         )
         .select_related("checklist", "reviewer")
         .order_by()
-    ):
+    )
+
+
+def readiness_of(services, now: datetime) -> dict[int, ServiceReadiness]:
+    """The readiness of each service (objects with pk, tier and lifecycle), in one query: each
+    service's current approval and open review."""
+    approvals, open_reviews = {}, {}
+    for review in _current_and_open_reviews(ids=[service.pk for service in services]):
         found = open_reviews if review.is_open else approvals
         found[review.service_id] = review
     readiness = {}
@@ -158,20 +163,25 @@ def readiness_of(services, now: datetime) -> dict[int, ServiceReadiness]:
     return readiness
 
 
-def failing_automatic_criteria(service: Service) -> list[str]:
-    """The titles of the newest default checklist's automatic criteria for the service's tier
-    that its last checks fail: what a review would find missing today. One query: each
-    criterion comes with the service's last check results (none before its first checks), as
-    text, decoded once rather than on every row."""
+@prepared
+def _automatic_criteria(*, service):
     newest = ReadinessChecklist.objects.filter(key=DEFAULT_CHECKLIST).order_by("-version")
     checks = ServiceChecks.objects.filter(service=service).values("results")[:1]
-    criteria = list(
+    return (
         ChecklistCriterion.objects.filter(checklist=Subquery(newest.values("pk")[:1]))
         .exclude(check_name="")
         .annotate(checks=Cast(Subquery(checks), output_field=TextField()))
         .order_by("category__position", "position")
         .values_list("title", "check_name", "tiers", "checks")
     )
+
+
+def failing_automatic_criteria(service: Service) -> list[str]:
+    """The titles of the newest default checklist's automatic criteria for the service's tier
+    that its last checks fail: what a review would find missing today. One query: each
+    criterion comes with the service's last check results (none before its first checks), as
+    text, decoded once rather than on every row."""
+    criteria = _automatic_criteria(service=service)
     if not criteria or criteria[0][3] is None:
         return []
     results = json.loads(criteria[0][3])
@@ -218,14 +228,26 @@ def annotated_readiness(record, *, tier: int, lifecycle: str, now: datetime) -> 
     return state, in_production_without_review(tier, lifecycle, approval, now)
 
 
+@prepared
+def _production_overrides(*, service_id):
+    return (
+        Service.history.filter(id=service_id, history_change_reason__startswith=OVERRIDE_PREFIX)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:1]
+    )
+
+
 def production_override(service: Service):
     """The latest history record of the gate's override for this service, if any."""
-    return (
-        Service.history.filter(id=service.pk, history_change_reason__startswith=OVERRIDE_PREFIX)
-        .select_related("history_user")
-        .order_by("-history_date")
-        .first()
-    )
+    rows = _production_overrides(service_id=service.pk)
+    return rows[0] if rows else None
+
+
+@prepared
+def open_review_items(*, review) -> list[ReviewItem]:
+    """The review's items as review_items reads them (prepared: the service page asks on
+    every view while a review is open)."""
+    return review_items().filter(review=review)
 
 
 def service_reviews(service: Service) -> QuerySet[ReadinessReview]:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
+from portal.prepared import prepared
 from services.choices import OPEN_REVIEW_STATUSES, ExemptionStatus, Lifecycle
 from services.models.catalog import Team
 from services.models.readiness import ReviewItem
@@ -113,13 +114,12 @@ class ServiceResult:
     lacking: list[dict]
 
 
-def service_results(service_id: int) -> list[ServiceResult]:
-    """The service's results on each scorecard, with the level above each (its name and rank
-    read by subqueries): one query, of the columns the page shows."""
+@prepared
+def _service_result_rows(*, service_id):
     above = ScorecardLevel.objects.filter(
         scorecard_id=OuterRef("scorecard_id"), rank__gt=OuterRef("level_rank")
     ).order_by("rank")
-    rows = (
+    return (
         ScorecardResult.objects.filter(service_id=service_id)
         .annotate(
             next_name=Subquery(above.values("name")[:1]),
@@ -138,6 +138,12 @@ def service_results(service_id: int) -> list[ServiceResult]:
             "next_rank",
         )
     )
+
+
+def service_results(service_id: int) -> list[ServiceResult]:
+    """The service's results on each scorecard, with the level above each (its name and rank
+    read by subqueries): one query, of the columns the page shows (prepared)."""
+    rows = _service_result_rows(service_id=service_id)
     results = []
     for key, title, level_name, level_rank, score, computed_at, outcomes, *following in rows:
         next_name, next_rank = following

@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
+from portal.prepared import prepared
 from services.budget.windows import BUCKET
 from services.choices import AlertState, SLISource
 from services.models.catalog import Service, Team
@@ -42,6 +43,29 @@ def slo_list() -> QuerySet[SLO]:
         SLO.objects.select_related("service__owner_team", "status", "budget_policy")
         .defer("status__series")
         .annotate(budget_remaining=F("status__remaining"), attainment=F("status__attainment"))
+    )
+
+
+@prepared
+def service_slo_panel(*, service) -> list[SLO]:
+    """The service page's SLO panel: the columns it shows of each SLO and its snapshot (its
+    links are built from the page's service), by name; a prepared statement."""
+    return (
+        slo_list()
+        .filter(service=service)
+        .select_related(None)
+        .select_related("status")
+        .only(
+            "name",
+            "slug",
+            "objective",
+            "status__policy_tier",
+            "status__alert",
+            "status__stale",
+            "status__latest_data_at",
+            "status__coverage",
+        )
+        .order_by("name")
     )
 
 

@@ -85,7 +85,7 @@ def service_readiness_panels(context, service):
     state = readiness_selectors.readiness_of([service], now)[service.pk]
     missing, progress = [], None
     if state.open_review is not None:
-        items = list(readiness_selectors.review_items().filter(review=state.open_review))
+        items = readiness_selectors.open_review_items(review=state.open_review)
         progress = readiness.review_progress(items)
         missing = [item.criterion.title for item in readiness.approval_blockers(items)]
     elif state.state != ReadinessState.READY:

@@ -5,6 +5,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -57,7 +58,9 @@ def service_list(request):
 
 
 def service_detail(request, slug):
-    service = get_object_or_404(catalog_selectors.service_page(), slug=slug)
+    service = catalog_selectors.service_page_of(slug)
+    if service is None:
+        raise Http404("No service has this slug.")
     tags, depends_on, dependents = catalog_selectors.service_neighbours(service)
     return render(
         request,
@@ -68,22 +71,7 @@ def service_detail(request, slug):
             "depends_on": depends_on,
             "dependents": dependents,
             "may_edit": can_edit(request.user, service),
-            # The SLO panel's columns: its links are built from the service's slug.
-            "slos": slo_selectors.slo_list()
-            .filter(service=service)
-            .select_related(None)
-            .select_related("status")
-            .only(
-                "name",
-                "slug",
-                "objective",
-                "status__policy_tier",
-                "status__alert",
-                "status__stale",
-                "status__latest_data_at",
-                "status__coverage",
-            )
-            .order_by("name"),
+            "slos": slo_selectors.service_slo_panel(service=service),
         },
     )
 

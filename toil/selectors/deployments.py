@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from incidents.models.incidents import Incident
+from portal.prepared import prepared
 from portal.timezones import portal_zone
 from services.models.catalog import Service, Team
 from toil import dora
@@ -39,39 +40,56 @@ class IncidentCauseChoice:
     candidates: list[Deployment]
 
 
-def incident_cause_choice(incident, *, with_candidates: bool, limit: int = 20):
+_SHOWN = ("version", "status", "started_at", "finished_at", "service__name", "service__slug")
+#: The deployments the cause panel offers, the recorded cause among them.
+CANDIDATES = 20
+
+
+@prepared
+def _cause_links(*, incident):
+    return (
+        IncidentCause.objects.filter(incident=incident)
+        .select_related("deployment__service", "linked_by")
+        .only("linked_by__username", *(f"deployment__{field}" for field in _SHOWN))
+        .order_by("pk")[:1]
+    )
+
+
+@prepared
+def _cause_candidates(*, service_ids, before, cause):
+    return (
+        Deployment.objects.filter(
+            service_id__in=service_ids, environment=PRODUCTION, started_at__lte=before
+        )
+        .exclude(pk=cause)
+        .select_related("service")
+        .only(*_SHOWN)
+        .order_by("-started_at", "-id")[:CANDIDATES]
+    )
+
+
+def incident_cause_choice(incident, *, with_candidates: bool):
     """The recorded cause and, ``with_candidates``, the deployments to choose from (the cause
     first, flagged by ``is_cause``): a query each. Not one query with "is the cause OR is a
     candidate": building that statement (an EXISTS and a subquery per row) cost the ORM about
     five times these two, and the OR keeps PostgreSQL from using the candidates' index. The
     incident's services are read from its prefetch when it has one, and only the columns the
     panel shows are (twenty rows of a dozen columns, half of them times, cost more to load
-    than to ask for)."""
-    shown = ("version", "status", "started_at", "finished_at", "service__name", "service__slug")
-    link = (
-        IncidentCause.objects.filter(incident=incident)
-        .select_related("deployment__service", "linked_by")
-        .only("linked_by__username", *(f"deployment__{field}" for field in shown))
-        .first()
-    )
+    than to ask for). Both are prepared statements (portal.prepared)."""
+    links = _cause_links(incident=incident)
+    link = links[0] if links else None
     cause = link.deployment if link else None
     if cause is not None:
         cause.is_cause = True
     candidates = []
     if with_candidates:
         service_ids = [service.pk for service in incident.services.all()]
-        rows = (
-            Deployment.objects.filter(
-                service_id__in=service_ids,
-                environment=PRODUCTION,
-                started_at__lte=incident.started_at,
-            )
-            .exclude(pk=cause.pk if cause else None)
-            .select_related("service")
-            .only(*shown)
-            .order_by("-started_at", "-id")[: limit - 1 if cause else limit]
+        rows = _cause_candidates(
+            service_ids=service_ids,
+            before=incident.started_at,
+            cause=cause.pk if cause else None,
         )
-        candidates = ([cause] if cause else []) + list(rows)
+        candidates = [cause, *rows[: CANDIDATES - 1]] if cause else rows
     return IncidentCauseChoice(
         cause=cause,
         linked_by=link.linked_by.username if link and link.linked_by else None,
@@ -200,6 +218,11 @@ class DoraSeries:
     computed_at: dt.datetime | None  # None: computed for this request
 
 
+@prepared
+def _dora_snapshots(*, key, first, last):
+    return DoraSnapshot.objects.filter(key=key, month__gte=first, month__lte=last)
+
+
 def dora_series(
     *, team=None, service=None, months: int = 12, now: dt.datetime, live: bool = True
 ) -> DoraSeries:
@@ -209,11 +232,7 @@ def dora_series(
     zone = portal_zone()
     wanted = dora.last_months(now, months, zone)
     key = dora_key(team=team, service=service)
-    snapshots = list(
-        DoraSnapshot.objects.filter(
-            key=key, month__gte=month_start(wanted[0]), month__lte=month_start(wanted[-1])
-        )
-    )
+    snapshots = _dora_snapshots(key=key, first=month_start(wanted[0]), last=month_start(wanted[-1]))
     if not snapshots and live and not DoraSnapshot.objects.exists():
         return DoraSeries(wanted, _computed_live(wanted, now, key=key), computed_at=None)
     by_month = {(s.month.year, s.month.month): s for s in snapshots}

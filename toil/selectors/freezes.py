@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
+from portal.prepared import prepared
 from services.models.catalog import Service
 from toil import freezes
 from toil.choices.changes import FreezeScope
@@ -28,8 +29,13 @@ def freezes_reaching_q(start: dt.datetime, end: dt.datetime) -> Q:
 
 
 def freezes_over_q(services) -> Q:
-    service_ids = [service.pk for service in services]
-    team_ids = {service.owner_team_id for service in services}
+    return _freezes_over_q(
+        service_ids=[service.pk for service in services],
+        team_ids={service.owner_team_id for service in services},
+    )
+
+
+def _freezes_over_q(*, service_ids, team_ids) -> Q:
     return (
         Q(scope=FreezeScope.ORGANISATION)
         | Q(scope=FreezeScope.TEAM, team_id__in=team_ids)
@@ -70,12 +76,21 @@ class FreezeState:
     next_freeze: FreezeWindow | None = None
 
 
+@prepared
+def _freezes_of_service(*, service_id, team_ids, start, end):
+    # team_ids is a list so that a service of no team (None) is built as the ORM reads it.
+    over = _freezes_over_q(service_ids=[service_id], team_ids=team_ids)
+    return FreezeWindow.objects.filter(over & freezes_reaching_q(start, end))
+
+
 def service_freeze_state(service: Service, *, now: dt.datetime) -> FreezeState:
     """Is the service frozen now and until when; else when its next freeze begins (within 14
-    days): one query."""
-    horizon = now + freezes.UNTIL_HORIZON
-    candidates = list(
-        FreezeWindow.objects.filter(freezes_over_q([service]) & freezes_reaching_q(now, horizon))
+    days): one query (prepared)."""
+    candidates = _freezes_of_service(
+        service_id=service.pk,
+        team_ids=[service.owner_team_id],
+        start=now,
+        end=now + freezes.UNTIL_HORIZON,
     )
     rules = [freeze.rule() for freeze in candidates]
     by_pk = {freeze.pk: freeze for freeze in candidates}

@@ -11,6 +11,7 @@ from django.db.models import (
 from django.urls import reverse
 
 from incidents.selectors import incidents as incident_selectors
+from portal.prepared import prepared
 from services.models.catalog import Service
 from services.selectors import catalog as catalog_selectors
 from services.selectors import readiness as readiness_selectors
@@ -188,11 +189,12 @@ def gate_decision_list() -> QuerySet[GateDecision]:
     )
 
 
-def service_gate_decisions(service: Service, *, limit: int) -> list[GateDecision]:
+@prepared(shape=("limit",))
+def service_gate_decisions(*, service: Service, limit: int) -> list[GateDecision]:
     """The service's latest gate decisions, newest first: one index range scan and their
-    askers' names (the columns the service page shows)."""
+    askers' names (the columns the service page shows); prepared."""
     links = GateDecisionService.objects.filter(service=service).order_by("-asked_at")[:limit]
-    return list(
+    return (
         GateDecision.objects.filter(pk__in=Subquery(links.values("decision_id")))
         .select_related("asked_by")
         .only(

@@ -47,7 +47,9 @@ def service_changes_panel(service):
         {
             "service": service,
             "freeze": freeze_selectors.service_freeze_state(service, now=now),
-            "decisions": gate_selectors.service_gate_decisions(service, limit=RECENT_DECISIONS),
+            "decisions": gate_selectors.service_gate_decisions(
+                service=service, limit=RECENT_DECISIONS
+            ),
             "dora_months": months,
         },
     )
