@@ -235,7 +235,7 @@ def http_benchmark(args) -> int:
             [
                 PYTHON,
                 "-c",
-                "import django; django.setup(); from bench.http import "
+                "import django; django.setup(); from bench.http_pages import "
                 "worker_recomputes; worker_recomputes()",
             ],
             {**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},

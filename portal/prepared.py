@@ -122,6 +122,14 @@ def _wrapper(parameter) -> type | None:
     return type(parameter) if _kind(parameter) is int and type(parameter) is not int else None
 
 
+def _type_shape(value):
+    """What of a value's type its statement depends on: its class, and for a time whether it
+    is naive (the ORM converts a naive time into the zone, not an aware one)."""
+    if isinstance(value, dt.datetime):
+        return (dt.datetime, value.tzinfo is None)
+    return value.__class__
+
+
 def _shape(values: dict, fixed: frozenset) -> tuple | None:
     """The call's shape (None: it cannot be prepared, so it is built)."""
     shape = []
@@ -132,9 +140,9 @@ def _shape(values: dict, fixed: frozenset) -> tuple | None:
         elif isinstance(value, list):
             if not all(_substituted(item) for item in value):
                 return None
-            shape.append((name, "list", tuple(item.__class__ for item in value)))
+            shape.append((name, "list", tuple(_type_shape(item) for item in value)))
         elif _substituted(value):
-            shape.append((name, "value", value.__class__))
+            shape.append((name, "value", _type_shape(value)))
         else:
             shape.append((name, "as is", value))
     try:
