@@ -84,7 +84,9 @@ def test_numbers_texts_times_days_and_records_take_their_stand_ins_places(unchec
     assert len(matching.statements) == 1
 
 
-def test_a_list_is_one_shape_per_length_and_a_repeated_value_counts_once(unchecked):
+@pytest.fixture
+def three_teams():
+    """Three teams, a service each, and a fresh prepared build of the services of teams."""
     teams = TeamFactory.create_batch(3)
     services = [ServiceFactory(owner_team=team) for team in teams]
 
@@ -92,6 +94,11 @@ def test_a_list_is_one_shape_per_length_and_a_repeated_value_counts_once(uncheck
     def services_of(*, team_ids):
         return Service.objects.filter(owner_team_id__in=team_ids).order_by("pk")
 
+    return teams, services, services_of
+
+
+def test_a_list_is_one_shape_per_length_and_a_repeated_value_counts_once(unchecked, three_teams):
+    teams, services, services_of = three_teams
     assert services_of(team_ids=[teams[0].pk, teams[1].pk]) == services[:2]
     assert services_of(team_ids=[teams[2].pk, teams[1].pk]) == services[1:]
     assert services_of(team_ids=(teams[0].pk, teams[0].pk, teams[2].pk)) == [
@@ -245,14 +252,8 @@ def test_a_lookup_by_day_gets_the_statement_of_the_current_zone(unchecked):
     assert len(created_on.statements) == 2
 
 
-def test_past_the_shapes_kept_a_call_is_built_as_usual(unchecked):
-    teams = TeamFactory.create_batch(3)
-    services = [ServiceFactory(owner_team=team) for team in teams]
-
-    @prepared
-    def services_of(*, team_ids):
-        return Service.objects.filter(owner_team_id__in=team_ids).order_by("pk")
-
+def test_past_the_shapes_kept_a_call_is_built_as_usual(unchecked, three_teams):
+    teams, services, services_of = three_teams
     for length in range(1, MAX_SHAPES + 1):
         services_of(team_ids=list(range(10_000, 10_000 + length)))
     assert len(services_of.statements) == MAX_SHAPES
