@@ -78,7 +78,7 @@ class FreezeState:
 
 @prepared
 def _freezes_of_service(*, service_id, team_ids, start, end):
-    # team_ids is a list so that a service of no team (None) is built as the ORM reads it.
+    # A list: for a service of no team it holds None, and such a call is built as usual.
     over = _freezes_over_q(service_ids=[service_id], team_ids=team_ids)
     return FreezeWindow.objects.filter(over & freezes_reaching_q(start, end))
 
