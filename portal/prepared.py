@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, connections, models
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -188,16 +188,30 @@ def _prepare(build: Callable[..., QuerySet], values: dict, fixed: frozenset) -> 
             kwargs[name][index] = stand_in
         parameter = _parameter(stand_in)
         stand_ins[(_kind(parameter), parameter)] = (name, index)
-    prepared, own = _compile(build(**kwargs)), _compile(build(**values))
+    try:
+        prepared = _compile(build(**kwargs))
+    except (TypeError, ValueError, ValidationError) as error:  # a text where a number goes
+        raise PreparedQueryError(
+            f"{build.__qualname__} does not build with stand-ins ({error}): build it without "
+            "prepared(), or give it values of its columns' types."
+        ) from error
+    own = _compile(build(**values))
     if prepared is None and own is None:
         return _Statement(None, None, "", (), ())
-    if prepared is None or own is None or prepared[2] != own[2]:
+    if prepared is None or own is None or (prepared[2], len(prepared[3])) != (own[2], len(own[3])):
         raise PreparedQueryError(f"{build.__qualname__} builds another statement for other values.")
     queryset, compiler, sql, params = prepared
     slots = []
     for position, (param, value) in enumerate(zip(params, own[3], strict=True)):
         where = stand_ins.get((_kind(param), param))
         if where is not None:
+            name, index = where
+            # The call's own statement has the call's value there, as the ORM hands it over.
+            if value != _parameter(values[name] if index is None else values[name][index]):
+                raise PreparedQueryError(
+                    f"{build.__qualname__}: the ORM converts the value of {name} "
+                    f"({value!r}): build this queryset without prepared()."
+                )
             slots.append((position, *where, _wrapper(param)))
         elif param != value:
             raise PreparedQueryError(

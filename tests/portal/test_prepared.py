@@ -222,6 +222,18 @@ def test_a_build_that_cannot_be_prepared_is_logged_and_built_each_time(unchecked
     assert named_like(text="nothing") == []
 
 
+def test_a_value_the_orm_converts_is_built_each_time_and_gives_the_right_rows(unchecked, caplog):
+    team = TeamFactory()
+
+    @prepared
+    def team_of(*, pk):
+        return Team.objects.filter(pk=pk)
+
+    assert team_of(pk=str(team.pk)) == [team]  # a text where the key's number goes
+    assert "could not be prepared" in caplog.text
+    assert team_of(pk=str(team.pk + 1000)) == []
+
+
 def test_a_build_that_reads_the_clock_is_caught_when_it_is_prepared():
     ServiceFactory()
 
