@@ -6,6 +6,7 @@ alone."""
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Prefetch, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -26,8 +27,6 @@ def unchecked(settings):
 
 
 def _queries(function, **values):
-    from django.db import connection
-
     with CaptureQueriesContext(connection) as captured:
         rows = function(**values)
     return rows, len(captured.captured_queries)
