@@ -22,11 +22,12 @@ in ``shape=`` (a slice's bounds, which the ORM writes into the SQL), and the cur
 which the ORM's lookups by day or month write into theirs.
 
 A build must make the same SQL for every value of a shape, since the calls share a statement:
-one that reads the clock, branches on a value, rewrites one (``icontains`` wraps it in
-``%``) or is given one the ORM converts (a text where a number goes) cannot be prepared. The first call of a shape refuses such a build: it raises
-``PreparedQueryError`` under ``PREPARED_QUERIES_CHECK`` (on in the test suite), else logs it
-and builds that shape's calls afresh. Under the check, every call is also compared with its
-queryset built afresh, which catches a build that reads the clock or a setting.
+one that reads the clock, branches on a value, rewrites one (``icontains`` wraps it in ``%``)
+or is given one the ORM converts (a text where a number goes) cannot be prepared. The first
+call of a shape refuses such a build: it raises ``PreparedQueryError`` under
+``PREPARED_QUERIES_CHECK`` (on in the test suite), else logs it and builds that shape's calls
+afresh. Under the check, every call is also compared with its queryset built afresh, which
+catches a build that reads the clock or a setting.
 
 PostgreSQL only: elsewhere (SQLite under ``make run``) every call builds its queryset.
 """
