@@ -6,7 +6,8 @@ A provider is a function ``rows(context) -> Iterable[Row]`` returning what needs
 attention, most urgent first, in a fixed number of queries (one, usually); the page shows the
 first ``ROWS_PER_BLOCK`` of them and says when there are more. Each block links to the list
 that shows all of them (``link(context) -> str``), and says "nothing needs attention" when it
-has no row. Providers read the apps through their selectors.
+has no row. Providers read the apps through their selectors, prepared in
+``portal.home.reads``.
 """
 
 import datetime as dt
@@ -18,13 +19,8 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.selectors import incidents as incident_selectors
-from incidents.selectors import postmortems as postmortem_selectors
-from portal.compliance import selectors as compliance_selectors
-from portal.prepared import prepared
+from portal.home import reads
 from portal.timezones import portal_today
-from services.selectors import readiness as readiness_selectors
-from services.selectors import slos as slo_selectors
 from toil import approvals as change_approvals
 from toil.selectors import changes as change_selectors
 
@@ -120,49 +116,16 @@ def _sre_lead(context: HomeContext) -> bool:
     return context.is_sre_lead
 
 
-def _sliced(queryset, limit: int = ROWS_PER_BLOCK + 1):
-    return queryset[:limit]
-
-
-# A line shows a few columns of rows that are wide (a post-mortem holds its whole text): the
-# blocks read only those, which halves the page's database time at the benchmarks' scale.
-
-
-def _postmortem_lines(postmortems):
-    return (
-        postmortems.select_related(None)
-        .select_related("incident")
-        .only("status", "due_at", "incident__reference", "incident__title")
-    )
-
-
-def _action_item_lines(items):
-    return (
-        items.select_related(None)
-        .select_related("owner", "postmortem__incident")
-        .only(
-            "title",
-            "due_date",
-            "status",
-            "owner__username",
-            "owner__first_name",
-            "owner__last_name",
-            "postmortem__incident__reference",
-        )
-    )
+#: Rows a block reads: one more than it shows, to know whether there are more.
+_READ = ROWS_PER_BLOCK + 1
 
 
 # --- incidents --------------------------------------------------------------------------------
 
 
-@prepared
-def _open_incidents(*, team_ids):
-    return _sliced(incident_selectors.open_incidents_needing_attention(team_ids))
-
-
 def open_incidents(context: HomeContext) -> Iterable[Row]:
     """Open incidents of the person's teams and every open SEV1/SEV2."""
-    for incident in _open_incidents(team_ids=context.team_ids):
+    for incident in reads.open_incidents(team_ids=context.team_ids, limit=_READ):
         yours = incident.team_id in context.team_ids
         yield Row(
             title=f"{incident.reference} {incident.title}",
@@ -211,24 +174,9 @@ def _slo_row(slo) -> Row:
     )
 
 
-@prepared
-def _team_slos(*, team_ids):
-    return _sliced(slo_selectors.slos_needing_attention(team_ids))
-
-
-@prepared
-def _worst_slos():
-    return _sliced(slo_selectors.worst_slos())
-
-
-@prepared
-def _stale_slos():
-    return _sliced(slo_selectors.stale_slos())
-
-
 def team_slos(context: HomeContext) -> Iterable[Row]:
     """The SLOs of the person's teams that page, burn or have stale data."""
-    for slo in _team_slos(team_ids=context.team_ids):
+    for slo in reads.team_slos(team_ids=context.team_ids, limit=_READ):
         yield _slo_row(slo)
 
 
@@ -237,12 +185,12 @@ def _team_slos_link(context: HomeContext) -> str:
 
 
 def worst_slos(context: HomeContext) -> Iterable[Row]:
-    for slo in _worst_slos():
+    for slo in reads.worst_slos(limit=_READ):
         yield _slo_row(slo)
 
 
 def stale_slos(context: HomeContext) -> Iterable[Row]:
-    for slo in _stale_slos():
+    for slo in reads.stale_slos(limit=_READ):
         row = _slo_row(slo)
         yield Row(
             title=row.title,
@@ -268,25 +216,14 @@ def _postmortem_row(postmortem, context: HomeContext) -> Row:
     )
 
 
-@prepared
-def _postmortems_awaiting(*, user):
-    return _sliced(_postmortem_lines(postmortem_selectors.postmortems_awaiting_review(user)))
-
-
-@prepared
-def _postmortems_past_due(*, now, team_ids=None, writer=None):
-    past_due = postmortem_selectors.postmortems_past_due(now, team_ids=team_ids, writer=writer)
-    return _sliced(_postmortem_lines(past_due))
-
-
 def postmortems_for_you(context: HomeContext) -> Iterable[Row]:
     """Post-mortems awaiting the person's review, then those past due that they write
     (as the incident's commander or the post-mortem's author)."""
     seen = set()
-    for postmortem in _postmortems_awaiting(user=context.user):
+    for postmortem in reads.postmortems_awaiting(user=context.user, limit=_READ):
         seen.add(postmortem.pk)
         yield _postmortem_row(postmortem, context)
-    for postmortem in _postmortems_past_due(now=context.now, writer=context.user):
+    for postmortem in reads.postmortems_past_due(now=context.now, writer=context.user, limit=_READ):
         if postmortem.pk not in seen:
             yield _postmortem_row(postmortem, context)
 
@@ -296,7 +233,9 @@ def _postmortems_for_you_link(context: HomeContext) -> str:
 
 
 def team_postmortems_past_due(context: HomeContext) -> Iterable[Row]:
-    for postmortem in _postmortems_past_due(now=context.now, team_ids=context.team_ids):
+    for postmortem in reads.postmortems_past_due(
+        now=context.now, team_ids=context.team_ids, limit=_READ
+    ):
         yield _postmortem_row(postmortem, context)
 
 
@@ -305,7 +244,7 @@ def _team_postmortems_link(context: HomeContext) -> str:
 
 
 def org_postmortems_past_due(context: HomeContext) -> Iterable[Row]:
-    for postmortem in _postmortems_past_due(now=context.now):
+    for postmortem in reads.postmortems_past_due(now=context.now, limit=_READ):
         yield _postmortem_row(postmortem, context)
 
 
@@ -325,16 +264,10 @@ def _item_row(item, context: HomeContext, *, with_owner: bool) -> Row:
     )
 
 
-@prepared
-def _action_items_due_by(*, day, owner=None, team_ids=None):
-    items = postmortem_selectors.action_items_due_by(day, owner=owner, team_ids=team_ids)
-    return _sliced(_action_item_lines(items))
-
-
 def your_action_items(context: HomeContext) -> Iterable[Row]:
     """The person's pending action items, overdue or due within DUE_SOON_DAYS days."""
     horizon = context.today + dt.timedelta(days=DUE_SOON_DAYS)
-    for item in _action_items_due_by(day=horizon, owner=context.user):
+    for item in reads.action_items_due_by(day=horizon, owner=context.user, limit=_READ):
         yield _item_row(item, context, with_owner=False)
 
 
@@ -345,7 +278,7 @@ def _your_action_items_link(context: HomeContext) -> str:
 def team_action_items(context: HomeContext) -> Iterable[Row]:
     """Overdue action items of the teams' incidents, whoever owns them."""
     yesterday = context.today - dt.timedelta(days=1)
-    for item in _action_items_due_by(day=yesterday, team_ids=context.team_ids):
+    for item in reads.action_items_due_by(day=yesterday, team_ids=context.team_ids, limit=_READ):
         yield _item_row(item, context, with_owner=True)
 
 
@@ -361,7 +294,7 @@ def changes_for_you(context: HomeContext) -> Iterable[Row]:
     changes = change_selectors.changes_awaiting_approval(
         context.user, now=context.now, changes=change_selectors.change_lines()
     )
-    for change in _sliced(changes):
+    for change in changes[:_READ]:
         # As the reminder digest dates it: an implemented emergency by when approval closes.
         due_at = change_approvals.approval_due_at(
             change.category, change.implemented_at, change.window_start
@@ -380,18 +313,8 @@ def changes_for_you(context: HomeContext) -> Iterable[Row]:
 # --- readiness reviews and compliance findings (their selectors, as the reminders read them) --
 
 
-@prepared
-def _reviews_awaiting(*, user):
-    return _sliced(
-        readiness_selectors.reviews_awaiting_reviewer(user)
-        .select_related(None)
-        .select_related("service")
-        .only("status", "submitted_at", "service__name", "service__slug")
-    )
-
-
 def reviews_for_you(context: HomeContext) -> Iterable[Row]:
-    for review in _reviews_awaiting(user=context.user):
+    for review in reads.reviews_awaiting(user=context.user, limit=_READ):
         yield Row(
             title=str(review),
             url=review.get_absolute_url(),
@@ -405,18 +328,8 @@ def _reviews_link(context: HomeContext) -> str:
     return _url("readiness_review_list", status="in_review", mine="true")
 
 
-@prepared
-def _team_findings(*, team_ids):
-    return _sliced(
-        compliance_selectors.open_findings_for_teams(team_ids)
-        .select_related(None)
-        .select_related("compliance_check", "service")
-        .only("status", "due_date", "compliance_check__name", "service__name")
-    )
-
-
 def team_findings(context: HomeContext) -> Iterable[Row]:
-    for finding in _team_findings(team_ids=context.team_ids):
+    for finding in reads.team_findings(team_ids=context.team_ids, limit=_READ):
         late = finding.due_date is not None and finding.due_date < context.today
         yield Row(
             title=str(finding),

@@ -531,17 +531,28 @@ def test_an_emergency_awaits_its_approvers_only_for_24_hours_after_implementatio
     assert list(changes_awaiting_approval(commander)) == []
 
 
+def _split_migration():
+    return importlib.import_module("toil.migrations.0003_decisions_told_each_way")
+
+
+def _rejected_and_approved(owner, service, approvers, *, rejected_title):
+    """A change rejected by the first approver and one ("Approved one") approved by two; the
+    rejected one."""
+    rejected = submitted(owner, [service], title=rejected_title)
+    change_decide(change=rejected, by=approvers[0], decision="reject", comment="No.")
+    approved = submitted(owner, [service], title="Approved one")
+    for approver in approvers[:2]:
+        change_decide(change=approved, by=approver, decision="approve")
+    return rejected
+
+
 def test_decided_emails_recorded_before_the_split_are_told_the_way_they_went(
     owner, service, approvers
 ):
     """The migration that split "decided" in two gives each recorded email its side: a
     rejection recorded by then, else the approval."""
-    migration = importlib.import_module("toil.migrations.0003_decisions_told_each_way")
-    rejected = submitted(owner, [service], title="Rejected one")
-    change_decide(change=rejected, by=approvers[0], decision="reject", comment="No.")
-    approved = submitted(owner, [service], title="Approved one")
-    for approver in approvers[:2]:
-        change_decide(change=approved, by=approver, decision="approve")
+    migration = _split_migration()
+    _rejected_and_approved(owner, service, approvers, rejected_title="Rejected one")
     decisions = ChangeNotification.objects.exclude(kind=ChangeNotificationKind.AWAITING_APPROVAL)
     assert decisions.count() == 2
     decisions.update(kind="decided")
@@ -555,12 +566,8 @@ def test_decided_emails_recorded_before_the_split_are_told_the_way_they_went(
 
 
 def test_undoing_the_split_keeps_one_decided_email_per_change_the_first(owner, service, approvers):
-    migration = importlib.import_module("toil.migrations.0003_decisions_told_each_way")
-    change = submitted(owner, [service], title="Both ways")
-    change_decide(change=change, by=approvers[0], decision="reject", comment="No.")
-    other = submitted(owner, [service], title="Approved one")
-    for approver in approvers[:2]:
-        change_decide(change=other, by=approver, decision="approve")
+    migration = _split_migration()
+    change = _rejected_and_approved(owner, service, approvers, rejected_title="Both ways")
     rejection = ChangeNotification.objects.get(change=change, kind="rejected")
     ChangeNotification.objects.create(
         change=change, kind="approved", created_at=rejection.created_at + dt.timedelta(hours=1)
